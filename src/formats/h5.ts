@@ -1,0 +1,46 @@
+// HDF5 access through h5wasm's Node build, which reads the host file system directly
+// (Emscripten NODERAWFS), so datasets are read slice by slice rather than whole.
+import h5wasm from 'h5wasm/node';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { TlError } from '../util/errors.js';
+
+export type H5File = InstanceType<typeof h5wasm.File>;
+export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+export type H5Group = InstanceType<typeof h5wasm.Group>;
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** True when the file starts with the HDF5 signature (at offset 0, the usual place). */
+export function looksLikeHdf5(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    const n = readSync(fd, head, 0, 8, 0);
+    return n === 8 && HDF5_SIGNATURE.every((b, i) => head[i] === b);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Open an HDF5 file for reading ('r') or writing ('w', truncating), with one clear message
+ * when the file is missing, is not HDF5, or is damaged. `what` names the file's role in
+ * messages ("checkpoint", "training data", ...).
+ */
+export async function openH5(path: string, mode: 'r' | 'w' = 'r', what = 'HDF5 file'): Promise<H5File> {
+  await h5wasm.ready;
+  if (mode === 'r') {
+    if (!existsSync(path)) throw new TlError(`${what} ${path}: no such file`);
+    if (statSync(path).isDirectory()) throw new TlError(`${what} ${path}: is a directory, expected an HDF5 file`);
+    if (!looksLikeHdf5(path)) throw new TlError(`${what} ${path}: not an HDF5 file (no HDF5 signature)`);
+  }
+  let f: H5File;
+  try {
+    f = new h5wasm.File(path, mode);
+  } catch (e) {
+    throw new TlError(`${what} ${path}: cannot open as HDF5 (${(e as Error).message}); the file may be truncated or damaged`);
+  }
+  return f;
+}
+
+export { h5wasm };
