@@ -1,0 +1,24 @@
+// Bias over the channel axis: x [N, C, ...spatial] + b [C]. db = Σ over batch and space.
+import { backend } from '../../kernels/index.js';
+import { allocate, Tensor } from '../../tensor/tensor.js';
+import { shapeStr } from '../../tensor/shape.js';
+import { ShapeError } from '../../util/errors.js';
+import { record } from '../graph.js';
+import { commonDtype } from './util.js';
+
+export function biasAdd(x: Tensor, b: Tensor): Tensor {
+  if (x.ndim < 2 || b.ndim !== 1 || b.shape[0] !== x.shape[1]) {
+    throw new ShapeError(`biasAdd: bias ${shapeStr(b.shape)} does not match the channels of x ${shapeStr(x.shape)} (need x [N, C, ...] and b [C])`);
+  }
+  const dtype = commonDtype('biasAdd', x, b);
+  const [N, C] = x.shape as [number, number];
+  const HW = x.size / Math.max(N * C, 1);
+  const y = allocate(dtype, x.size);
+  backend().biasAdd(x.data, b.data, N, C, HW, y);
+  return record('biasAdd', [x, b], new Tensor(y, x.shape), (g) => {
+    const db = allocate(dtype, C);
+    const gd = g.data;
+    backend().biasBackward(gd, N, C, HW, db, false);
+    return [g, new Tensor(db, [C])];
+  });
+}

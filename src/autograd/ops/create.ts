@@ -1,0 +1,86 @@
+// Creating tensors. Random tensors draw from the engine's one generator (src/tensor/random.ts).
+import { rng } from '../../tensor/random.js';
+import { allocate, Tensor, type DType } from '../../tensor/tensor.js';
+import { checkShape, shapeStr, sizeOf, type Shape } from '../../tensor/shape.js';
+import { ShapeError } from '../../util/errors.js';
+
+export interface CreateOptions {
+  requiresGrad?: boolean;
+  dtype?: DType;
+}
+
+function finish(t: Tensor, opts: CreateOptions): Tensor {
+  t.requiresGrad = opts.requiresGrad ?? false;
+  return t;
+}
+
+/**
+ * A tensor from values and a shape. `data` may be a typed array (float32 data is used
+ * without copying) or a flat or nested number array; the shape defaults to the data's.
+ */
+export function tensor(data: ArrayLike<number> | number | unknown[], shape?: Shape, opts: CreateOptions = {}): Tensor {
+  const dtype = opts.dtype ?? (data instanceof Float64Array ? 'float64' : 'float32');
+  let flat: ArrayLike<number>;
+  let inferred: number[];
+  if (typeof data === 'number') {
+    flat = [data];
+    inferred = [];
+  } else if (Array.isArray(data) && data.some((v) => Array.isArray(v))) {
+    inferred = [];
+    for (let v: unknown = data; Array.isArray(v); v = v[0]) inferred.push(v.length);
+    flat = (data as unknown[]).flat(Infinity) as number[];
+  } else {
+    flat = data as ArrayLike<number>;
+    inferred = [flat.length];
+  }
+  const s = shape ?? inferred;
+  checkShape(s, 'tensor');
+  if (sizeOf(s) !== flat.length) throw new ShapeError(`tensor: ${flat.length} values do not fit shape ${shapeStr(s)} (${sizeOf(s)} values)`);
+  let storage;
+  if (dtype === 'float32' && flat instanceof Float32Array) storage = flat;
+  else if (dtype === 'float64' && flat instanceof Float64Array) storage = flat;
+  else {
+    storage = allocate(dtype, flat.length);
+    storage.set(flat);
+  }
+  return finish(new Tensor(storage, s), opts);
+}
+
+export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
+  checkShape(shape, 'full');
+  const data = allocate(opts.dtype ?? 'float32', sizeOf(shape));
+  data.fill(value);
+  return finish(new Tensor(data, shape), opts);
+}
+
+export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
+  return full(shape, 0, opts);
+}
+
+export function ones(shape: Shape, opts: CreateOptions = {}): Tensor {
+  return full(shape, 1, opts);
+}
+
+/** U(low, high) from the engine's generator, filled in row-major order. */
+export function uniform(shape: Shape, low = 0, high = 1, opts: CreateOptions = {}): Tensor {
+  checkShape(shape, 'uniform');
+  const data = allocate(opts.dtype ?? 'float32', sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = rng.uniform(low, high);
+  return finish(new Tensor(data, shape), opts);
+}
+
+/** N(mean, std²) from the engine's generator, filled in row-major order. */
+export function normal(shape: Shape, mean = 0, std = 1, opts: CreateOptions = {}): Tensor {
+  checkShape(shape, 'normal');
+  const data = allocate(opts.dtype ?? 'float32', sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal(mean, std);
+  return finish(new Tensor(data, shape), opts);
+}
+
+/** A copy in another dtype (float64 for gradient checking). Differentiable. */
+export function toDtype(x: Tensor, dtype: DType): Tensor {
+  const d = x.data;
+  const out = allocate(dtype, d.length);
+  out.set(d);
+  return new Tensor(out, x.shape);
+}

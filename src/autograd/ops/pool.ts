@@ -1,0 +1,52 @@
+// Max and average pooling over x [N, C, H, W]. neon's default stride is the window size.
+import { backend } from '../../kernels/index.js';
+import { windowGeometry, type Pair } from '../../kernels/geometry.js';
+import type { WindowGeometry } from '../../kernels/backend.js';
+import { allocate, Tensor } from '../../tensor/tensor.js';
+import { shapeStr } from '../../tensor/shape.js';
+import { ShapeError } from '../../util/errors.js';
+import { record } from '../graph.js';
+
+export interface Pool2dOptions {
+  kernel: Pair;
+  /** Defaults to the kernel size, as in neon and PyTorch. */
+  stride?: Pair;
+  padding?: Pair;
+  /** Average pooling only: count padded zeros in the divisor (PyTorch's default). */
+  countIncludePad?: boolean;
+}
+
+export function poolGeometry(op: string, xShape: readonly number[], opts: Pool2dOptions): WindowGeometry {
+  if (xShape.length !== 4) throw new ShapeError(`${op}: expected x [N, C, H, W], got ${shapeStr(xShape)}`);
+  const [, C, H, W] = xShape as [number, number, number, number];
+  const [R, S] = typeof opts.kernel === 'number' ? [opts.kernel, opts.kernel] : opts.kernel;
+  const g = windowGeometry(op, C, H, W, R, S, { stride: opts.stride ?? [R, S], padding: opts.padding });
+  if (g.padH * 2 > R || g.padW * 2 > S) throw new ShapeError(`${op}: padding ${g.padH},${g.padW} must be at most half the kernel ${R}×${S}`);
+  return g;
+}
+
+export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  const g = poolGeometry('maxPool2d', x.shape, opts);
+  const N = x.shape[0]!;
+  const y = allocate(x.dtype, N * g.C * g.P * g.Q);
+  const argmax = new Int32Array(y.length);
+  backend().maxPoolForward(x.data, N, g, y, argmax);
+  return record('maxPool2d', [x], new Tensor(y, [N, g.C, g.P, g.Q]), (gy) => {
+    const dx = allocate(x.dtype, x.size);
+    backend().maxPoolBackward(gy.data, argmax, N, g, dx);
+    return [new Tensor(dx, x.shape)];
+  });
+}
+
+export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
+  const g = poolGeometry('avgPool2d', x.shape, opts);
+  const N = x.shape[0]!;
+  const countPad = opts.countIncludePad ?? true;
+  const y = allocate(x.dtype, N * g.C * g.P * g.Q);
+  backend().avgPoolForward(x.data, N, g, countPad, y);
+  return record('avgPool2d', [x], new Tensor(y, [N, g.C, g.P, g.Q]), (gy) => {
+    const dx = allocate(x.dtype, x.size);
+    backend().avgPoolBackward(gy.data, N, g, countPad, dx);
+    return [new Tensor(dx, x.shape)];
+  });
+}

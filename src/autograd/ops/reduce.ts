@@ -1,0 +1,59 @@
+// Reductions. Backward broadcasts the output gradient back over the reduced axes:
+// sum → every element gets g; mean → g / count; max → g goes to the (first) argmax.
+import { backend } from '../../kernels/index.js';
+import { allocate, Tensor } from '../../tensor/tensor.js';
+import { normalizeAxes, sizeOf } from '../../tensor/shape.js';
+import { record } from '../graph.js';
+import { empty } from './util.js';
+import { mul } from './elementwise.js';
+
+function reducedShape(shape: readonly number[], axes: number[], keepdims: boolean): { kept: number[]; out: number[] } {
+  const kept = shape.map((d, k) => (axes.includes(k) ? 1 : d));
+  const out = keepdims ? kept : shape.filter((_, k) => !axes.includes(k));
+  return { kept, out };
+}
+
+/** g (shape of the reduction's output) broadcast back to `shape`. */
+function expandBack(g: Tensor, kept: number[], shape: readonly number[]): Tensor {
+  const out = empty(g.dtype, shape);
+  const gd = g.data;
+  const strides = new Array<number>(shape.length).fill(0);
+  let s = 1;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    if (kept[k] !== 1 || shape[k] === 1) strides[k] = s;
+    s *= kept[k]!;
+  }
+  backend().copy({ data: gd, offset: 0, shape, strides }, out.storage);
+  return out;
+}
+
+// d sum = g broadcast
+export function sum(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
+  const ax = normalizeAxes(axes, x.ndim, 'sum');
+  const { kept, out: outShape } = reducedShape(x.shape, ax, keepdims);
+  const out = allocate(x.dtype, sizeOf(kept));
+  backend().reduce('sum', x.data, x.shape, ax, out);
+  return record('sum', [x], new Tensor(out, outShape), (g) => [expandBack(g, kept, x.shape)]);
+}
+
+// d mean = g broadcast / count
+export function mean(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
+  const ax = normalizeAxes(axes, x.ndim, 'mean');
+  const count = ax.reduce((n, k) => n * x.shape[k]!, 1);
+  return mul(sum(x, ax, keepdims), 1 / count);
+}
+
+// d max = g at the argmax, 0 elsewhere
+export function max(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
+  const ax = normalizeAxes(axes, x.ndim, 'max');
+  const { kept, out: outShape } = reducedShape(x.shape, ax, keepdims);
+  const out = allocate(x.dtype, sizeOf(kept));
+  const argmax = new Int32Array(out.length);
+  backend().reduce('max', x.data, x.shape, ax, out, argmax);
+  return record('max', [x], new Tensor(out, outShape), (g) => {
+    const dx = empty(x.dtype, x.shape);
+    const gd = g.data;
+    for (let i = 0; i < argmax.length; i++) if (argmax[i]! >= 0) dx.storage[argmax[i]!] = gd[i]!;
+    return [dx];
+  });
+}

@@ -1,0 +1,51 @@
+// Softmax and log-softmax along an axis, numerically stable (the backend subtracts the
+// row max). Backward, with y = softmax(x):   dx = y ⊙ (g − Σ_axis g ⊙ y)
+//                 with l = logSoftmax(x):    dx = g − softmax(x) ⊙ Σ_axis g
+import { backend } from '../../kernels/index.js';
+import { allocate, Tensor } from '../../tensor/tensor.js';
+import { normalizeAxis } from '../../tensor/shape.js';
+import { record } from '../graph.js';
+import { permute } from './shape.js';
+
+function lastAxisSoftmax(x: Tensor, log: boolean): Tensor {
+  const cols = x.shape[x.ndim - 1] ?? 1;
+  const rows = x.size / Math.max(cols, 1);
+  const xd = x.data;
+  const y = allocate(x.dtype, xd.length);
+  backend().softmax(xd, rows, cols, log, y);
+  return record(log ? 'logSoftmax' : 'softmax', [x], new Tensor(y, x.shape), (g) => {
+    const gd = g.data;
+    const dx = allocate(x.dtype, xd.length);
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      let dot = 0;
+      if (log) {
+        for (let j = 0; j < cols; j++) dot += gd[base + j]!;
+        for (let j = 0; j < cols; j++) dx[base + j] = gd[base + j]! - Math.exp(y[base + j]!) * dot;
+      } else {
+        for (let j = 0; j < cols; j++) dot += gd[base + j]! * y[base + j]!;
+        for (let j = 0; j < cols; j++) dx[base + j] = y[base + j]! * (gd[base + j]! - dot);
+      }
+    }
+    return [new Tensor(dx, x.shape)];
+  });
+}
+
+function alongAxis(x: Tensor, axis: number, log: boolean): Tensor {
+  const a = normalizeAxis(axis, x.ndim, log ? 'logSoftmax' : 'softmax');
+  if (a === x.ndim - 1) return lastAxisSoftmax(x, log);
+  // Move the axis last, apply, move it back (views; the permuted input is copied once).
+  const order = Array.from({ length: x.ndim }, (_, k) => k).filter((k) => k !== a);
+  order.push(a);
+  const inverse = new Array<number>(x.ndim);
+  order.forEach((src, i) => (inverse[src] = i));
+  return permute(lastAxisSoftmax(permute(x, order), log), inverse);
+}
+
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return alongAxis(x, axis, false);
+}
+
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return alongAxis(x, axis, true);
+}
