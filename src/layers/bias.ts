@@ -1,0 +1,62 @@
+// neon's Bias layer: one value per channel (after a conv) or per unit (after a Linear),
+// broadcast over the batch and space. Its gradient is δ summed over batch and space;
+// the delta passes through unchanged.
+import { backend } from '../kernels/index.js';
+import { Tensor } from '../tensor/tensor.js';
+import { BaseLayer } from './layer.js';
+import { Constant, type Initializer } from './initializers.js';
+import type { Param, ParamLayer } from './param.js';
+import { makeParam } from './param-util.js';
+
+export class Bias extends BaseLayer implements ParamLayer {
+  readonly className = 'Bias';
+  readonly init: Initializer;
+  computeParamGrads = true;
+  private b: Param | null = null;
+
+  constructor(opts: { init?: Initializer; name?: string } = {}) {
+    super(opts.name, 'Bias');
+    this.init = opts.init ?? new Constant(0);
+  }
+
+  protected computeOutShape(inShape: readonly number[]): number[] {
+    const n = inShape[0]!;
+    if (!this.b || this.b.value.size !== n) {
+      this.b = makeParam('b', [n]);
+      this.init.fill(this.b.value.storage, [n, 1]);
+    }
+    return [...inShape];
+  }
+
+  private dims(x: Tensor): [number, number, number] {
+    const N = x.shape[0]!, C = x.shape[1]!;
+    return [N, C, x.size / Math.max(N * C, 1)];
+  }
+
+  fprop(x: Tensor): Tensor {
+    const [N, C, HW] = this.dims(x);
+    const y = new Float32Array(x.size);
+    backend().biasAdd(x.data, this.b!.value.storage, N, C, HW, y);
+    return new Tensor(y, x.shape);
+  }
+
+  bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
+    if (this.computeParamGrads) {
+      const [N, C, HW] = this.dims(delta);
+      backend().biasBackward(delta.data, N, C, HW, this.b!.grad.storage, false);
+    }
+    return needInputGrad ? delta : null;
+  }
+
+  override params(): Param[] {
+    return this.b ? [this.b] : [];
+  }
+
+  protected override config() {
+    return { init: this.init.describe() };
+  }
+
+  protected override forwardFlops(): number {
+    return this.inShape.reduce((a, b) => a * b, 1);
+  }
+}

@@ -1,0 +1,82 @@
+// neon's Convolution layer: weights only (the bias is a separate Bias layer, as in the
+// lab's neon). x [N, C, H, W] → y [N, K, P, Q]; W stored [K, C, R, S].
+import { conv2dBackward, conv2dForward } from '../autograd/ops/conv.js';
+import { windowGeometry, type Pair } from '../kernels/geometry.js';
+import type { WindowGeometry } from '../kernels/backend.js';
+import { Tensor } from '../tensor/tensor.js';
+import { shapeStr } from '../tensor/shape.js';
+import { ShapeError } from '../util/errors.js';
+import { BaseLayer } from './layer.js';
+import { Xavier, type Initializer } from './initializers.js';
+import type { Param, ParamLayer } from './param.js';
+import { makeParam } from './param-util.js';
+
+export interface ConvolutionOptions {
+  strides?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  init?: Initializer;
+  name?: string;
+}
+
+export class Convolution extends BaseLayer implements ParamLayer {
+  readonly className = 'Convolution';
+  readonly R: number;
+  readonly S: number;
+  readonly K: number;
+  readonly init: Initializer;
+  computeParamGrads = true;
+  private W: Param | null = null;
+  private g: WindowGeometry | null = null;
+  private x: Tensor | null = null;
+
+  /** fshape = [R, S, K] (neon: height, width, filters). */
+  constructor(fshape: readonly [number, number, number], readonly opts: ConvolutionOptions = {}) {
+    super(opts.name, 'Convolution');
+    [this.R, this.S, this.K] = fshape;
+    this.init = opts.init ?? new Xavier(true);
+  }
+
+  protected computeOutShape(inShape: readonly number[]): number[] {
+    if (inShape.length !== 3) throw new ShapeError(`layer '${this.name}' (Convolution) needs an image input [C, H, W], got ${shapeStr(inShape)}`);
+    const [C, H, W] = inShape as [number, number, number];
+    this.g = windowGeometry(`layer '${this.name}'`, C, H, W, this.R, this.S, { stride: this.opts.strides ?? 1, padding: this.opts.padding ?? 0, dilation: this.opts.dilation ?? 1 });
+    if (!this.W || this.W.value.shape[1] !== C) {
+      this.W = makeParam('W', [this.K, C, this.R, this.S]);
+      this.init.fill(this.W.value.storage, [C * this.R * this.S, this.K]);
+    }
+    return [this.K, this.g.P, this.g.Q];
+  }
+
+  fprop(x: Tensor): Tensor {
+    const g = this.g!;
+    const N = x.shape[0]!;
+    const y = new Float32Array(N * this.K * g.P * g.Q);
+    conv2dForward(x.data, N, this.W!.value.storage, this.K, null, g, y);
+    this.x = x;
+    return new Tensor(y, [N, this.K, g.P, g.Q]);
+  }
+
+  bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
+    const x = this.x!;
+    const N = x.shape[0]!;
+    const dW = this.computeParamGrads ? this.W!.grad.storage : null;
+    dW?.fill(0);
+    const dx = needInputGrad ? new Float32Array(x.size) : null;
+    if (dW || dx) conv2dBackward(x.data, N, this.W!.value.storage, this.K, this.g!, delta.data, dx, dW, null);
+    return dx && new Tensor(dx, x.shape);
+  }
+
+  override params(): Param[] {
+    return this.W ? [this.W] : [];
+  }
+
+  protected override config() {
+    return { fshape: [this.R, this.S, this.K], strides: this.opts.strides ?? 1, padding: this.opts.padding ?? 0, dilation: this.opts.dilation ?? 1, init: this.init.describe() };
+  }
+
+  protected override forwardFlops(): number {
+    const g = this.g!;
+    return 2 * this.K * g.C * g.R * g.S * g.P * g.Q;
+  }
+}

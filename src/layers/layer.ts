@@ -1,0 +1,99 @@
+// The one protocol every layer follows (neon's, in the batch-first layout):
+//   configure(inShape) → outShape      shapes per example, without the batch axis
+//   fprop(x, inference) → y             x: [N, ...inShape], y: [N, ...outShape]
+//   bprop(delta, needInputGrad) → dx    delta = ∂cost/∂y summed over the batch (neon's convention)
+//   params()                            trainable arrays with their gradients (Param)
+//   describe()                          name, type, shapes, parameter count, forward FLOPs
+// Layers compute with raw kernels and explicit backward passes, as neon does; the autograd
+// tape (src/autograd) is the Tensor-level API and is not used here.
+import type { Tensor } from '../tensor/tensor.js';
+import type { Param } from './param.js';
+
+export type Shape3 = readonly number[];
+
+export interface LayerDescription {
+  name: string;
+  /** neon's class name ('Convolution', 'Bias', 'Activation', 'Pooling', 'Linear', 'Dropout'). */
+  type: string;
+  /** Constructor options, JSON-serializable (saved in checkpoints). */
+  config: Record<string, unknown>;
+  inShape: number[];
+  outShape: number[];
+  nparams: number;
+  /** Forward multiply-adds ×2 for one example. */
+  flops: number;
+}
+
+export interface Layer {
+  readonly name: string;
+  readonly className: string;
+  readonly inShape: readonly number[];
+  readonly outShape: readonly number[];
+  configure(inShape: readonly number[]): readonly number[];
+  fprop(x: Tensor, inference: boolean): Tensor;
+  /** Returns ∂cost/∂x, or null when needInputGrad is false (nothing below needs it). */
+  bprop(delta: Tensor, needInputGrad: boolean): Tensor | null;
+  params(): Param[];
+  describe(): LayerDescription;
+}
+
+// neon names unnamed layers '<ClassName>_<n>' with one counter per class.
+const counters = new Map<string, number>();
+export function autoName(className: string): string {
+  const n = counters.get(className) ?? 0;
+  counters.set(className, n + 1);
+  return `${className}_${n}`;
+}
+
+/** Restart automatic names (each model built from scratch gets the same names). */
+export function resetLayerNames(): void {
+  counters.clear();
+}
+
+/** Shared plumbing: name, shapes, and the "configure before use" check. */
+export abstract class BaseLayer implements Layer {
+  readonly name: string;
+  abstract readonly className: string;
+  inShape: readonly number[] = [];
+  outShape: readonly number[] = [];
+  protected configured = false;
+
+  constructor(name: string | undefined, className: string) {
+    this.name = name ?? autoName(className);
+  }
+
+  configure(inShape: readonly number[]): readonly number[] {
+    this.inShape = [...inShape];
+    this.outShape = this.computeOutShape(inShape);
+    this.configured = true;
+    return this.outShape;
+  }
+
+  protected abstract computeOutShape(inShape: readonly number[]): number[];
+  abstract fprop(x: Tensor, inference: boolean): Tensor;
+  abstract bprop(delta: Tensor, needInputGrad: boolean): Tensor | null;
+
+  params(): Param[] {
+    return [];
+  }
+
+  protected config(): Record<string, unknown> {
+    return {};
+  }
+
+  protected forwardFlops(): number {
+    return 0;
+  }
+
+  describe(): LayerDescription {
+    return {
+      name: this.name,
+      type: this.className,
+      config: this.config(),
+      inShape: [...this.inShape],
+      outShape: [...this.outShape],
+      nparams: this.params().reduce((n, p) => n + p.value.size, 0),
+      flops: this.forwardFlops(),
+    };
+  }
+}

@@ -1,0 +1,70 @@
+// neon's Pooling layer: max or average, stride defaulting to the window size.
+import { backend } from '../kernels/index.js';
+import { windowGeometry, type Pair } from '../kernels/geometry.js';
+import type { WindowGeometry } from '../kernels/backend.js';
+import { Tensor } from '../tensor/tensor.js';
+import { shapeStr } from '../tensor/shape.js';
+import { ShapeError } from '../util/errors.js';
+import { BaseLayer } from './layer.js';
+
+export interface PoolingOptions {
+  op?: 'max' | 'avg';
+  strides?: Pair;
+  padding?: Pair;
+  name?: string;
+}
+
+export class Pooling extends BaseLayer {
+  readonly className = 'Pooling';
+  private g: WindowGeometry | null = null;
+  private argmax: Int32Array | null = null;
+  private xShape: readonly number[] = [];
+
+  constructor(readonly fshape: Pair, readonly opts: PoolingOptions = {}) {
+    super(opts.name, 'Pooling');
+  }
+
+  get op(): 'max' | 'avg' {
+    return this.opts.op ?? 'max';
+  }
+
+  protected computeOutShape(inShape: readonly number[]): number[] {
+    if (inShape.length !== 3) throw new ShapeError(`layer '${this.name}' (Pooling) needs an image input [C, H, W], got ${shapeStr(inShape)}`);
+    const [C, H, W] = inShape as [number, number, number];
+    const [R, S] = typeof this.fshape === 'number' ? [this.fshape, this.fshape] : this.fshape;
+    this.g = windowGeometry(`layer '${this.name}'`, C, H, W, R, S, { stride: this.opts.strides ?? [R, S], padding: this.opts.padding ?? 0 });
+    return [C, this.g.P, this.g.Q];
+  }
+
+  fprop(x: Tensor): Tensor {
+    const g = this.g!;
+    const N = x.shape[0]!;
+    const y = new Float32Array(N * g.C * g.P * g.Q);
+    if (this.op === 'max') {
+      if (!this.argmax || this.argmax.length !== y.length) this.argmax = new Int32Array(y.length);
+      backend().maxPoolForward(x.data, N, g, y, this.argmax);
+    } else {
+      backend().avgPoolForward(x.data, N, g, true, y);
+    }
+    this.xShape = x.shape;
+    return new Tensor(y, [N, g.C, g.P, g.Q]);
+  }
+
+  bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
+    if (!needInputGrad) return null;
+    const N = this.xShape[0]!;
+    const dx = new Float32Array(this.xShape.reduce((a, b) => a * b, 1));
+    if (this.op === 'max') backend().maxPoolBackward(delta.data, this.argmax!, N, this.g!, dx);
+    else backend().avgPoolBackward(delta.data, N, this.g!, true, dx);
+    return new Tensor(dx, this.xShape);
+  }
+
+  protected override config() {
+    return { fshape: this.fshape, op: this.op, strides: this.opts.strides ?? this.fshape, padding: this.opts.padding ?? 0 };
+  }
+
+  protected override forwardFlops(): number {
+    const g = this.g!;
+    return g.C * g.P * g.Q * g.R * g.S;
+  }
+}

@@ -1,0 +1,38 @@
+// Training callbacks, as neon's: hooks at train/epoch/minibatch boundaries. A callback with
+// a frequency fires at epoch e when (e + 1) % freq == 0 (neon's should_fire).
+import type { Model } from './model.js';
+
+export interface Callback {
+  onTrainBegin?(model: Model, numEpochs: number): void | Promise<void>;
+  onEpochBegin?(model: Model, epoch: number): void | Promise<void>;
+  onMinibatchEnd?(model: Model, epoch: number, minibatch: number, cost: number): void | Promise<void>;
+  onEpochEnd?(model: Model, epoch: number, trainCost: number): void | Promise<void>;
+  onTrainEnd?(model: Model): void | Promise<void>;
+}
+
+export function shouldFire(epoch: number, freq: number): boolean {
+  return freq > 0 && (epoch + 1) % freq === 0;
+}
+
+/** Running mean of the last ≤ wsz minibatch costs (neon's TrainCostCallback, wsz 10). */
+export class TrainCostCallback implements Callback {
+  readonly history: number[] = [];
+  private window: number[] = [];
+  constructor(readonly wsz = 10) {}
+  onMinibatchEnd(_m: Model, _e: number, _mb: number, cost: number): void {
+    this.window.push(cost);
+    if (this.window.length > this.wsz) this.window.shift();
+    this.history.push(this.window.reduce((a, b) => a + b, 0) / this.window.length);
+  }
+  get smoothed(): number {
+    return this.history.length ? this.history[this.history.length - 1]! : NaN;
+  }
+}
+
+/** Call `fn(model, epoch)` every `freq` epochs (evaluation, serialization, logging). */
+export class EveryNEpochs implements Callback {
+  constructor(readonly freq: number, readonly fn: (model: Model, epoch: number) => void | Promise<void>) {}
+  async onEpochEnd(model: Model, epoch: number): Promise<void> {
+    if (shouldFire(epoch, this.freq)) await this.fn(model, epoch);
+  }
+}

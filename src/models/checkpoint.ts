@@ -1,0 +1,149 @@
+// Name-keyed checkpoints in HDF5 (readable by h5py):
+//   /                     attrs: format, tl_scratch_version, epoch_index, rng_state (4 × uint32),
+//                                input_shape, optimizer_state (JSON), cost (JSON)
+//   /layers               attr layer_order (JSON list of names, model order)
+//   /layers/<name>        attrs: type, config (JSON); datasets W and/or b, float32, our layout
+//   /layers/<name>/states datasets <param>_<i>: optimizer state arrays (momentum velocities)
+// Writing goes to a temporary file renamed over the target, so a crash mid-write leaves
+// the previous checkpoint intact. Loading checks everything before changing the model.
+import { openH5, type H5Dataset, type H5File, type H5Group } from '../formats/h5.js';
+import { rng } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import { sameShape, shapeStr } from '../tensor/shape.js';
+import { writeAtomic } from '../util/atomic.js';
+import { TlError } from '../util/errors.js';
+import type { Model } from './model.js';
+
+export const CHECKPOINT_FORMAT = 'tl-scratch checkpoint';
+export const CHECKPOINT_VERSION = '1';
+
+export interface SaveOptions {
+  /** Also save optimizer states (velocities) and the optimizer's own state. Default true. */
+  keepStates?: boolean;
+}
+
+export async function saveCheckpoint(model: Model, path: string, opts: SaveOptions = {}): Promise<void> {
+  const keepStates = opts.keepStates ?? true;
+  await writeAtomic(path, async (tmp) => {
+    const f = await openH5(tmp, 'w', 'checkpoint');
+    try {
+      f.create_attribute('format', CHECKPOINT_FORMAT);
+      f.create_attribute('tl_scratch_version', CHECKPOINT_VERSION);
+      f.create_attribute('epoch_index', model.epochIndex);
+      f.create_attribute('rng_state', JSON.stringify(rng.getState()));
+      f.create_attribute('input_shape', JSON.stringify(model.inShape ?? []));
+      if (model.cost) f.create_attribute('cost', JSON.stringify(model.cost.describe()));
+      if (keepStates && model.optimizer?.getState) f.create_attribute('optimizer_state', JSON.stringify(model.optimizer.getState() ?? null));
+      if (model.optimizer?.describe) f.create_attribute('optimizer', JSON.stringify(model.optimizer.describe()));
+      const layers = f.create_group('layers');
+      layers.create_attribute('layer_order', JSON.stringify(model.layers.map((l) => l.name)));
+      for (const l of model.layers) {
+        const d = l.describe();
+        const g = layers.create_group(l.name);
+        g.create_attribute('type', d.type);
+        g.create_attribute('config', JSON.stringify(d.config));
+        const params = l.params();
+        for (const p of params) writeArray(g, p.name, p.value);
+        if (keepStates && params.some((p) => p.states.length)) {
+          const sg = g.create_group('states');
+          for (const p of params) p.states.forEach((s, i) => writeArray(sg, `${p.name}_${i}`, s));
+        }
+      }
+    } finally {
+      f.close();
+    }
+  });
+}
+
+function writeArray(g: H5Group, name: string, t: Tensor): void {
+  g.create_dataset({ name, data: Float32Array.from(t.data), shape: [...t.shape], dtype: '<f' });
+}
+
+function readArray(ds: H5Dataset, where: string): { shape: number[]; data: Float32Array } {
+  const raw = ds.value;
+  if (!(raw instanceof Float32Array || raw instanceof Float64Array)) throw new TlError(`${where}: expected a float array`);
+  return { shape: [...(ds.shape ?? [])], data: raw instanceof Float32Array ? raw : Float32Array.from(raw) };
+}
+
+function attr(f: H5File | H5Group, name: string): unknown {
+  return f.attrs[name]?.value;
+}
+
+export function isCheckpointFile(f: H5File): boolean {
+  return attr(f, 'format') === CHECKPOINT_FORMAT;
+}
+
+export interface LoadOptions {
+  /** Restore optimizer states, epoch index and generator state (resume). Default true. */
+  loadStates?: boolean;
+}
+
+/**
+ * Load parameters (and, with loadStates, velocities, epoch index and the generator state)
+ * into a model already initialized with the checkpoint's input shape. All or nothing:
+ * every layer is checked before anything is copied.
+ */
+export async function loadCheckpoint(model: Model, path: string, opts: LoadOptions = {}): Promise<void> {
+  const loadStates = opts.loadStates ?? true;
+  const f = await openH5(path, 'r', 'checkpoint');
+  try {
+    if (!isCheckpointFile(f)) throw new TlError(`checkpoint ${path}: an HDF5 file, but not a tl-scratch checkpoint (no 'format' attribute); to take weights from other files use --model_file with an importable format`);
+    const inShape = JSON.parse(String(attr(f, 'input_shape') ?? '[]')) as number[];
+    if (inShape.length) model.initialize(inShape);
+    const layers = f.get('layers') as H5Group | null;
+    if (!layers) throw new TlError(`checkpoint ${path}: no 'layers' group; the file is damaged`);
+    const fileNames = new Set(layers.keys());
+    const copies: (() => void)[] = [];
+    for (const l of model.layers) {
+      const params = l.params();
+      if (!params.length) continue;
+      if (!fileNames.has(l.name)) throw new TlError(`checkpoint ${path}: has no layer '${l.name}' (${l.className}); it holds ${[...fileNames].join(', ') || 'no layers'}`);
+      const g = layers.get(l.name) as H5Group;
+      for (const p of params) {
+        const ds = g.get(p.name) as H5Dataset | null;
+        if (!ds) throw new TlError(`checkpoint ${path}: layer '${l.name}' has no array '${p.name}'`);
+        const a = readArray(ds, `checkpoint ${path}: layer '${l.name}' ${p.name}`);
+        if (!sameShape(a.shape, p.value.shape)) {
+          throw new TlError(`checkpoint ${path}: layer '${l.name}' ${p.name} has shape ${shapeStr(a.shape)} in the file but ${shapeStr(p.value.shape)} in the model (different width, fc size, image size or class count?)`);
+        }
+        copies.push(() => p.value.storage.set(a.data));
+        if (loadStates) {
+          const sg = g.get('states') as H5Group | null;
+          const states: Tensor[] = [];
+          for (let i = 0; sg?.keys().includes(`${p.name}_${i}`); i++) {
+            const s = readArray(sg.get(`${p.name}_${i}`) as H5Dataset, `checkpoint ${path}: layer '${l.name}' state ${i}`);
+            if (!sameShape(s.shape, p.value.shape)) throw new TlError(`checkpoint ${path}: layer '${l.name}' optimizer state has shape ${shapeStr(s.shape)}, expected ${shapeStr(p.value.shape)}`);
+            states.push(new Tensor(Float32Array.from(s.data), s.shape));
+          }
+          copies.push(() => (p.states = states));
+        }
+      }
+      fileNames.delete(l.name);
+    }
+    for (const name of fileNames) {
+      const g = layers.get(name) as H5Group;
+      if ((g.keys() as string[]).some((k) => k !== 'states')) {
+        throw new TlError(`checkpoint ${path}: layer '${name}' is in the file but not in the model; was it saved from a different model (--model, head names)?`);
+      }
+    }
+    let epochIndex = model.epochIndex;
+    let rngState: number[] | null = null;
+    let optState: unknown;
+    if (loadStates) {
+      epochIndex = Number(attr(f, 'epoch_index') ?? 0);
+      rngState = JSON.parse(String(attr(f, 'rng_state') ?? 'null')) as number[] | null;
+      const os = attr(f, 'optimizer_state');
+      optState = os === undefined ? undefined : JSON.parse(String(os));
+    }
+    for (const c of copies) c();
+    if (loadStates) {
+      model.epochIndex = epochIndex;
+      if (rngState) rng.setState(rngState);
+      // Applied by fit() to whichever optimizer it is given (neon also resumes with the
+      // optimizer the script passes to fit).
+      model.pendingOptimizerState = optState;
+    }
+  } finally {
+    f.close();
+  }
+}

@@ -1,0 +1,46 @@
+// neon's metrics (neon-spec §7.2): per-example values averaged over the valid rows.
+// argmax takes the first maximum, as numpy.
+import { SAFELOG_MIN } from '../autograd/ops/loss.js';
+
+export interface Metric {
+  readonly names: string[];
+  /** One value per metric name for example rows [0, rows) of y, t ([N, K] row-major), summed. */
+  sum(y: Float32Array, t: Float32Array, K: number, rows: number): number[];
+}
+
+function argmax(a: Float32Array, start: number, K: number): number {
+  let best = start;
+  for (let k = start + 1; k < start + K; k++) if (a[k]! > a[best]!) best = k;
+  return best - start;
+}
+
+export class Accuracy implements Metric {
+  readonly names = ['Accuracy'];
+  sum(y: Float32Array, t: Float32Array, K: number, rows: number): number[] {
+    let n = 0;
+    for (let i = 0; i < rows; i++) if (argmax(y, i * K, K) === argmax(t, i * K, K)) n++;
+    return [n];
+  }
+}
+
+export class Misclassification implements Metric {
+  readonly names = ['Top1Misclass'];
+  sum(y: Float32Array, t: Float32Array, K: number, rows: number): number[] {
+    let n = 0;
+    for (let i = 0; i < rows; i++) if (argmax(y, i * K, K) !== argmax(t, i * K, K)) n++;
+    return [n];
+  }
+}
+
+export class LogLoss implements Metric {
+  readonly names = ['LogLoss'];
+  sum(y: Float32Array, t: Float32Array, K: number, rows: number): number[] {
+    let s = 0;
+    for (let i = 0; i < rows; i++) {
+      let p = 0;
+      for (let k = i * K; k < (i + 1) * K; k++) p += y[k]! * t[k]!;
+      s += -Math.log(Math.max(p, SAFELOG_MIN));
+    }
+    return [s];
+  }
+}
