@@ -12,7 +12,9 @@ import { empty } from './util.js';
 export function contiguous(x: Tensor): Tensor {
   if (x.isContiguous()) return x;
   const out = empty(x.dtype, x.shape);
-  backend().copy(x, out.storage);
+  // A Strided's `data` is the raw storage; a Tensor's `data` is its row-major contents
+  // (which for a non-contiguous tensor calls back into contiguous()), so pass the storage.
+  backend().copy({ data: x.storage, offset: x.offset, shape: x.shape, strides: x.strides }, out.storage);
   return record('contiguous', [x], out, (g) => [g]);
 }
 
