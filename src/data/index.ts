@@ -1,0 +1,4 @@
+// The data layer: neon's HDF5 iterators, in-memory iterators, built-in data, prepare.
+export * from './iterator.js';
+export * from './hdf5.js';
+export * from './h5write.js';
