@@ -3,7 +3,7 @@
 // softmax input, neon-spec §7.1); Logistic's is y(1−y) unless shortcut is set.
 import { backend } from '../kernels/index.js';
 import type { UnaryOp } from '../kernels/backend.js';
-import { Tensor } from '../tensor/tensor.js';
+import { allocate, Tensor } from '../tensor/tensor.js';
 import { BaseLayer } from './layer.js';
 
 export type TransformName = 'Rectlin' | 'Softmax' | 'Logistic' | 'Tanh' | 'Identity';
@@ -37,7 +37,7 @@ export class Activation extends BaseLayer {
     const t = this.transform.name;
     if (t === 'Identity') return (this.y = x);
     const xd = x.data;
-    const y = new Float32Array(xd.length);
+    const y = allocate(x.dtype, xd.length);
     if (t === 'Softmax') {
       // Over the classes of each example: x [N, K] (any trailing shape flattened).
       const N = x.shape[0]!;
@@ -53,7 +53,7 @@ export class Activation extends BaseLayer {
     const t = this.transform.name;
     if (t === 'Identity' || t === 'Softmax' || (t === 'Logistic' && this.transform.shortcut)) return delta;
     const yd = this.y!.data;
-    const dx = new Float32Array(yd.length);
+    const dx = allocate(delta.dtype, yd.length);
     backend().unaryBackward(unaryOf[t]!, yd, yd, delta.data, dx, yd.length);
     return new Tensor(dx, delta.shape);
   }

@@ -2,7 +2,7 @@
 // broadcast over the batch and space. Its gradient is δ summed over batch and space;
 // the delta passes through unchanged.
 import { backend } from '../kernels/index.js';
-import { Tensor } from '../tensor/tensor.js';
+import { allocate, Tensor } from '../tensor/tensor.js';
 import { BaseLayer } from './layer.js';
 import { Constant, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
@@ -22,7 +22,7 @@ export class Bias extends BaseLayer implements ParamLayer {
   protected computeOutShape(inShape: readonly number[]): number[] {
     const n = inShape[0]!;
     if (!this.b || this.b.value.size !== n) {
-      this.b = makeParam('b', [n]);
+      this.b = makeParam('b', [n], this.dtype);
       this.init.fill(this.b.value.storage, [n, 1]);
     }
     return [...inShape];
@@ -35,7 +35,7 @@ export class Bias extends BaseLayer implements ParamLayer {
 
   fprop(x: Tensor): Tensor {
     const [N, C, HW] = this.dims(x);
-    const y = new Float32Array(x.size);
+    const y = allocate(x.dtype, x.size);
     backend().biasAdd(x.data, this.b!.value.storage, N, C, HW, y);
     return new Tensor(y, x.shape);
   }

@@ -3,7 +3,7 @@
 import { conv2dBackward, conv2dForward } from '../autograd/ops/conv.js';
 import { windowGeometry, type Pair } from '../kernels/geometry.js';
 import type { WindowGeometry } from '../kernels/backend.js';
-import { Tensor } from '../tensor/tensor.js';
+import { allocate, Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
@@ -42,7 +42,7 @@ export class Convolution extends BaseLayer implements ParamLayer {
     const [C, H, W] = inShape as [number, number, number];
     this.g = windowGeometry(`layer '${this.name}'`, C, H, W, this.R, this.S, { stride: this.opts.strides ?? 1, padding: this.opts.padding ?? 0, dilation: this.opts.dilation ?? 1 });
     if (!this.W || this.W.value.shape[1] !== C) {
-      this.W = makeParam('W', [this.K, C, this.R, this.S]);
+      this.W = makeParam('W', [this.K, C, this.R, this.S], this.dtype);
       this.init.fill(this.W.value.storage, [C * this.R * this.S, this.K]);
     }
     return [this.K, this.g.P, this.g.Q];
@@ -51,7 +51,7 @@ export class Convolution extends BaseLayer implements ParamLayer {
   fprop(x: Tensor): Tensor {
     const g = this.g!;
     const N = x.shape[0]!;
-    const y = new Float32Array(N * this.K * g.P * g.Q);
+    const y = allocate(x.dtype, N * this.K * g.P * g.Q);
     conv2dForward(x.data, N, this.W!.value.storage, this.K, null, g, y);
     this.x = x;
     return new Tensor(y, [N, this.K, g.P, g.Q]);
@@ -62,7 +62,7 @@ export class Convolution extends BaseLayer implements ParamLayer {
     const N = x.shape[0]!;
     const dW = this.computeParamGrads ? this.W!.grad.storage : null;
     dW?.fill(0);
-    const dx = needInputGrad ? new Float32Array(x.size) : null;
+    const dx = needInputGrad ? allocate(x.dtype, x.size) : null;
     if (dW || dx) conv2dBackward(x.data, N, this.W!.value.storage, this.K, this.g!, delta.data, dx, dW, null);
     return dx && new Tensor(dx, x.shape);
   }

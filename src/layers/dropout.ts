@@ -1,7 +1,8 @@
 // neon's Dropout layer (neon-spec §8). keep = fraction kept, mask = rand < keep drawn at
 // every training fprop. Default mode: train mask⊙x, infer keep·x. 'caffe': inverted.
 import { dropoutMask, type DropoutMode } from '../autograd/ops/dropout.js';
-import { Tensor } from '../tensor/tensor.js';
+import { allocate, Tensor } from '../tensor/tensor.js';
+import type { FloatArray } from '../kernels/backend.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
 
@@ -9,7 +10,7 @@ export class Dropout extends BaseLayer {
   readonly className = 'Dropout';
   readonly keep: number;
   readonly mode: DropoutMode;
-  private mask: Float32Array | null = null;
+  private mask: FloatArray | null = null;
 
   constructor(opts: { keep?: number; mode?: DropoutMode; name?: string } = {}) {
     super(opts.name, 'Dropout');
@@ -24,13 +25,13 @@ export class Dropout extends BaseLayer {
 
   fprop(x: Tensor, inference: boolean): Tensor {
     const xd = x.data;
-    const y = new Float32Array(xd.length);
+    const y = allocate(x.dtype, xd.length);
     if (inference) {
       const s = this.mode === 'neon' ? this.keep : 1;
       for (let i = 0; i < y.length; i++) y[i] = xd[i]! * s;
       return new Tensor(y, x.shape);
     }
-    const mask = dropoutMask(xd.length, this.keep, 'float32') as Float32Array;
+    const mask = dropoutMask(xd.length, this.keep, x.dtype);
     if (this.mode === 'caffe') for (let i = 0; i < mask.length; i++) mask[i]! /= this.keep;
     for (let i = 0; i < y.length; i++) y[i] = xd[i]! * mask[i]!;
     this.mask = mask;
@@ -40,7 +41,7 @@ export class Dropout extends BaseLayer {
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
     const d = delta.data;
-    const dx = new Float32Array(d.length);
+    const dx = allocate(delta.dtype, d.length);
     for (let i = 0; i < dx.length; i++) dx[i] = d[i]! * this.mask![i]!;
     return new Tensor(dx, delta.shape);
   }

@@ -6,7 +6,7 @@
 //   describe()                          name, type, shapes, parameter count, forward FLOPs
 // Layers compute with raw kernels and explicit backward passes, as neon does; the autograd
 // tape (src/autograd) is the Tensor-level API and is not used here.
-import type { Tensor } from '../tensor/tensor.js';
+import type { DType, Tensor } from '../tensor/tensor.js';
 import type { Param } from './param.js';
 
 export type Shape3 = readonly number[];
@@ -56,6 +56,8 @@ export abstract class BaseLayer implements Layer {
   abstract readonly className: string;
   inShape: readonly number[] = [];
   outShape: readonly number[] = [];
+  /** dtype of the parameters, chosen before configure (float64 for gradient checks). */
+  dtype: DType = 'float32';
   protected configured = false;
 
   constructor(name: string | undefined, className: string) {

@@ -4,7 +4,7 @@
 //   dW = δᵀ · x    [nout, N]·[N, nin]   (summed over the batch)
 //   dx = δ · W     [N, nout]·[nout, nin]
 import { backend } from '../kernels/index.js';
-import { Tensor } from '../tensor/tensor.js';
+import { allocate, Tensor } from '../tensor/tensor.js';
 import { BaseLayer } from './layer.js';
 import { GlorotUniform, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
@@ -26,7 +26,7 @@ export class Linear extends BaseLayer implements ParamLayer {
   protected computeOutShape(inShape: readonly number[]): number[] {
     this.nin = inShape.reduce((a, b) => a * b, 1);
     if (!this.W || this.W.value.shape[1] !== this.nin) {
-      this.W = makeParam('W', [this.nout, this.nin]);
+      this.W = makeParam('W', [this.nout, this.nin], this.dtype);
       this.init.fill(this.W.value.storage, [this.nout, this.nin]);
     }
     return [this.nout];
@@ -34,7 +34,7 @@ export class Linear extends BaseLayer implements ParamLayer {
 
   fprop(x: Tensor): Tensor {
     const N = x.shape[0]!;
-    const y = new Float32Array(N * this.nout);
+    const y = allocate(x.dtype, N * this.nout);
     backend().gemm(false, true, N, this.nout, this.nin, 1, x.data, 0, this.nin, this.W!.value.storage, 0, this.nin, 0, y, 0, this.nout);
     this.x = x;
     return new Tensor(y, [N, this.nout]);
@@ -48,7 +48,7 @@ export class Linear extends BaseLayer implements ParamLayer {
       backend().gemm(true, false, this.nout, this.nin, N, 1, d, 0, this.nout, x.data, 0, this.nin, 0, this.W!.grad.storage, 0, this.nin);
     }
     if (!needInputGrad) return null;
-    const dx = new Float32Array(N * this.nin);
+    const dx = allocate(x.dtype, N * this.nin);
     backend().gemm(false, false, N, this.nin, this.nout, 1, d, 0, this.nout, this.W!.value.storage, 0, this.nin, 0, dx, 0, this.nin);
     return new Tensor(dx, x.shape);
   }

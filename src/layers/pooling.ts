@@ -2,7 +2,7 @@
 import { backend } from '../kernels/index.js';
 import { windowGeometry, type Pair } from '../kernels/geometry.js';
 import type { WindowGeometry } from '../kernels/backend.js';
-import { Tensor } from '../tensor/tensor.js';
+import { allocate, Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
@@ -39,7 +39,7 @@ export class Pooling extends BaseLayer {
   fprop(x: Tensor): Tensor {
     const g = this.g!;
     const N = x.shape[0]!;
-    const y = new Float32Array(N * g.C * g.P * g.Q);
+    const y = allocate(x.dtype, N * g.C * g.P * g.Q);
     if (this.op === 'max') {
       if (!this.argmax || this.argmax.length !== y.length) this.argmax = new Int32Array(y.length);
       backend().maxPoolForward(x.data, N, g, y, this.argmax);
@@ -53,7 +53,7 @@ export class Pooling extends BaseLayer {
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
     const N = this.xShape[0]!;
-    const dx = new Float32Array(this.xShape.reduce((a, b) => a * b, 1));
+    const dx = allocate(delta.dtype, this.xShape.reduce((a, b) => a * b, 1));
     if (this.op === 'max') backend().maxPoolBackward(delta.data, this.argmax!, N, this.g!, dx);
     else backend().avgPoolBackward(delta.data, N, this.g!, true, dx);
     return new Tensor(dx, this.xShape);
