@@ -2,3 +2,7 @@
 export * from './iterator.js';
 export * from './hdf5.js';
 export * from './h5write.js';
+export * from './builtin.js';
+export * from './image.js';
+export * from './mat5.js';
+export * from './prepare.js';
