@@ -41,7 +41,8 @@ export function view(x: Tensor, shape: Shape): Tensor {
 
 /** A new shape: a view when contiguous, otherwise a contiguous copy first. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
-  return view(contiguous(x), shape);
+  // Validate here so that a bad shape is reported as reshape's, not view's.
+  return view(contiguous(x), resolveShape(x, shape, 'reshape'));
 }
 
 /** [N, ...] → [N, rest] (neon's flatten before the first dense layer: C·H·W order). */
