@@ -266,7 +266,7 @@ describe('GradientDescentMomentum: learning rate 0 and frozen layers', () => {
     const before = bits(L.ps[0]!);
     const opt = new GradientDescentMomentum(0, { momentumCoef: 0.9, wdecay: 0.0005, nesterov: true });
     for (let s = 0; s < 200; s++) {
-      setGrad(L.ps[0]!, Float32Array.from(p0, (x, i) => Math.cos(s + i) * 50));
+      setGrad(L.ps[0]!, Float32Array.from(p0, (_, i) => Math.cos(s + i) * 50));
       opt.optimize([L], Math.floor(s / 50), 32);
     }
     expect(bits(L.ps[0]!)).toEqual(before);

@@ -1,0 +1,6 @@
+// Optimizers and learning-rate schedules with neon's semantics (neon-spec §5).
+export { Schedule, StepSchedule, PowerSchedule, ExpSchedule, PolySchedule, scheduleFromDescription, type LearningRateSchedule, type ScheduleDescription, type Json } from './schedule.js';
+export { isOptimizer, type Optimizer, type OptimizerDescription } from './optimizer.js';
+export { GradientDescentMomentum, type GradientDescentMomentumOptions } from './gdm.js';
+export { MultiOptimizer } from './multi.js';
+export { optimizerFromDescription } from './describe.js';
