@@ -68,6 +68,14 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
 
   const y = run();
   if (!y.requiresGrad) throw new GradcheckError(`gradcheck(${name}): the output does not depend on any input that requires grad`);
+  // A non-finite output makes every finite difference non-finite (they all go through the
+  // projection), so report where it is instead of blaming the first input element.
+  const yd = y.data;
+  for (let i = 0; i < yd.length; i++) {
+    if (!Number.isFinite(yd[i]!)) {
+      throw new GradcheckError(`gradcheck(${name}): output of shape ${shapeStr(y.shape)} is ${yd[i]} at index ${multiIndex(i, y.shape)}; gradients are not defined there (inputs of shape ${xs.map((x) => shapeStr(x.shape)).join(', ')})`);
+    }
+  }
   const local = new Generator(12345);
   const w = new Float64Array(y.size).map(() => local.uniform(-1, 1));
   const project = (out: Tensor): number => {
