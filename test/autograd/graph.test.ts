@@ -203,7 +203,7 @@ describe('gradcheck catches wrong gradients with a readable message', () => {
   });
 
   it('an output that depends on no checked input is reported', () => {
-    expect(() => gradcheck((x, y) => mul(y!, 2), [tensor([1], [1]), tensor([2], [1])], { name: 'ignores', wrt: [0] })).toThrow(/gradcheck\(ignores\).*does not depend/);
+    expect(() => gradcheck((_x, y) => mul(y!, 2), [tensor([1], [1]), tensor([2], [1])], { name: 'ignores', wrt: [0] })).toThrow(/gradcheck\(ignores\).*does not depend/);
   });
 
   it('maxChecks limits the work on big inputs', () => {
