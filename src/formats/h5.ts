@@ -8,6 +8,21 @@ export type H5File = InstanceType<typeof h5wasm.File>;
 export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
 export type H5Group = InstanceType<typeof h5wasm.Group>;
 
+// The HDF5 library prints its error stack ("HDF5-DIAG: Error detected ...", then indented
+// "#000: ..." / "major: ..." lines) to stderr before h5wasm throws. Our callers turn the
+// throw into one clear message, so those lines are dropped unless TL_HDF5_DIAG=1.
+function filterHdf5Diagnostics(): void {
+  if (process.env.TL_HDF5_DIAG === '1') return;
+  const write = process.stderr.write.bind(process.stderr) as (...a: unknown[]) => boolean;
+  const isDiag = (line: string) => /^HDF5-DIAG|^\s+#\d{3}:|^\s+(major|minor):/.test(line);
+  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : null;
+    if (text !== null && text.split('\n').filter((l) => l.length).every(isDiag)) return true;
+    return write(chunk, ...rest);
+  }) as typeof process.stderr.write;
+}
+filterHdf5Diagnostics();
+
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** True when the file starts with the HDF5 signature (at offset 0, the usual place). */

@@ -87,6 +87,17 @@ export async function loadCheckpoint(model: Model, path: string, opts: LoadOptio
   const loadStates = opts.loadStates ?? true;
   const f = await openH5(path, 'r', 'checkpoint');
   try {
+    readCheckpointInto(model, f, path, loadStates);
+  } catch (e) {
+    if (e instanceof TlError) throw e;
+    throw new TlError(`checkpoint ${path}: cannot read (${(e as Error).message}); the file may be truncated or damaged`);
+  } finally {
+    f.close();
+  }
+}
+
+function readCheckpointInto(model: Model, f: H5File, path: string, loadStates: boolean): void {
+  {
     if (!isCheckpointFile(f)) throw new TlError(`checkpoint ${path}: an HDF5 file, but not a tl-scratch checkpoint (no 'format' attribute); to take weights from other files use --model_file with an importable format`);
     const inShape = JSON.parse(String(attr(f, 'input_shape') ?? '[]')) as number[];
     if (inShape.length) model.initialize(inShape);
@@ -143,7 +154,5 @@ export async function loadCheckpoint(model: Model, path: string, opts: LoadOptio
       // optimizer the script passes to fit).
       model.pendingOptimizerState = optState;
     }
-  } finally {
-    f.close();
   }
 }

@@ -9,7 +9,8 @@ export function unary(op: UnaryOp, x: FloatArray, y: FloatArray, n: number): voi
     case 'log': for (let i = 0; i < n; i++) y[i] = Math.log(x[i]!); break;
     case 'sqrt': for (let i = 0; i < n; i++) y[i] = Math.sqrt(x[i]!); break;
     case 'abs': for (let i = 0; i < n; i++) y[i] = Math.abs(x[i]!); break;
-    case 'relu': for (let i = 0; i < n; i++) { const v = x[i]!; y[i] = v > 0 ? v : 0; } break;
+    // NaN propagates (as numpy's maximum and PyTorch's relu), so divergence is never hidden.
+    case 'relu': for (let i = 0; i < n; i++) { const v = x[i]!; y[i] = v > 0 || v !== v ? v : 0; } break;
     // Logistic written so that exp never overflows: for v < 0, e^v/(1+e^v).
     case 'logistic': for (let i = 0; i < n; i++) { const v = x[i]!; if (v >= 0) y[i] = 1 / (1 + Math.exp(-v)); else { const e = Math.exp(v); y[i] = e / (1 + e); } } break;
     case 'tanh': for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]!); break;
