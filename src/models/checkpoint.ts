@@ -13,6 +13,7 @@ import { sameShape, shapeStr } from '../tensor/shape.js';
 import { writeAtomic } from '../util/atomic.js';
 import { TlError } from '../util/errors.js';
 import type { Model } from './model.js';
+import type { SourceLayer, WeightFile } from '../formats/types.js';
 
 export const CHECKPOINT_FORMAT = 'tl-scratch checkpoint';
 export const CHECKPOINT_VERSION = '1';
@@ -154,5 +155,34 @@ function readCheckpointInto(model: Model, f: H5File, path: string, loadStates: b
       // optimizer the script passes to fit).
       model.pendingOptimizerState = optState;
     }
+  }
+}
+
+/** A checkpoint's parameters as a weight file, so that `--source_model ckpt.h5` imports by name. */
+export async function readCheckpointWeights(path: string): Promise<WeightFile> {
+  const f = await openH5(path, 'r', 'checkpoint');
+  try {
+    if (!isCheckpointFile(f)) throw new TlError(`${path}: an HDF5 file, but not a tl-scratch checkpoint`);
+    const layers = f.get('layers') as H5Group | null;
+    if (!layers) throw new TlError(`checkpoint ${path}: no 'layers' group; the file is damaged`);
+    const order = JSON.parse(String(attr(layers, 'layer_order') ?? '[]')) as string[];
+    const kinds: Record<string, SourceLayer['kind']> = { Convolution: 'conv', Linear: 'linear', Bias: 'bias' };
+    const out: WeightFile = { path, format: CHECKPOINT_FORMAT, layers: [], notes: [], arrays: [] };
+    for (const name of order.length ? order : layers.keys()) {
+      const g = layers.get(name) as H5Group | null;
+      if (!g) continue;
+      const params = g.keys().filter((k) => k !== 'states').map((k) => {
+        const a = readArray(g.get(k) as H5Dataset, `checkpoint ${path}: layer '${name}' ${k}`);
+        out.arrays.push({ name: `${name}/${k}`, shape: a.shape, dtype: 'float32' });
+        return { name: k, shape: a.shape, dtype: 'float32', data: a.data };
+      });
+      if (params.length) out.layers.push({ name, kind: kinds[String(attr(g, 'type'))] ?? 'other', params, sourceType: String(attr(g, 'type')) });
+    }
+    return out;
+  } catch (e) {
+    if (e instanceof TlError) throw e;
+    throw new TlError(`checkpoint ${path}: cannot read (${(e as Error).message}); the file may be truncated or damaged`);
+  } finally {
+    f.close();
   }
 }

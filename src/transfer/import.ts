@@ -64,30 +64,30 @@ function byName(layers: SourceLayer[]): Map<string, SourceEntry> {
   return map;
 }
 
-/** Map by order: the k-th conv/linear of the model takes the k-th conv/linear of the source (same kind). */
+/**
+ * Map by order: the k-th conv/linear of the model takes the k-th conv/linear of the source
+ * (same kind). A bias comes from the source layer itself (fused layouts) or from the bias
+ * layer right after it in the file (neon's unfused layout).
+ */
 function byOrder(layers: SourceLayer[], model: Model): Map<string, SourceEntry> {
   const map = new Map<string, SourceEntry>();
-  const weighted = layers.filter((l) => l.kind === 'conv' || l.kind === 'linear');
-  const biasLayers = layers.filter((l) => l.kind === 'bias');
+  const weighted = layers.map((l, j) => ({ l, j })).filter(({ l }) => l.kind === 'conv' || l.kind === 'linear');
   const targets = model.layers.filter((l) => l.className === 'Convolution' || l.className === 'Linear');
+  const entry = (a: WeightArray, from: SourceLayer): SourceEntry => ({ origin: `${from.name} ${a.name}`, sourceLayer: from.name, array: a });
   targets.forEach((t, k) => {
-    const src = weighted[k];
-    if (!src) return;
+    const found = weighted[k];
+    if (!found) return;
+    const { l: src, j } = found;
     const want = t.className === 'Convolution' ? 'conv' : 'linear';
     if (src.kind !== want) {
       throw new TlError(`import by order: model layer '${t.name}' (${t.className}) is paired with source layer '${src.name}' (${src.kind}); the two models differ in structure`);
     }
-    const entry = (a: WeightArray, from: SourceLayer) => ({ origin: `${from.name} ${a.name}`, sourceLayer: from.name, array: a });
     const W = src.params.find((a) => a.name === 'W');
     if (W) map.set(`${t.name}\u0000W`, entry(W, src));
-    // The bias: stored with the layer, or in the source's separate bias layer that follows it.
-    const b = src.params.find((a) => a.name === 'b');
-    const bLayer = biasLayers.find((bl) => bl.name === `${src.name}_bias`) ?? biasLayers[k];
+    const next = layers[j + 1];
+    const b = src.params.find((a) => a.name === 'b') ?? (next?.kind === 'bias' ? next.params[0] : undefined);
     const biasTarget = model.layers[model.layers.indexOf(t) + 1];
-    if (biasTarget?.className === 'Bias') {
-      if (b) map.set(`${biasTarget.name}\u0000b`, entry(b, src));
-      else if (bLayer?.params[0]) map.set(`${biasTarget.name}\u0000b`, entry(bLayer.params[0], bLayer));
-    }
+    if (b && biasTarget?.className === 'Bias') map.set(`${biasTarget.name}\u0000b`, entry(b, b === next?.params[0] ? next : src));
   });
   return map;
 }
