@@ -55,6 +55,10 @@ export async function openH5(path: string, mode: 'r' | 'w' = 'r', what = 'HDF5 f
   } catch (e) {
     throw new TlError(`${what} ${path}: cannot open as HDF5 (${(e as Error).message}); the file may be truncated or damaged`);
   }
+  // h5wasm reports a failed open as a negative file id instead of throwing.
+  if ((f as unknown as { file_id: bigint | number }).file_id < 0) {
+    throw new TlError(mode === 'r' ? `${what} ${path}: cannot open as HDF5; the file may be truncated or damaged` : `${what} ${path}: cannot create the file (is the folder writable?)`);
+  }
   return f;
 }
 

@@ -1,0 +1,139 @@
+// One transfer-learning experiment of the lab (lab.md, "The three experiments"):
+//   scratch   no weights imported; every layer trains at the base learning rate
+//   finetune  imported layers train at base_lr × importedLrScale (0.001 in the lab)
+//   extract   imported layers are frozen (learning rate 0): a fixed feature extractor
+// The new head always trains at the base learning rate. This file builds the optimizer
+// for that (a MultiOptimizer keyed by imported layer names) and runs fit/eval.
+import type { DataIterator } from '../data/iterator.js';
+import type { WeightFile } from '../formats/types.js';
+import { Accuracy } from '../models/metrics.js';
+import type { Callback } from '../models/callbacks.js';
+import type { Model } from '../models/model.js';
+import { GradientDescentMomentum, MultiOptimizer, type Optimizer } from '../optim/index.js';
+import { UsageError } from '../util/errors.js';
+import { importMatchingLayers, type ImportOptions, type ImportReport } from './import.js';
+
+export type ExperimentName = 'scratch' | 'finetune' | 'extract';
+export const EXPERIMENTS: readonly ExperimentName[] = ['scratch', 'finetune', 'extract'];
+
+/** The lab's learning-rate scale for imported layers. */
+export const DEFAULT_IMPORTED_LR_SCALE: Record<ExperimentName, number> = { scratch: 1, finetune: 0.001, extract: 0 };
+
+export interface OptimizerSettings {
+  lr: number;
+  momentum: number;
+  wdecay: number;
+  /** Learning-rate multiplier of the imported layers. */
+  importedLrScale: number;
+}
+
+/** GDM(lr) as 'default', and a copy at lr × scale for every imported layer (lab.md step 5). */
+export function transferOptimizer(imported: readonly string[], s: OptimizerSettings): Optimizer {
+  const base = new GradientDescentMomentum(s.lr, { momentumCoef: s.momentum, wdecay: s.wdecay, name: 'default' });
+  if (!imported.length || s.importedLrScale === 1) return new MultiOptimizer({ default: base });
+  const importedOpt = new GradientDescentMomentum(s.lr * s.importedLrScale, { momentumCoef: s.momentum, wdecay: s.wdecay, name: 'imported' });
+  const mapping: Record<string, Optimizer> = { default: base };
+  for (const name of imported) mapping[name] = importedOpt;
+  return new MultiOptimizer(mapping);
+}
+
+export interface ExperimentSetup {
+  experiment: ExperimentName;
+  model: Model;
+  trainSet: DataIterator;
+  /** Pretrained weights; required by finetune and extract, ignored by scratch. */
+  source?: WeightFile;
+  match?: ImportOptions['match'];
+  optimizer: Omit<OptimizerSettings, 'importedLrScale'> & { importedLrScale?: number };
+  log?: (line: string) => void;
+}
+
+export interface PreparedExperiment {
+  imported: string[];
+  report: ImportReport | null;
+  optimizer: Optimizer;
+  /** Parameters in layers whose learning rate is not 0. */
+  trainableParams: number;
+  totalParams: number;
+}
+
+/** Import (unless scratch) and build the optimizer. The model must be initialized. */
+export function prepareExperiment(s: ExperimentSetup): PreparedExperiment {
+  const log = s.log ?? ((l: string) => console.log(l));
+  s.model.initialize(s.trainSet.lshape);
+  let report: ImportReport | null = null;
+  if (s.experiment !== 'scratch') {
+    if (!s.source) throw new UsageError(`experiment '${s.experiment}' needs pretrained weights: pass --source_model FILE (or use --experiment scratch)`);
+    report = importMatchingLayers(s.source, s.model, { match: s.match, log });
+    if (!report.imported.length) {
+      throw new UsageError(`no layer of ${s.source.path} matches the model by ${s.match ?? 'name'}; try --match order, or check that the file holds a VGG-16`);
+    }
+  }
+  const imported = report?.imported ?? [];
+  const scale = s.optimizer.importedLrScale ?? DEFAULT_IMPORTED_LR_SCALE[s.experiment];
+  const optimizer = transferOptimizer(imported, { ...s.optimizer, importedLrScale: scale });
+  let trainable = 0, total = 0;
+  for (const l of s.model.layersToOptimize) {
+    const n = l.params().reduce((a, p) => a + p.value.size, 0);
+    total += n;
+    if (optimizer.learningRateFor(l, 0) !== 0) trainable += n;
+  }
+  return { imported, report, optimizer, trainableParams: trainable, totalParams: total };
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainCost: number;
+  evalLoss?: number;
+  evalAccuracy?: number;
+  seconds: number;
+}
+
+export interface ExperimentResult {
+  experiment: ExperimentName;
+  imported: string[];
+  trainableParams: number;
+  totalParams: number;
+  testAccuracy: number;
+  finalCost: number;
+  seconds: number;
+  history: EpochRecord[];
+}
+
+export interface RunOptions {
+  numEpochs: number;
+  testSet: DataIterator;
+  /** Evaluate loss and accuracy on the test set every N epochs (0: never). */
+  evalFreq?: number;
+  callbacks?: Callback[];
+}
+
+/** fit, recording per-epoch costs (and test loss/accuracy every evalFreq epochs), then the final test accuracy. */
+export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r: RunOptions): Promise<ExperimentResult> {
+  const history: EpochRecord[] = [];
+  const start = Date.now();
+  const evalFreq = r.evalFreq ?? 0;
+  const recorder: Callback = {
+    onEpochEnd: (model, epoch, trainCost) => {
+      const rec: EpochRecord = { epoch: epoch + 1, trainCost, seconds: (Date.now() - start) / 1000 };
+      if (evalFreq > 0 && (epoch + 1) % evalFreq === 0) {
+        rec.evalLoss = model.evalCost(r.testSet, model.cost!);
+        rec.evalAccuracy = model.eval(r.testSet, new Accuracy())[0]!;
+      }
+      history.push(rec);
+    },
+  };
+  // The recorder runs first so that later callbacks (progress, log file) can read its record.
+  await s.model.fit(s.trainSet, { optimizer: p.optimizer, numEpochs: r.numEpochs, cost: s.model.cost!, callbacks: [recorder, ...(r.callbacks ?? [])] });
+  const testAccuracy = s.model.eval(r.testSet, new Accuracy())[0]!;
+  return {
+    experiment: s.experiment,
+    imported: p.imported,
+    trainableParams: p.trainableParams,
+    totalParams: p.totalParams,
+    testAccuracy,
+    finalCost: history.length ? history[history.length - 1]!.trainCost : NaN,
+    seconds: (Date.now() - start) / 1000,
+    history,
+  };
+}
