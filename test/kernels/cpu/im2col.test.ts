@@ -1,0 +1,134 @@
+// im2col / col2im and the convolution built on them: im2col convolution equals a naive
+// direct convolution (forward and all three gradients); col2im is the adjoint of im2col,
+// ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ in float64; both over random geometries and over the
+// full grid of stride × padding × dilation.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { cpuBackend as be } from '../../../src/kernels/cpu/index.js';
+import { windowGeometry } from '../../../src/kernels/geometry.js';
+import { conv2dBackward, conv2dForward } from '../../../src/autograd/ops/conv.js';
+import type { FloatArray, WindowGeometry } from '../../../src/kernels/backend.js';
+import { Generator } from '../../../src/index.js';
+import { convCaseArb, type ConvCase } from '../../helpers/arbitraries.js';
+import { expectClose } from '../../helpers/check.js';
+
+const geometryOf = (c: ConvCase): WindowGeometry =>
+  windowGeometry('test', c.C, c.H, c.W, c.R, c.S, { stride: c.stride, padding: c.padding, dilation: c.dilation });
+
+const rand = (n: number, gen: Generator, Arr: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array): FloatArray =>
+  Arr.from({ length: n }, () => gen.uniform(-1, 1));
+
+/** The input pixel that tap (r, s) of output (p, q) reads, or null in the padding. */
+function tap(g: WindowGeometry, p: number, q: number, r: number, s: number): [number, number] | null {
+  const h = p * g.strideH - g.padH + r * g.dilH, w = q * g.strideW - g.padW + s * g.dilW;
+  return h >= 0 && h < g.H && w >= 0 && w < g.W ? [h, w] : null;
+}
+
+/** Direct convolution, straight from the definition: y[n,k,p,q] = b[k] + Σ_{c,r,s} w[k,c,r,s]·x[n,c,h,w]. */
+function naiveConv(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry): Float64Array {
+  const { C, H, W, R, S, P, Q } = g;
+  const y = new Float64Array(N * K * P * Q);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
+    let acc = b ? b[k]! : 0;
+    for (let c = 0; c < C; c++) for (let r = 0; r < R; r++) for (let s = 0; s < S; s++) {
+      const t = tap(g, p, q, r, s);
+      if (t) acc += w[((k * C + c) * R + r) * S + s]! * x[((n * C + c) * H + t[0]) * W + t[1]]!;
+    }
+    y[((n * K + k) * P + p) * Q + q] = acc;
+  }
+  return y;
+}
+
+/** Gradients of the direct convolution, also from the definition. */
+function naiveConvBackward(x: FloatArray, N: number, w: FloatArray, K: number, g: WindowGeometry, dy: FloatArray) {
+  const { C, H, W, R, S, P, Q } = g;
+  const dx = new Float64Array(N * C * H * W), dw = new Float64Array(K * C * R * S), db = new Float64Array(K);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
+    const d = dy[((n * K + k) * P + p) * Q + q]!;
+    db[k]! += d;
+    for (let c = 0; c < C; c++) for (let r = 0; r < R; r++) for (let s = 0; s < S; s++) {
+      const t = tap(g, p, q, r, s);
+      if (!t) continue;
+      const xi = ((n * C + c) * H + t[0]) * W + t[1], wi = ((k * C + c) * R + r) * S + s;
+      dx[xi]! += d * w[wi]!;
+      dw[wi]! += d * x[xi]!;
+    }
+  }
+  return { dx, dw, db };
+}
+
+function checkConv(c: ConvCase, gen: Generator, Arr: Float32ArrayConstructor | Float64ArrayConstructor, tol: number): void {
+  const g = geometryOf(c);
+  const where = `N ${c.N} C ${c.C} ${c.H}×${c.W}, K ${c.K} ${c.R}×${c.S}, stride ${c.stride}, padding ${c.padding}, dilation ${c.dilation} → ${g.P}×${g.Q}`;
+  expect([g.P, g.Q]).toEqual([
+    Math.floor((c.H + 2 * c.padding[0] - c.dilation[0] * (c.R - 1) - 1) / c.stride[0]) + 1,
+    Math.floor((c.W + 2 * c.padding[1] - c.dilation[1] * (c.S - 1) - 1) / c.stride[1]) + 1,
+  ]);
+  const x = rand(c.N * c.C * c.H * c.W, gen, Arr), w = rand(c.K * c.C * c.R * c.S, gen, Arr), b = rand(c.K, gen, Arr);
+  const y = new Arr(c.N * c.K * g.P * g.Q).fill(NaN); // the kernel must overwrite every output
+  conv2dForward(x, c.N, w, c.K, b, g, y);
+  expectClose(y, naiveConv(x, c.N, w, c.K, b, g), `conv forward (${where})`, tol, tol);
+
+  const dy = rand(y.length, gen, Arr);
+  const dx = new Arr(x.length).fill(NaN), dw = new Arr(w.length), db = new Arr(c.K);
+  conv2dBackward(x, c.N, w, c.K, g, dy, dx, dw, db);
+  const ref = naiveConvBackward(x, c.N, w, c.K, g, dy);
+  expectClose(dx, ref.dx, `conv dx (${where})`, tol, tol);
+  expectClose(dw, ref.dw, `conv dw (${where})`, tol, tol);
+  expectClose(db, ref.db, `conv db (${where})`, tol, tol);
+}
+
+describe('im2col convolution equals a naive direct convolution', () => {
+  it('random geometries, float64 and float32', () => {
+    fc.assert(fc.property(convCaseArb({ maxN: 3, maxC: 3, maxK: 4, maxR: 4, maxDil: 3, maxExtra: 6 }), fc.nat(), (c, seed) => {
+      checkConv(c, new Generator(seed), Float64Array, 1e-12);
+      checkConv(c, new Generator(seed), Float32Array, 1e-4); // float32 sums of up to 48 terms
+    }), { numRuns: 60 });
+  });
+
+  it('the full grid: stride 1..3 × padding 0..2 × dilation 1..3 on each axis', () => {
+    const gen = new Generator(1);
+    let n = 0;
+    for (const sH of [1, 2, 3]) for (const sW of [1, 2, 3]) for (const pH of [0, 1, 2]) for (const pW of [0, 1, 2]) for (const dH of [1, 2, 3]) for (const dW of [1, 2, 3]) {
+      const R = 3, S = 2;
+      const H = Math.max(1, dH * (R - 1) + 1 - 2 * pH) + (n % 3), W = Math.max(1, dW * (S - 1) + 1 - 2 * pW) + ((n >> 1) % 3);
+      checkConv({ N: 1 + (n % 2), C: 2, K: 2, H, W, R, S, stride: [sH, sW], padding: [pH, pW], dilation: [dH, dW] }, gen, Float64Array, 1e-12);
+      n++;
+    }
+    expect(n).toBe(729);
+  });
+});
+
+describe('col2im is the adjoint of im2col', () => {
+  it('⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ in float64, with offsets into larger buffers', () => {
+    fc.assert(fc.property(convCaseArb({ maxC: 3, maxR: 4, maxDil: 3, maxExtra: 6 }), fc.nat(), fc.nat(5), (c, seed, off) => {
+      const g = geometryOf(c);
+      const gen = new Generator(seed);
+      const CHW = c.C * c.H * c.W, rows = c.C * c.R * c.S, PQ = g.P * g.Q;
+      const x = rand(off + CHW, gen) as Float64Array;
+      const y = rand(rows * PQ, gen) as Float64Array;
+      const cols = new Float64Array(rows * PQ).fill(NaN);
+      be.im2col(x, off, g, cols);
+      const dx = new Float64Array(off + CHW);
+      const before = rand(off, gen);
+      dx.set(before); // col2im must only touch [off, off + CHW)
+      const pre = Float64Array.from(dx);
+      be.col2im(y, g, dx, off);
+      let lhs = 0, rhs = 0;
+      for (let i = 0; i < cols.length; i++) lhs += cols[i]! * y[i]!;
+      for (let i = 0; i < CHW; i++) rhs += x[off + i]! * (dx[off + i]! - pre[off + i]!);
+      const scale = Math.max(1, Math.abs(lhs));
+      if (Math.abs(lhs - rhs) > 1e-12 * scale * rows) throw new Error(`⟨im2col(x), y⟩ = ${lhs} but ⟨x, col2im(y)⟩ = ${rhs} (C ${c.C} ${c.H}×${c.W}, ${c.R}×${c.S}, stride ${c.stride}, padding ${c.padding}, dilation ${c.dilation})`);
+      expect(Array.from(dx.subarray(0, off))).toEqual(Array.from(before));
+    }), { numRuns: 100 });
+  });
+
+  it('col2im accumulates (+=) into dx', () => {
+    const g = windowGeometry('test', 1, 3, 3, 2, 2, {});
+    const cols = new Float64Array(4 * g.P * g.Q).fill(1);
+    const dx = new Float64Array(9).fill(10);
+    be.col2im(cols, g, dx, 0);
+    // Each pixel gets one per window covering it: corners 1, edges 2, centre 4.
+    expect(Array.from(dx)).toEqual([11, 12, 11, 12, 14, 12, 11, 12, 11]);
+  });
+});
