@@ -215,6 +215,10 @@ export class ImageSetIterator implements DataIterator {
     return this.planner.start;
   }
 
+  skipEpochs(epochs: number): void {
+    this.planner.skipEpochs(epochs);
+  }
+
   reset(): void {
     this.planner.reset();
   }

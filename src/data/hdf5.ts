@@ -191,6 +191,10 @@ export class HDF5Iterator implements DataIterator {
     return this.planner.start;
   }
 
+  skipEpochs(epochs: number): void {
+    this.planner.skipEpochs(epochs);
+  }
+
   reset(): void {
     this.planner.reset();
   }

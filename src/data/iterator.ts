@@ -44,6 +44,8 @@ export interface DataIterator {
   batches(): Generator<Batch, void, undefined>;
   /** Next epoch starts at example 0 (neon's reset, done before eval and get_outputs). */
   reset(): void;
+  /** Position as after `epochs` epochs from a reset (resume); file order only. */
+  skipEpochs(epochs: number): void;
   /** Release files; a no-op for in-memory data. */
   close(): void;
 }
@@ -121,6 +123,17 @@ export class EpochPlanner {
 
   reset(): void {
     this._start = 0;
+  }
+
+  /**
+   * Position the planner where `epochs` file-order epochs from a reset would leave it (for
+   * resuming from a checkpoint): start' = (bsz − (ndata − start) mod bsz) mod bsz per epoch.
+   */
+  skipEpochs(epochs: number): void {
+    if (this.shuffle) throw new TlError('cannot skip epochs of a shuffled iterator without replaying it');
+    let s = 0;
+    for (let e = 0; e < epochs; e++) s = (this.bsz - ((this.ndata - s) % this.bsz)) % this.bsz;
+    this._start = s;
   }
 
   private drawOrder(): Int32Array | null {
@@ -282,6 +295,10 @@ export class ArrayIterator implements DataIterator {
 
   get start(): number {
     return this.planner.start;
+  }
+
+  skipEpochs(epochs: number): void {
+    this.planner.skipEpochs(epochs);
   }
 
   reset(): void {

@@ -136,3 +136,16 @@ describe('ArrayIterator', () => {
     expect((await tlError(() => new ArrayIterator({ x, lshape: [4], mean: new Float32Array(3), bsz: 1 }))).message).toMatch(/mean has 3 values/);
   });
 });
+
+describe('skipEpochs (resume)', () => {
+  it('lands where running the epochs would (ndata ≥ bsz, as neon asserts)', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 6 }), (bsz, extra, epochs) => {
+      const ndata = bsz + extra;
+      const ran = new EpochPlanner(ndata, bsz);
+      for (let e = 0; e < epochs; e++) for (const _ of ran.epoch()) void _;
+      const skipped = new EpochPlanner(ndata, bsz);
+      skipped.skipEpochs(epochs);
+      expect([skipped.start, skipped.nbatches]).toEqual([ran.start, ran.nbatches]);
+    }));
+  });
+});
