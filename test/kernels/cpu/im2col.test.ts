@@ -15,8 +15,11 @@ import { expectClose } from '../../helpers/check.js';
 const geometryOf = (c: ConvCase): WindowGeometry =>
   windowGeometry('test', c.C, c.H, c.W, c.R, c.S, { stride: c.stride, padding: c.padding, dilation: c.dilation });
 
-const rand = (n: number, gen: Generator, Arr: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array): FloatArray =>
-  Arr.from({ length: n }, () => gen.uniform(-1, 1));
+function rand(n: number, gen: Generator, Arr: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array): FloatArray {
+  const out = new Arr(n);
+  for (let i = 0; i < n; i++) out[i] = gen.uniform(-1, 1);
+  return out;
+}
 
 /** The input pixel that tap (r, s) of output (p, q) reads, or null in the padding. */
 function tap(g: WindowGeometry, p: number, q: number, r: number, s: number): [number, number] | null {
