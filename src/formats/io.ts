@@ -20,7 +20,8 @@ export function checkFile(path: string, what = 'weight file'): number {
 }
 
 /** The first `n` bytes of a file (fewer if it is shorter). */
-export function readHead(path: string, n: number): Uint8Array {
+export function readHead(path: string, n: number, what = 'weight file'): Uint8Array {
+  checkFile(path, what);
   const fd = openSync(path, 'r');
   try {
     const b = Buffer.alloc(n);
