@@ -143,6 +143,7 @@ export type PyIn = null | boolean | number | bigint | string | Uint8Array | PyIn
 
 export class PickleWriter {
   private parts: Uint8Array[] = [];
+  private splits: number[] = [];
   constructor(private readonly py2 = false) {
     this.raw([0x80, 0x02]);
   }
@@ -244,9 +245,37 @@ export class PickleWriter {
     }
     this.raw([0x74, 0x62]); // TUPLE (state) BUILD
   }
+  /**
+   * A float32 array whose raw bytes the caller streams in between the segments that
+   * finishSegments() returns (Python 2 BINSTRING of `byteLen` bytes, or Python 3
+   * `_codecs.encode` of a BINUNICODE of `utf8Len` bytes).
+   */
+  streamedArray(shape: number[], byteLen: number, utf8Len: number): void {
+    const before = this.parts.length;
+    this.ndarray({ nd: new Float32Array(0), shape });
+    // drop the empty data string and re-emit its header with the streamed length
+    const rest = this.parts.splice(before);
+    const isData = (p: Uint8Array): boolean => p.length === 5 && (p[0] === 0x54 || p[0] === 0x58) && p[1] === 0 && p[2] === 0 && p[3] === 0 && p[4] === 0;
+    const at = rest.findIndex(isData);
+    const n = this.py2 ? byteLen : utf8Len;
+    rest[at] = Uint8Array.from([rest[at]![0]!, ...this.u32(n)]);
+    this.parts.push(...rest.slice(0, at + 1));
+    this.splits.push(this.parts.length);
+    this.parts.push(...rest.slice(at + 2)); // skip the (empty) payload part
+  }
   finish(): Uint8Array {
     this.raw([0x2e]);
     return Buffer.concat(this.parts);
+  }
+  finishSegments(): Uint8Array[] {
+    this.raw([0x2e]);
+    const out: Uint8Array[] = [];
+    let from = 0;
+    for (const s of [...this.splits, this.parts.length]) {
+      out.push(Buffer.concat(this.parts.slice(from, s)));
+      from = s;
+    }
+    return out;
   }
 }
 
