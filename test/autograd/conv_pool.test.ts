@@ -28,14 +28,14 @@ describe('conv2d: analytic = numeric gradients', () => {
     fc.assert(fc.property(convArb(true), (c) => {
       const opts = { stride: c.g.stride, padding: c.g.padding, dilation: c.g.dilation };
       checkOp(describeConv(c.g) + ' + bias', (x, w, b) => conv2d(x, w, b, opts), c);
-    }), { numRuns: 25 });
+    }), { numRuns: 40 });
   });
 
   it('without bias, random geometry', () => {
     fc.assert(fc.property(convArb(false), (c) => {
       const opts = { stride: c.g.stride, padding: c.g.padding, dilation: c.g.dilation };
       checkOp(describeConv(c.g), (x, w) => conv2d(x, w, null, opts), c);
-    }), { numRuns: 25 });
+    }), { numRuns: 40 });
   });
 
   it('every stride (1..3) × padding (0..2) × dilation (1..2) on each axis that yields an output', () => {

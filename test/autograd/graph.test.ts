@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   add, backward, Generator, gradcheck, GradcheckError, isGradEnabled, matmul, mul, noGrad, record, relu, sum, tanh, tensor, Tensor,
-  exp, log, softmax, conv2d,
+  exp, log, softmax, conv2d, linear, div, biasAdd,
 } from '../../src/index.js';
 import { t64, tensorSpecArb } from '../helpers/arbitraries.js';
 import { expectClose } from '../helpers/check.js';
@@ -71,6 +71,36 @@ describe('noGrad, detach, requiresGrad', () => {
         if (rb) expect(Array.from(b.grad!.data)).toEqual([1, 2, 3]);
       }
     }));
+  });
+
+  it('only some inputs require grad (frozen layers): those get the same gradients as when all do, the others none', () => {
+    const g = new Generator(3);
+    const r = (...shape: number[]) => Float64Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => g.uniform(-1, 1));
+    const cases: [string, number[][], (...xs: Tensor[]) => Tensor][] = [
+      ['conv2d', [[2, 3, 5, 4], [2, 3, 3, 2], [2]], (x, w, b) => conv2d(x!, w!, b!, { padding: 1, stride: [2, 1] })],
+      ['linear', [[3, 4], [5, 4], [5]], (x, w, b) => linear(x!, w!, b!)],
+      ['matmul', [[3, 4], [4, 2]], (a, b) => matmul(a!, b!)],
+      ['mul (broadcast)', [[3, 1, 4], [2, 4]], (a, b) => mul(a!, b!)],
+      ['div (broadcast)', [[3, 4], [4]], (a, b) => div(a!, add(mul(b!, b!), 1))],
+      ['biasAdd', [[2, 3, 4], [3]], (x, b) => biasAdd(x!, b!)],
+    ];
+    for (const [name, shapes, f] of cases) {
+      const values = shapes.map((s) => r(...s));
+      const run = (mask: boolean[]) => {
+        const xs = shapes.map((s, i) => tensor(Float64Array.from(values[i]!), s, { dtype: 'float64', requiresGrad: mask[i]! }));
+        const y = f(...xs);
+        y.backward(tensor(Float64Array.from({ length: y.size }, (_, i) => Math.cos(i)), y.shape, { dtype: 'float64' }));
+        return xs.map((x) => x.grad);
+      };
+      const all = run(shapes.map(() => true));
+      fc.assert(fc.property(fc.array(fc.boolean(), { minLength: shapes.length, maxLength: shapes.length }).filter((m) => m.some(Boolean)), (mask) => {
+        const some = run(mask);
+        some.forEach((gr, i) => {
+          if (!mask[i]) expect(gr, `${name}: input ${i} does not require grad`).toBeNull();
+          else expectClose(gr!.data, all[i]!.data, `${name}: gradient of input ${i} with requiresGrad ${JSON.stringify(mask)}`, 1e-12, 1e-14);
+        });
+      }), { numRuns: 10 });
+    }
   });
 
   it('noGrad records nothing, restores the mode afterwards (also when fn throws), and nests', () => {
