@@ -98,14 +98,32 @@ function readDense(w: Weight, where: string, rowMap?: (i: number) => number): Fl
   const [nin, nout] = w.shape as [number, number];
   const out = new Float32Array(numel([nin, nout], where));
   const step = Math.max(1, Math.floor(KERAS_LIMITS.sliceElements / Math.max(1, nout)));
+  const B = 32;
   for (let i0 = 0; i0 < nin; i0 += step) {
     const i1 = Math.min(nin, i0 + step);
     const chunk = toF32(w.ds.slice([[i0, i1], []]), w.meta, where);
     if (chunk.length !== (i1 - i0) * nout) throw new TlError(`${where}: read ${chunk.length} values for rows ${i0}..${i1}, expected ${(i1 - i0) * nout}`);
-    for (let i = i0; i < i1; i++) {
-      const j = rowMap ? rowMap(i) : i;
-      const base = (i - i0) * nout;
-      for (let o = 0; o < nout; o++) out[o * nin + j] = chunk[base + o]!;
+    // a blocked transpose of the (rows, nout) chunk into columns i0..i1 of (nout, nin)
+    for (let r0 = i0; r0 < i1; r0 += B) {
+      const r1 = Math.min(i1, r0 + B);
+      for (let o0 = 0; o0 < nout; o0 += B) {
+        const o1 = Math.min(nout, o0 + B);
+        for (let r = r0; r < r1; r++) {
+          const base = (r - i0) * nout;
+          for (let o = o0; o < o1; o++) out[o * nin + r] = chunk[base + o]!;
+        }
+      }
+    }
+  }
+  if (rowMap) {
+    // then move the inputs within each output row: column i goes to rowMap(i)
+    const target = new Int32Array(nin);
+    for (let i = 0; i < nin; i++) target[i] = rowMap(i);
+    const tmp = new Float32Array(nin);
+    for (let o = 0; o < nout; o++) {
+      const row = out.subarray(o * nin, (o + 1) * nin);
+      tmp.set(row);
+      for (let i = 0; i < nin; i++) row[target[i]!] = tmp[i]!;
     }
   }
   return out;

@@ -562,7 +562,7 @@ function makeDefaultGlobals(): Map<string, PyGlobal> {
       if (enc !== 'latin1' && enc !== 'iso88591') ctx.fail(`bytes(str, '${String(enc)}'), only latin-1 is supported`);
       return codecsEncode(a, ctx);
     }
-    if (a instanceof PyBytes) return new PyBytes(a.data, false);
+    if (a instanceof PyBytes) return new PyBytes(a.data.slice(), false); // a copy, as bytearray() makes
     if (Array.isArray(a)) {
       const out = new Uint8Array(a.length);
       a.forEach((x, i) => {
@@ -655,7 +655,8 @@ function buildNpArray(a: NpArray, state: unknown, ctx: CallContext): void {
   }
   let bytes: PyBytes;
   if (raw instanceof PyBytes) bytes = raw;
-  else if (typeof raw === 'string' || raw instanceof PyLargeText) bytes = new PyBytes(bytesOf(raw, ctx), false);
+  else if (raw instanceof PyLargeText) bytes = codecsEncode(raw, ctx);
+  else if (typeof raw === 'string') bytes = new PyBytes(bytesOf(raw, ctx), false);
   else ctx.fail(`numpy array data is ${describe(raw)}, expected bytes`);
   const want = count * dtype.itemsize;
   if (bytes.length !== want) {
