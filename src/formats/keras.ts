@@ -166,7 +166,7 @@ function readOpen(file: H5Group, path: string, options: ReadOptions): WeightFile
   if (!layerNames) {
     fail(
       "no 'layer_names' attribute at / or /model_weights, so this HDF5 file holds no Keras weights " +
-        '(tl-scratch reads files written by Keras model.save_weights()/model.save(), and its own checkpoints)',
+        '(tl-scratch reads files written by Keras 1/2 model.save_weights()/model.save(), not Keras 3 .weights.h5, and its own checkpoints)',
     );
   }
   const backend = textAttr(root, 'backend') ?? textAttr(file, 'backend');
