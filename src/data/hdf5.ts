@@ -240,6 +240,13 @@ export class HDF5Iterator implements DataIterator {
     return this.output ? this.gatherRows(this.output, 'output', rows, this.nclass) : new Float32Array(0);
   }
 
+  /** Inputs of the given rows, [rows.length, C·H·W], mean subtracted (e.g. to take a labelled subset into memory). */
+  readExamples(rows: Int32Array): Float32Array {
+    const x = this.gatherRows(this.input, 'input', rows, this.lshape[0] * this.lshape[1] * this.lshape[2]);
+    if (this.mean) subtractMean(x, this.mean, rows.length, this.lshape);
+    return x;
+  }
+
   *batches(): Generator<Batch, void, undefined> {
     const F = this.lshape[0] * this.lshape[1] * this.lshape[2];
     for (const { rows, valid } of this.planner.epoch()) {

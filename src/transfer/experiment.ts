@@ -86,6 +86,9 @@ export interface EpochRecord {
   trainCost: number;
   evalLoss?: number;
   evalAccuracy?: number;
+  /** Seconds the evaluation took. */
+  evalSeconds?: number;
+  /** Seconds since training started, at this epoch's end. */
   seconds: number;
 }
 
@@ -102,6 +105,8 @@ export interface ExperimentResult {
 
 export interface RunOptions {
   numEpochs: number;
+  /** Filled with one record per epoch as training goes (pass an array to share it with callbacks). */
+  history?: EpochRecord[];
   testSet: DataIterator;
   /** Evaluate loss and accuracy on the test set every N epochs (0: never). */
   evalFreq?: number;
@@ -110,15 +115,17 @@ export interface RunOptions {
 
 /** fit, recording per-epoch costs (and test loss/accuracy every evalFreq epochs), then the final test accuracy. */
 export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r: RunOptions): Promise<ExperimentResult> {
-  const history: EpochRecord[] = [];
+  const history: EpochRecord[] = r.history ?? [];
   const start = Date.now();
   const evalFreq = r.evalFreq ?? 0;
   const recorder: Callback = {
     onEpochEnd: (model, epoch, trainCost) => {
       const rec: EpochRecord = { epoch: epoch + 1, trainCost, seconds: (Date.now() - start) / 1000 };
       if (evalFreq > 0 && (epoch + 1) % evalFreq === 0) {
+        const t0 = Date.now();
         rec.evalLoss = model.evalCost(r.testSet, model.cost!);
         rec.evalAccuracy = model.eval(r.testSet, new Accuracy())[0]!;
+        rec.evalSeconds = (Date.now() - t0) / 1000;
       }
       history.push(rec);
     },

@@ -1,0 +1,116 @@
+// eval, summary, inspect and prepare: the small subcommands.
+import { existsSync } from 'node:fs';
+import { prepare, type PrepareOptions } from '../data/prepare.js';
+import type { WeightFile } from '../formats/types.js';
+import { Accuracy } from '../models/metrics.js';
+import { formatSummary } from '../models/summary.js';
+import { generateVgg16, generateVgg16TransferModel } from '../models/vgg16.js';
+import { labName } from '../transfer/aliases.js';
+import { readWeights } from '../transfer/read.js';
+import { TlError, UsageError } from '../util/errors.js';
+import { loadDataSets } from './data.js';
+import { pct } from './format.js';
+import { writeInferenceFile } from './inference.js';
+import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
+import { checkBackend } from './train.js';
+
+export interface EvalFlags extends ModelFlags {
+  backend: string;
+  modelFile: string;
+  dataRoot: string;
+  batchSize: number;
+  inferenceFile: string;
+  match: 'name' | 'order';
+}
+
+export async function evalCommand(f: EvalFlags): Promise<number> {
+  checkBackend(f.backend);
+  if (!f.modelFile) throw new UsageError('eval needs --model_file (a checkpoint written by train, or any importable weight file holding the whole model)');
+  if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
+  const data = await loadDataSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, seed: 0 });
+  console.log(`data: ${data.description}`);
+  const model = buildModel(f, data.test.nclass);
+  model.initialize(data.test.lshape);
+  await loadModelFile(model, f.modelFile, { resume: false, match: f.match, log: (l) => console.log(l) });
+  const acc = model.eval(data.test, new Accuracy())[0]!;
+  console.log(`Accuracy = ${pct(acc)}`);
+  const n = writeInferenceFile(f.inferenceFile, model, data.test);
+  console.log(`inference: ${n} test outputs written to ${f.inferenceFile}`);
+  data.train.close();
+  data.test.close();
+  return 0;
+}
+
+export interface SummaryFlags extends ModelFlags {
+  imageSize: number;
+  channels: number;
+  nclass: number;
+}
+
+export function summaryCommand(f: SummaryFlags): number {
+  const model = buildModel(f, f.nclass);
+  model.initialize([f.channels, f.imageSize, f.imageSize]);
+  process.stdout.write(formatSummary(model));
+  return 0;
+}
+
+/** Where each array of a weight file goes in the two VGG-16 models, or why nowhere. */
+function mapping(file: WeightFile): string[] {
+  const transfer = generateVgg16TransferModel({ widthMult: 1, fcSize: 4096 });
+  const full = generateVgg16({ widthMult: 1, fcSize: 4096 });
+  const inTransfer = new Set(transfer.layers.map((l) => l.name));
+  const inFull = new Set(full.layers.map((l) => l.name));
+  const lines: string[] = [];
+  for (const l of file.layers) {
+    const lab = labName(l.name);
+    for (const a of l.params) {
+      const target = l.kind === 'bias' ? lab : a.name === 'b' ? `${lab}_bias` : lab;
+      const param = l.kind === 'bias' || a.name === 'b' ? 'b' : a.name === 'W' ? 'W' : a.name;
+      const shape = `(${a.shape.join(', ')})`;
+      let where: string;
+      if (param !== 'W' && param !== 'b') where = `not a weight or bias ('${a.name}'): not used`;
+      else if (inTransfer.has(target) && inFull.has(target)) where = `${target}.${param} in vgg16 and vgg16_transfer`;
+      else if (inFull.has(target)) where = `${target}.${param} in vgg16 only (vgg16_transfer has a new head: fc6_new, fc7_new, cls_imdb_wiki_face)`;
+      else if (inTransfer.has(target)) where = `${target}.${param} in vgg16_transfer only`;
+      else where = `no layer named '${target}' in either model${lab === l.name ? '' : ` (alias of '${l.name}')`}; --match order may pair it`;
+      lines.push(`  ${`${l.name} ${a.name}`.padEnd(28)} ${shape.padEnd(22)} ${a.dtype.padEnd(8)} → ${where}`);
+    }
+  }
+  return lines;
+}
+
+export async function inspectCommand(path: string): Promise<number> {
+  const file = await readWeights(path);
+  console.log(`${path}: ${file.format}`);
+  for (const n of file.notes) console.log(`note: ${n}`);
+  console.log(`\narrays as stored (${file.arrays.length}):`);
+  for (const a of file.arrays) console.log(`  ${a.name.padEnd(40)} (${a.shape.join(', ')})  ${a.dtype}`);
+  console.log(`\nlayers with weights, converted to tl-scratch's layout (conv [K, C, R, S], dense [out, in]), and where they go:`);
+  for (const l of mapping(file)) console.log(l);
+  return 0;
+}
+
+export async function prepareCommand(o: PrepareOptions, progress: boolean): Promise<number> {
+  const sources = [o.imageFolder, o.imdbWiki, o.builtin].filter((s) => s !== undefined);
+  if (sources.length !== 1) throw new UsageError('prepare needs exactly one source: --image_folder DIR, --imdb_wiki DIR or --builtin NAME');
+  let last = 0;
+  const report = await prepare({
+    ...o,
+    onProgress: progress && process.stdout.isTTY
+      ? (p) => {
+          const now = Date.now();
+          if (now - last < 100 && p.done < p.total) return;
+          last = now;
+          const w = 30, filled = Math.round((w * p.done) / Math.max(p.total, 1));
+          process.stdout.write(`\r[${'█'.repeat(filled)}${' '.repeat(w - filled)}] ${p.done}/${p.total} images\x1b[K`);
+        }
+      : undefined,
+  });
+  if (progress && process.stdout.isTTY) process.stdout.write('\n');
+  console.log(`prepared ${report.kept} of ${report.considered} images from ${report.source}`);
+  for (const [reason, n] of Object.entries(report.skipped)) if (n) console.log(`  skipped ${n}: ${reason}`);
+  console.log(`  ${report.train.path}: ${report.train.count} examples (${report.train.perClass.join(' / ')} per class)`);
+  console.log(`  ${report.test.path}: ${report.test.count} examples (${report.test.perClass.join(' / ')} per class)`);
+  console.log(`  classes: ${report.classNames.join(', ')}; shape (${report.lshape.join(', ')}), ${report.channels}`);
+  return 0;
+}

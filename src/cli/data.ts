@@ -1,0 +1,91 @@
+// Training and test sets for the CLI: a neon-format folder (DIR/train.h5, DIR/test.h5) or a
+// built-in set ("builtin:mnist", "builtin:fashion-tshirt-shirt"), optionally cut down to
+// N labelled training images per class.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUILTIN_NAMES, loadBuiltin, type BuiltinName } from '../data/builtin.js';
+import { HDF5IteratorOneHot } from '../data/hdf5.js';
+import { ArrayIterator, seededRng, permutation, type DataIterator } from '../data/iterator.js';
+import { TlError, UsageError } from '../util/errors.js';
+
+export interface DataOptions {
+  dataRoot: string;
+  batchSize: number;
+  /** Keep N training images of each class (seeded); undefined keeps all. */
+  trainPerClass?: number;
+  seed: number;
+  /** Image size for built-in sets (28×28 digits are zero-padded; VGG needs a multiple of 32). */
+  builtinSize?: number;
+}
+
+export interface DataSets {
+  train: DataIterator;
+  test: DataIterator;
+  description: string;
+}
+
+/** N examples of each class from `labels`, chosen by a seeded permutation, kept in file order. */
+export function rowsPerClass(labels: ArrayLike<number>, nclass: number, n: number, seed: number, where: string): Int32Array {
+  const byClass: number[][] = Array.from({ length: nclass }, () => []);
+  for (let i = 0; i < labels.length; i++) byClass[labels[i]!]!.push(i);
+  const rng = seededRng(seed);
+  const chosen: number[] = [];
+  byClass.forEach((idx, c) => {
+    if (idx.length < n) throw new UsageError(`${where}: class ${c} has ${idx.length} training examples, fewer than --train_per_class ${n}`);
+    const p = permutation(idx.length, rng);
+    for (let k = 0; k < n; k++) chosen.push(idx[p[k]!]!);
+  });
+  return Int32Array.from(chosen.sort((a, b) => a - b));
+}
+
+function checkBatch(set: { ndata: number }, bsz: number, what: string): void {
+  if (set.ndata < bsz) throw new UsageError(`batch size ${bsz} is larger than the ${what} (${set.ndata} examples); use a smaller -z/--batch_size`);
+}
+
+export async function loadDataSets(o: DataOptions): Promise<DataSets> {
+  if (o.dataRoot.startsWith('builtin:')) return loadBuiltinSets(o);
+  const root = o.dataRoot;
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new UsageError(`data folder ${root} does not exist; create train.h5 and test.h5 there with 'tl-scratch prepare --out ${root} ...', or use --data_root builtin:fashion-tshirt-shirt`);
+  }
+  for (const f of ['train.h5', 'test.h5']) {
+    if (!existsSync(join(root, f))) {
+      const has = readdirSync(root);
+      throw new UsageError(`data folder ${root} has no ${f}${has.length ? ` (it holds ${has.slice(0, 5).join(', ')}${has.length > 5 ? ', ...' : ''})` : ' (it is empty)'}; write it with 'tl-scratch prepare --out ${root} ...'`);
+    }
+  }
+  let train: DataIterator = await HDF5IteratorOneHot.open(join(root, 'train.h5'));
+  const test = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: 1 });
+  let description = `${root}: ${train.ndata} training, ${test.ndata} test examples of shape (${train.lshape.join(', ')}), ${train.nclass} classes`;
+  const full = train as HDF5IteratorOneHot;
+  if (o.trainPerClass !== undefined) {
+    const rows = rowsPerClass(full.labels, full.nclass, o.trainPerClass, o.seed, join(root, 'train.h5'));
+    train = new ArrayIterator({ x: full.readExamples(rows), y: Array.from(rows, (r) => full.labels[r]!), nclass: full.nclass, lshape: full.lshape, bsz: o.batchSize, name: `${root}/train.h5 (${o.trainPerClass} per class)` });
+    full.close();
+    description += `; training on ${o.trainPerClass} per class`;
+  } else {
+    checkBatch(train, o.batchSize, `training set ${root}/train.h5`);
+    full.close();
+    train = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: o.batchSize });
+  }
+  checkBatch(train, o.batchSize, 'training set');
+  test.close();
+  const testSet = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: Math.min(o.batchSize, test.ndata) });
+  if (testSet.nclass !== train.nclass) throw new TlError(`${root}: train.h5 has ${train.nclass} classes but test.h5 has ${testSet.nclass}`);
+  return { train, test: testSet, description };
+}
+
+function loadBuiltinSets(o: DataOptions): DataSets {
+  const name = o.dataRoot.slice('builtin:'.length) as BuiltinName;
+  if (!BUILTIN_NAMES.includes(name)) throw new UsageError(`unknown built-in data set '${name}'; choose one of ${BUILTIN_NAMES.map((n) => `builtin:${n}`).join(', ')}`);
+  let trainSet = loadBuiltin(name, 'train');
+  if (o.trainPerClass !== undefined) trainSet = trainSet.takePerClass(o.trainPerClass, o.seed);
+  const testSet = loadBuiltin(name, 'test');
+  const t = { size: o.builtinSize ?? 32, fit: 'pad' as const, scale: 'unit' as const, channels: 1 as const };
+  checkBatch({ ndata: trainSet.n }, o.batchSize, `built-in training set ${name}`);
+  return {
+    train: trainSet.iterator({ ...t, bsz: o.batchSize }),
+    test: testSet.iterator({ ...t, bsz: Math.min(o.batchSize, testSet.n) }),
+    description: `built-in ${name}: ${trainSet.n} training, ${testSet.n} test images, ${t.size}×${t.size} gray, ${trainSet.nclass} classes`,
+  };
+}

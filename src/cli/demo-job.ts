@@ -1,0 +1,38 @@
+// One run of the demo: an experiment with one seed on the built-in Fashion-MNIST
+// T-shirt/top vs Shirt task. Runs in a worker thread (or in-process) and returns its record.
+import { join } from 'node:path';
+import { loadFashionTshirtShirt } from '../data/builtin.js';
+import { manualSeed } from '../tensor/random.js';
+import { prepareExperiment, runExperiment, type ExperimentName } from '../transfer/experiment.js';
+import { readWeights } from '../transfer/read.js';
+import { writeInferenceFile } from './inference.js';
+import { buildModel } from './model-options.js';
+import type { RunRecord } from './report.js';
+
+export interface DemoJob {
+  experiment: ExperimentName;
+  seed: number;
+  trainPerClass: number;
+  epochs: number;
+  batchSize: number;
+  sourceModel: string;
+  widthMult: number;
+  fcSize: number;
+  imageSize: number;
+  reportDir: string;
+}
+
+export async function runDemoJob(job: DemoJob): Promise<RunRecord> {
+  const t = { size: job.imageSize, fit: 'pad' as const, scale: 'unit' as const, channels: 1 as const };
+  const trainSet = loadFashionTshirtShirt('train').takePerClass(job.trainPerClass, job.seed).iterator({ ...t, bsz: job.batchSize });
+  const testSet = loadFashionTshirtShirt('test').iterator({ ...t, bsz: 50 });
+  const source = job.experiment === 'scratch' ? undefined : await readWeights(job.sourceModel);
+  manualSeed(job.seed);
+  const model = buildModel({ model: 'vgg16_transfer', widthMult: job.widthMult, fcSize: job.fcSize, dropoutKeep: 0.5 }, 2);
+  const setup = { experiment: job.experiment, model, trainSet, source, optimizer: { lr: 0.001, momentum: 0.9, wdecay: 0.0005 }, log: () => {} };
+  const prepared = prepareExperiment(setup);
+  const result = await runExperiment(setup, prepared, { numEpochs: job.epochs, testSet });
+  const inferenceFile = `inference_${job.experiment}_seed${job.seed}.txt`;
+  writeInferenceFile(join(job.reportDir, inferenceFile), model, testSet);
+  return { ...result, seed: job.seed, inferenceFile };
+}

@@ -1,0 +1,65 @@
+// neon's progress bar (ProgressBarCallback): one line per epoch,
+//   Epoch 1   [Train |████████            |   12/63  batches, 0.69 cost, 3.21s, ETA 12s]
+// redrawn at most every 0.1 s on a terminal; elsewhere (pipes, CI) printed once per epoch.
+// At epoch end the evaluation results of that epoch are appended.
+import type { Callback } from '../models/callbacks.js';
+import { TrainCostCallback } from '../models/callbacks.js';
+import type { Model } from '../models/model.js';
+import type { EpochRecord } from '../transfer/experiment.js';
+
+export interface ProgressOptions {
+  stream?: NodeJS.WriteStream;
+  /** Per-epoch records (filled by the experiment runner before this callback runs). */
+  history?: EpochRecord[];
+  costName?: string;
+  /** Prefix for every line, e.g. the experiment name. */
+  label?: string;
+}
+
+export class ProgressBarCallback implements Callback {
+  private readonly smooth = new TrainCostCallback(10);
+  private epochStart = 0;
+  private lastDraw = 0;
+  private nbatches = 0;
+  private readonly stream: NodeJS.WriteStream;
+  private readonly tty: boolean;
+
+  constructor(private readonly nbatchesOf: () => number, private readonly opts: ProgressOptions = {}) {
+    this.stream = opts.stream ?? process.stdout;
+    this.tty = Boolean(this.stream.isTTY);
+  }
+
+  onEpochBegin(): void {
+    this.epochStart = Date.now();
+    this.lastDraw = 0;
+    this.nbatches = this.nbatchesOf();
+  }
+
+  private line(epoch: number, done: number): string {
+    const elapsed = (Date.now() - this.epochStart) / 1000;
+    const width = 20;
+    const filled = this.nbatches ? Math.round((width * done) / this.nbatches) : width;
+    const bar = '█'.repeat(filled) + ' '.repeat(width - filled);
+    const eta = done > 0 && done < this.nbatches ? `, ETA ${((elapsed / done) * (this.nbatches - done)).toFixed(0)}s` : '';
+    const label = this.opts.label ? `${this.opts.label} ` : '';
+    return `${label}Epoch ${String(epoch + 1).padEnd(3)} [Train |${bar}| ${String(done).padStart(4)}/${this.nbatches} batches, ${this.smooth.smoothed.toFixed(2)} cost, ${elapsed.toFixed(2)}s${eta}]`;
+  }
+
+  onMinibatchEnd(m: Model, epoch: number, mb: number, cost: number): void {
+    this.smooth.onMinibatchEnd(m, epoch, mb, cost);
+    if (!this.tty) return;
+    const now = Date.now();
+    if (now - this.lastDraw < 100 && mb + 1 < this.nbatches) return;
+    this.lastDraw = now;
+    this.stream.write(`\r${this.line(epoch, mb + 1)}\x1b[K`);
+  }
+
+  onEpochEnd(_m: Model, epoch: number): void {
+    const rec = this.opts.history?.find((r) => r.epoch === epoch + 1);
+    let tail = '';
+    if (rec?.evalLoss !== undefined) {
+      tail = ` [${this.opts.costName ?? 'Cost'} Loss ${rec.evalLoss.toFixed(2)}, Accuracy ${(100 * rec.evalAccuracy!).toFixed(1)}%]`;
+    }
+    this.stream.write(`${this.tty ? '\r' : ''}${this.line(epoch, this.nbatches)}${tail}${this.tty ? '\x1b[K' : ''}\n`);
+  }
+}
