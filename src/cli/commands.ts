@@ -27,7 +27,7 @@ export async function evalCommand(f: EvalFlags): Promise<number> {
   checkBackend(f.backend);
   if (!f.modelFile) throw new UsageError('eval needs --model_file (a checkpoint written by train, or any importable weight file holding the whole model)');
   if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
-  const data = await loadDataSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, seed: 0 });
+  const data = await loadDataSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, seed: 0, evalOnly: true });
   console.log(`data: ${data.description}`);
   const model = buildModel(f, data.test.nclass);
   model.initialize(data.test.lshape);

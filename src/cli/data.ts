@@ -16,6 +16,8 @@ export interface DataOptions {
   seed: number;
   /** Image size for built-in sets (28×28 digits are zero-padded; VGG needs a multiple of 32). */
   builtinSize?: number;
+  /** Only the test set will be used (eval): the batch size is not checked against the training set. */
+  evalOnly?: boolean;
 }
 
 export interface DataSets {
@@ -38,8 +40,8 @@ export function rowsPerClass(labels: ArrayLike<number>, nclass: number, n: numbe
   return Int32Array.from(chosen.sort((a, b) => a - b));
 }
 
-function checkBatch(set: { ndata: number }, bsz: number, what: string): void {
-  if (set.ndata < bsz) throw new UsageError(`batch size ${bsz} is larger than the ${what} (${set.ndata} examples); use a smaller -z/--batch_size`);
+function checkBatch(set: { ndata: number }, bsz: number, what: string, skip = false): void {
+  if (!skip && set.ndata < bsz) throw new UsageError(`batch size ${bsz} is larger than the ${what} (${set.ndata} examples); use a smaller -z/--batch_size`);
 }
 
 export async function loadDataSets(o: DataOptions): Promise<DataSets> {
@@ -54,7 +56,7 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
       throw new UsageError(`data folder ${root} has no ${f}${has.length ? ` (it holds ${has.slice(0, 5).join(', ')}${has.length > 5 ? ', ...' : ''})` : ' (it is empty)'}; write it with 'tl-scratch prepare --out ${root} ...'`);
     }
   }
-  let train: DataIterator = await HDF5IteratorOneHot.open(join(root, 'train.h5'));
+  let train: DataIterator = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: 1 });
   const test = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: 1 });
   let description = `${root}: ${train.ndata} training, ${test.ndata} test examples of shape (${train.lshape.join(', ')}), ${train.nclass} classes`;
   const full = train as HDF5IteratorOneHot;
@@ -64,11 +66,11 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
     full.close();
     description += `; training on ${o.trainPerClass} per class`;
   } else {
-    checkBatch(train, o.batchSize, `training set ${root}/train.h5`);
+    checkBatch(train, o.batchSize, `training set ${root}/train.h5`, o.evalOnly);
     full.close();
-    train = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: o.batchSize });
+    train = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: Math.min(o.batchSize, train.ndata) });
   }
-  checkBatch(train, o.batchSize, 'training set');
+  checkBatch(train, o.batchSize, 'training set', o.evalOnly);
   test.close();
   const testSet = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: Math.min(o.batchSize, test.ndata) });
   if (testSet.nclass !== train.nclass) throw new TlError(`${root}: train.h5 has ${train.nclass} classes but test.h5 has ${testSet.nclass}`);
@@ -82,9 +84,9 @@ function loadBuiltinSets(o: DataOptions): DataSets {
   if (o.trainPerClass !== undefined) trainSet = trainSet.takePerClass(o.trainPerClass, o.seed);
   const testSet = loadBuiltin(name, 'test');
   const t = { size: o.builtinSize ?? 32, fit: 'pad' as const, scale: 'unit' as const, channels: 1 as const };
-  checkBatch({ ndata: trainSet.n }, o.batchSize, `built-in training set ${name}`);
+  checkBatch({ ndata: trainSet.n }, o.batchSize, `built-in training set ${name}`, o.evalOnly);
   return {
-    train: trainSet.iterator({ ...t, bsz: o.batchSize }),
+    train: trainSet.iterator({ ...t, bsz: Math.min(o.batchSize, trainSet.n) }),
     test: testSet.iterator({ ...t, bsz: Math.min(o.batchSize, testSet.n) }),
     description: `built-in ${name}: ${trainSet.n} training, ${testSet.n} test images, ${t.size}×${t.size} gray, ${trainSet.nclass} classes`,
   };

@@ -144,6 +144,9 @@ export class Model {
         optimizer.optimize(params, epoch, batch.xShape[0]);
         for (const cb of callbacks) await cb.onMinibatchEnd?.(this, epoch, mb, c);
         mb++;
+        // Let the event loop run (signal handlers such as Ctrl-C, timers): awaits above
+        // resolve as microtasks and would otherwise keep it blocked for the whole fit.
+        await new Promise((resolve) => setImmediate(resolve));
         if (this.stopRequested) break;
       }
       if (this.stopRequested && mb < trainSet.nbatches) break; // an interrupted epoch does not count

@@ -1,0 +1,194 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openH5, type H5Dataset, type H5Group } from '../../src/formats/h5.js';
+import { cli, cliAsync, TINY, writeTinyData } from './run.js';
+
+const work = mkdtempSync(join(tmpdir(), 'tl-cli-'));
+const data = join(work, 'data');
+
+beforeAll(async () => {
+  mkdirSync(data);
+  await writeTinyData(data);
+}, 60_000);
+
+function dir(name: string): string {
+  const d = join(work, name);
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+async function arrays(path: string): Promise<Record<string, number[]>> {
+  const f = await openH5(path);
+  const out: Record<string, number[]> = {};
+  try {
+    const layers = f.get('layers') as H5Group;
+    for (const name of layers.keys()) {
+      const g = layers.get(name) as H5Group;
+      for (const k of g.keys()) {
+        if (k === 'states') {
+          const s = g.get('states') as H5Group;
+          for (const sk of s.keys()) out[`${name}/states/${sk}`] = Array.from((s.get(sk) as H5Dataset).value as Float32Array);
+        } else out[`${name}/${k}`] = Array.from((g.get(k) as H5Dataset).value as Float32Array);
+      }
+    }
+    out.epoch_index = [Number(f.attrs.epoch_index!.value)];
+  } finally {
+    f.close();
+  }
+  return out;
+}
+
+describe('tl-scratch CLI', () => {
+  it('--help of train lists every flag with its default', () => {
+    const r = cli(['train', '--help'], work);
+    expect(r.code).toBe(0);
+    for (const flag of ['--backend', '--epochs', '--batch_size', '--rng_seed', '--data_root', '--source_model', '--serialize', '--save_path', '--model_file', '--output_file', '--eval_freq', '--no_progress_bar', '--verbose', '--experiment', '--lr', '--momentum', '--wdecay', '--imported_lr_scale', '--inference_file', '--model', '--width_mult', '--fc_size', '--dropout_keep', '--match', '--train_per_class']) {
+      expect(r.stdout).toContain(flag);
+    }
+    for (const d of ['default: 10', 'default: 32', '"./data_wiki"', 'default: 0.001', 'default: 0.9', 'default: 0.0005', '"inference.txt"', 'default: 0.5', '"vgg16_transfer"']) expect(r.stdout).toContain(d);
+  });
+
+  it('train prints the accuracy and writes the inference file (one row per test image); eval reproduces the accuracy', () => {
+    const d = dir('basic');
+    const r = cli(['train', '--data_root', data, '-e', '3', '-z', '4', ...TINY, '--lr', '0.01', '--save_path', 'ckpt.h5', '--serialize', '3', '--no_progress_bar'], d);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const acc = /Accuracy = (\d+\.\d)%/.exec(r.stdout)![1];
+    const lines = readFileSync(join(d, 'inference.txt'), 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('inference, target');
+    expect(lines.length).toBe(1 + 10);
+    for (const l of lines.slice(1)) {
+      const m = /^\[([-\d.e]+), ([-\d.e]+)\], ([01])$/.exec(l);
+      expect(m, l).not.toBeNull();
+      expect(Number(m![1]) + Number(m![2])).toBeCloseTo(1, 5);
+    }
+    const e = cli(['eval', '--model_file', 'ckpt.h5', '--data_root', data, ...TINY, '--inference_file', 'eval.txt'], d);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toContain(`Accuracy = ${acc}%`);
+    expect(readFileSync(join(d, 'eval.txt'), 'utf8')).toBe(readFileSync(join(d, 'inference.txt'), 'utf8'));
+  });
+
+  it('imports matching layers from a source model and reports which', () => {
+    const d = dir('import');
+    expect(cli(['train', '--model', 'vgg16', '--data_root', data, '-e', '1', '-z', '4', ...TINY, '--save_path', 'source.h5', '--serialize', '1', '--no_progress_bar'], d).code).toBe(0);
+    const r = cli(['train', '--data_root', data, '-e', '1', '-z', '4', ...TINY, '--source_model', 'source.h5', '--no_progress_bar'], d);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Successfully copied layer # 0 'conv1_1'");
+    expect(r.stdout).toContain("Successfully copied layer # 1 'conv1_1_bias'");
+    expect(r.stdout).toContain("Unable to copy layer # 44 'fc6_new'");
+    expect(r.stdout.match(/Successfully copied/g)!.length).toBe(26);
+    expect(r.stdout).toMatch(/finetune: 26 layers imported/);
+  });
+
+  it('checkpoints every N epochs, and resuming equals an uninterrupted run bit for bit; -o writes neon\'s HDF5 log', async () => {
+    const d = dir('resume');
+    const common = ['--data_root', data, '-z', '5', ...TINY, '--lr', '0.01', '--no_progress_bar', '--serialize', '2'];
+    expect(cli(['train', ...common, '-e', '4', '--save_path', 'full.h5', '-o', 'log.h5', '--eval_freq', '2'], d).code).toBe(0);
+    expect(cli(['train', ...common, '-e', '2', '--save_path', 'half.h5'], d).code).toBe(0);
+    expect((await arrays(join(d, 'half.h5'))).epoch_index).toEqual([2]);
+    const r = cli(['train', ...common, '-e', '4', '--model_file', 'half.h5', '--save_path', 'resumed.h5'], d);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('resuming from half.h5 at epoch 3 of 4');
+    const full = await arrays(join(d, 'full.h5'));
+    const resumed = await arrays(join(d, 'resumed.h5'));
+    expect(Object.keys(resumed).sort()).toEqual(Object.keys(full).sort());
+    expect(Object.keys(full).some((k) => k.includes('/states/'))).toBe(true);
+    for (const k of Object.keys(full)) expect(resumed[k], k).toEqual(full[k]);
+
+    const f = await openH5(join(d, 'log.h5'));
+    try {
+      // 24 examples, batch 5: 5 batches per epoch (neon's count), 4 epochs.
+      expect(Number((f.get('config') as H5Group).attrs.total_minibatches!.value)).toBe(20);
+      expect(Array.from((f.get('time_markers/minibatch') as H5Dataset).value as Float64Array)).toEqual([5, 10, 15, 20]);
+      expect(((f.get('cost/train') as H5Dataset).value as Float64Array).length).toBe(20);
+      expect(((f.get('cost/loss') as H5Dataset).value as Float64Array).length).toBe(2);
+      const acc = (f.get('metrics/Accuracy') as H5Dataset).value as Float64Array;
+      expect(acc.length).toBe(2);
+      expect(acc.every((v) => v >= 0 && v <= 1)).toBe(true);
+    } finally {
+      f.close();
+    }
+  });
+
+  it('Ctrl-C writes a usable checkpoint and exits cleanly', async () => {
+    const d = dir('sigint');
+    const p = cliAsync(['train', '--data_root', data, '-e', '1000', '-z', '4', ...TINY, '--save_path', 'int.h5'], d);
+    let out = '';
+    await new Promise<void>((res) => {
+      p.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (/Epoch 1 /.test(out)) res();
+      });
+    });
+    p.kill('SIGINT');
+    const code = await new Promise<number | null>((res) => p.on('close', res));
+    expect(code).toBe(130);
+    expect(out).toMatch(/checkpoint written to int\.h5; continue with --model_file int\.h5/);
+    const e = cli(['eval', '--model_file', 'int.h5', '--data_root', data, ...TINY], d);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toMatch(/Accuracy = \d+\.\d%/);
+  });
+
+  it('--experiment all prints the comparison table and writes the report with its images', () => {
+    const d = dir('all');
+    expect(cli(['train', '--model', 'vgg16', '--data_root', data, '-e', '1', '-z', '4', ...TINY, '--save_path', 'source.h5', '--serialize', '1', '--no_progress_bar'], d).code).toBe(0);
+    const r = cli(['train', '--experiment', 'all', '--source_model', 'source.h5', '--data_root', data, '-e', '2', '-z', '4', ...TINY, '--eval_freq', '1', '--no_progress_bar'], d);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/experiment\s+layers imported\s+trainable params\s+test accuracy\s+final cost\s+time/);
+    expect(r.stdout).toMatch(/scratch\s+0\s/);
+    expect(r.stdout).toMatch(/finetune\s+26\s/);
+    expect(r.stdout).toMatch(/extract\s+26\s/);
+    const files = readdirSync(join(d, 'report')).sort();
+    expect(files).toEqual(['accuracy.svg', 'index.md', 'inference_extract.txt', 'inference_finetune.txt', 'inference_scratch.txt', 'loss.svg']);
+    expect(readFileSync(join(d, 'report', 'loss.svg'), 'utf8')).toMatch(/<svg[\s\S]*<polyline[\s\S]*<\/svg>/);
+    const md = readFileSync(join(d, 'report', 'index.md'), 'utf8');
+    expect(md).toContain('![training cost](loss.svg)');
+    expect(md).toContain('| finetune | 26 |');
+  });
+});
+
+describe('tl-scratch CLI: bad input', () => {
+  it('an unknown flag or subcommand is a usage error (exit 2)', () => {
+    for (const args of [['train', '--bogus'], ['frobnicate']]) {
+      const r = cli(args, work);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/unknown (option|command)/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(cli(['train', '--epochs', 'ten'], work).code).toBe(2);
+  });
+  it('a missing or empty data_root suggests prepare', () => {
+    const r = cli(['train', '--data_root', join(work, 'nope')], work);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/does not exist.*tl-scratch prepare/);
+    const empty = dir('empty');
+    expect(cli(['train', '--data_root', empty], work).stderr).toMatch(/has no train\.h5 \(it is empty\).*prepare/);
+  });
+  it('an unreadable source model, a too large batch, a diverging loss: one line each, no stack trace, no half-written files', () => {
+    const d = dir('bad');
+    writeFileSync(join(d, 'junk.p'), 'this is not a model');
+    let r = cli(['train', '--data_root', data, '--source_model', 'junk.p', ...TINY, '-e', '1', '-z', '4'], d);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^tl-scratch: weight file junk\.p: /);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    r = cli(['train', '--data_root', data, '-z', '64', ...TINY], d);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/batch size 64 is larger than the training set/);
+    r = cli(['train', '--data_root', data, '-z', '4', ...TINY, '--lr', '1e12', '-e', '3', '--save_path', 'div.h5', '--serialize', '1', '--no_progress_bar'], d);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^tl-scratch: training diverged: the cost is NaN at epoch \d+, minibatch \d+/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(d, 'inference.txt'))).toBe(false);
+    expect(readdirSync(d).filter((f) => f.includes('.tmp'))).toEqual([]);
+  });
+  it('-b gpu says it is not available; -v shows a stack trace', () => {
+    const r = cli(['train', '-b', 'gpu', '--data_root', data], work);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/backend 'gpu' is not available/);
+    const v = cli(['train', '--data_root', join(work, 'nope'), '-v'], work);
+    expect(v.stderr).toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,42 @@
+// Run the built CLI (dist/src/cli.js, built by `npm test`'s pretest step) as a child process.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Generator } from '../../src/index.js';
+import { writeNeonH5 } from '../../src/data/h5write.js';
+
+export const CLI = resolve(__dirname, '../../dist/src/cli.js');
+if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does it)`);
+
+export interface Result { code: number | null; stdout: string; stderr: string }
+
+export function cli(args: string[], cwd: string): Result {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function cliAsync(args: string[], cwd: string) {
+  return spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A small separable 2-class data set in neon's format: class 1 is brighter in the top half. */
+export async function writeTinyData(dir: string, nTrain = 24, nTest = 10, seed = 1): Promise<void> {
+  const g = new Generator(seed);
+  const make = (n: number) => {
+    const F = 3 * 32 * 32;
+    const x = new Uint8Array(n * F);
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 2;
+      for (let c = 0; c < 3; c++) for (let h = 0; h < 32; h++) for (let w = 0; w < 32; w++) {
+        x[i * F + c * 1024 + h * 32 + w] = Math.round(g.uniform(0, 100) + (labels[i] === 1 && h < 16 ? 120 : 0));
+      }
+    }
+    return { x, labels };
+  };
+  const mean = Float32Array.from([100, 100, 100]);
+  await writeNeonH5(`${dir}/train.h5`, { ...make(nTrain), lshape: [3, 32, 32], nclass: 2, classNames: ['dark', 'bright'], mean });
+  await writeNeonH5(`${dir}/test.h5`, { ...make(nTest), lshape: [3, 32, 32], nclass: 2, classNames: ['dark', 'bright'], mean });
+}
+
+export const TINY = ['--width_mult', '0.0625', '--fc_size', '16'];
