@@ -77,17 +77,39 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
   return { train, test: testSet, description };
 }
 
+/**
+ * A built-in set as the lab's pipeline would see it after `tl-scratch prepare`: 8-bit pixel
+ * values (0..255, no rescaling, as neon) zero-padded to `size`, minus the per-channel mean
+ * of the whole official training split (computed without labels, so the same for every
+ * labelled subset).
+ */
+export function builtinIterators(name: BuiltinName, o: { size: number; bsz: number; testBsz: number; trainPerClass?: number; seed: number }) {
+  const fullTrain = loadBuiltin(name, 'train');
+  const t = { size: o.size, fit: 'pad' as const, scale: 'byte' as const, channels: 1 as const };
+  const padded = fullTrain.transformed(t).images;
+  let sum = 0;
+  for (let i = 0; i < padded.length; i++) sum += padded[i]!;
+  const mean = Float32Array.from([sum / padded.length]);
+  const trainSet = o.trainPerClass !== undefined ? fullTrain.takePerClass(o.trainPerClass, o.seed) : fullTrain;
+  const testSet = loadBuiltin(name, 'test');
+  return {
+    trainSet,
+    testSet,
+    train: trainSet.iterator({ ...t, mean, bsz: Math.min(o.bsz, trainSet.n) }),
+    test: testSet.iterator({ ...t, mean, bsz: Math.min(o.testBsz, testSet.n) }),
+    mean: mean[0]!,
+  };
+}
+
 function loadBuiltinSets(o: DataOptions): DataSets {
   const name = o.dataRoot.slice('builtin:'.length) as BuiltinName;
   if (!BUILTIN_NAMES.includes(name)) throw new UsageError(`unknown built-in data set '${name}'; choose one of ${BUILTIN_NAMES.map((n) => `builtin:${n}`).join(', ')}`);
-  let trainSet = loadBuiltin(name, 'train');
-  if (o.trainPerClass !== undefined) trainSet = trainSet.takePerClass(o.trainPerClass, o.seed);
-  const testSet = loadBuiltin(name, 'test');
-  const t = { size: o.builtinSize ?? 32, fit: 'pad' as const, scale: 'unit' as const, channels: 1 as const };
-  checkBatch({ ndata: trainSet.n }, o.batchSize, `built-in training set ${name}`, o.evalOnly);
+  const size = o.builtinSize ?? 32;
+  const b = builtinIterators(name, { size, bsz: o.batchSize, testBsz: o.batchSize, trainPerClass: o.trainPerClass, seed: o.seed });
+  checkBatch({ ndata: b.trainSet.n }, o.batchSize, `built-in training set ${name}`, o.evalOnly);
   return {
-    train: trainSet.iterator({ ...t, bsz: Math.min(o.batchSize, trainSet.n) }),
-    test: testSet.iterator({ ...t, bsz: Math.min(o.batchSize, testSet.n) }),
-    description: `built-in ${name}: ${trainSet.n} training, ${testSet.n} test images, ${t.size}×${t.size} gray, ${trainSet.nclass} classes`,
+    train: b.train,
+    test: b.test,
+    description: `built-in ${name}: ${b.trainSet.n} training, ${b.testSet.n} test images, ${size}×${size} gray, pixel values 0..255 minus their mean ${b.mean.toFixed(1)}, ${b.trainSet.nclass} classes`,
   };
 }

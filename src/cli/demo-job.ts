@@ -1,10 +1,10 @@
 // One run of the demo: an experiment with one seed on the built-in Fashion-MNIST
 // T-shirt/top vs Shirt task. Runs in a worker thread (or in-process) and returns its record.
 import { join } from 'node:path';
-import { loadFashionTshirtShirt } from '../data/builtin.js';
 import { manualSeed } from '../tensor/random.js';
 import { prepareExperiment, runExperiment, type ExperimentName } from '../transfer/experiment.js';
 import { readWeights } from '../transfer/read.js';
+import { builtinIterators } from './data.js';
 import { writeInferenceFile } from './inference.js';
 import { buildModel } from './model-options.js';
 import type { RunRecord } from './report.js';
@@ -23,9 +23,9 @@ export interface DemoJob {
 }
 
 export async function runDemoJob(job: DemoJob): Promise<RunRecord> {
-  const t = { size: job.imageSize, fit: 'pad' as const, scale: 'unit' as const, channels: 1 as const };
-  const trainSet = loadFashionTshirtShirt('train').takePerClass(job.trainPerClass, job.seed).iterator({ ...t, bsz: job.batchSize });
-  const testSet = loadFashionTshirtShirt('test').iterator({ ...t, bsz: 50 });
+  const { train: trainSet, test: testSet } = builtinIterators('fashion-tshirt-shirt', {
+    size: job.imageSize, bsz: job.batchSize, testBsz: 50, trainPerClass: job.trainPerClass, seed: job.seed,
+  });
   const source = job.experiment === 'scratch' ? undefined : await readWeights(job.sourceModel);
   manualSeed(job.seed);
   const model = buildModel({ model: 'vgg16_transfer', widthMult: job.widthMult, fcSize: job.fcSize, dropoutKeep: 0.5 }, 2);
