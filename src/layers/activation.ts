@@ -33,7 +33,7 @@ export class Activation extends BaseLayer {
     return [...inShape];
   }
 
-  fprop(x: Tensor): Tensor {
+  fprop(x: Tensor, _inference?: boolean): Tensor {
     const t = this.transform.name;
     if (t === 'Identity') return (this.y = x);
     const xd = x.data;

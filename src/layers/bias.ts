@@ -33,7 +33,7 @@ export class Bias extends BaseLayer implements ParamLayer {
     return [N, C, x.size / Math.max(N * C, 1)];
   }
 
-  fprop(x: Tensor): Tensor {
+  fprop(x: Tensor, _inference?: boolean): Tensor {
     const [N, C, HW] = this.dims(x);
     const y = allocate(x.dtype, x.size);
     backend().biasAdd(x.data, this.b!.value.storage, N, C, HW, y);

@@ -48,7 +48,7 @@ export class Convolution extends BaseLayer implements ParamLayer {
     return [this.K, this.g.P, this.g.Q];
   }
 
-  fprop(x: Tensor): Tensor {
+  fprop(x: Tensor, _inference?: boolean): Tensor {
     const g = this.g!;
     const N = x.shape[0]!;
     const y = allocate(x.dtype, N * this.K * g.P * g.Q);

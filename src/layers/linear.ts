@@ -32,7 +32,7 @@ export class Linear extends BaseLayer implements ParamLayer {
     return [this.nout];
   }
 
-  fprop(x: Tensor): Tensor {
+  fprop(x: Tensor, _inference?: boolean): Tensor {
     const N = x.shape[0]!;
     const y = allocate(x.dtype, N * this.nout);
     backend().gemm(false, true, N, this.nout, this.nin, 1, x.data, 0, this.nin, this.W!.value.storage, 0, this.nin, 0, y, 0, this.nout);

@@ -36,7 +36,7 @@ export class Pooling extends BaseLayer {
     return [C, this.g.P, this.g.Q];
   }
 
-  fprop(x: Tensor): Tensor {
+  fprop(x: Tensor, _inference?: boolean): Tensor {
     const g = this.g!;
     const N = x.shape[0]!;
     const y = allocate(x.dtype, N * g.C * g.P * g.Q);

@@ -73,7 +73,7 @@ describe('importMatchingLayers', () => {
     const torchIdx = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28];
     const fcNames = ['classifier.0', 'classifier.3', 'classifier.6'];
     let fc = 0;
-    const torchLike = asSource(src, (n, i) => (i >= 0 ? `features.${torchIdx[i]}` : fcNames[fc++]!), true);
+    const torchLike = asSource(src, (_n, i) => (i >= 0 ? `features.${torchIdx[i]}` : fcNames[fc++]!), true);
     fc = 0;
     const kerasLike = asSource(src, (n, i) => (i >= 0 ? n.replace(/conv(\d)_(\d)/, 'block$1_conv$2') : ['fc1', 'fc2', 'predictions'][fc++]!), true);
     for (const layers of [torchLike, kerasLike]) {
