@@ -11,13 +11,13 @@ import { TlError } from '../util/errors.js';
 import { resampleRegion, toUint8 } from './image.js';
 import {
   EpochPlanner,
+  PlannedIterator,
   checkLabels,
   oneHotRows,
   permutation,
   seededRng,
   subtractMean,
   type Batch,
-  type DataIterator,
   type IteratorOptions,
 } from './iterator.js';
 
@@ -180,18 +180,19 @@ export class ImageSet {
 }
 
 /** DataIterator over an ImageSet; the same batching as the HDF5 iterators. */
-export class ImageSetIterator implements DataIterator {
+export class ImageSetIterator extends PlannedIterator {
   readonly ndata: number;
   readonly bsz: number;
   readonly lshape: readonly [number, number, number];
   readonly nclass: number;
-  private readonly planner: EpochPlanner;
+  protected readonly planner: EpochPlanner;
   private readonly mean: Float32Array | null;
 
   constructor(
     readonly set: ImageSet,
     private readonly opts: ImageTransform & IteratorOptions & { mean?: Float32Array },
   ) {
+    super();
     this.lshape = set.transformedShape(opts);
     this.ndata = set.n;
     this.bsz = opts.bsz ?? 32;
@@ -207,23 +208,6 @@ export class ImageSetIterator implements DataIterator {
     this.planner = new EpochPlanner(this.ndata, this.bsz, opts.shuffle ?? false, opts.rng, opts.seed ?? 0);
   }
 
-  get nbatches(): number {
-    return this.planner.nbatches;
-  }
-
-  get start(): number {
-    return this.planner.start;
-  }
-
-  skipEpochs(epochs: number): void {
-    this.planner.skipEpochs(epochs);
-  }
-
-  reset(): void {
-    this.planner.reset();
-  }
-
-  close(): void {}
 
   *batches(): Generator<Batch, void, undefined> {
     const F = this.lshape[0] * this.lshape[1] * this.lshape[2];

@@ -1,67 +1,24 @@
 // neon's HDF5Iterator and HDF5IteratorOneHot (neon-spec.md §1) over h5wasm. Rows are read
 // a batch at a time with dataset slices; only `output` of the one-hot iterator (class
 // indices, one number per example) and `mean` are read whole, as neon does.
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { h5wasm, looksLikeHdf5, openH5, type H5Dataset, type H5File } from '../formats/h5.js';
+import { h5wasm, openH5, type H5Dataset, type H5File } from '../formats/h5.js';
 import { TlError } from '../util/errors.js';
 import {
   EpochPlanner,
+  PlannedIterator,
   checkLabels,
   normalizeLshape,
   oneHotRows,
   subtractMean,
   type Batch,
-  type DataIterator,
   type IteratorOptions,
 } from './iterator.js';
 
 export type HDF5IteratorOptions = IteratorOptions;
 
-/**
- * The end-of-file address recorded in an HDF5 superblock (at offset 0), or null when it
- * cannot be read. HDF5 refuses files shorter than this ("truncated file").
- */
-export function hdf5StoredEof(path: string): number | null {
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(64);
-    const n = readSync(fd, b, 0, 64, 0);
-    if (n < 16) return null;
-    const version = b[8]!;
-    let sizeOffsets: number, at: number;
-    if (version === 0 || version === 1) {
-      sizeOffsets = b[13]!;
-      at = (version === 0 ? 24 : 28) + 2 * sizeOffsets;
-    } else if (version === 2 || version === 3) {
-      sizeOffsets = b[9]!;
-      at = 12 + 2 * sizeOffsets;
-    } else return null;
-    if (![2, 4, 8].includes(sizeOffsets) || at + sizeOffsets > n) return null;
-    let v = 0n;
-    for (let i = sizeOffsets - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[at + i]!);
-    return Number(v);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** openH5 for reading, plus a check that h5wasm really opened it (it reports failure as a negative id). */
-async function openForReading(path: string): Promise<H5File> {
-  const truncated = (): void => {
-    const eof = hdf5StoredEof(path);
-    const size = statSync(path).size;
-    if (eof !== null && size < eof) {
-      throw new TlError(`data file ${path}: truncated HDF5 file (${size} bytes, its superblock says ${eof}); copy or write it again`);
-    }
-  };
-  // checked before h5wasm sees the file, which would print HDF5's error stack on stderr
-  if (existsSync(path) && statSync(path).isFile() && looksLikeHdf5(path)) truncated();
-  const f = await openH5(path, 'r', 'data file'); // checks existence and the signature
-  if ((f as unknown as { file_id: bigint }).file_id < 0n) {
-    truncated();
-    throw new TlError(`data file ${path}: cannot open as HDF5; the file may be truncated or damaged`);
-  }
-  return f;
+/** openH5 for reading, as the data layer names its files. */
+function openForReading(path: string): Promise<H5File> {
+  return openH5(path, 'r', 'data file');
 }
 
 const H5T_INTEGER = 0;
@@ -107,7 +64,7 @@ function attrValue(ds: H5Dataset, name: string): unknown {
  * top-level `mean` (F or C values, subtracted), optional `output` (N, M) targets copied
  * as they are. Open with `HDF5Iterator.open(path, options)`.
  */
-export class HDF5Iterator implements DataIterator {
+export class HDF5Iterator extends PlannedIterator {
   readonly ndata: number;
   readonly lshape: readonly [number, number, number];
   readonly bsz: number;
@@ -126,6 +83,7 @@ export class HDF5Iterator implements DataIterator {
     opts: HDF5IteratorOptions,
     oneHot: boolean,
   ) {
+    super();
     const hint = "neon's format needs dataset 'input' (N, C*H*W) with attribute 'lshape' = (C, H, W)";
     const input = getDataset(file, 'input', path, hint);
     if (!input) throw new TlError(`${path}: no dataset 'input'; ${hint}`);
@@ -183,23 +141,7 @@ export class HDF5Iterator implements DataIterator {
     }
   }
 
-  get nbatches(): number {
-    return this.planner.nbatches;
-  }
-
-  get start(): number {
-    return this.planner.start;
-  }
-
-  skipEpochs(epochs: number): void {
-    this.planner.skipEpochs(epochs);
-  }
-
-  reset(): void {
-    this.planner.reset();
-  }
-
-  close(): void {
+  override close(): void {
     if (!this.closed) {
       this.closed = true;
       this.file.close();

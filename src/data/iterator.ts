@@ -224,6 +224,38 @@ export function normalizeLshape(raw: ArrayLike<number | bigint>, rowLength: numb
   return [C, H, W];
 }
 
+/**
+ * What every iterator shares: the epoch position lives in an EpochPlanner, so nbatches,
+ * start, reset and skipEpochs are the planner's; subclasses only fetch the planned rows.
+ */
+export abstract class PlannedIterator implements DataIterator {
+  abstract readonly ndata: number;
+  abstract readonly bsz: number;
+  abstract readonly lshape: readonly [number, number, number];
+  abstract readonly nclass: number;
+  protected abstract readonly planner: EpochPlanner;
+
+  get nbatches(): number {
+    return this.planner.nbatches;
+  }
+
+  get start(): number {
+    return this.planner.start;
+  }
+
+  skipEpochs(epochs: number): void {
+    this.planner.skipEpochs(epochs);
+  }
+
+  reset(): void {
+    this.planner.reset();
+  }
+
+  close(): void {}
+
+  abstract batches(): Generator<Batch, void, undefined>;
+}
+
 /** Options common to every iterator. */
 export interface IteratorOptions extends PlannerOptions {
   /** Batch size (neon's be.bsz); default 32. */
@@ -246,17 +278,18 @@ export interface ArrayIteratorOptions extends IteratorOptions {
 }
 
 /** neon's ArrayIterator (one-hot targets) over arrays in memory, with the same batching. */
-export class ArrayIterator implements DataIterator {
+export class ArrayIterator extends PlannedIterator {
   readonly ndata: number;
   readonly bsz: number;
   readonly lshape: readonly [number, number, number];
   readonly nclass: number;
-  private readonly planner: EpochPlanner;
+  protected readonly planner: EpochPlanner;
   private readonly x: Float32Array;
   private readonly y: ArrayLike<number> | null;
   private readonly mean: Float32Array | null;
 
   constructor(opts: ArrayIteratorOptions) {
+    super();
     const where = opts.name ?? 'array data';
     const bsz = opts.bsz ?? 32;
     const F = opts.lshape.reduce((a, b) => a * b, 1);
@@ -288,24 +321,6 @@ export class ArrayIterator implements DataIterator {
     this.mean = opts.mean ?? null;
     this.planner = new EpochPlanner(this.ndata, bsz, opts.shuffle ?? false, opts.rng, opts.seed ?? 0);
   }
-
-  get nbatches(): number {
-    return this.planner.nbatches;
-  }
-
-  get start(): number {
-    return this.planner.start;
-  }
-
-  skipEpochs(epochs: number): void {
-    this.planner.skipEpochs(epochs);
-  }
-
-  reset(): void {
-    this.planner.reset();
-  }
-
-  close(): void {}
 
   *batches(): Generator<Batch, void, undefined> {
     const F = this.lshape[0] * this.lshape[1] * this.lshape[2];

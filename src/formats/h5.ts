@@ -1,7 +1,7 @@
 // HDF5 access through h5wasm's Node build, which reads the host file system directly
 // (Emscripten NODERAWFS), so datasets are read slice by slice rather than whole.
 import h5wasm from 'h5wasm/node';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import fs, { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { TlError } from '../util/errors.js';
 
 export type H5File = InstanceType<typeof h5wasm.File>;
@@ -9,17 +9,39 @@ export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
 export type H5Group = InstanceType<typeof h5wasm.Group>;
 
 // The HDF5 library prints its error stack ("HDF5-DIAG: Error detected ...", then indented
-// "#000: ..." / "major: ..." lines) to stderr before h5wasm throws. Our callers turn the
-// throw into one clear message, so those lines are dropped unless TL_HDF5_DIAG=1.
+// "#000: ..." / "major: ..." lines) on file descriptor 2 before h5wasm throws; h5wasm's
+// only switch for it aborts the WebAssembly module. Our callers turn the throw into one
+// clear message, so those lines are dropped at the write (TL_HDF5_DIAG=1 keeps them).
 function filterHdf5Diagnostics(): void {
   if (process.env.TL_HDF5_DIAG === '1') return;
-  const write = process.stderr.write.bind(process.stderr) as (...a: unknown[]) => boolean;
   const isDiag = (line: string) => /^HDF5-DIAG|^\s+#\d{3}:|^\s+(major|minor):/.test(line);
-  process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : null;
-    if (text !== null && text.split('\n').filter((l) => l.length).every(isDiag)) return true;
-    return write(chunk, ...rest);
-  }) as typeof process.stderr.write;
+  const writeSync = fs.writeSync as (...a: unknown[]) => number;
+  // The library writes a line in several pieces: collect pieces into lines, then pass on
+  // every line that is not part of an HDF5 error stack.
+  let pending = '';
+  const flushLines = () => {
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    const keep = lines.filter((l) => !isDiag(l));
+    if (keep.length) writeSync(2, keep.join('\n') + '\n');
+  };
+  (fs as { writeSync: unknown }).writeSync = (fd: unknown, buffer: unknown, ...rest: unknown[]): number => {
+    if (fd !== 2) return writeSync(fd, buffer, ...rest);
+    let n: number;
+    if (typeof buffer === 'string') {
+      pending += buffer;
+      n = Buffer.byteLength(buffer);
+    } else if (ArrayBuffer.isView(buffer)) {
+      const offset = (rest[0] as number | undefined) ?? 0;
+      n = (rest[1] as number | undefined) ?? buffer.byteLength - offset;
+      pending += Buffer.from(buffer.buffer, buffer.byteOffset + offset, n).toString('utf8');
+    } else return writeSync(fd, buffer, ...rest);
+    if (pending.includes('\n')) flushLines();
+    return n;
+  };
+  process.on('exit', () => {
+    if (pending) writeSync(2, pending);
+  });
 }
 filterHdf5Diagnostics();
 
@@ -38,6 +60,34 @@ export function looksLikeHdf5(path: string): boolean {
 }
 
 /**
+ * The end-of-file address recorded in an HDF5 superblock (at offset 0), or null when it
+ * cannot be read. HDF5 refuses files shorter than this ("truncated file").
+ */
+export function hdf5StoredEof(path: string): number | null {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(64);
+    const n = readSync(fd, b, 0, 64, 0);
+    if (n < 16) return null;
+    const version = b[8]!;
+    let sizeOffsets: number, at: number;
+    if (version === 0 || version === 1) {
+      sizeOffsets = b[13]!;
+      at = (version === 0 ? 24 : 28) + 2 * sizeOffsets;
+    } else if (version === 2 || version === 3) {
+      sizeOffsets = b[9]!;
+      at = 12 + 2 * sizeOffsets;
+    } else return null;
+    if (![2, 4, 8].includes(sizeOffsets) || at + sizeOffsets > n) return null;
+    let v = 0n;
+    for (let i = sizeOffsets - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[at + i]!);
+    return Number(v);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Open an HDF5 file for reading ('r') or writing ('w', truncating), with one clear message
  * when the file is missing, is not HDF5, or is damaged. `what` names the file's role in
  * messages ("checkpoint", "training data", ...).
@@ -48,6 +98,12 @@ export async function openH5(path: string, mode: 'r' | 'w' = 'r', what = 'HDF5 f
     if (!existsSync(path)) throw new TlError(`${what} ${path}: no such file`);
     if (statSync(path).isDirectory()) throw new TlError(`${what} ${path}: is a directory, expected an HDF5 file`);
     if (!looksLikeHdf5(path)) throw new TlError(`${what} ${path}: not an HDF5 file (no HDF5 signature)`);
+    // Checked before the HDF5 library sees the file: it would print its error stack to stderr.
+    const eof = hdf5StoredEof(path);
+    const size = statSync(path).size;
+    if (eof !== null && size < eof) {
+      throw new TlError(`${what} ${path}: truncated HDF5 file (${size} bytes, its superblock says ${eof}); copy or write it again`);
+    }
   }
   let f: H5File;
   try {
