@@ -57,10 +57,15 @@ export interface Backend {
     beta: number, C: FloatArray, cOffset: number, ldc: number,
   ): void;
 
-  /** cols[C·R·S, P·Q] ← patches of one image x[C, H, W] starting at xOffset (zeros in the padding). */
-  im2col(x: FloatArray, xOffset: number, g: WindowGeometry, cols: FloatArray): void;
-  /** dx[C, H, W] (at dxOffset) += the adjoint of im2col applied to cols[C·R·S, P·Q]. */
-  col2im(cols: FloatArray, g: WindowGeometry, dx: FloatArray, dxOffset: number): void;
+  /**
+   * cols[C·R·S, P·Q] ← patches of one image x[C, H, W] starting at xOffset (zeros in the
+   * padding). The columns may be a block of a wider matrix: element (i, j) is written at
+   * cols[colsOffset + i·ldCols + j] (defaults 0 and P·Q), so that nb images can be laid side
+   * by side in one [C·R·S, nb·P·Q] matrix (image k: colsOffset k·P·Q, ldCols nb·P·Q).
+   */
+  im2col(x: FloatArray, xOffset: number, g: WindowGeometry, cols: FloatArray, colsOffset?: number, ldCols?: number): void;
+  /** dx[C, H, W] (at dxOffset) += the adjoint of im2col applied to cols[C·R·S, P·Q] (read at colsOffset with row stride ldCols, as im2col writes it). */
+  col2im(cols: FloatArray, g: WindowGeometry, dx: FloatArray, dxOffset: number, colsOffset?: number, ldCols?: number): void;
 
   /** y[N, C, P, Q] = max over each window of x[N, C, H, W]; argmax[N, C, P, Q] = flat index h·W + w in its image plane, −1 if the window is all padding. */
   maxPoolForward(x: FloatArray, N: number, g: WindowGeometry, y: FloatArray, argmax: Int32Array): void;
