@@ -62,15 +62,13 @@ export function writeReport(o: ReportOptions): string {
   for (const r of o.runs) {
     const label = `${r.experiment}${new Set(o.runs.map((x) => x.seed)).size > 1 ? ` s${r.seed}` : ''}`;
     costSeries.push({ name: label, color: COLORS[r.experiment], points: r.history.map((h) => [h.epoch, h.trainCost]) });
+    accSeries.push({ name: `${label} train`, color: COLORS[r.experiment], points: r.history.map((h) => [h.epoch, h.trainAccuracy]) });
     const evals = r.history.filter((h) => h.evalAccuracy !== undefined);
-    if (evals.length) accSeries.push({ name: label, color: COLORS[r.experiment], points: evals.map((h) => [h.epoch, h.evalAccuracy!]) });
+    if (evals.length) accSeries.push({ name: `${label} test`, color: COLORS[r.experiment], dashed: true, points: evals.map((h) => [h.epoch, h.evalAccuracy!]) });
   }
   writeFileAtomicSync(join(o.dir, 'loss.svg'), lineChart({ title: 'Training cost per epoch', xLabel: 'epoch', yLabel: 'cost (CrossEntropyBinary)', series: costSeries }));
-  const images = ['![training cost](loss.svg)'];
-  if (accSeries.length) {
-    writeFileAtomicSync(join(o.dir, 'accuracy.svg'), lineChart({ title: 'Test accuracy', xLabel: 'epoch', yLabel: 'accuracy', series: accSeries, yMin: 0, yMax: 1 }));
-    images.push('![test accuracy](accuracy.svg)');
-  }
+  writeFileAtomicSync(join(o.dir, 'accuracy.svg'), lineChart({ title: 'Accuracy (solid: training minibatches; dashed: test set)', xLabel: 'epoch', yLabel: 'accuracy', series: accSeries, yMin: 0, yMax: 1 }));
+  const images = ['![training cost](loss.svg)', '![accuracy](accuracy.svg)'];
   const runsTable = markdownTable(['experiment', 'seed', 'test accuracy', 'final cost', 'time', 'inference file'], o.runs.map((r) => [
     r.experiment, String(r.seed), pct(r.testAccuracy), r.finalCost.toFixed(3), `${r.seconds.toFixed(1)}s`, r.inferenceFile ? `[${r.inferenceFile}](${r.inferenceFile})` : '',
   ]));

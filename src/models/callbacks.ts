@@ -1,11 +1,19 @@
 // Training callbacks, as neon's: hooks at train/epoch/minibatch boundaries. A callback with
 // a frequency fires at epoch e when (e + 1) % freq == 0 (neon's should_fire).
+import type { Tensor } from '../tensor/tensor.js';
 import type { Model } from './model.js';
+
+export interface MinibatchOutputs {
+  y: Tensor;
+  t: Tensor;
+  valid: number;
+}
 
 export interface Callback {
   onTrainBegin?(model: Model, numEpochs: number): void | Promise<void>;
   onEpochBegin?(model: Model, epoch: number): void | Promise<void>;
-  onMinibatchEnd?(model: Model, epoch: number, minibatch: number, cost: number): void | Promise<void>;
+  /** `batch` holds the minibatch's outputs y and targets t ([bsz, nclass]); rows from `valid` on are wrap-around duplicates. */
+  onMinibatchEnd?(model: Model, epoch: number, minibatch: number, cost: number, batch?: MinibatchOutputs): void | Promise<void>;
   onEpochEnd?(model: Model, epoch: number, trainCost: number): void | Promise<void>;
   onTrainEnd?(model: Model): void | Promise<void>;
 }

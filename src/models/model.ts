@@ -142,7 +142,7 @@ export class Model {
         total += c;
         this.bprop(cost.getErrors(y, t));
         optimizer.optimize(params, epoch, batch.xShape[0]);
-        for (const cb of callbacks) await cb.onMinibatchEnd?.(this, epoch, mb, c);
+        for (const cb of callbacks) await cb.onMinibatchEnd?.(this, epoch, mb, c, { y, t, valid: batch.valid });
         mb++;
         // Let the event loop run (signal handlers such as Ctrl-C, timers): awaits above
         // resolve as microtasks and would otherwise keep it blocked for the whole fit.

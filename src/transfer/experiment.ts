@@ -84,6 +84,8 @@ export function prepareExperiment(s: ExperimentSetup): PreparedExperiment {
 export interface EpochRecord {
   epoch: number;
   trainCost: number;
+  /** Accuracy on this epoch's training minibatches (wrap-around duplicates excluded), measured during training (dropout on). */
+  trainAccuracy: number;
   evalLoss?: number;
   evalAccuracy?: number;
   /** Seconds the evaluation took. */
@@ -118,9 +120,20 @@ export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r
   const history: EpochRecord[] = r.history ?? [];
   const start = Date.now();
   const evalFreq = r.evalFreq ?? 0;
+  let correct = 0, seen = 0;
+  const accuracy = new Accuracy();
   const recorder: Callback = {
+    onEpochBegin: () => {
+      correct = 0;
+      seen = 0;
+    },
+    onMinibatchEnd: (_m, _e, _mb, _c, b) => {
+      if (!b) return;
+      correct += accuracy.sum(b.y.data as Float32Array, b.t.data as Float32Array, b.y.shape[1]!, b.valid)[0]!;
+      seen += b.valid;
+    },
     onEpochEnd: (model, epoch, trainCost) => {
-      const rec: EpochRecord = { epoch: epoch + 1, trainCost, seconds: (Date.now() - start) / 1000 };
+      const rec: EpochRecord = { epoch: epoch + 1, trainCost, trainAccuracy: seen ? correct / seen : NaN, seconds: (Date.now() - start) / 1000 };
       if (evalFreq > 0 && (epoch + 1) % evalFreq === 0) {
         const t0 = Date.now();
         rec.evalLoss = model.evalCost(r.testSet, model.cost!);
