@@ -45,12 +45,15 @@ export interface SummaryFlags extends ModelFlags {
   imageSize: number;
   channels: number;
   nclass: number;
+  batchSize: number;
 }
 
 export function summaryCommand(f: SummaryFlags): number {
   const model = buildModel(f, f.nclass);
   model.initialize([f.channels, f.imageSize, f.imageSize]);
   process.stdout.write(formatSummary(model));
+  const gflops = model.describeLayers().reduce((s, d) => s + d.flops, 0) / 1e9;
+  console.log(`per minibatch of ${f.batchSize}: ${(gflops * f.batchSize).toFixed(2)} GFLOP forward, about ${(3 * gflops * f.batchSize).toFixed(2)} GFLOP for a training step`);
   return 0;
 }
 

@@ -93,8 +93,9 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .description('per-layer table of the model: output shape, parameters, forward MFLOPs')
     .option('--image_size <n>', 'input height = width', int('--image_size', 1), 224)
     .option('--channels <n>', 'input channels', int('--channels', 1), 3)
-    .option('--nclass <n>', 'number of classes', int('--nclass', 1), 2))
-    .action((o) => run(summaryCommand({ imageSize: o.image_size, channels: o.channels, nclass: o.nclass, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep })));
+    .option('--nclass <n>', 'number of classes', int('--nclass', 1), 2)
+    .option('-z, --batch_size <n>', 'minibatch size (for the per-batch totals)', int('--batch_size', 1), 32))
+    .action((o) => run(summaryCommand({ imageSize: o.image_size, channels: o.channels, nclass: o.nclass, batchSize: o.batch_size, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep })));
 
   program.command('inspect')
     .description('list the arrays of a weight file and what each maps to in the VGG-16 models')

@@ -192,3 +192,14 @@ describe('tl-scratch CLI: bad input', () => {
     expect(v.stderr).toMatch(/\n\s+at /);
   });
 });
+
+describe('tl-scratch summary', () => {
+  it('prints every layer with output shape, parameters and MFLOPs, and the totals of VGG-16', () => {
+    const r = cli(['summary', '--model', 'vgg16', '--nclass', '1000', '-z', '2'], work);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/conv1_1\s+Convolution\s+\(64, 224, 224\)\s+1,728\s+173\.41/);
+    expect(r.stdout).toMatch(/fc8\s+Linear\s+\(1000\)\s+4,096,000/);
+    expect(r.stdout).toMatch(/total\s+input \(3, 224, 224\)\s+138,357,544\s+30960\.\d\d/);
+    expect(r.stdout).toMatch(/per minibatch of 2: 61\.92 GFLOP forward/);
+  });
+});
