@@ -83,13 +83,10 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
  * of the whole official training split (computed without labels, so the same for every
  * labelled subset).
  */
-export function builtinIterators(name: BuiltinName, o: { size: number; bsz: number; testBsz: number; trainPerClass?: number; seed: number }) {
+export function builtinIterators(name: BuiltinName, o: { size: number; bsz: number; testBsz: number; trainPerClass?: number; seed: number; mean?: number }) {
   const fullTrain = loadBuiltin(name, 'train');
   const t = { size: o.size, fit: 'pad' as const, scale: 'byte' as const, channels: 1 as const };
-  const padded = fullTrain.transformed(t).images;
-  let sum = 0;
-  for (let i = 0; i < padded.length; i++) sum += padded[i]!;
-  const mean = Float32Array.from([sum / padded.length]);
+  const mean = Float32Array.from([o.mean ?? builtinMean(name, o.size)]);
   const trainSet = o.trainPerClass !== undefined ? fullTrain.takePerClass(o.trainPerClass, o.seed) : fullTrain;
   const testSet = loadBuiltin(name, 'test');
   return {
@@ -99,6 +96,14 @@ export function builtinIterators(name: BuiltinName, o: { size: number; bsz: numb
     test: testSet.iterator({ ...t, mean, bsz: Math.min(o.testBsz, testSet.n) }),
     mean: mean[0]!,
   };
+}
+
+/** Mean pixel value (0..255) of a built-in set's official training split, padded to `size`. */
+export function builtinMean(name: BuiltinName, size: number): number {
+  const padded = loadBuiltin(name, 'train').transformed({ size, fit: 'pad', scale: 'byte', channels: 1 }).images;
+  let sum = 0;
+  for (let i = 0; i < padded.length; i++) sum += padded[i]!;
+  return sum / padded.length;
 }
 
 function loadBuiltinSets(o: DataOptions): DataSets {
