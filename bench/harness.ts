@@ -25,6 +25,8 @@ export interface Benchmark {
   ids: string[];
   /** One line: what it measures. */
   title: string;
+  /** Too slow (or too heavy on the disk) for the default run: runs only when named on the command line. */
+  optIn?: boolean;
   run(log: (msg: string) => void): Promise<Row[]>;
 }
 
