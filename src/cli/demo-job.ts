@@ -20,11 +20,13 @@ export interface DemoJob {
   fcSize: number;
   imageSize: number;
   reportDir: string;
+  /** Pixel mean subtracted from the target images: the source's (MNIST's), as a transferred model expects its source's preprocessing. */
+  mean: number;
 }
 
 export async function runDemoJob(job: DemoJob): Promise<RunRecord> {
   const { train: trainSet, test: testSet } = builtinIterators('fashion-tshirt-shirt', {
-    size: job.imageSize, bsz: job.batchSize, testBsz: 50, trainPerClass: job.trainPerClass, seed: job.seed,
+    size: job.imageSize, bsz: job.batchSize, testBsz: 50, trainPerClass: job.trainPerClass, seed: job.seed, mean: job.mean,
   });
   const source = job.experiment === 'scratch' ? undefined : await readWeights(job.sourceModel);
   manualSeed(job.seed);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EXPERIMENTS } from '../transfer/experiment.js';
 import { TlError } from '../util/errors.js';
+import { builtinMean } from './data.js';
 import { runDemoJob, type DemoJob } from './demo-job.js';
 import { comparisonTable, writeReport, type RunRecord } from './report.js';
 
@@ -73,10 +74,11 @@ export async function demo(f: DemoFlags): Promise<number> {
     throw new TlError(`demo: source model ${sourceModel} is missing; recreate it with the command in models/README.md, or pass --source_model`);
   }
   mkdirSync(f.reportDir, { recursive: true });
+  const mean = builtinMean('mnist', DEMO_MODEL.imageSize);
   const jobs: DemoJob[] = [];
   for (let seed = 0; seed < f.seeds; seed++) {
     for (const experiment of EXPERIMENTS) {
-      jobs.push({ experiment, seed, trainPerClass: f.trainPerClass, epochs: f.epochs, sourceModel, reportDir: f.reportDir, ...DEMO_MODEL });
+      jobs.push({ experiment, seed, trainPerClass: f.trainPerClass, epochs: f.epochs, sourceModel, reportDir: f.reportDir, mean, ...DEMO_MODEL });
     }
   }
   const nWorkers = Math.max(1, Math.min(f.workers ?? availableParallelism(), jobs.length));
@@ -96,6 +98,7 @@ export async function demo(f: DemoFlags): Promise<number> {
     setup: [
       `source: VGG-16 (head fc6/fc7/fc8), width ×${DEMO_MODEL.widthMult}, fc ${DEMO_MODEL.fcSize}, pretrained on MNIST: ${sourceModel}`,
       `target: ${f.trainPerClass} labelled training images per class (a different draw per seed), ${f.epochs} epochs, batch ${DEMO_MODEL.batchSize}; 2000 official test images`,
+      `input: 28×28 images zero-padded to ${DEMO_MODEL.imageSize}×${DEMO_MODEL.imageSize}, pixel values 0..255 minus the source's (MNIST) mean ${mean.toFixed(1)}, as neon reads prepared uint8 data`,
       'optimizer: GradientDescentMomentum(0.001, momentum 0.9, wdecay 0.0005); imported layers ×0.001 (finetune) or ×0 (extract)',
       `seeds 0..${f.seeds - 1}; every run is reported, none is picked`,
     ],

@@ -52,6 +52,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--source_model <file>', 'pretrained weights to import by layer name (neon .p/.prm, Keras .h5, PyTorch .pth, safetensors, checkpoint)')
     .option('--serialize <n>', 'save a checkpoint every N epochs (with --save_path)', int('--serialize'), 0)
     .option('-s, --save_path <file>', 'checkpoint file (HDF5)')
+    .option('--no_save_states', 'checkpoints without optimizer states (half the size; resuming restarts the momentum)')
     .option('--model_file <file>', 'resume from a checkpoint, or initialize the whole model from an importable weight file')
     .option('-o, --output_file <file>', 'HDF5 log of costs, metrics and times (neon\'s format)')
     .option('--eval_freq <n>', 'evaluate loss and accuracy on the test set every N epochs (0: never)', int('--eval_freq'), 0)
@@ -69,7 +70,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .action((o) => run(train({
       backend: o.backend, epochs: o.epochs, batchSize: o.batch_size, rngSeed: o.rng_seed, dataRoot: o.data_root,
       sourceModel: o.source_model, serialize: o.serialize, savePath: o.save_path, modelFile: o.model_file,
-      outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: o.progress_bar !== false, verbose: o.verbose,
+      outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: o.progress_bar !== false, verbose: o.verbose, saveStates: o.save_states !== false,
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,

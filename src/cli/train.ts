@@ -25,6 +25,8 @@ export interface TrainFlags extends ModelFlags {
   sourceModel?: string;
   serialize: number;
   savePath?: string;
+  /** Keep optimizer states (velocities) in checkpoints. */
+  saveStates?: boolean;
   modelFile?: string;
   outputFile?: string;
   evalFreq: number;
@@ -113,7 +115,7 @@ export async function train(f: TrainFlags): Promise<number> {
     const savePath = f.savePath && (tag ? withTag(f.savePath, tag) : f.savePath);
     if (savePath && f.serialize > 0) {
       callbacks.push(new EveryNEpochs(f.serialize, async (m, e) => {
-        await m.save(savePath);
+        await m.save(savePath, { keepStates: f.saveStates ?? true });
         if (f.verbose > 0) console.log(`checkpoint: epoch ${e + 1} written to ${savePath}`);
       }));
     }
@@ -127,7 +129,7 @@ export async function train(f: TrainFlags): Promise<number> {
     }
     if (interrupt.interrupted()) {
       if (savePath) {
-        await model.save(savePath);
+        await model.save(savePath, { keepStates: f.saveStates ?? true });
         console.log(`interrupted during epoch ${model.epochIndex + 1}: checkpoint written to ${savePath}; continue with --model_file ${savePath}`);
       } else {
         console.log('interrupted: no checkpoint written (no --save_path)');
