@@ -167,6 +167,9 @@ export class GradientDescentMomentum implements Optimizer {
     for (const { layer, param } of plist) {
       const p = contiguousStorage(param.value, `parameter '${layer.name}.${param.name}'`);
       const v = this.velocity(layer, param)!;
+      // A frozen layer that never moved has v = 0: μ·0 = 0 and param + 0 = param, so the
+      // whole update is a no-op; skip it (a frozen conv stack is most of such a model).
+      if (pclip === null && isAllZero(v)) continue;
       for (let i = 0; i < p.length; i++) {
         const pi = p[i]!;
         v[i] = mu * v[i]!;
@@ -228,4 +231,9 @@ export class GradientDescentMomentum implements Optimizer {
       schedule: this.schedule.describe(),
     };
   }
+}
+
+function isAllZero(a: FloatArray): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
+  return true;
 }
