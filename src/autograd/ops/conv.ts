@@ -16,10 +16,19 @@
 // batch-50 inference ~10% slower than 128K). An image whose columns exceed the budget
 // alone (VGG at 56² and up) goes one image per gemm, writing the gemm's output straight
 // into y as before (nb = 1 needs no scatter or gather).
+// 3×3 convolutions with stride 1 (VGG's) take another route for the forward pass and the
+// input gradient: Winograd F(2×2, 3×3) (winogradConv3x3 in kernels/cpu/im2col.ts), 16
+// gemms of K × C × tiles, 2.25× fewer multiply-adds than im2col + gemm and no 9× column
+// buffer; the input gradient is the same kind of convolution, of dy with the filters
+// flipped and transposed (padding 2 − pad), so no col2im. The weight gradient stays
+// im2col + gemm. W2 (batch 8, 64→64, 56², float32), measured alternately in one process on
+// the 2-core machine: forward 3.13 → 5.19 GFLOP/s (nominal FLOPs), forward + backward
+// 2.92 → 3.87.
 // The raw functions are exported so that layers can call them without the tape.
 import { backend } from '../../kernels/index.js';
 import type { FloatArray, WindowGeometry } from '../../kernels/backend.js';
 import { windowGeometry, type WindowOptions } from '../../kernels/geometry.js';
+import { winogradConv3x3, winogradWeights } from '../../kernels/cpu/im2col.js';
 import { allocate, Tensor } from '../../tensor/tensor.js';
 import { shapeStr } from '../../tensor/shape.js';
 import { ShapeError } from '../../util/errors.js';
@@ -59,9 +68,36 @@ function chunkSize(N: number, CRS: number, PQ: number): number {
   return Math.max(1, Math.min(N, Math.floor(convColumnBudget / Math.max(1, CRS * PQ))));
 }
 
+let winogradEnabled = true;
+
+/** Turns the Winograd path for 3×3 stride-1 convolutions on or off (for tests and benchmarks); returns the previous setting. */
+export function setConvWinograd(on = true): boolean {
+  const prev = winogradEnabled;
+  winogradEnabled = on;
+  return prev;
+}
+
+/** Outputs below this many pixels per image keep im2col + gemm (16 gemms on a few tiles cost more in overhead than they save). */
+const WINOGRAD_MIN_PQ = 64;
+
+/**
+ * Whether the convolution goes through Winograd F(2×2, 3×3) (kernels/cpu/im2col.ts): a 3×3
+ * filter, stride 1, no dilation, padding ≤ 2 (so that the input gradient, a convolution
+ * with padding 2 − pad, qualifies too), and outputs of at least WINOGRAD_MIN_PQ pixels.
+ */
+function useWinograd(g: WindowGeometry): boolean {
+  return winogradEnabled && g.R === 3 && g.S === 3 && g.strideH === 1 && g.strideW === 1 && g.dilH === 1 && g.dilW === 1
+    && g.padH <= 2 && g.padW <= 2 && g.P * g.Q >= WINOGRAD_MIN_PQ;
+}
+
 /** y[N, K, P, Q] = conv(x, w) (+ b). */
 export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray): void {
   const be = backend();
+  if (useWinograd(g)) {
+    winogradConv3x3(x, N, g.C, g.H, g.W, winogradWeights(w, K, g.C, false), K, g.padH, g.padW, g.P, g.Q, y, be.gemm.bind(be));
+    if (b) be.biasAdd(y, b, N, K, g.P * g.Q, y);
+    return;
+  }
   const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W, KPQ = K * PQ;
   const dtype = x instanceof Float64Array ? 'float64' : 'float32';
   const nb = chunkSize(N, CRS, PQ);
@@ -99,6 +135,11 @@ export function conv2dBackward(
   const be = backend();
   const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W, KPQ = K * PQ;
   const dtype = x instanceof Float64Array ? 'float64' : 'float32';
+  // Winograd: dx = the 3×3 convolution of dy with the flipped, transposed filters.
+  if (dx && useWinograd(g)) {
+    winogradConv3x3(dy, N, K, g.P, g.Q, winogradWeights(w, K, g.C, true), g.C, 2 - g.padH, 2 - g.padW, g.H, g.W, dx, be.gemm.bind(be));
+    dx = null;
+  }
   if (dx) dx.fill(0);
   if (dw || dx) {
     const nb = chunkSize(N, CRS, PQ);

@@ -4,11 +4,14 @@
 // full grid of stride × padding × dilation; images batched into one gemm in chunks of any
 // size (the column budget) give the same results; im2col / col2im on a block of a wider
 // matrix (colsOffset, ldCols) equal the plain ones and touch nothing outside the block.
+// Winograd F(2×2, 3×3) (3×3, stride 1: forward and input gradient) equals the naive
+// convolution for every padding 0..2, odd and even sizes, down to 1×1 outputs.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { cpuBackend as be } from '../../../src/kernels/cpu/index.js';
 import { windowGeometry } from '../../../src/kernels/geometry.js';
-import { conv2dBackward, conv2dForward, setConvColumnBudget } from '../../../src/autograd/ops/conv.js';
+import { conv2dBackward, conv2dForward, setConvColumnBudget, setConvWinograd } from '../../../src/autograd/ops/conv.js';
+import { winogradConv3x3, winogradWeights } from '../../../src/kernels/cpu/im2col.js';
 import type { FloatArray, WindowGeometry } from '../../../src/kernels/backend.js';
 import { Generator } from '../../../src/index.js';
 import { convCaseArb, type ConvCase } from '../../helpers/arbitraries.js';
@@ -228,5 +231,62 @@ describe('col2im is the adjoint of im2col', () => {
     be.col2im(cols, g, dx, 0);
     // Each pixel gets one per window covering it: corners 1, edges 2, centre 4.
     expect(Array.from(dx)).toEqual([11, 12, 11, 12, 14, 12, 11, 12, 11]);
+  });
+});
+
+describe('Winograd F(2×2, 3×3) convolution equals the naive convolution', () => {
+  it('conv2dForward / conv2dBackward on the Winograd path: padding 0..2 on each axis, odd and even sizes, float64 and float32', () => {
+    const gen = new Generator(11);
+    let n = 0;
+    for (const pH of [0, 1, 2]) for (const pW of [0, 1, 2]) for (const [H, W] of [[8, 8], [9, 11], [12, 7], [10, 10]] as const) {
+      const c: ConvCase = { N: 1 + (n % 3), C: 2 + (n % 2), K: 3, H, W, R: 3, S: 3, stride: [1, 1], padding: [pH, pW], dilation: [1, 1] };
+      const g = geometryOf(c);
+      if (g.P * g.Q < 64) continue; // below WINOGRAD_MIN_PQ im2col + gemm runs: covered above
+      checkConv(c, gen, Float64Array, 1e-12);
+      checkConv(c, gen, Float32Array, 1e-4);
+      n++;
+    }
+    expect(n).toBeGreaterThan(20);
+  });
+
+  it('the Winograd path gives the same result as im2col + gemm, and dx alone / dw alone work', () => {
+    const gen = new Generator(5);
+    const c: ConvCase = { N: 3, C: 5, K: 6, H: 13, W: 10, R: 3, S: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1] };
+    const g = geometryOf(c);
+    const x = rand(c.N * c.C * c.H * c.W, gen), w = rand(c.K * c.C * 9, gen), b = rand(c.K, gen), dy = rand(c.N * c.K * g.P * g.Q, gen);
+    const run = (wino: boolean) => {
+      const prev = setConvWinograd(wino);
+      try {
+        const y = new Float64Array(dy.length);
+        conv2dForward(x, c.N, w, c.K, b, g, y);
+        const dx = new Float64Array(x.length).fill(NaN), dw = new Float64Array(w.length);
+        conv2dBackward(x, c.N, w, c.K, g, dy, dx, null, null);
+        conv2dBackward(x, c.N, w, c.K, g, dy, null, dw, null);
+        return { y, dx, dw };
+      } finally {
+        setConvWinograd(prev);
+      }
+    };
+    const a = run(true), r = run(false);
+    expectClose(a.y, r.y, 'winograd forward', 1e-12, 1e-12);
+    expectClose(a.dx, r.dx, 'winograd dx', 1e-12, 1e-12);
+    expectClose(a.dw, r.dw, 'dw', 1e-12, 1e-12);
+  });
+
+  it('winogradConv3x3 directly, down to 1×1 outputs, with and without the flipped (input-gradient) filters', () => {
+    const gen = new Generator(3);
+    for (const [H, W, pH, pW] of [[3, 3, 0, 0], [1, 1, 1, 1], [2, 5, 1, 0], [4, 3, 2, 2], [6, 1, 1, 2]] as const) {
+      const N = 2, C = 3, K = 2;
+      const g = windowGeometry('test', C, H, W, 3, 3, { padding: [pH, pW] });
+      const x = rand(N * C * H * W, gen), w = rand(K * C * 9, gen);
+      const y = new Float64Array(N * K * g.P * g.Q).fill(NaN);
+      winogradConv3x3(x, N, C, H, W, winogradWeights(w, K, C, false), K, pH, pW, g.P, g.Q, y, be.gemm);
+      expectClose(y, naiveConv(x, N, w, K, null, g), `winograd ${H}×${W} pad ${pH},${pW}`, 1e-12, 1e-12);
+      // flip: the input gradient of the same convolution, a convolution of dy with padding 2 − pad
+      const dy = rand(y.length, gen);
+      const dx = new Float64Array(x.length).fill(NaN);
+      winogradConv3x3(dy, N, K, g.P, g.Q, winogradWeights(w, K, C, true), C, 2 - pH, 2 - pW, H, W, dx, be.gemm);
+      expectClose(dx, naiveConvBackward(x, N, w, K, g, dy).dx, `winograd input gradient ${H}×${W} pad ${pH},${pW}`, 1e-12, 1e-12);
+    }
   });
 });
