@@ -16,19 +16,20 @@
 // batch-50 inference ~10% slower than 128K). An image whose columns exceed the budget
 // alone (VGG at 56² and up) goes one image per gemm, writing the gemm's output straight
 // into y as before (nb = 1 needs no scatter or gather).
-// 3×3 convolutions with stride 1 (VGG's) take another route for the forward pass and the
-// input gradient: Winograd F(2×2, 3×3) (winogradConv3x3 in kernels/cpu/im2col.ts), 16
-// gemms of K × C × tiles, 2.25× fewer multiply-adds than im2col + gemm and no 9× column
-// buffer; the input gradient is the same kind of convolution, of dy with the filters
-// flipped and transposed (padding 2 − pad), so no col2im. The weight gradient stays
-// im2col + gemm. W2 (batch 8, 64→64, 56², float32), measured alternately in one process on
-// the 2-core machine: forward 3.13 → 5.19 GFLOP/s (nominal FLOPs), forward + backward
-// 2.92 → 3.87.
+// 3×3 convolutions with stride 1 (VGG's) take another route: Winograd F(2×2, 3×3)
+// (kernels/cpu/im2col.ts), 16 gemms of K × C × tiles, 2.25× fewer multiply-adds than
+// im2col + gemm and no 9× column buffer. The input gradient is the same kind of
+// convolution, of dy with the filters flipped and transposed (padding 2 − pad), so no
+// col2im; the weight gradient is the adjoint of the Winograd forward (16 gemms
+// Ŷ_ξ · V_ξᵀ). W2 (batch 8, 64→64, 56², float32), old and new alternated in one process on
+// the 2-core machine (nominal FLOPs): forward 3.13 → 5.19 GFLOP/s, forward + backward
+// 2.92 → 3.87 with the forward and input gradient, 2.53 → 3.74 (a loaded run) with the
+// weight gradient as well.
 // The raw functions are exported so that layers can call them without the tape.
 import { backend } from '../../kernels/index.js';
 import type { FloatArray, WindowGeometry } from '../../kernels/backend.js';
 import { windowGeometry, type WindowOptions } from '../../kernels/geometry.js';
-import { winogradConv3x3, winogradWeights } from '../../kernels/cpu/im2col.js';
+import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights } from '../../kernels/cpu/im2col.js';
 import { allocate, Tensor } from '../../tensor/tensor.js';
 import { shapeStr } from '../../tensor/shape.js';
 import { ShapeError } from '../../util/errors.js';
@@ -81,7 +82,7 @@ export function setConvWinograd(on = true): boolean {
 const WINOGRAD_MIN_PQ = 64;
 
 /**
- * Whether the convolution goes through Winograd F(2×2, 3×3) (kernels/cpu/im2col.ts): a 3×3
+ * Whether the convolution (forward and both gradients) goes through Winograd F(2×2, 3×3) (kernels/cpu/im2col.ts): a 3×3
  * filter, stride 1, no dilation, padding ≤ 2 (so that the input gradient, a convolution
  * with padding 2 − pad, qualifies too), and outputs of at least WINOGRAD_MIN_PQ pixels.
  */
@@ -139,6 +140,10 @@ export function conv2dBackward(
   if (dx && useWinograd(g)) {
     winogradConv3x3(dy, N, K, g.P, g.Q, winogradWeights(w, K, g.C, true), g.C, 2 - g.padH, 2 - g.padW, g.H, g.W, dx, be.gemm.bind(be));
     dx = null;
+  }
+  if (dw && useWinograd(g)) {
+    winogradWeightGrad3x3(x, N, g.C, g.H, g.W, dy, K, g.padH, g.padW, g.P, g.Q, dw, be.gemm.bind(be));
+    dw = null;
   }
   if (dx) dx.fill(0);
   if (dw || dx) {

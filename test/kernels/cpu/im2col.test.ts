@@ -4,14 +4,14 @@
 // full grid of stride × padding × dilation; images batched into one gemm in chunks of any
 // size (the column budget) give the same results; im2col / col2im on a block of a wider
 // matrix (colsOffset, ldCols) equal the plain ones and touch nothing outside the block.
-// Winograd F(2×2, 3×3) (3×3, stride 1: forward and input gradient) equals the naive
+// Winograd F(2×2, 3×3) (3×3, stride 1: forward, input and weight gradients) equals the naive
 // convolution for every padding 0..2, odd and even sizes, down to 1×1 outputs.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { cpuBackend as be } from '../../../src/kernels/cpu/index.js';
 import { windowGeometry } from '../../../src/kernels/geometry.js';
 import { conv2dBackward, conv2dForward, setConvColumnBudget, setConvWinograd } from '../../../src/autograd/ops/conv.js';
-import { winogradConv3x3, winogradWeights } from '../../../src/kernels/cpu/im2col.js';
+import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights } from '../../../src/kernels/cpu/im2col.js';
 import type { FloatArray, WindowGeometry } from '../../../src/kernels/backend.js';
 import { Generator } from '../../../src/index.js';
 import { convCaseArb, type ConvCase } from '../../helpers/arbitraries.js';
@@ -273,7 +273,7 @@ describe('Winograd F(2×2, 3×3) convolution equals the naive convolution', () =
     expectClose(a.dw, r.dw, 'dw', 1e-12, 1e-12);
   });
 
-  it('winogradConv3x3 directly, down to 1×1 outputs, with and without the flipped (input-gradient) filters', () => {
+  it('winogradConv3x3 / winogradWeightGrad3x3 directly, down to 1×1 outputs, with and without the flipped (input-gradient) filters', () => {
     const gen = new Generator(3);
     for (const [H, W, pH, pW] of [[3, 3, 0, 0], [1, 1, 1, 1], [2, 5, 1, 0], [4, 3, 2, 2], [6, 1, 1, 2]] as const) {
       const N = 2, C = 3, K = 2;
@@ -286,7 +286,12 @@ describe('Winograd F(2×2, 3×3) convolution equals the naive convolution', () =
       const dy = rand(y.length, gen);
       const dx = new Float64Array(x.length).fill(NaN);
       winogradConv3x3(dy, N, K, g.P, g.Q, winogradWeights(w, K, C, true), C, 2 - pH, 2 - pW, H, W, dx, be.gemm);
-      expectClose(dx, naiveConvBackward(x, N, w, K, g, dy).dx, `winograd input gradient ${H}×${W} pad ${pH},${pW}`, 1e-12, 1e-12);
+      const ref = naiveConvBackward(x, N, w, K, g, dy);
+      expectClose(dx, ref.dx, `winograd input gradient ${H}×${W} pad ${pH},${pW}`, 1e-12, 1e-12);
+      // weight gradient, accumulated (+=) onto what dw holds
+      const dw = new Float64Array(w.length).fill(1);
+      winogradWeightGrad3x3(x, N, C, H, W, dy, K, pH, pW, g.P, g.Q, dw, be.gemm);
+      expectClose(dw, ref.dw.map((v) => v + 1), `winograd weight gradient ${H}×${W} pad ${pH},${pW}`, 1e-12, 1e-12);
     }
   });
 });
