@@ -70,7 +70,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .action((o) => run(train({
       backend: o.backend, epochs: o.epochs, batchSize: o.batch_size, rngSeed: o.rng_seed, dataRoot: o.data_root,
       sourceModel: o.source_model, serialize: o.serialize, savePath: o.save_path, modelFile: o.model_file,
-      outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: o.progress_bar !== false, verbose: o.verbose, saveStates: o.save_states !== false,
+      outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: !o.no_progress_bar, verbose: o.verbose, saveStates: !o.no_save_states,
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
@@ -123,7 +123,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
       out: o.out, imageFolder: o.image_folder, imdbWiki: o.imdb_wiki, builtin: o.builtin as BuiltinName | undefined, size: o.size,
       channels: o.channels as ChannelOrder | undefined, rngSeed: o.rng_seed, testFraction: o.test_fraction, minFaceScore: o.min_face_score,
       maxImages: o.max_images, perClass: o.per_class,
-    }, o.progress_bar !== false)));
+    }, !o.no_progress_bar)));
 
   program.command('demo')
     .description('the whole lab offline: a VGG-16 pretrained on MNIST, transferred to Fashion-MNIST T-shirt vs Shirt in three experiments')
