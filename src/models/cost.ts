@@ -2,50 +2,39 @@
 // row per example. getCost is the mean over all N rows of the batch (wrapped duplicates
 // included, as neon); getErrors is the delta fed into the last layer, NOT divided by N
 // (the optimizer divides by the batch size).
-import { SAFELOG_MIN } from '../autograd/ops/loss.js';
+import { COST_TERMS } from '../autograd/ops/loss.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 
-const safelog = (v: number): number => Math.log(Math.max(v, SAFELOG_MIN));
-
 export interface CostFunction {
-  readonly name: 'CrossEntropyBinary' | 'CrossEntropyMulti' | 'SumSquared';
-  /** C_n for one example's K outputs. */
+  readonly name: keyof typeof COST_TERMS;
+  /** C_n for one example's K outputs starting at `start`. */
   costOf(y: Float32Array, t: Float32Array, start: number, K: number): number;
-  /** Delta for one value (y − t for all three, scaled). */
+  /** The delta is scale·(y − t) for all three costs (neon's bprop). */
   readonly scale: number;
 }
 
-export const CrossEntropyBinary = (scale = 1): CostFunction => ({
-  name: 'CrossEntropyBinary',
-  scale,
-  costOf(y, t, s, K) {
-    let c = 0;
-    for (let k = s; k < s + K; k++) c += -t[k]! * safelog(y[k]!) - (1 - t[k]!) * safelog(1 - y[k]!);
-    return c;
-  },
-});
+/** A cost from its per-element term (shared with the autograd losses in src/autograd/ops/loss.ts). */
+function costFunction(name: keyof typeof COST_TERMS, scale: number): CostFunction {
+  const f = COST_TERMS[name].f;
+  return {
+    name,
+    scale,
+    costOf(y, t, s, K) {
+      let c = 0;
+      for (let k = s; k < s + K; k++) c += f(y[k]!, t[k]!);
+      return c;
+    },
+  };
+}
 
-export const CrossEntropyMulti = (scale = 1): CostFunction => ({
-  name: 'CrossEntropyMulti',
-  scale,
-  costOf(y, t, s, K) {
-    let c = 0;
-    for (let k = s; k < s + K; k++) c += -t[k]! * safelog(y[k]!);
-    return c;
-  },
-});
-
-export const SumSquared = (): CostFunction => ({
-  name: 'SumSquared',
-  scale: 1,
-  costOf(y, t, s, K) {
-    let c = 0;
-    for (let k = s; k < s + K; k++) c += 0.5 * (y[k]! - t[k]!) ** 2;
-    return c;
-  },
-});
+/** −t·safelog(y) − (1−t)·safelog(1−y), summed over classes. */
+export const CrossEntropyBinary = (scale = 1): CostFunction => costFunction('CrossEntropyBinary', scale);
+/** −t·safelog(y), summed over classes. */
+export const CrossEntropyMulti = (scale = 1): CostFunction => costFunction('CrossEntropyMulti', scale);
+/** (y − t)² / 2, summed over classes. */
+export const SumSquared = (): CostFunction => costFunction('SumSquared', 1);
 
 export class GeneralizedCost {
   constructor(readonly costfunc: CostFunction) {}

@@ -1,6 +1,6 @@
 // neon's metrics (neon-spec §7.2): per-example values averaged over the valid rows.
 // argmax takes the first maximum, as numpy.
-import { SAFELOG_MIN } from '../autograd/ops/loss.js';
+import { safelog } from '../autograd/ops/loss.js';
 
 export interface Metric {
   readonly names: string[];
@@ -39,7 +39,7 @@ export class LogLoss implements Metric {
     for (let i = 0; i < rows; i++) {
       let p = 0;
       for (let k = i * K; k < (i + 1) * K; k++) p += y[k]! * t[k]!;
-      s += -Math.log(Math.max(p, SAFELOG_MIN));
+      s += -safelog(p);
     }
     return [s];
   }

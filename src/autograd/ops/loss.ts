@@ -13,8 +13,20 @@ import { record } from '../graph.js';
 import { commonDtype } from './util.js';
 
 export const SAFELOG_MIN = Math.exp(-50);
-const safelog = (v: number): number => Math.log(Math.max(v, SAFELOG_MIN));
+export const safelog = (v: number): number => Math.log(Math.max(v, SAFELOG_MIN));
 const dsafelog = (v: number): number => (v > SAFELOG_MIN ? 1 / v : 0);
+
+/** Per-element cost terms f(y, t) (summed over classes for C_n) and their derivatives ∂f/∂y. */
+export interface CostTerm {
+  f: (y: number, t: number) => number;
+  df: (y: number, t: number) => number;
+}
+
+export const COST_TERMS = {
+  CrossEntropyBinary: { f: (v, u) => -u * safelog(v) - (1 - u) * safelog(1 - v), df: (v, u) => -u * dsafelog(v) + (1 - u) * dsafelog(1 - v) },
+  CrossEntropyMulti: { f: (v, u) => -u * safelog(v), df: (v, u) => -u * dsafelog(v) },
+  SumSquared: { f: (v, u) => 0.5 * (v - u) * (v - u), df: (v, u) => v - u },
+} satisfies Record<string, CostTerm>;
 
 function checkPair(op: string, y: Tensor, t: Tensor): [number, number] {
   if (!sameShape(y.shape, t.shape)) throw new ShapeError(`${op}: outputs ${shapeStr(y.shape)} and targets ${shapeStr(t.shape)} differ in shape`);
@@ -42,19 +54,15 @@ function costOp(op: string, y: Tensor, t: Tensor, f: (y: number, t: number) => n
 
 /** neon CrossEntropyBinary: C_n = Σ_k −t·safelog(y) − (1−t)·safelog(1−y). */
 export function crossEntropyBinary(y: Tensor, t: Tensor): Tensor {
-  return costOp(
-    'crossEntropyBinary', y, t,
-    (v, u) => -u * safelog(v) - (1 - u) * safelog(1 - v),
-    (v, u) => -u * dsafelog(v) + (1 - u) * dsafelog(1 - v),
-  );
+  return costOp('crossEntropyBinary', y, t, COST_TERMS.CrossEntropyBinary.f, COST_TERMS.CrossEntropyBinary.df);
 }
 
 /** neon CrossEntropyMulti: C_n = −Σ_k t·safelog(y). */
 export function crossEntropyMulti(y: Tensor, t: Tensor): Tensor {
-  return costOp('crossEntropyMulti', y, t, (v, u) => -u * safelog(v), (v, u) => -u * dsafelog(v));
+  return costOp('crossEntropyMulti', y, t, COST_TERMS.CrossEntropyMulti.f, COST_TERMS.CrossEntropyMulti.df);
 }
 
 /** neon SumSquared: C_n = Σ_k (y − t)² / 2. */
 export function sumSquared(y: Tensor, t: Tensor): Tensor {
-  return costOp('sumSquared', y, t, (v, u) => 0.5 * (v - u) * (v - u), (v, u) => v - u);
+  return costOp('sumSquared', y, t, COST_TERMS.SumSquared.f, COST_TERMS.SumSquared.df);
 }
