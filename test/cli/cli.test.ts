@@ -55,6 +55,7 @@ describe('tl-scratch CLI', () => {
     const r = cli(['train', '--data_root', data, '-e', '3', '-z', '4', ...TINY, '--lr', '0.01', '--save_path', 'ckpt.h5', '--serialize', '3', '--no_progress_bar'], d);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/Epoch \d/); // --no_progress_bar
     const acc = /Accuracy = (\d+\.\d)%/.exec(r.stdout)![1];
     const lines = readFileSync(join(d, 'inference.txt'), 'utf8').trim().split('\n');
     expect(lines[0]).toBe('inference, target');
@@ -87,6 +88,8 @@ describe('tl-scratch CLI', () => {
     const common = ['--data_root', data, '-z', '5', ...TINY, '--lr', '0.01', '--no_progress_bar', '--serialize', '2'];
     expect(cli(['train', ...common, '-e', '4', '--save_path', 'full.h5', '-o', 'log.h5', '--eval_freq', '2'], d).code).toBe(0);
     expect(cli(['train', ...common, '-e', '2', '--save_path', 'half.h5'], d).code).toBe(0);
+    expect(cli(['train', ...common, '-e', '2', '--save_path', 'light.h5', '--no_save_states'], d).code).toBe(0);
+    expect(Object.keys(await arrays(join(d, 'light.h5'))).some((k) => k.includes('/states/'))).toBe(false);
     expect((await arrays(join(d, 'half.h5'))).epoch_index).toEqual([2]);
     const r = cli(['train', ...common, '-e', '4', '--model_file', 'half.h5', '--save_path', 'resumed.h5'], d);
     expect(r.code).toBe(0);
