@@ -206,3 +206,42 @@ describe('tl-scratch summary', () => {
     expect(r.stdout).toMatch(/per minibatch of 2: 61\.92 GFLOP forward/);
   });
 });
+
+describe('tl-scratch eval on another weight format', () => {
+  it('reads a safetensors file holding the whole model (lab names) and reproduces the checkpoint\'s accuracy', async () => {
+    const d = dir('safetensors');
+    expect(cli(['train', '--data_root', data, '-e', '2', '-z', '4', ...TINY, '--lr', '0.01', '--save_path', 'm.h5', '--serialize', '2', '--no_progress_bar'], d).code).toBe(0);
+    // Write every parameter as '<layer>.weight' (conv/linear) and '<layer>.bias' (the layer's _bias), per the safetensors spec.
+    const a = await arrays(join(d, 'm.h5'));
+    const f = await openH5(join(d, 'm.h5'));
+    const shapes: Record<string, number[]> = {};
+    try {
+      const layers = f.get('layers') as H5Group;
+      for (const name of layers.keys()) for (const k of (layers.get(name) as H5Group).keys()) if (k !== 'states') shapes[`${name}/${k}`] = [...((layers.get(name) as H5Group).get(k) as H5Dataset).shape!];
+    } finally {
+      f.close();
+    }
+    const header: Record<string, unknown> = {};
+    const chunks: Buffer[] = [];
+    let offset = 0;
+    for (const key of Object.keys(shapes)) {
+      const [layer, param] = key.split('/') as [string, string];
+      const name = param === 'b' ? `${layer.replace(/_bias$/, '')}.bias` : `${layer}.weight`;
+      const bytes = Buffer.from(Float32Array.from(a[key]!).buffer);
+      header[name] = { dtype: 'F32', shape: shapes[key], data_offsets: [offset, offset + bytes.length] };
+      chunks.push(bytes);
+      offset += bytes.length;
+    }
+    const json = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    writeFileSync(join(d, 'm.safetensors'), Buffer.concat([len, json, ...chunks]));
+    const fromH5 = cli(['eval', '--model_file', 'm.h5', '--data_root', data, ...TINY], d);
+    const fromSt = cli(['eval', '--model_file', 'm.safetensors', '--data_root', data, ...TINY, '--inference_file', 'st.txt'], d);
+    expect(fromSt.stderr).toBe('');
+    expect(fromSt.code).toBe(0);
+    expect(fromSt.stdout).toMatch(/initialized all 32 parameter layers from m\.safetensors \(safetensors\)/);
+    expect(/Accuracy = .*/.exec(fromSt.stdout)![0]).toBe(/Accuracy = .*/.exec(fromH5.stdout)![0]);
+    expect(readFileSync(join(d, 'st.txt'), 'utf8')).toBe(readFileSync(join(d, 'inference.txt'), 'utf8'));
+  });
+});
