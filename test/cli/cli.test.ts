@@ -245,3 +245,18 @@ describe('tl-scratch eval on another weight format', () => {
     expect(readFileSync(join(d, 'st.txt'), 'utf8')).toBe(readFileSync(join(d, 'inference.txt'), 'utf8'));
   });
 });
+
+describe('tl-scratch demo', () => {
+  it('runs offline with the shipped source model and writes the table and the report (a short run)', () => {
+    const d = dir('demo');
+    const r = cli(['demo', '--seeds', '1', '-e', '1', '--train_per_class', '5'], d);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/3 runs \(3 experiments × 1 seeds\)/);
+    expect(r.stdout).toMatch(/finetune\s+26\s/);
+    expect(r.stdout).toMatch(/extract\s+26\s+25,090 of 255,514/);
+    const files = readdirSync(join(d, 'report')).sort();
+    expect(files).toEqual(['accuracy.svg', 'index.md', 'inference_extract_seed0.txt', 'inference_finetune_seed0.txt', 'inference_scratch_seed0.txt', 'loss.svg']);
+    expect(readFileSync(join(d, 'report', 'inference_scratch_seed0.txt'), 'utf8').trim().split('\n')).toHaveLength(2001);
+  }, 120_000);
+});
