@@ -2,7 +2,8 @@
 // (fprop, cost, bprop, optimizer step, with layers at learning rate 0 marked frozen as fit
 // marks them), and one inference pass, on seeded random data.
 import type { Model, TrainOptimizer } from '../src/models/model.js';
-import { Tensor } from '../src/tensor/tensor.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+import { tensor } from '../src/autograd/ops/create.js';
 
 /** Deterministic values in [0, 1) (an LCG: cheap, and the same in every run). */
 export function randomData(n: number, seed: number): Float32Array {
@@ -22,7 +23,7 @@ export function randomBatch(n: number, inShape: readonly number[], nclass: numbe
   for (let i = 0; i < xd.length; i++) xd[i] = xd[i]! - 0.5;
   const td = new Float32Array(n * nclass);
   for (let i = 0; i < n; i++) td[i * nclass + (i % nclass)] = 1;
-  return { x: new Tensor(xd, [n, ...inShape]), t: new Tensor(td, [n, nclass]) };
+  return { x: tensor(xd, [n, ...inShape]), t: tensor(td, [n, nclass]) };
 }
 
 /**

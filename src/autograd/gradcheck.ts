@@ -6,7 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { shapeStr } from '../tensor/shape.js';
 import { TlError } from '../util/errors.js';
 import { noGrad } from './graph.js';
-import { toDtype } from './ops/create.js';
+import { tensor, toDtype } from './ops/create.js';
 
 export interface GradcheckOptions {
   /** Name of the op, for messages. */
@@ -70,7 +70,7 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
   if (!y.requiresGrad) throw new GradcheckError(`gradcheck(${name}): the output does not depend on any input that requires grad`);
   // A non-finite output makes every finite difference non-finite (they all go through the
   // projection), so report where it is instead of blaming the first input element.
-  const yd = y.data;
+  const yd = y.toHost();
   for (let i = 0; i < yd.length; i++) {
     if (!Number.isFinite(yd[i]!)) {
       throw new GradcheckError(`gradcheck(${name}): output of shape ${shapeStr(y.shape)} is ${yd[i]} at index ${multiIndex(i, y.shape)}; gradients are not defined there (inputs of shape ${xs.map((x) => shapeStr(x.shape)).join(', ')})`);
@@ -79,27 +79,29 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
   const local = new Generator(12345);
   const w = new Float64Array(y.size).map(() => local.uniform(-1, 1));
   const project = (out: Tensor): number => {
-    const d = out.data;
+    const d = out.toHost();
     let s = 0;
     for (let i = 0; i < d.length; i++) s += w[i]! * d[i]!;
     return s;
   };
-  y.backward(new Tensor(w, y.shape));
+  y.backward(tensor(w, y.shape, { backend: y.backend }));
 
   let checked = 0, maxAbs = 0, maxRel = 0;
   for (const j of wrt) {
     const x = xs[j]!;
-    const grad = x.grad ? x.grad.data : new Float64Array(x.size);
+    const grad = x.grad ? Float64Array.from(x.grad.toHost()) : new Float64Array(x.size);
     const n = x.size;
     let indices = Array.from({ length: n }, (_, i) => i);
     if (opts.maxChecks !== undefined && n > opts.maxChecks) {
       indices = Array.from({ length: opts.maxChecks }, () => local.randint(n));
     }
     for (const i of indices) {
-      const orig = x.storage[i]!;
-      const fPlus = noGrad(() => { x.storage[i] = orig + eps; return project(run()); });
-      const fMinus = noGrad(() => { x.storage[i] = orig - eps; return project(run()); });
-      x.storage[i] = orig;
+      // Perturb one element in place through the backend (x is a contiguous float64 copy).
+      const set = (v: number) => x.backend.write(x.storage, x.offset + i, Float64Array.of(v));
+      const orig = x.backend.read(x.storage, x.offset + i, 1)[0]!;
+      const fPlus = noGrad(() => { set(orig + eps); return project(run()); });
+      const fMinus = noGrad(() => { set(orig - eps); return project(run()); });
+      set(orig);
       const numeric = (fPlus - fMinus) / (2 * eps);
       const analytic = grad[i]!;
       const where = `gradcheck(${name}): input ${j} of shape ${shapeStr(x.shape)}, index ${multiIndex(i, x.shape)}`;

@@ -34,6 +34,6 @@ export function targetClasses(set: DataIterator): Int32Array {
 export function writeInferenceFile(path: string, model: Model, set: DataIterator): number {
   const out = model.getOutputs(set);
   const targets = targetClasses(set);
-  writeFileAtomicSync(path, formatInference(out.data as Float32Array, targets, out.shape[1]!));
+  writeFileAtomicSync(path, formatInference(out.toHost() as Float32Array, targets, out.shape[1]!));
   return targets.length;
 }

@@ -1,6 +1,7 @@
 // The command line: commander definitions of every subcommand and its flags (neon's names
 // where the lab uses them, neon-spec §10.1). Each action returns an exit code.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { availableBackends, backend, registeredBackends } from '../kernels/index.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
@@ -34,7 +35,8 @@ function modelOptions(cmd: Command): Command {
     .option('--dropout_keep <p>', 'fraction kept by the dropout layers', fraction('--dropout_keep'), 0.5);
 }
 
-const backendOption = () => new Option('-b, --backend <name>', 'compute backend').choices(['cpu', 'gpu']).default('cpu');
+// The choices are the registered backends (src/kernels/index.ts), so a new backend appears here by registering.
+const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}`).choices(availableBackends()).default(backend().name);
 
 export function buildProgram(run: (code: Promise<number> | number) => void): Command {
   const program = new Command('tl-scratch')

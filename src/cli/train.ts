@@ -8,6 +8,7 @@ import { manualSeed } from '../tensor/random.js';
 import { EXPERIMENTS, prepareExperiment, runExperiment, type EpochRecord, type ExperimentName } from '../transfer/experiment.js';
 import { readWeights } from '../transfer/read.js';
 import { UsageError } from '../util/errors.js';
+import { setBackend } from '../kernels/index.js';
 import { loadDataSets } from './data.js';
 import { pct } from './format.js';
 import { writeInferenceFile } from './inference.js';
@@ -49,10 +50,9 @@ export function withTag(path: string, tag: string): string {
   return join(dirname(path), `${basename(path, ext)}_${tag}${ext}`);
 }
 
+/** Makes the named backend the default (where the model's tensors live); unknown names list the registered ones. */
 export function checkBackend(name: string): void {
-  if (name === 'cpu') return;
-  if (name === 'gpu') throw new UsageError("backend 'gpu' is not available in this build (no GPU kernels yet); use -b cpu");
-  throw new UsageError(`unknown backend '${name}'; choose cpu`);
+  setBackend(name);
 }
 
 /** Ctrl-C asks the model to stop after the current minibatch; a second Ctrl-C exits at once. */

@@ -1,18 +1,38 @@
-// The kernel interface. A backend implements a few primitives over flat typed arrays
-// (gemm, im2col/col2im, pooling, elementwise maps, reductions, softmax, bias) and nothing
-// else: ops, layers and models are composed from these in backend-independent code. The
-// CPU backend and any later one (gpu.js, threaded CPU) share these exact signatures, so a
-// test can run one against the other.
+// The kernel interface: everything a backend must provide. A backend owns its storage
+// (it allocates buffers and hands back opaque handles; only it reads or writes them) and
+// implements a few primitives over those buffers: gemm, im2col/col2im, convolution,
+// pooling, elementwise maps, reductions, softmax, bias, the costs, dropout masks and the
+// optimizer's update. Ops, layers, optimizers and models are composed from these in
+// backend-independent code and never index a buffer; values reach the host only through
+// `read` (Tensor.toHost()).
+//
+// The reference backend (`cpu`, src/kernels/cpu/) keeps its buffers as JavaScript typed
+// arrays; a WebAssembly or GPU backend keeps them in its own memory. All backends share
+// these exact signatures, so one test suite (test/kernels/conformance.test.ts) holds every
+// registered backend to the same results.
 //
 // Layouts: activations NCHW, conv weights [K, C, R, S], linear weights [out, in], all
-// row-major. Every array argument may be Float32Array or Float64Array (float64 is used
-// by the gradient checker); inputs and outputs of one call have the same type.
+// row-major. The buffers of one call have the same dtype, one the backend declares in
+// `dtypes` (float64 is for gradient checks and may exist on the reference backend only);
+// argmax and other index buffers are int32.
 
+export type DType = 'float32' | 'float64';
+
+/** Host arrays: what `read` returns and `upload`/`write` take. */
 export type FloatArray = Float32Array | Float64Array;
 
-/** A strided view: element (i0, i1, ...) is data[offset + Σ ik·strides[k]]. */
+declare const deviceBufferBrand: unique symbol;
+/**
+ * A backend's storage: an opaque handle that only the backend that made it can use. (It is
+ * branded so that TypeScript refuses to index it or pass a host array in its place.)
+ */
+export interface DeviceBuffer {
+  readonly [deviceBufferBrand]: true;
+}
+
+/** A strided view of a buffer: element (i0, i1, ...) is data[offset + Σ ik·strides[k]]. */
 export interface Strided {
-  readonly data: FloatArray;
+  readonly data: DeviceBuffer;
   readonly offset: number;
   readonly shape: readonly number[];
   readonly strides: readonly number[];
@@ -40,10 +60,64 @@ export interface WindowGeometry {
 }
 
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'logistic' | 'tanh';
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min';
+/** 'ge' gives 1 where a ≥ b (or a is NaN: the side `max` picks), else 0. */
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'ge';
+/** neon's costs (their per-element terms are in src/kernels/cost-terms.ts). */
+export type CostName = 'CrossEntropyBinary' | 'CrossEntropyMulti' | 'SumSquared';
+
+/**
+ * Which arguments `unaryBackward` reads for each op (the others may be null): the input
+ * x, the output y = f(x), or neither. ReLU's derivative is taken on the output, as neon
+ * does (1 where y > 0), so a layer that keeps only its output can call it.
+ */
+export const UNARY_BACKWARD_READS: Readonly<Record<UnaryOp, 'x' | 'y' | 'none'>> = {
+  neg: 'none', exp: 'y', log: 'x', sqrt: 'y', abs: 'x', relu: 'y', logistic: 'y', tanh: 'y',
+};
+
+/** The hyper-parameters of one momentum-SGD step (neon's GradientDescentMomentum). */
+export interface GdmStep {
+  /** Learning rate; at 0 the gradient is not read (it may be absent). */
+  lr: number;
+  /** Gradient-norm clip factor (1 when off). */
+  scale: number;
+  /** The gradients are sums over the batch: g = grad / bsz. */
+  bsz: number;
+  /** μ; 0 takes neon's momentum-free branch (no velocity). */
+  mu: number;
+  wdecay: number;
+  nesterov: boolean;
+  /** Clip each averaged gradient element to ±gclip; null: off. */
+  gclip: number | null;
+  /** Clip the updated parameters to ±pclip (momentum branch only); null: off. */
+  pclip: number | null;
+}
 
 export interface Backend {
   readonly name: string;
+  /** One line for `--help` and start-up messages. */
+  readonly description: string;
+  /** The dtypes this backend stores and computes in. */
+  readonly dtypes: readonly DType[];
+
+  // ---- Storage -------------------------------------------------------------------------
+
+  /** A new buffer of n zeros. */
+  alloc(dtype: DType, n: number): DeviceBuffer;
+  /** A new buffer of n int32 zeros (argmax indices). */
+  allocIndex(n: number): DeviceBuffer;
+  /** A buffer holding `values`. The backend may adopt the array as its storage: the caller must not change it afterwards. */
+  upload(values: FloatArray): DeviceBuffer;
+  /** n values from `offset`, on the host. May be a view of the storage on a host backend: never write to it. */
+  read(buf: DeviceBuffer, offset: number, n: number): FloatArray;
+  /** buf[offset ..] ← values. */
+  write(buf: DeviceBuffer, offset: number, values: FloatArray): void;
+  /** buf[offset .. offset + n) ← value. */
+  fill(buf: DeviceBuffer, value: number, offset: number, n: number): void;
+  dtypeOf(buf: DeviceBuffer): DType;
+  /** Number of elements. */
+  lengthOf(buf: DeviceBuffer): number;
+
+  // ---- Linear algebra and convolution --------------------------------------------------
 
   /**
    * C = alpha·op(A)·op(B) + beta·C, row-major, op(A): [M, K], op(B): [K, N], C: [M, N].
@@ -52,9 +126,9 @@ export interface Backend {
    */
   gemm(
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: FloatArray, aOffset: number, lda: number,
-    B: FloatArray, bOffset: number, ldb: number,
-    beta: number, C: FloatArray, cOffset: number, ldc: number,
+    A: DeviceBuffer, aOffset: number, lda: number,
+    B: DeviceBuffer, bOffset: number, ldb: number,
+    beta: number, C: DeviceBuffer, cOffset: number, ldc: number,
   ): void;
 
   /**
@@ -63,39 +137,83 @@ export interface Backend {
    * cols[colsOffset + i·ldCols + j] (defaults 0 and P·Q), so that nb images can be laid side
    * by side in one [C·R·S, nb·P·Q] matrix (image k: colsOffset k·P·Q, ldCols nb·P·Q).
    */
-  im2col(x: FloatArray, xOffset: number, g: WindowGeometry, cols: FloatArray, colsOffset?: number, ldCols?: number): void;
+  im2col(x: DeviceBuffer, xOffset: number, g: WindowGeometry, cols: DeviceBuffer, colsOffset?: number, ldCols?: number): void;
   /** dx[C, H, W] (at dxOffset) += the adjoint of im2col applied to cols[C·R·S, P·Q] (read at colsOffset with row stride ldCols, as im2col writes it). */
-  col2im(cols: FloatArray, g: WindowGeometry, dx: FloatArray, dxOffset: number, colsOffset?: number, ldCols?: number): void;
+  col2im(cols: DeviceBuffer, g: WindowGeometry, dx: DeviceBuffer, dxOffset: number, colsOffset?: number, ldCols?: number): void;
 
-  /** y[N, C, P, Q] = max over each window of x[N, C, H, W]; argmax[N, C, P, Q] = flat index h·W + w in its image plane, −1 if the window is all padding. */
-  maxPoolForward(x: FloatArray, N: number, g: WindowGeometry, y: FloatArray, argmax: Int32Array): void;
+  /** y[N, K, P, Q] = conv(x[N, C, H, W], w[K, C, R, S]) (+ b[K]); the backend picks the method (im2col + gemm, Winograd, ...). */
+  conv2dForward(x: DeviceBuffer, N: number, w: DeviceBuffer, K: number, b: DeviceBuffer | null, g: WindowGeometry, y: DeviceBuffer): void;
+  /** The gradients of conv2dForward for dy[N, K, P, Q]: any of dx, dw, db may be null (not wanted); dx is overwritten, dw and db are accumulated (+=). */
+  conv2dBackward(
+    x: DeviceBuffer, N: number, w: DeviceBuffer, K: number, g: WindowGeometry, dy: DeviceBuffer,
+    dx: DeviceBuffer | null, dw: DeviceBuffer | null, db: DeviceBuffer | null,
+  ): void;
+
+  // ---- Pooling --------------------------------------------------------------------------
+
+  /** y[N, C, P, Q] = max over each window of x[N, C, H, W]; argmax (int32) [N, C, P, Q] = flat index h·W + w in its image plane, −1 if the window is all padding. */
+  maxPoolForward(x: DeviceBuffer, N: number, g: WindowGeometry, y: DeviceBuffer, argmax: DeviceBuffer): void;
   /** dx[N, C, H, W] += dy routed to each window's argmax. */
-  maxPoolBackward(dy: FloatArray, argmax: Int32Array, N: number, g: WindowGeometry, dx: FloatArray): void;
+  maxPoolBackward(dy: DeviceBuffer, argmax: DeviceBuffer, N: number, g: WindowGeometry, dx: DeviceBuffer): void;
   /** Average over the window; padding counts in the divisor when countPad (neon, PyTorch's default). */
-  avgPoolForward(x: FloatArray, N: number, g: WindowGeometry, countPad: boolean, y: FloatArray): void;
-  avgPoolBackward(dy: FloatArray, N: number, g: WindowGeometry, countPad: boolean, dx: FloatArray): void;
+  avgPoolForward(x: DeviceBuffer, N: number, g: WindowGeometry, countPad: boolean, y: DeviceBuffer): void;
+  avgPoolBackward(dy: DeviceBuffer, N: number, g: WindowGeometry, countPad: boolean, dx: DeviceBuffer): void;
+
+  // ---- Elementwise ----------------------------------------------------------------------
 
   /** y = f(x) elementwise over n values (y may be x). */
-  unary(op: UnaryOp, x: FloatArray, y: FloatArray, n: number): void;
-  /** dx = dy · f'(x), where f' is computed from the input x and/or the output y = f(x). */
-  unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, n: number): void;
-  /** out[outShape] = a ∘ b over strided views already broadcast to outShape (stride 0 on broadcast axes). */
-  binary(op: BinaryOp, a: Strided, b: Strided, out: FloatArray): void;
+  unary(op: UnaryOp, x: DeviceBuffer, y: DeviceBuffer, n: number): void;
+  /**
+   * dx = dy · f'(x) over n values. The derivative is computed from the input x or from the
+   * output y = f(x), as UNARY_BACKWARD_READS says for each op; the argument not read may be null.
+   */
+  unaryBackward(op: UnaryOp, x: DeviceBuffer | null, y: DeviceBuffer | null, dy: DeviceBuffer, dx: DeviceBuffer, n: number): void;
+  /** out[outShape] (contiguous) = a ∘ b over strided views already broadcast to outShape (stride 0 on broadcast axes). */
+  binary(op: BinaryOp, a: Strided, b: Strided, out: DeviceBuffer): void;
   /** out = a ∘ scalar elementwise over n values; `reverse` computes scalar ∘ a. */
-  binaryScalar(op: BinaryOp, a: FloatArray, scalar: number, out: FloatArray, n: number, reverse: boolean): void;
-  /** Contiguous copy of a strided view into out (row-major over x.shape). */
-  copy(x: Strided, out: FloatArray): void;
+  binaryScalar(op: BinaryOp, a: DeviceBuffer, scalar: number, out: DeviceBuffer, n: number, reverse: boolean): void;
+  /** out ← x elementwise over x.shape, both strided (out has x's shape; its strides may leave gaps, as a slice of a larger array). */
+  copy(x: Strided, out: Strided): void;
+
+  // ---- Reductions -----------------------------------------------------------------------
 
   /**
    * Reduce contiguous x[shape] over `axes` (sorted) into out (the shape with those axes set to 1).
-   * For 'max', argmax receives, per output element, the flat index into x of the first maximum.
+   * For 'max', argmax (int32) receives, per output element, the flat index into x of the first maximum.
    */
-  reduce(op: 'sum' | 'max', x: FloatArray, shape: readonly number[], axes: readonly number[], out: FloatArray, argmax?: Int32Array): void;
+  reduce(op: 'sum' | 'max', x: DeviceBuffer, shape: readonly number[], axes: readonly number[], out: DeviceBuffer, argmax?: DeviceBuffer): void;
+  /** dx[index[i]] += dy[i] for i < n where index[i] ≥ 0 (the backward of a max-reduce). */
+  scatterAdd(dy: DeviceBuffer, index: DeviceBuffer, n: number, dx: DeviceBuffer): void;
+  /** Σ x[offset .. offset + n)², in float64, as a host number (gradient-norm clipping). */
+  sumOfSquares(x: DeviceBuffer, offset: number, n: number): number;
+
+  // ---- Softmax, costs -------------------------------------------------------------------
 
   /** Softmax (or log-softmax) of each row of x[rows, cols], stable by subtracting the row max. */
-  softmax(x: FloatArray, rows: number, cols: number, log: boolean, y: FloatArray): void;
+  softmax(x: DeviceBuffer, rows: number, cols: number, log: boolean, y: DeviceBuffer): void;
+  /** dx of the softmax rows, given the output y: y ⊙ (dy − Σ dy ⊙ y); for log-softmax dy − e^y · Σ dy. */
+  softmaxBackward(y: DeviceBuffer, dy: DeviceBuffer, rows: number, cols: number, log: boolean, dx: DeviceBuffer): void;
+  /** out[r] = Σ_k f(y[r, k], t[r, k]) for each of `rows` rows of y, t [rows, K]: the per-example cost C_n. */
+  costRows(cost: CostName, y: DeviceBuffer, t: DeviceBuffer, rows: number, K: number, out: DeviceBuffer): void;
+  /** dy = scale · ∂f/∂y (y, t) elementwise over n values. */
+  costGrad(cost: CostName, y: DeviceBuffer, t: DeviceBuffer, n: number, scale: number, dy: DeviceBuffer): void;
+
+  // ---- Bias, dropout, optimizer ---------------------------------------------------------
+
   /** y[N, C, HW] = x + b[c] (y may be x). */
-  biasAdd(x: FloatArray, b: FloatArray, N: number, C: number, HW: number, y: FloatArray): void;
+  biasAdd(x: DeviceBuffer, b: DeviceBuffer, N: number, C: number, HW: number, y: DeviceBuffer): void;
   /** db[c] (+)= Σ over N and HW of dy[N, C, HW]; accumulate when `accumulate`. */
-  biasBackward(dy: FloatArray, N: number, C: number, HW: number, db: FloatArray, accumulate: boolean): void;
+  biasBackward(dy: DeviceBuffer, N: number, C: number, HW: number, db: DeviceBuffer, accumulate: boolean): void;
+  /**
+   * mask[0 .. n) = scale where random() < keep, else 0: a dropout mask. `random` is the
+   * engine's generator, drawn once per element in order, so every backend makes the same
+   * mask for the same seed.
+   */
+  dropoutMask(mask: DeviceBuffer, n: number, keep: number, scale: number, random: () => number): void;
+  /**
+   * One momentum-SGD step in place over n values, with neon's exact order (see
+   * src/optim/gdm.ts): param p, summed gradient g (null allowed when step.lr = 0), velocity
+   * v (null when step.mu = 0). Each element is computed in float64 from the stored values.
+   */
+  gdmUpdate(p: DeviceBuffer, g: DeviceBuffer | null, v: DeviceBuffer | null, n: number, step: GdmStep): void;
 }

@@ -1,9 +1,9 @@
 // neon's Activation layer with its transforms. Derivatives follow neon: Rectlin's is taken
 // on the output; Softmax's bprop is 1 (the cost's y − t is already the gradient at the
-// softmax input, neon-spec §7.1); Logistic's is y(1−y) unless shortcut is set.
-import { backend } from '../kernels/index.js';
+// softmax input: neon/transforms/activation.py, Softmax.bprop); Logistic's is y(1−y) unless shortcut is set.
 import type { UnaryOp } from '../kernels/backend.js';
-import { allocate, Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { dense, wrap } from '../autograd/ops/util.js';
 import { BaseLayer } from './layer.js';
 
 export type TransformName = 'Rectlin' | 'Softmax' | 'Logistic' | 'Tanh' | 'Identity';
@@ -36,26 +36,27 @@ export class Activation extends BaseLayer {
   fprop(x: Tensor, _inference?: boolean): Tensor {
     const t = this.transform.name;
     if (t === 'Identity') return (this.y = x);
-    const xd = x.data;
-    const y = allocate(x.dtype, xd.length);
+    const be = x.backend;
+    const y = be.alloc(x.dtype, x.size);
     if (t === 'Softmax') {
       // Over the classes of each example: x [N, K] (any trailing shape flattened).
       const N = x.shape[0]!;
-      backend().softmax(xd, N, xd.length / Math.max(N, 1), false, y);
+      be.softmax(dense(x), N, x.size / Math.max(N, 1), false, y);
     } else {
-      backend().unary(unaryOf[t]!, xd, y, xd.length);
+      be.unary(unaryOf[t]!, dense(x), y, x.size);
     }
-    return (this.y = new Tensor(y, x.shape));
+    return (this.y = wrap(be, y, x.shape));
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
     const t = this.transform.name;
     if (t === 'Identity' || t === 'Softmax' || (t === 'Logistic' && this.transform.shortcut)) return delta;
-    const yd = this.y!.data;
-    const dx = allocate(delta.dtype, yd.length);
-    backend().unaryBackward(unaryOf[t]!, yd, yd, delta.data, dx, yd.length);
-    return new Tensor(dx, delta.shape);
+    // Rectlin, Logistic and Tanh take their derivative from the output (UNARY_BACKWARD_READS), the one thing kept.
+    const y = this.y!, be = y.backend;
+    const dx = be.alloc(delta.dtype, y.size);
+    be.unaryBackward(unaryOf[t]!, null, y.storage, dense(delta), dx, y.size);
+    return wrap(be, dx, delta.shape);
   }
 
   protected override config() {

@@ -1,12 +1,12 @@
 // neon's Bias layer: one value per channel (after a conv) or per unit (after a Linear),
 // broadcast over the batch and space. Its gradient is δ summed over batch and space;
 // the delta passes through unchanged.
-import { backend } from '../kernels/index.js';
-import { allocate, Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { dense, wrap } from '../autograd/ops/util.js';
 import { BaseLayer } from './layer.js';
 import { Constant, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
-import { makeParam } from './param-util.js';
+import { initParam, makeParam } from './param-util.js';
 
 export class Bias extends BaseLayer implements ParamLayer {
   readonly className = 'Bias';
@@ -23,7 +23,7 @@ export class Bias extends BaseLayer implements ParamLayer {
     const n = inShape[0]!;
     if (!this.b || this.b.value.size !== n) {
       this.b = makeParam('b', [n], this.dtype);
-      this.init.fill(this.b.value.storage, [n, 1]);
+      initParam(this.b, this.init, [n, 1]);
     }
     return [...inShape];
   }
@@ -35,15 +35,16 @@ export class Bias extends BaseLayer implements ParamLayer {
 
   fprop(x: Tensor, _inference?: boolean): Tensor {
     const [N, C, HW] = this.dims(x);
-    const y = allocate(x.dtype, x.size);
-    backend().biasAdd(x.data, this.b!.value.storage, N, C, HW, y);
-    return new Tensor(y, x.shape);
+    const be = x.backend;
+    const y = be.alloc(x.dtype, x.size);
+    be.biasAdd(dense(x), this.b!.value.storage, N, C, HW, y);
+    return wrap(be, y, x.shape);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     if (this.computeParamGrads) {
       const [N, C, HW] = this.dims(delta);
-      backend().biasBackward(delta.data, N, C, HW, this.b!.grad.storage, false);
+      delta.backend.biasBackward(dense(delta), N, C, HW, this.b!.grad.storage, false);
     }
     return needInputGrad ? delta : null;
   }

@@ -1,15 +1,15 @@
 // neon's Convolution layer: weights only (the bias is a separate Bias layer, as in the
 // lab's neon). x [N, C, H, W] → y [N, K, P, Q]; W stored [K, C, R, S].
-import { conv2dBackward, conv2dForward } from '../autograd/ops/conv.js';
 import { windowGeometry, type Pair } from '../kernels/geometry.js';
 import type { WindowGeometry } from '../kernels/backend.js';
-import { allocate, Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { dense, wrap } from '../autograd/ops/util.js';
 import { shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
 import { Xavier, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
-import { makeParam } from './param-util.js';
+import { initParam, makeParam } from './param-util.js';
 
 export interface ConvolutionOptions {
   strides?: Pair;
@@ -43,7 +43,7 @@ export class Convolution extends BaseLayer implements ParamLayer {
     this.g = windowGeometry(`layer '${this.name}'`, C, H, W, this.R, this.S, { stride: this.opts.strides ?? 1, padding: this.opts.padding ?? 0, dilation: this.opts.dilation ?? 1 });
     if (!this.W || this.W.value.shape[1] !== C) {
       this.W = makeParam('W', [this.K, C, this.R, this.S], this.dtype);
-      this.init.fill(this.W.value.storage, [C * this.R * this.S, this.K]);
+      initParam(this.W, this.init, [C * this.R * this.S, this.K]);
     }
     return [this.K, this.g.P, this.g.Q];
   }
@@ -51,20 +51,22 @@ export class Convolution extends BaseLayer implements ParamLayer {
   fprop(x: Tensor, _inference?: boolean): Tensor {
     const g = this.g!;
     const N = x.shape[0]!;
-    const y = allocate(x.dtype, N * this.K * g.P * g.Q);
-    conv2dForward(x.data, N, this.W!.value.storage, this.K, null, g, y);
+    const be = x.backend;
+    const y = be.alloc(x.dtype, N * this.K * g.P * g.Q);
+    be.conv2dForward(dense(x), N, this.W!.value.storage, this.K, null, g, y);
     this.x = x;
-    return new Tensor(y, [N, this.K, g.P, g.Q]);
+    return wrap(be, y, [N, this.K, g.P, g.Q]);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     const x = this.x!;
     const N = x.shape[0]!;
-    const dW = this.computeParamGrads ? this.W!.grad.storage : null;
-    dW?.fill(0);
-    const dx = needInputGrad ? allocate(x.dtype, x.size) : null;
-    if (dW || dx) conv2dBackward(x.data, N, this.W!.value.storage, this.K, this.g!, delta.data, dx, dW, null);
-    return dx && new Tensor(dx, x.shape);
+    const be = x.backend;
+    const dWt = this.computeParamGrads ? this.W!.grad : null;
+    if (dWt) be.fill(dWt.storage, 0, 0, dWt.size);
+    const dx = needInputGrad ? be.alloc(x.dtype, x.size) : null;
+    if (dWt || dx) be.conv2dBackward(dense(x), N, this.W!.value.storage, this.K, this.g!, dense(delta), dx, dWt && dWt.storage, null);
+    return dx && wrap(be, dx, x.shape);
   }
 
   override params(): Param[] {

@@ -1,8 +1,11 @@
-// neon's Dropout layer (neon-spec §8). keep = fraction kept, mask = rand < keep drawn at
-// every training fprop. Default mode: train mask⊙x, infer keep·x. 'caffe': inverted.
-import { dropoutMask, type DropoutMode } from '../autograd/ops/dropout.js';
-import { allocate, Tensor } from '../tensor/tensor.js';
-import type { FloatArray } from '../kernels/backend.js';
+// neon's Dropout layer (neon/layers/layer.py, Dropout). keep = fraction kept, mask =
+// rand < keep drawn at every training fprop. Default mode: train mask⊙x, infer keep·x.
+// 'caffe': inverted. The mask and the inference scale are the autograd op's
+// (src/autograd/ops/dropout.ts); here they are applied without a tape.
+import { dropoutInferenceScale, dropoutMask, type DropoutMode } from '../autograd/ops/dropout.js';
+import { noGrad } from '../autograd/graph.js';
+import { mul } from '../autograd/ops/elementwise.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
 
@@ -10,7 +13,7 @@ export class Dropout extends BaseLayer {
   readonly className = 'Dropout';
   readonly keep: number;
   readonly mode: DropoutMode;
-  private mask: FloatArray | null = null;
+  private mask: Tensor | null = null;
 
   constructor(opts: { keep?: number; mode?: DropoutMode; name?: string } = {}) {
     super(opts.name, 'Dropout');
@@ -24,26 +27,16 @@ export class Dropout extends BaseLayer {
   }
 
   fprop(x: Tensor, inference: boolean): Tensor {
-    const xd = x.data;
-    const y = allocate(x.dtype, xd.length);
-    if (inference) {
-      const s = this.mode === 'neon' ? this.keep : 1;
-      for (let i = 0; i < y.length; i++) y[i] = xd[i]! * s;
-      return new Tensor(y, x.shape);
-    }
-    const mask = dropoutMask(xd.length, this.keep, x.dtype);
-    if (this.mode === 'caffe') for (let i = 0; i < mask.length; i++) mask[i]! /= this.keep;
-    for (let i = 0; i < y.length; i++) y[i] = xd[i]! * mask[i]!;
-    this.mask = mask;
-    return new Tensor(y, x.shape);
+    return noGrad(() => {
+      if (inference) return mul(x, dropoutInferenceScale(this.keep, this.mode));
+      this.mask = dropoutMask(x, this.keep, this.mode);
+      return mul(x, this.mask);
+    });
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
-    const d = delta.data;
-    const dx = allocate(delta.dtype, d.length);
-    for (let i = 0; i < dx.length; i++) dx[i] = d[i]! * this.mask![i]!;
-    return new Tensor(dx, delta.shape);
+    return noGrad(() => mul(delta, this.mask!));
   }
 
   protected override config() {

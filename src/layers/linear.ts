@@ -3,12 +3,12 @@
 //   y = x · Wᵀ     [N, nin]·[nin, nout]
 //   dW = δᵀ · x    [nout, N]·[N, nin]   (summed over the batch)
 //   dx = δ · W     [N, nout]·[nout, nin]
-import { backend } from '../kernels/index.js';
-import { allocate, Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { dense, wrap } from '../autograd/ops/util.js';
 import { BaseLayer } from './layer.js';
 import { GlorotUniform, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
-import { makeParam } from './param-util.js';
+import { initParam, makeParam } from './param-util.js';
 
 export class Linear extends BaseLayer implements ParamLayer {
   readonly className = 'Linear';
@@ -27,30 +27,32 @@ export class Linear extends BaseLayer implements ParamLayer {
     this.nin = inShape.reduce((a, b) => a * b, 1);
     if (!this.W || this.W.value.shape[1] !== this.nin) {
       this.W = makeParam('W', [this.nout, this.nin], this.dtype);
-      this.init.fill(this.W.value.storage, [this.nout, this.nin]);
+      initParam(this.W, this.init, [this.nout, this.nin]);
     }
     return [this.nout];
   }
 
   fprop(x: Tensor, _inference?: boolean): Tensor {
     const N = x.shape[0]!;
-    const y = allocate(x.dtype, N * this.nout);
-    backend().gemm(false, true, N, this.nout, this.nin, 1, x.data, 0, this.nin, this.W!.value.storage, 0, this.nin, 0, y, 0, this.nout);
+    const be = x.backend;
+    const y = be.alloc(x.dtype, N * this.nout);
+    be.gemm(false, true, N, this.nout, this.nin, 1, dense(x), 0, this.nin, this.W!.value.storage, 0, this.nin, 0, y, 0, this.nout);
     this.x = x;
-    return new Tensor(y, [N, this.nout]);
+    return wrap(be, y, [N, this.nout]);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     const x = this.x!;
     const N = x.shape[0]!;
-    const d = delta.data;
+    const be = x.backend;
+    const d = dense(delta);
     if (this.computeParamGrads) {
-      backend().gemm(true, false, this.nout, this.nin, N, 1, d, 0, this.nout, x.data, 0, this.nin, 0, this.W!.grad.storage, 0, this.nin);
+      be.gemm(true, false, this.nout, this.nin, N, 1, d, 0, this.nout, dense(x), 0, this.nin, 0, this.W!.grad.storage, 0, this.nin);
     }
     if (!needInputGrad) return null;
-    const dx = allocate(x.dtype, N * this.nin);
-    backend().gemm(false, false, N, this.nin, this.nout, 1, d, 0, this.nout, this.W!.value.storage, 0, this.nin, 0, dx, 0, this.nin);
-    return new Tensor(dx, x.shape);
+    const dx = be.alloc(x.dtype, N * this.nin);
+    be.gemm(false, false, N, this.nin, this.nout, 1, d, 0, this.nout, this.W!.value.storage, 0, this.nin, 0, dx, 0, this.nin);
+    return wrap(be, dx, x.shape);
   }
 
   override params(): Param[] {

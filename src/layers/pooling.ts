@@ -1,8 +1,8 @@
 // neon's Pooling layer: max or average, stride defaulting to the window size.
-import { backend } from '../kernels/index.js';
 import { windowGeometry, type Pair } from '../kernels/geometry.js';
-import type { WindowGeometry } from '../kernels/backend.js';
-import { allocate, Tensor } from '../tensor/tensor.js';
+import type { DeviceBuffer, WindowGeometry } from '../kernels/backend.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { dense, wrap } from '../autograd/ops/util.js';
 import { shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
@@ -17,7 +17,7 @@ export interface PoolingOptions {
 export class Pooling extends BaseLayer {
   readonly className = 'Pooling';
   private g: WindowGeometry | null = null;
-  private argmax: Int32Array | null = null;
+  private argmax: DeviceBuffer | null = null;
   private xShape: readonly number[] = [];
 
   constructor(readonly fshape: Pair, readonly opts: PoolingOptions = {}) {
@@ -39,24 +39,27 @@ export class Pooling extends BaseLayer {
   fprop(x: Tensor, _inference?: boolean): Tensor {
     const g = this.g!;
     const N = x.shape[0]!;
-    const y = allocate(x.dtype, N * g.C * g.P * g.Q);
+    const be = x.backend;
+    const n = N * g.C * g.P * g.Q;
+    const y = be.alloc(x.dtype, n);
     if (this.op === 'max') {
-      if (!this.argmax || this.argmax.length !== y.length) this.argmax = new Int32Array(y.length);
-      backend().maxPoolForward(x.data, N, g, y, this.argmax);
+      if (!this.argmax || be.lengthOf(this.argmax) !== n) this.argmax = be.allocIndex(n);
+      be.maxPoolForward(dense(x), N, g, y, this.argmax);
     } else {
-      backend().avgPoolForward(x.data, N, g, true, y);
+      be.avgPoolForward(dense(x), N, g, true, y);
     }
     this.xShape = x.shape;
-    return new Tensor(y, [N, g.C, g.P, g.Q]);
+    return wrap(be, y, [N, g.C, g.P, g.Q]);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
     const N = this.xShape[0]!;
-    const dx = allocate(delta.dtype, this.xShape.reduce((a, b) => a * b, 1));
-    if (this.op === 'max') backend().maxPoolBackward(delta.data, this.argmax!, N, this.g!, dx);
-    else backend().avgPoolBackward(delta.data, N, this.g!, true, dx);
-    return new Tensor(dx, this.xShape);
+    const be = delta.backend;
+    const dx = be.alloc(delta.dtype, this.xShape.reduce((a, b) => a * b, 1));
+    if (this.op === 'max') be.maxPoolBackward(dense(delta), this.argmax!, N, this.g!, dx);
+    else be.avgPoolBackward(dense(delta), N, this.g!, true, dx);
+    return wrap(be, dx, this.xShape);
   }
 
   protected override config() {

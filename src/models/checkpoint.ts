@@ -8,7 +8,8 @@
 // the previous checkpoint intact. Loading checks everything before changing the model.
 import { openH5, type H5Dataset, type H5File, type H5Group } from '../formats/h5.js';
 import { rng } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { tensor } from '../autograd/ops/create.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { writeAtomic } from '../util/atomic.js';
 import { TlError } from '../util/errors.js';
@@ -57,7 +58,7 @@ export async function saveCheckpoint(model: Model, path: string, opts: SaveOptio
 }
 
 function writeArray(g: H5Group, name: string, t: Tensor): void {
-  g.create_dataset({ name, data: Float32Array.from(t.data), shape: [...t.shape], dtype: '<f' });
+  g.create_dataset({ name, data: Float32Array.from(t.toHost()), shape: [...t.shape], dtype: '<f' });
 }
 
 function readArray(ds: H5Dataset, where: string): { shape: number[]; data: Float32Array } {
@@ -118,14 +119,14 @@ function readCheckpointInto(model: Model, f: H5File, path: string, loadStates: b
         if (!sameShape(a.shape, p.value.shape)) {
           throw new TlError(`checkpoint ${path}: layer '${l.name}' ${p.name} has shape ${shapeStr(a.shape)} in the file but ${shapeStr(p.value.shape)} in the model (different width, fc size, image size or class count?)`);
         }
-        copies.push(() => p.value.storage.set(a.data));
+        copies.push(() => p.value.setValues(a.data));
         if (loadStates) {
           const sg = g.get('states') as H5Group | null;
           const states: Tensor[] = [];
           for (let i = 0; sg?.keys().includes(`${p.name}_${i}`); i++) {
             const s = readArray(sg.get(`${p.name}_${i}`) as H5Dataset, `checkpoint ${path}: layer '${l.name}' state ${i}`);
             if (!sameShape(s.shape, p.value.shape)) throw new TlError(`checkpoint ${path}: layer '${l.name}' optimizer state has shape ${shapeStr(s.shape)}, expected ${shapeStr(p.value.shape)}`);
-            states.push(new Tensor(Float32Array.from(s.data), s.shape));
+            states.push(tensor(Float32Array.from(s.data), s.shape, { backend: p.value.backend }));
           }
           copies.push(() => (p.states = states));
         }

@@ -7,7 +7,8 @@
 import type { DataIterator } from '../data/iterator.js';
 import type { Layer, LayerDescription } from '../layers/layer.js';
 import type { ParamLayer } from '../layers/param.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { tensor } from '../autograd/ops/create.js';
 import { shapeStr } from '../tensor/shape.js';
 import { TlError } from '../util/errors.js';
 import type { Callback } from './callbacks.js';
@@ -132,8 +133,8 @@ export class Model {
       let total = 0;
       let mb = 0;
       for (const batch of trainSet.batches()) {
-        const x = new Tensor(batch.x, batch.xShape);
-        const t = new Tensor(batch.t, batch.tShape);
+        const x = tensor(batch.x, batch.xShape);
+        const t = tensor(batch.t, batch.tShape);
         const y = this.fprop(x, false);
         const c = cost.getCost(y, t);
         if (!Number.isFinite(c)) {
@@ -164,9 +165,9 @@ export class Model {
     set.reset();
     let processed = 0;
     for (const batch of set.batches()) {
-      const y = this.fprop(new Tensor(batch.x, batch.xShape), true);
+      const y = this.fprop(tensor(batch.x, batch.xShape), true);
       const valid = Math.min(set.ndata - processed, batch.xShape[0], batch.valid);
-      visit(y, new Tensor(batch.t, batch.tShape), valid);
+      visit(y, tensor(batch.t, batch.tShape), valid);
       processed += valid;
       if (processed >= set.ndata) break;
     }
@@ -178,7 +179,7 @@ export class Model {
     const sums = metric.names.map(() => 0);
     this.forEachInference(set, (y, t, valid) => {
       const K = y.size / y.shape[0]!;
-      metric.sum(y.data as Float32Array, t.data as Float32Array, K, valid).forEach((v, i) => (sums[i]! += v));
+      metric.sum(y.toHost() as Float32Array, t.toHost() as Float32Array, K, valid).forEach((v, i) => (sums[i]! += v));
     });
     return sums.map((s) => s / set.ndata);
   }
@@ -200,10 +201,10 @@ export class Model {
     this.forEachInference(set, (y, _t, valid) => {
       nout = y.size / y.shape[0]!;
       out ??= new Float32Array(set.ndata * nout);
-      out.set((y.data as Float32Array).subarray(0, valid * nout), row * nout);
+      out.set(y.toHost().subarray(0, valid * nout), row * nout);
       row += valid;
     });
-    return new Tensor(out ?? new Float32Array(0), [set.ndata, nout]);
+    return tensor(out ?? new Float32Array(0), [set.ndata, nout]);
   }
 
   /** Save a name-keyed HDF5 checkpoint (atomic). */
@@ -230,7 +231,7 @@ export class Model {
         type: 'Sequential',
         layers: this.layers.map((l) => {
           const d: Record<string, unknown> = { ...l.describe() };
-          if (opts.getWeights) d.params = Object.fromEntries(l.params().map((p) => [p.name, { shape: [...p.value.shape], values: Array.from(p.value.data) }]));
+          if (opts.getWeights) d.params = Object.fromEntries(l.params().map((p) => [p.name, { shape: [...p.value.shape], values: Array.from(p.value.toHost()) }]));
           return d;
         }),
       },

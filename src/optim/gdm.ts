@@ -1,11 +1,12 @@
-// neon's GradientDescentMomentum (neon/optimizers/optimizer.py l.454-539, spec §5.1-5.2),
-// with neon's exact update order. Every element is computed in float64 from the stored
-// values and written back to the parameter's own storage (float32 rounding on store).
+// neon's GradientDescentMomentum (neon/optimizers/optimizer.py l.454-539), with neon's
+// exact update order. The per-element update is one fused backend kernel (gdmUpdate, whose
+// reference is src/kernels/cpu/gdm.ts); this class computes the learning rate, the
+// gradient-norm clip and the checks, and keeps the velocities.
 import type { Param, ParamLayer } from '../layers/param.js';
 import { zeros } from '../autograd/ops/create.js';
 import { shapeStr } from '../tensor/shape.js';
 import { TlError, UsageError } from '../util/errors.js';
-import type { FloatArray } from '../kernels/backend.js';
+import type { DeviceBuffer, GdmStep } from '../kernels/backend.js';
 import { checkEpoch, Schedule, type Json, type LearningRateSchedule } from './schedule.js';
 import type { Optimizer, OptimizerDescription } from './optimizer.js';
 
@@ -31,9 +32,10 @@ function optionalClip(x: number | null | undefined, what: string): number | null
   return x;
 }
 
-function contiguousStorage(t: Param['value'], what: string): FloatArray {
-  if (!t.isContiguous()) throw new TlError(`GradientDescentMomentum: ${what} is not contiguous; the optimizer updates parameters in place and needs contiguous storage`);
-  return t.data;
+/** The tensor's buffer, which the update kernel reads from index 0. */
+function contiguousStorage(t: Param['value'], what: string): DeviceBuffer {
+  if (!t.isContiguous() || t.offset !== 0) throw new TlError(`GradientDescentMomentum: ${what} is not contiguous; the optimizer updates parameters in place and needs contiguous storage`);
+  return t.storage;
 }
 
 /**
@@ -121,64 +123,32 @@ export class GradientDescentMomentum implements Optimizer {
         throw new TlError(`GradientDescentMomentum: layer '${layer.name}' has computeParamGrads = false but its learning rate at epoch ${epoch} is ${lr}; only layers at learning rate 0 may skip their weight gradients`);
       }
     }
-    const scale = this.clipGradientNorm(plist, bsz);
-    const mu = this.momentumCoef;
-    const wd = this.wdecay;
-    const gclip = this.gradientClipValue ? Math.abs(this.gradientClipValue) : null;
-    const pclip = this.paramClipValue ? Math.abs(this.paramClipValue) : null;
+    const step: GdmStep = {
+      lr, scale: this.clipGradientNorm(plist, bsz), bsz, mu: this.momentumCoef, wdecay: this.wdecay, nesterov: this.nesterov,
+      gclip: this.gradientClipValue ? Math.abs(this.gradientClipValue) : null,
+      pclip: this.paramClipValue ? Math.abs(this.paramClipValue) : null,
+    };
     for (const { layer, param } of plist) {
       const p = contiguousStorage(param.value, `parameter '${layer.name}.${param.name}'`);
       const gt = param.grad;
       if (gt.size !== param.value.size) throw new TlError(`GradientDescentMomentum: layer '${layer.name}' parameter '${param.name}' has shape ${shapeStr(param.value.shape)} but its gradient has shape ${shapeStr(gt.shape)}`);
-      const g = gt.data;
-      const v = this.velocity(layer, param);
-      const n = p.length;
-      if (v === null) {
-        // μ = 0 (neon l.519-523): the param clip result is not written back.
-        for (let i = 0; i < n; i++) {
-          let gi = g[i]! / bsz;
-          if (gclip !== null) gi = gi < -gclip ? -gclip : gi > gclip ? gclip : gi;
-          const pi = p[i]!;
-          const next = -lr * scale * gi + (1 - lr * wd) * pi;
-          if (next !== pi) p[i] = next;
-        }
-        continue;
-      }
-      for (let i = 0; i < n; i++) {
-        let gi = g[i]! / bsz;
-        if (gclip !== null) gi = gi < -gclip ? -gclip : gi > gclip ? gclip : gi;
-        const pi = p[i]!;
-        const gp = scale * gi + wd * pi;
-        v[i] = mu * v[i]! - lr * gp;
-        const vi = v[i]!; // the stored (rounded) velocity
-        const delta = this.nesterov ? vi * mu - lr * gp : vi;
-        let next = pi + delta;
-        if (pclip !== null) next = next < -pclip ? -pclip : next > pclip ? pclip : next;
-        if (next !== pi) p[i] = next; // equal values are not rewritten (keeps a −0)
-      }
+      if (gt.backend !== param.value.backend) throw new TlError(`GradientDescentMomentum: layer '${layer.name}' parameter '${param.name}' lives on backend '${param.value.backend.name}' but its gradient on '${gt.backend.name}'`);
+      const g = contiguousStorage(gt, `gradient of '${layer.name}.${param.name}'`);
+      param.value.backend.gdmUpdate(p, g, this.velocity(layer, param), param.value.size, step);
     }
   }
 
   /** lr = 0: no gradient is read (see the class comment). */
   private optimizeAtZeroLr(plist: readonly { layer: ParamLayer; param: Param }[]): void {
     if (this.momentumCoef === 0) return; // −0·scale·g + (1 − 0)·param = param; the clip is not written back
-    const mu = this.momentumCoef;
-    const pclip = this.paramClipValue ? Math.abs(this.paramClipValue) : null;
+    const step: GdmStep = {
+      lr: 0, scale: 1, bsz: 1, mu: this.momentumCoef, wdecay: this.wdecay, nesterov: this.nesterov, gclip: null,
+      pclip: this.paramClipValue ? Math.abs(this.paramClipValue) : null,
+    };
+    // A frozen layer that never moved has v = 0, and the kernel skips it (μ·0 = 0, param + 0 = param).
     for (const { layer, param } of plist) {
       const p = contiguousStorage(param.value, `parameter '${layer.name}.${param.name}'`);
-      const v = this.velocity(layer, param)!;
-      // A frozen layer that never moved has v = 0: μ·0 = 0 and param + 0 = param, so the
-      // whole update is a no-op; skip it (a frozen conv stack is most of such a model).
-      if (pclip === null && isAllZero(v)) continue;
-      for (let i = 0; i < p.length; i++) {
-        const pi = p[i]!;
-        v[i] = mu * v[i]!;
-        const vi = v[i]!;
-        const delta = this.nesterov ? vi * mu : vi;
-        let next = pi + delta;
-        if (pclip !== null) next = next < -pclip ? -pclip : next > pclip ? pclip : next;
-        if (next !== pi) p[i] = next; // equal values are not rewritten (keeps a −0)
-      }
+      param.value.backend.gdmUpdate(p, null, this.velocity(layer, param), param.value.size, step);
     }
   }
 
@@ -187,18 +157,15 @@ export class GradientDescentMomentum implements Optimizer {
     const clip = this.gradientClipNorm;
     if (!clip) return 1;
     let sq = 0;
-    for (const { param } of plist) {
-      const g = param.grad.data;
-      for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
-    }
+    for (const { param } of plist) sq += param.grad.backend.sumOfSquares(contiguousStorage(param.grad, `gradient '${param.name}'`), 0, param.grad.size);
     const norm = Math.sqrt(sq) / bsz;
     return clip / Math.max(norm, clip);
   }
 
   /** The velocity array (created as zeros on first use when μ ≠ 0), or null when μ = 0. */
-  private velocity(layer: ParamLayer, param: Param): FloatArray | null {
+  private velocity(layer: ParamLayer, param: Param): DeviceBuffer | null {
     if (this.momentumCoef === 0) return null;
-    if (param.states.length === 0) param.states.push(zeros(param.value.shape, { dtype: param.value.dtype }));
+    if (param.states.length === 0) param.states.push(zeros(param.value.shape, { dtype: param.value.dtype, backend: param.value.backend }));
     const vt = param.states[0]!;
     if (vt.size !== param.value.size) {
       throw new TlError(`GradientDescentMomentum: layer '${layer.name}' parameter '${param.name}' has shape ${shapeStr(param.value.shape)} but its velocity has shape ${shapeStr(vt.shape)}`);
@@ -231,9 +198,4 @@ export class GradientDescentMomentum implements Optimizer {
       schedule: this.schedule.describe(),
     };
   }
-}
-
-function isAllZero(a: FloatArray): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) return false;
-  return true;
 }

@@ -1,26 +1,35 @@
-// A Tensor is a logical view (shape, strides, offset) over flat storage, plus the
-// autograd fields: whether gradients are wanted, the accumulated gradient, and the graph
-// node (`gradFn`) that produced it. Operations live in src/autograd/ops; the methods here
-// are thin conveniences over them.
-import type { FloatArray } from '../kernels/backend.js';
+// A Tensor is a logical view (shape, strides, offset) over flat storage that belongs to a
+// backend, plus the autograd fields: whether gradients are wanted, the accumulated
+// gradient, and the graph node (`gradFn`) that produced it. The storage is an opaque
+// buffer: only the tensor's backend reads it, and values reach the host explicitly
+// (toHost(), or the `data` convenience). Operations live in src/autograd/ops; the methods
+// here are thin conveniences over them.
+import type { Backend, DeviceBuffer, DType, FloatArray } from '../kernels/backend.js';
+import { backend as defaultBackend } from '../kernels/index.js';
 import { ShapeError } from '../util/errors.js';
 import { contiguousStrides, sizeOf, shapeStr, type Shape } from './shape.js';
 import type { GradFn } from '../autograd/graph.js';
 import * as ops from '../autograd/ops/index.js';
 import { backward as runBackward } from '../autograd/graph.js';
 
-export type DType = 'float32' | 'float64';
+export type { DType };
 
+/** The dtype of a host array. */
 export function dtypeOf(a: FloatArray): DType {
   return a instanceof Float64Array ? 'float64' : 'float32';
 }
 
+/** A host array of n zeros (for data and file readers; tensors get storage from their backend). */
 export function allocate(dtype: DType, n: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
 export class Tensor {
-  readonly storage: FloatArray;
+  /** The backend's buffer; opaque above src/kernels. */
+  readonly storage: DeviceBuffer;
+  /** The backend that owns the storage and runs every op on this tensor. */
+  readonly backend: Backend;
+  readonly dtype: DType;
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   readonly offset: number;
@@ -29,18 +38,17 @@ export class Tensor {
   /** The graph node that computed this tensor; null for leaves and for results computed without grad. */
   gradFn: GradFn | null = null;
 
-  constructor(storage: FloatArray, shape: Shape, strides?: readonly number[], offset = 0) {
+  /** A view of `storage`, a buffer of backend `be` (the default backend unless given). */
+  constructor(storage: DeviceBuffer, shape: Shape, strides?: readonly number[], offset = 0, be: Backend = defaultBackend()) {
     this.storage = storage;
+    this.backend = be;
+    this.dtype = be.dtypeOf(storage);
     this.shape = Object.freeze([...shape]);
     this.strides = Object.freeze(strides ? [...strides] : contiguousStrides(shape));
     this.offset = offset;
-    if (!strides && offset + sizeOf(shape) > storage.length) {
-      throw new ShapeError(`Tensor: shape ${shapeStr(shape)} needs ${sizeOf(shape)} values, storage holds ${storage.length - offset}`);
+    if (!strides && offset + sizeOf(shape) > be.lengthOf(storage)) {
+      throw new ShapeError(`Tensor: shape ${shapeStr(shape)} needs ${sizeOf(shape)} values, storage holds ${be.lengthOf(storage) - offset}`);
     }
-  }
-
-  get dtype(): DType {
-    return dtypeOf(this.storage);
   }
   get ndim(): number {
     return this.shape.length;
@@ -60,14 +68,37 @@ export class Tensor {
   }
 
   /**
-   * The values in row-major order as one contiguous typed array. A view of the storage when
-   * the tensor is contiguous (writes go through to the tensor), otherwise a fresh copy.
+   * The values in row-major order on the host: the explicit read-back from the backend.
+   * On a host backend (cpu) this may be a view of the storage: treat it as read-only and
+   * change values with setValues().
    */
+  toHost(): FloatArray {
+    const t = this.isContiguous() ? this : ops.contiguous(this);
+    return t.backend.read(t.storage, t.offset, t.size);
+  }
+
+  /** The same as toHost(): a documented convenience that downloads the values. Read-only. */
   get data(): FloatArray {
-    if (this.isContiguous()) {
-      return this.offset === 0 && this.storage.length === this.size ? this.storage : this.storage.subarray(this.offset, this.offset + this.size);
-    }
-    return ops.contiguous(this).storage;
+    return this.toHost();
+  }
+
+  /** Overwrites the values (row-major) from the host; the tensor must be contiguous. */
+  setValues(values: ArrayLike<number>): this {
+    if (values.length !== this.size) throw new ShapeError(`setValues: ${values.length} values for a tensor of shape ${shapeStr(this.shape)} (${this.size} values)`);
+    if (!this.isContiguous()) throw new ShapeError(`setValues: tensor of shape ${shapeStr(this.shape)} is not contiguous`);
+    const host = values instanceof (this.dtype === 'float64' ? Float64Array : Float32Array) ? (values as FloatArray) : allocate(this.dtype, values.length);
+    if (host !== values) host.set(values);
+    this.backend.write(this.storage, this.offset, host);
+    return this;
+  }
+
+  /** A copy of this tensor on another backend (cut off from the graph). */
+  to(be: Backend): Tensor {
+    if (!be.dtypes.includes(this.dtype)) throw new ShapeError(`to(${be.name}): backend '${be.name}' does not store ${this.dtype} (it stores ${be.dtypes.join(', ')})`);
+    const host = this.toHost();
+    const copy = allocate(this.dtype, host.length);
+    copy.set(host);
+    return new Tensor(be.upload(copy), this.shape, undefined, 0, be);
   }
 
   /** Nested JavaScript arrays (or a number for a 0-d tensor), for printing and tests. */
@@ -84,7 +115,7 @@ export class Tensor {
   /** The single value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new ShapeError(`item(): tensor of shape ${shapeStr(this.shape)} has ${this.size} values, expected 1`);
-    return this.storage[this.offset]!;
+    return this.backend.read(this.storage, this.offset, 1)[0]!;
   }
 
   /**
@@ -98,7 +129,7 @@ export class Tensor {
 
   /** A tensor sharing storage with this one but cut off from the graph. */
   detach(): Tensor {
-    return new Tensor(this.storage, this.shape, this.strides, this.offset);
+    return new Tensor(this.storage, this.shape, this.strides, this.offset, this.backend);
   }
 
   requiresGrad_(flag = true): this {
@@ -112,7 +143,7 @@ export class Tensor {
   }
 
   toString(): string {
-    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    return `Tensor(${shapeStr(this.shape)}, ${this.dtype}, ${this.backend.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 
   // Conveniences over the ops (see src/autograd/ops for forward and backward).

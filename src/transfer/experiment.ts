@@ -129,7 +129,7 @@ export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r
     },
     onMinibatchEnd: (_m, _e, _mb, _c, b) => {
       if (!b) return;
-      correct += accuracy.sum(b.y.data as Float32Array, b.t.data as Float32Array, b.y.shape[1]!, b.valid)[0]!;
+      correct += accuracy.sum(b.y.toHost() as Float32Array, b.t.toHost() as Float32Array, b.y.shape[1]!, b.valid)[0]!;
       seen += b.valid;
     },
     onEpochEnd: (model, epoch, trainCost) => {

@@ -125,7 +125,7 @@ export function importMatchingLayers(source: WeightFile | SourceLayer[], model: 
     }
     for (const { p, e } of found) {
       used.add(e!.sourceLayer);
-      copies.push(() => p.value.storage.set(e!.array.data));
+      copies.push(() => p.value.setValues(e!.array.data));
     }
     report.imported.push(layer.name);
     lines.push(`Successfully copied layer # ${i} '${layer.name}'`);

@@ -187,10 +187,13 @@ describe('tl-scratch CLI: bad input', () => {
     expect(existsSync(join(d, 'inference.txt'))).toBe(false);
     expect(readdirSync(d).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
-  it('-b gpu says it is not available; -v shows a stack trace', () => {
-    const r = cli(['train', '-b', 'gpu', '--data_root', data], work);
+  it('-b with an unregistered backend lists the registered ones (from the registry, also in --help); -v shows a stack trace', () => {
+    const r = cli(['train', '-b', 'nosuch', '--data_root', data], work);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/backend 'gpu' is not available/);
+    expect(r.stderr).toMatch(/'nosuch' is invalid\. Allowed choices are cpu\b/);
+    const h = cli(['eval', '--help'], work);
+    expect(h.stdout).toMatch(/-b, --backend <name>\s+compute backend: cpu \(plain TypeScript kernels/);
+    expect(h.stdout).toMatch(/choices:\s+"cpu"/);
     const v = cli(['train', '--data_root', join(work, 'nope'), '-v'], work);
     expect(v.stderr).toMatch(/\n\s+at /);
   });

@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Affine, Constant, Conv, Dropout, Pooling, Rectlin, Softmax, type Layer } from '../../src/layers/index.js';
 import { Model } from '../../src/models/model.js';
-import { Tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { tensor } from '../../src/autograd/ops/create.js';
 import { importMatchingLayers, readWeights, type ImportOptions } from '../../src/transfer/index.js';
 import type { ReadOptions } from '../../src/formats/types.js';
 import { fx, REF } from './helpers.js';
@@ -67,7 +68,7 @@ function relErr(ours: ArrayLike<number>, ref: number[]): number {
 function logitsOf(m: Model, x: Tensor): Float32Array {
   let y = x;
   for (const l of m.layers.slice(0, -1)) y = l.fprop(y, true);
-  return y.storage as Float32Array;
+  return y.toHost() as Float32Array;
 }
 
 const CASES: { file: string; match?: ImportOptions['match'] }[] = [
@@ -89,9 +90,9 @@ async function run(file: string, match: ImportOptions['match'], read: ReadOption
   const model = tinyVgg(neon);
   const wf = await readWeights(fx(file), read);
   const report = importMatchingLayers(wf, model, { match, log: () => {} });
-  const x = new Tensor(INPUT, EXPECTED.input.shape);
+  const x = tensor(INPUT, EXPECTED.input.shape);
   const y = model.fprop(x, true);
-  return { exp, model, report, y, logits: neon ? logitsOf(model, x) : (y.storage as Float32Array) };
+  return { exp, model, report, y, logits: neon ? logitsOf(model, x) : (y.toHost() as Float32Array) };
 }
 
 describe('forward outputs after import equal the source framework’s', () => {
@@ -112,7 +113,7 @@ describe('forward outputs after import equal the source framework’s', () => {
       expect(report.unusedInSource).toEqual([]);
       expect(report.imported).toHaveLength(2 * REF.layers.length);
       expect(y.shape).toEqual(exp.output.shape);
-      const e = relErr(y.storage, exp.output.values);
+      const e = relErr(y.toHost(), exp.output.values);
       const el = exp.logits ? relErr(logits, exp.logits.values) : e;
       console.log(`${file}: ‖ours−ref‖/‖ref‖ = ${e.toExponential(2)} (${exp.head})${exp.logits ? `, logits ${el.toExponential(2)}` : ''}`);
       expect(e).toBeLessThanOrEqual(TOL);

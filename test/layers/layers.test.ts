@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Activation, Bias, Convolution, Dropout, Gaussian, Linear, Logistic, Pooling, Rectlin, Softmax, Tanh, Identity, type Layer } from '../../src/layers/index.js';
-import { Generator, rng, Tensor } from '../../src/index.js';
+import { Generator, rng, tensor } from '../../src/index.js';
 import { GeneralizedCost, CrossEntropyBinary, CrossEntropyMulti } from '../../src/models/cost.js';
 
 function layerGradcheck(layer: Layer, inShape: number[], N: number, seed: number, opts: { avoidZero?: boolean } = {}): void {
@@ -17,18 +17,21 @@ function layerGradcheck(layer: Layer, inShape: number[], N: number, seed: number
     const v = g.uniform(-1, 1);
     return opts.avoidZero ? v + Math.sign(v) * 0.1 : v;
   });
-  for (const p of layer.params()) for (let i = 0; i < p.value.size; i++) p.value.storage[i] = g.uniform(-1, 1);
+  // Parameter values live on the host here and are uploaded before every forward pass, so that
+  // the finite differences can perturb them one element at a time.
+  const hostParams = layer.params().map((p) => new Float64Array(p.value.size).map(() => g.uniform(-1, 1)));
   const w = new Float64Array(N * outShape.reduce((a, b) => a * b, 1)).map(() => g.uniform(-1, 1));
   const state = rng.getState();
   const f = (): number => {
     rng.setState(state);
-    const y = layer.fprop(new Tensor(x, [N, ...inShape]), false).data;
+    layer.params().forEach((p, j) => p.value.setValues(hostParams[j]!));
+    const y = layer.fprop(tensor(x, [N, ...inShape]), false).data;
     let s = 0;
     for (let i = 0; i < y.length; i++) s += w[i]! * y[i]!;
     return s;
   };
   f();
-  const dx = layer.bprop(new Tensor(w, [N, ...outShape]), true)!.data;
+  const dx = layer.bprop(tensor(w, [N, ...outShape]), true)!.data;
   const grads = layer.params().map((p) => Float64Array.from(p.grad.data));
   const eps = 1e-6;
   const check = (arr: Float64Array, analytic: ArrayLike<number>, what: string) => {
@@ -46,7 +49,7 @@ function layerGradcheck(layer: Layer, inShape: number[], N: number, seed: number
     }
   };
   check(x, dx, 'dx');
-  layer.params().forEach((p, j) => check(p.value.storage as Float64Array, grads[j]!, p.name));
+  layer.params().forEach((p, j) => check(hostParams[j]!, grads[j]!, p.name));
 }
 
 const img = fc.record({ N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 3, max: 7 }), W: fc.integer({ min: 3, max: 7 }), seed: fc.nat(1000) });
@@ -99,21 +102,21 @@ describe('neon output-layer semantics', () => {
       const g = new Generator(seed);
       const sm = new Activation(Softmax());
       sm.configure([K]);
-      const x = new Tensor(new Float32Array(N * K).map(() => g.uniform(-3, 3)), [N, K]);
+      const x = tensor(new Float32Array(N * K).map(() => g.uniform(-3, 3)), [N, K]);
       const t = new Float32Array(N * K);
       for (let n = 0; n < N; n++) t[n * K + g.randint(K)] = 1;
       const y = sm.fprop(x, false);
       for (const cf of [CrossEntropyBinary(), CrossEntropyMulti()]) {
         const cost = new GeneralizedCost(cf);
-        const dx = sm.bprop(cost.getErrors(y, new Tensor(t, [N, K])), true)!.data;
+        const dx = sm.bprop(cost.getErrors(y, tensor(t, [N, K])), true)!.data;
         const yd = y.data;
         for (let i = 0; i < N * K; i++) expect(dx[i]).toBeCloseTo(yd[i]! - t[i]!, 6);
       }
     }), { numRuns: 30 });
   });
   it('Logistic without shortcut multiplies by y(1−y); with shortcut passes the delta through', () => {
-    const x = new Tensor(Float32Array.from([-1, 0, 2]), [1, 3]);
-    const d = new Tensor(Float32Array.from([1, 1, 1]), [1, 3]);
+    const x = tensor(Float32Array.from([-1, 0, 2]), [1, 3]);
+    const d = tensor(Float32Array.from([1, 1, 1]), [1, 3]);
     const plain = new Activation(Logistic());
     plain.configure([3]);
     const y = plain.fprop(x, false).data;
@@ -125,7 +128,7 @@ describe('neon output-layer semantics', () => {
     expect(Array.from(short.bprop(d, true)!.data)).toEqual([1, 1, 1]);
   });
   it('Dropout: neon mode trains without rescale and scales by keep at inference; caffe mode is inverted', () => {
-    const x = new Tensor(new Float32Array(10000).fill(2), [100, 100]);
+    const x = tensor(new Float32Array(10000).fill(2), [100, 100]);
     for (const mode of ['neon', 'caffe'] as const) {
       const d = new Dropout({ keep: 0.3, mode });
       d.configure([100]);
@@ -140,7 +143,7 @@ describe('neon output-layer semantics', () => {
   it('Rectlin derivative is taken on the output and is 0 at 0', () => {
     const a = new Activation(Rectlin());
     a.configure([3]);
-    a.fprop(new Tensor(Float32Array.from([-1, 0, 1]), [1, 3]), false);
-    expect(Array.from(a.bprop(new Tensor(Float32Array.from([5, 5, 5]), [1, 3]), true)!.data)).toEqual([0, 0, 5]);
+    a.fprop(tensor(Float32Array.from([-1, 0, 1]), [1, 3]), false);
+    expect(Array.from(a.bprop(tensor(Float32Array.from([5, 5, 5]), [1, 3]), true)!.data)).toEqual([0, 0, 5]);
   });
 });

@@ -9,7 +9,7 @@ import { Accuracy, Misclassification, LogLoss } from '../../src/models/metrics.j
 import { GeneralizedCost, CrossEntropyBinary } from '../../src/models/cost.js';
 import { GradientDescentMomentum, MultiOptimizer } from '../../src/optim/index.js';
 import { Affine, Conv, Rectlin, Softmax, Constant, Pooling } from '../../src/layers/index.js';
-import { Generator, manualSeed, Tensor } from '../../src/index.js';
+import { Generator, manualSeed, tensor } from '../../src/index.js';
 
 /** Two classes of 32×32 3-channel images: class 1 is brighter in the top half. */
 function separable(n: number, seed: number) {
@@ -202,6 +202,6 @@ describe('Model basics', () => {
     expect(() => new Model([Conv([3, 3, 4], { name: 'a' }), Affine(2, { name: 'a' })])).toThrow(/two layers are named 'a'/);
     const m = new Model([Conv([3, 3, 4], { bias: new Constant(0), activation: Rectlin(), padding: 1 }), new Pooling(2), Affine(2, { bias: new Constant(0), activation: Softmax() })]);
     m.initialize([1, 8, 8]);
-    expect(() => m.fprop(new Tensor(new Float32Array(2 * 9 * 9), [2, 1, 9, 9]))).toThrow(/input examples have shape \[1, 9, 9\], the model was built for \[1, 8, 8\]/);
+    expect(() => m.fprop(tensor(new Float32Array(2 * 9 * 9), [2, 1, 9, 9]))).toThrow(/input examples have shape \[1, 9, 9\], the model was built for \[1, 8, 8\]/);
   });
 });

@@ -19,7 +19,8 @@ import { generateVgg16TransferModel } from '../../src/models/vgg16.js';
 import type { Model } from '../../src/models/model.js';
 import { CrossEntropyBinary, GeneralizedCost } from '../../src/models/cost.js';
 import { GradientDescentMomentum, type GradientDescentMomentumOptions } from '../../src/optim/gdm.js';
-import { Tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { tensor } from '../../src/autograd/ops/create.js';
 import { expectRelNorm, relNormError } from '../helpers/check.js';
 
 const TOL = 1e-4;
@@ -52,7 +53,7 @@ function get(name: string): { data: Float32Array; shape: number[] } {
 
 const tensorOf = (name: string) => {
   const a = get(name);
-  return new Tensor(a.data, a.shape);
+  return tensor(a.data, a.shape);
 };
 
 /** The model of the fixture with every parameter set from W0 (checks the fixture covers each one). */

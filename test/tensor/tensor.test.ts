@@ -23,7 +23,7 @@ function unravel(i: number, shape: readonly number[]): number[] {
 }
 const ravel = (idx: readonly number[], shape: readonly number[]) => idx.reduce((p, v, k) => p * shape[k]! + v, 0);
 /** Element at a multi-index of a tensor, through its strides and offset. */
-const at = (t: Tensor, idx: readonly number[]) => t.storage[t.offset + idx.reduce((p, v, k) => p + v * t.strides[k]!, 0)]!;
+const at = (t: Tensor, idx: readonly number[]) => t.backend.read(t.storage, t.offset + idx.reduce((p, v, k) => p + v * t.strides[k]!, 0), 1)[0]!;
 
 describe('creation', () => {
   it('zeros / ones / full / tensor from flat, nested, typed and scalar data', () => {
@@ -193,6 +193,6 @@ describe('float32 and float64', () => {
     expect(mul(a, a).dtype).toBe('float32');
     const b = tensor([1, 2, 3], [3], { dtype: 'float64' });
     expect(add(b, b).data).toBeInstanceOf(Float64Array);
-    expect(String(tensor([1, 2], [2], { requiresGrad: true }))).toBe('Tensor([2], float32, requiresGrad)');
+    expect(String(tensor([1, 2], [2], { requiresGrad: true }))).toBe('Tensor([2], float32, cpu, requiresGrad)');
   });
 });

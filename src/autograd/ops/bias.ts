@@ -1,10 +1,9 @@
 // Bias over the channel axis: x [N, C, ...spatial] + b [C]. db = Σ over batch and space.
-import { backend } from '../../kernels/index.js';
-import { allocate, Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { shapeStr } from '../../tensor/shape.js';
 import { ShapeError } from '../../util/errors.js';
 import { record } from '../graph.js';
-import { commonDtype } from './util.js';
+import { backendOf, commonDtype, dense, wrap } from './util.js';
 
 export function biasAdd(x: Tensor, b: Tensor): Tensor {
   if (x.ndim < 2 || b.ndim !== 1 || b.shape[0] !== x.shape[1]) {
@@ -13,12 +12,12 @@ export function biasAdd(x: Tensor, b: Tensor): Tensor {
   const dtype = commonDtype('biasAdd', x, b);
   const [N, C] = x.shape as [number, number];
   const HW = x.size / Math.max(N * C, 1);
-  const y = allocate(dtype, x.size);
-  backend().biasAdd(x.data, b.data, N, C, HW, y);
-  return record('biasAdd', [x, b], new Tensor(y, x.shape), (g) => {
-    const db = allocate(dtype, C);
-    const gd = g.data;
-    backend().biasBackward(gd, N, C, HW, db, false);
-    return [g, new Tensor(db, [C])];
+  const be = backendOf('biasAdd', x, b);
+  const y = be.alloc(dtype, x.size);
+  be.biasAdd(dense(x), dense(b), N, C, HW, y);
+  return record('biasAdd', [x, b], wrap(be, y, x.shape), (g) => {
+    const db = be.alloc(dtype, C);
+    be.biasBackward(dense(g), N, C, HW, db, false);
+    return [g, wrap(be, db, [C])];
   });
 }

@@ -1,15 +1,26 @@
-// Creating tensors. Random tensors draw from the engine's one generator (src/tensor/random.ts).
+// Creating tensors, on the default backend unless `backend` is given. Values are made on
+// the host and uploaded; random tensors draw from the engine's one generator
+// (src/tensor/random.ts).
 import { rng } from '../../tensor/random.js';
 import { allocate, Tensor, type DType } from '../../tensor/tensor.js';
+import { backend as defaultBackend } from '../../kernels/index.js';
+import type { Backend, FloatArray } from '../../kernels/backend.js';
 import { checkShape, shapeStr, sizeOf, type Shape } from '../../tensor/shape.js';
 import { ShapeError } from '../../util/errors.js';
 
 export interface CreateOptions {
   requiresGrad?: boolean;
   dtype?: DType;
+  /** Where the tensor lives (default: the default backend, see setBackend). */
+  backend?: Backend;
 }
 
-function finish(t: Tensor, opts: CreateOptions): Tensor {
+/** A tensor holding the host array `data` (adopted: do not change it afterwards). */
+function finish(data: FloatArray, shape: Shape, opts: CreateOptions): Tensor {
+  const be = opts.backend ?? defaultBackend();
+  const dtype = data instanceof Float64Array ? 'float64' : 'float32';
+  if (!be.dtypes.includes(dtype)) throw new ShapeError(`backend '${be.name}' does not store ${dtype} (it stores ${be.dtypes.join(', ')})`);
+  const t = new Tensor(be.upload(data), shape, undefined, 0, be);
   t.requiresGrad = opts.requiresGrad ?? false;
   return t;
 }
@@ -43,14 +54,14 @@ export function tensor(data: ArrayLike<number> | number | unknown[], shape?: Sha
     storage = allocate(dtype, flat.length);
     storage.set(flat);
   }
-  return finish(new Tensor(storage, s), opts);
+  return finish(storage, s, opts);
 }
 
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
   checkShape(shape, 'full');
   const data = allocate(opts.dtype ?? 'float32', sizeOf(shape));
   data.fill(value);
-  return finish(new Tensor(data, shape), opts);
+  return finish(data, shape, opts);
 }
 
 export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
@@ -66,7 +77,7 @@ export function uniform(shape: Shape, low = 0, high = 1, opts: CreateOptions = {
   checkShape(shape, 'uniform');
   const data = allocate(opts.dtype ?? 'float32', sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = rng.uniform(low, high);
-  return finish(new Tensor(data, shape), opts);
+  return finish(data, shape, opts);
 }
 
 /** N(mean, std²) from the engine's generator, filled in row-major order. */
@@ -74,13 +85,13 @@ export function normal(shape: Shape, mean = 0, std = 1, opts: CreateOptions = {}
   checkShape(shape, 'normal');
   const data = allocate(opts.dtype ?? 'float32', sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = rng.normal(mean, std);
-  return finish(new Tensor(data, shape), opts);
+  return finish(data, shape, opts);
 }
 
-/** A copy in another dtype (float64 for gradient checking). Differentiable. */
+/** A copy in another dtype (float64 for gradient checking), on the same backend. Not recorded on the tape. */
 export function toDtype(x: Tensor, dtype: DType): Tensor {
-  const d = x.data;
+  const d = x.toHost();
   const out = allocate(dtype, d.length);
   out.set(d);
-  return new Tensor(out, x.shape);
+  return finish(out, x.shape, { backend: x.backend });
 }

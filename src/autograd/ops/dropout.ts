@@ -3,10 +3,11 @@
 //   'neon' (default): train y = mask ⊙ x,        infer y = keep · x,  back dx = mask ⊙ g
 //   'caffe' (inverted): train y = mask ⊙ x / keep, infer y = x,      back dx = mask ⊙ g / keep
 import { rng } from '../../tensor/random.js';
-import { allocate, Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { ShapeError } from '../../util/errors.js';
-import { record } from '../graph.js';
+import { noGrad, record } from '../graph.js';
 import { mul } from './elementwise.js';
+import { wrap } from './util.js';
 
 export type DropoutMode = 'neon' | 'caffe';
 
@@ -15,11 +16,17 @@ export interface DropoutOptions {
   mode?: DropoutMode;
 }
 
-/** A fresh 0/1 mask of n values, 1 with probability keep. */
-export function dropoutMask(n: number, keep: number, dtype: Tensor['dtype']): Float32Array | Float64Array {
-  const m = allocate(dtype, n);
-  for (let i = 0; i < n; i++) m[i] = rng.random() < keep ? 1 : 0;
-  return m;
+/** A fresh mask like x: the mode's training scale (1, or 1/keep for 'caffe') with probability keep, else 0. */
+export function dropoutMask(x: Tensor, keep: number, mode: DropoutMode): Tensor {
+  const be = x.backend;
+  const mask = be.alloc(x.dtype, x.size);
+  be.dropoutMask(mask, x.size, keep, mode === 'caffe' ? 1 / keep : 1, () => rng.random());
+  return wrap(be, mask, x.shape);
+}
+
+/** The scale of inference: keep for 'neon' (the expected value of training's mask), 1 for 'caffe'. */
+export function dropoutInferenceScale(keep: number, mode: DropoutMode): number {
+  return mode === 'neon' ? keep : 1;
 }
 
 export function dropout(x: Tensor, keep: number, opts: DropoutOptions = {}): Tensor {
@@ -27,16 +34,7 @@ export function dropout(x: Tensor, keep: number, opts: DropoutOptions = {}): Ten
   const mode = opts.mode ?? 'neon';
   const training = opts.training ?? true;
   if (!training) return mode === 'neon' ? mul(x, keep) : x;
-  const scale = mode === 'caffe' ? 1 / keep : 1;
-  const mask = dropoutMask(x.size, keep, x.dtype);
-  if (scale !== 1) for (let i = 0; i < mask.length; i++) mask[i]! *= scale;
-  const xd = x.data;
-  const y = allocate(x.dtype, xd.length);
-  for (let i = 0; i < y.length; i++) y[i] = xd[i]! * mask[i]!;
-  return record('dropout', [x], new Tensor(y, x.shape), (g) => {
-    const gd = g.data;
-    const dx = allocate(x.dtype, gd.length);
-    for (let i = 0; i < dx.length; i++) dx[i] = gd[i]! * mask[i]!;
-    return [new Tensor(dx, x.shape)];
-  });
+  const mask = dropoutMask(x, keep, mode);
+  // y = mask ⊙ x; dx = mask ⊙ g
+  return record('dropout', [x], noGrad(() => mul(x, mask)), (g) => [mul(g, mask)]);
 }

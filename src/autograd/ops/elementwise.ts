@@ -1,27 +1,22 @@
 // Elementwise ops. Binary ops broadcast like numpy; in backward each input's gradient is
 // summed back to its own shape (sumTo).
-import { backend } from '../../kernels/index.js';
-import type { BinaryOp, UnaryOp } from '../../kernels/backend.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { UNARY_BACKWARD_READS, type BinaryOp, type UnaryOp } from '../../kernels/backend.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides } from '../../tensor/shape.js';
 import { record } from '../graph.js';
-import { commonDtype, empty, sumTo } from './util.js';
+import { backendOf, commonDtype, dense, empty, strided, sumTo } from './util.js';
 
 function binaryForward(op: BinaryOp, a: Tensor, b: Tensor, name: string): Tensor {
+  const be = backendOf(name, a, b);
   const shape = broadcastShapes(a.shape, b.shape, name);
-  const out = empty(commonDtype(name, a, b), shape);
-  backend().binary(
-    op,
-    { data: a.storage, offset: a.offset, shape, strides: broadcastStrides(a.shape, a.strides, shape) },
-    { data: b.storage, offset: b.offset, shape, strides: broadcastStrides(b.shape, b.strides, shape) },
-    out.storage,
-  );
+  const out = empty(be, commonDtype(name, a, b), shape);
+  be.binary(op, strided(a, shape, broadcastStrides(a.shape, a.strides, shape)), strided(b, shape, broadcastStrides(b.shape, b.strides, shape)), out.storage);
   return out;
 }
 
 function scalarForward(op: BinaryOp, a: Tensor, s: number, reverse: boolean): Tensor {
-  const out = empty(a.dtype, a.shape);
-  backend().binaryScalar(op, a.data, s, out.storage, a.size, reverse);
+  const out = empty(a.backend, a.dtype, a.shape);
+  a.backend.binaryScalar(op, dense(a), s, out.storage, a.size, reverse);
   return out;
 }
 
@@ -68,30 +63,22 @@ export function rsub(s: number, a: Tensor): Tensor {
 export function maximum(a: Tensor, b: Tensor): Tensor {
   const out = binaryForward('max', a, b, 'maximum');
   return record('maximum', [a, b], out, (g) => {
-    const ad = broadcastTo(a, out.shape), bd = broadcastTo(b, out.shape);
-    const ma = empty(out.dtype, out.shape), mb = empty(out.dtype, out.shape);
-    for (let i = 0; i < out.size; i++) {
-      const takeA = ad[i]! >= bd[i]! || Number.isNaN(ad[i]!);
-      ma.storage[i] = takeA ? 1 : 0;
-      mb.storage[i] = takeA ? 0 : 1;
-    }
-    return [sumTo(mul(g, ma), a.shape), sumTo(mul(g, mb), b.shape)];
+    // mask = 1 where max took a (a ≥ b, or a is NaN), else 0; b gets the rest.
+    const takeA = binaryForward('ge', a, b, 'maximum');
+    const takeB = scalarForward('sub', takeA, 1, true);
+    return [sumTo(mul(g, takeA), a.shape), sumTo(mul(g, takeB), b.shape)];
   });
 }
 
-function broadcastTo(t: Tensor, shape: readonly number[]) {
-  const out = empty(t.dtype, shape);
-  backend().copy({ data: t.storage, offset: t.offset, shape, strides: broadcastStrides(t.shape, t.strides, shape) }, out.storage);
-  return out.storage;
-}
-
 function unaryOp(op: UnaryOp, x: Tensor): Tensor {
-  const xd = x.data;
-  const out = empty(x.dtype, x.shape);
-  backend().unary(op, xd, out.storage, x.size);
+  const be = x.backend;
+  const xd = dense(x);
+  const out = empty(be, x.dtype, x.shape);
+  be.unary(op, xd, out.storage, x.size);
   return record(op, [x], out, (g) => {
-    const dx = empty(x.dtype, x.shape);
-    backend().unaryBackward(op, xd, out.storage, g.data, dx.storage, x.size);
+    const dx = empty(be, x.dtype, x.shape);
+    const reads = UNARY_BACKWARD_READS[op];
+    be.unaryBackward(op, reads === 'x' ? xd : null, reads === 'y' ? out.storage : null, dense(g), dx.storage, x.size);
     return [dx];
   });
 }

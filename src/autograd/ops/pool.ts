@@ -1,11 +1,11 @@
 // Max and average pooling over x [N, C, H, W]. neon's default stride is the window size.
-import { backend } from '../../kernels/index.js';
 import { windowGeometry, type Pair } from '../../kernels/geometry.js';
 import type { WindowGeometry } from '../../kernels/backend.js';
-import { allocate, Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { shapeStr } from '../../tensor/shape.js';
 import { ShapeError } from '../../util/errors.js';
 import { record } from '../graph.js';
+import { dense, wrap } from './util.js';
 
 export interface Pool2dOptions {
   kernel: Pair;
@@ -28,13 +28,15 @@ export function poolGeometry(op: string, xShape: readonly number[], opts: Pool2d
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = poolGeometry('maxPool2d', x.shape, opts);
   const N = x.shape[0]!;
-  const y = allocate(x.dtype, N * g.C * g.P * g.Q);
-  const argmax = new Int32Array(y.length);
-  backend().maxPoolForward(x.data, N, g, y, argmax);
-  return record('maxPool2d', [x], new Tensor(y, [N, g.C, g.P, g.Q]), (gy) => {
-    const dx = allocate(x.dtype, x.size);
-    backend().maxPoolBackward(gy.data, argmax, N, g, dx);
-    return [new Tensor(dx, x.shape)];
+  const be = x.backend;
+  const n = N * g.C * g.P * g.Q;
+  const y = be.alloc(x.dtype, n);
+  const argmax = be.allocIndex(n);
+  be.maxPoolForward(dense(x), N, g, y, argmax);
+  return record('maxPool2d', [x], wrap(be, y, [N, g.C, g.P, g.Q]), (gy) => {
+    const dx = be.alloc(x.dtype, x.size);
+    be.maxPoolBackward(dense(gy), argmax, N, g, dx);
+    return [wrap(be, dx, x.shape)];
   });
 }
 
@@ -42,11 +44,12 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = poolGeometry('avgPool2d', x.shape, opts);
   const N = x.shape[0]!;
   const countPad = opts.countIncludePad ?? true;
-  const y = allocate(x.dtype, N * g.C * g.P * g.Q);
-  backend().avgPoolForward(x.data, N, g, countPad, y);
-  return record('avgPool2d', [x], new Tensor(y, [N, g.C, g.P, g.Q]), (gy) => {
-    const dx = allocate(x.dtype, x.size);
-    backend().avgPoolBackward(gy.data, N, g, countPad, dx);
-    return [new Tensor(dx, x.shape)];
+  const be = x.backend;
+  const y = be.alloc(x.dtype, N * g.C * g.P * g.Q);
+  be.avgPoolForward(dense(x), N, g, countPad, y);
+  return record('avgPool2d', [x], wrap(be, y, [N, g.C, g.P, g.Q]), (gy) => {
+    const dx = be.alloc(x.dtype, x.size);
+    be.avgPoolBackward(dense(gy), N, g, countPad, dx);
+    return [wrap(be, dx, x.shape)];
   });
 }

@@ -1,10 +1,9 @@
 // Reductions. Backward broadcasts the output gradient back over the reduced axes:
 // sum → every element gets g; mean → g / count; max → g goes to the (first) argmax.
-import { backend } from '../../kernels/index.js';
-import { allocate, Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { normalizeAxes, sizeOf } from '../../tensor/shape.js';
 import { record } from '../graph.js';
-import { empty } from './util.js';
+import { dense, empty, wrap } from './util.js';
 import { mul } from './elementwise.js';
 
 function reducedShape(shape: readonly number[], axes: number[], keepdims: boolean): { kept: number[]; out: number[] } {
@@ -15,15 +14,14 @@ function reducedShape(shape: readonly number[], axes: number[], keepdims: boolea
 
 /** g (shape of the reduction's output) broadcast back to `shape`. */
 function expandBack(g: Tensor, kept: number[], shape: readonly number[]): Tensor {
-  const out = empty(g.dtype, shape);
-  const gd = g.data;
+  const out = empty(g.backend, g.dtype, shape);
   const strides = new Array<number>(shape.length).fill(0);
   let s = 1;
   for (let k = shape.length - 1; k >= 0; k--) {
     if (kept[k] !== 1 || shape[k] === 1) strides[k] = s;
     s *= kept[k]!;
   }
-  backend().copy({ data: gd, offset: 0, shape, strides }, out.storage);
+  g.backend.copy({ data: dense(g), offset: 0, shape, strides }, { data: out.storage, offset: 0, shape, strides: out.strides });
   return out;
 }
 
@@ -31,9 +29,10 @@ function expandBack(g: Tensor, kept: number[], shape: readonly number[]): Tensor
 export function sum(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
   const ax = normalizeAxes(axes, x.ndim, 'sum');
   const { kept, out: outShape } = reducedShape(x.shape, ax, keepdims);
-  const out = allocate(x.dtype, sizeOf(kept));
-  backend().reduce('sum', x.data, x.shape, ax, out);
-  return record('sum', [x], new Tensor(out, outShape), (g) => [expandBack(g, kept, x.shape)]);
+  const be = x.backend;
+  const out = be.alloc(x.dtype, sizeOf(kept));
+  be.reduce('sum', dense(x), x.shape, ax, out);
+  return record('sum', [x], wrap(be, out, outShape), (g) => [expandBack(g, kept, x.shape)]);
 }
 
 // d mean = g broadcast / count
@@ -47,13 +46,14 @@ export function mean(x: Tensor, axes?: number | number[], keepdims = false): Ten
 export function max(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
   const ax = normalizeAxes(axes, x.ndim, 'max');
   const { kept, out: outShape } = reducedShape(x.shape, ax, keepdims);
-  const out = allocate(x.dtype, sizeOf(kept));
-  const argmax = new Int32Array(out.length);
-  backend().reduce('max', x.data, x.shape, ax, out, argmax);
-  return record('max', [x], new Tensor(out, outShape), (g) => {
-    const dx = empty(x.dtype, x.shape);
-    const gd = g.data;
-    for (let i = 0; i < argmax.length; i++) if (argmax[i]! >= 0) dx.storage[argmax[i]!] = gd[i]!;
+  const be = x.backend;
+  const n = sizeOf(kept);
+  const out = be.alloc(x.dtype, n);
+  const argmax = be.allocIndex(n);
+  be.reduce('max', dense(x), x.shape, ax, out, argmax);
+  return record('max', [x], wrap(be, out, outShape), (g) => {
+    const dx = empty(be, x.dtype, x.shape);
+    be.scatterAdd(dense(g), argmax, n, dx.storage);
     return [dx];
   });
 }

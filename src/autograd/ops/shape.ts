@@ -1,20 +1,17 @@
 // Shape ops. reshape/view, permute/transpose and slice are views: they share storage and
 // only change shape, strides and offset. Their backward maps the gradient through the
 // inverse view.
-import { backend } from '../../kernels/index.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { checkShape, contiguousStrides, normalizeAxis, shapeStr, sizeOf, type Shape } from '../../tensor/shape.js';
 import { ShapeError } from '../../util/errors.js';
 import { record } from '../graph.js';
-import { empty } from './util.js';
+import { empty, strided } from './util.js';
 
 /** A row-major copy (or x itself when already contiguous). */
 export function contiguous(x: Tensor): Tensor {
   if (x.isContiguous()) return x;
-  const out = empty(x.dtype, x.shape);
-  // A Strided's `data` is the raw storage; a Tensor's `data` is its row-major contents
-  // (which for a non-contiguous tensor calls back into contiguous()), so pass the storage.
-  backend().copy({ data: x.storage, offset: x.offset, shape: x.shape, strides: x.strides }, out.storage);
+  const out = empty(x.backend, x.dtype, x.shape);
+  x.backend.copy(strided(x), strided(out));
   return record('contiguous', [x], out, (g) => [g]);
 }
 
@@ -35,7 +32,7 @@ function resolveShape(x: Tensor, shape: Shape, op: string): number[] {
 export function view(x: Tensor, shape: Shape): Tensor {
   const s = resolveShape(x, shape, 'view');
   if (!x.isContiguous()) throw new ShapeError(`view: tensor of shape ${shapeStr(x.shape)} is not contiguous; use reshape() (copies) or contiguous() first`);
-  const out = new Tensor(x.storage, s, contiguousStrides(s), x.offset);
+  const out = new Tensor(x.storage, s, contiguousStrides(s), x.offset, x.backend);
   return record('view', [x], out, (g) => [reshape(g, x.shape)]);
 }
 
@@ -56,7 +53,7 @@ export function permute(x: Tensor, order: readonly number[]): Tensor {
   if (axes.length !== x.ndim || new Set(axes).size !== x.ndim) {
     throw new ShapeError(`permute: order [${order.join(', ')}] is not a permutation of the ${x.ndim} axes of ${shapeStr(x.shape)}`);
   }
-  const out = new Tensor(x.storage, axes.map((a) => x.shape[a]!), axes.map((a) => x.strides[a]!), x.offset);
+  const out = new Tensor(x.storage, axes.map((a) => x.shape[a]!), axes.map((a) => x.strides[a]!), x.offset, x.backend);
   const inverse = new Array<number>(axes.length);
   axes.forEach((a, i) => (inverse[a] = i));
   return record('permute', [x], out, (g) => [permute(g, inverse)]);
@@ -79,13 +76,12 @@ export function slice(x: Tensor, start: number, end: number, axis = 0): Tensor {
   }
   const shape = [...x.shape];
   shape[ax] = end - start;
-  const out = new Tensor(x.storage, shape, x.strides, x.offset + start * x.strides[ax]!);
+  const out = new Tensor(x.storage, shape, x.strides, x.offset + start * x.strides[ax]!, x.backend);
   return record('slice', [x], out, (g) => {
-    const dx = empty(g.dtype, x.shape);
-    const inner = x.shape.slice(ax + 1).reduce((p, d) => p * d, 1);
-    const outer = x.shape.slice(0, ax).reduce((p, d) => p * d, 1);
-    const gd = g.data;
-    for (let o = 0; o < outer; o++) dx.storage.set(gd.subarray(o * (end - start) * inner, (o + 1) * (end - start) * inner), (o * n + start) * inner);
+    // dx is zero except the slice, where g is copied: a strided copy into a view of dx.
+    const dx = empty(g.backend, g.dtype, x.shape);
+    const dxStrides = contiguousStrides(x.shape);
+    g.backend.copy(strided(g), { data: dx.storage, offset: start * dxStrides[ax]!, shape, strides: dxStrides });
     return [dx];
   });
 }

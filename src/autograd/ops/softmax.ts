@@ -1,33 +1,22 @@
 // Softmax and log-softmax along an axis, numerically stable (the backend subtracts the
 // row max). Backward, with y = softmax(x):   dx = y ⊙ (g − Σ_axis g ⊙ y)
 //                 with l = logSoftmax(x):    dx = g − softmax(x) ⊙ Σ_axis g
-import { backend } from '../../kernels/index.js';
-import { allocate, Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { normalizeAxis } from '../../tensor/shape.js';
 import { record } from '../graph.js';
 import { permute } from './shape.js';
+import { dense, wrap } from './util.js';
 
 function lastAxisSoftmax(x: Tensor, log: boolean): Tensor {
   const cols = x.shape[x.ndim - 1] ?? 1;
   const rows = x.size / Math.max(cols, 1);
-  const xd = x.data;
-  const y = allocate(x.dtype, xd.length);
-  backend().softmax(xd, rows, cols, log, y);
-  return record(log ? 'logSoftmax' : 'softmax', [x], new Tensor(y, x.shape), (g) => {
-    const gd = g.data;
-    const dx = allocate(x.dtype, xd.length);
-    for (let r = 0; r < rows; r++) {
-      const base = r * cols;
-      let dot = 0;
-      if (log) {
-        for (let j = 0; j < cols; j++) dot += gd[base + j]!;
-        for (let j = 0; j < cols; j++) dx[base + j] = gd[base + j]! - Math.exp(y[base + j]!) * dot;
-      } else {
-        for (let j = 0; j < cols; j++) dot += gd[base + j]! * y[base + j]!;
-        for (let j = 0; j < cols; j++) dx[base + j] = y[base + j]! * (gd[base + j]! - dot);
-      }
-    }
-    return [new Tensor(dx, x.shape)];
+  const be = x.backend;
+  const y = be.alloc(x.dtype, x.size);
+  be.softmax(dense(x), rows, cols, log, y);
+  return record(log ? 'logSoftmax' : 'softmax', [x], wrap(be, y, x.shape), (g) => {
+    const dx = be.alloc(x.dtype, x.size);
+    be.softmaxBackward(y, dense(g), rows, cols, log, dx);
+    return [wrap(be, dx, x.shape)];
   });
 }
 

@@ -1,6 +1,14 @@
 // Elementwise maps: unary functions with their derivatives, binary ops over broadcast
 // strided views, and strided copies. The derivative of each activation sits next to it.
-import type { BinaryOp, FloatArray, Strided, UnaryOp } from '../backend.js';
+import { UNARY_BACKWARD_READS, type BinaryOp, type FloatArray, type UnaryOp } from '../backend.js';
+
+/** A strided view of a host array (the CPU backend's Strided). */
+export interface HostStrided {
+  readonly data: FloatArray;
+  readonly offset: number;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+}
 
 export function unary(op: UnaryOp, x: FloatArray, y: FloatArray, n: number): void {
   switch (op) {
@@ -17,8 +25,15 @@ export function unary(op: UnaryOp, x: FloatArray, y: FloatArray, n: number): voi
   }
 }
 
-/** dx = dy·f'(x). Where f' is cheaper from the output y (exp, sqrt, logistic, tanh) it uses y. */
-export function unaryBackward(op: UnaryOp, x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray, n: number): void {
+/**
+ * dx = dy·f'. Where f' is cheaper from the output y (exp, sqrt, relu, logistic, tanh) it
+ * uses y, else x (log, abs); UNARY_BACKWARD_READS in ../backend.ts lists which, and the
+ * other argument may be null.
+ */
+export function unaryBackward(op: UnaryOp, xIn: FloatArray | null, yIn: FloatArray | null, dy: FloatArray, dx: FloatArray, n: number): void {
+  const reads = UNARY_BACKWARD_READS[op];
+  if ((reads === 'x' && !xIn) || (reads === 'y' && !yIn)) throw new Error(`unaryBackward('${op}'): needs ${reads}, got null`);
+  const x = xIn!, y = yIn!;
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) dx[i] = -dy[i]!; break;
     case 'exp': for (let i = 0; i < n; i++) dx[i] = dy[i]! * y[i]!; break;
@@ -39,9 +54,10 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   div: (a, b) => a / b,
   max: (a, b) => (a >= b || Number.isNaN(a) ? a : b),
   min: (a, b) => (a <= b || Number.isNaN(a) ? a : b),
+  ge: (a, b) => (a >= b || Number.isNaN(a) ? 1 : 0),
 };
 
-function isContiguous(v: Strided): boolean {
+function isContiguous(v: HostStrided): boolean {
   let s = 1;
   for (let k = v.shape.length - 1; k >= 0; k--) {
     if (v.shape[k] !== 1 && v.strides[k] !== s) return false;
@@ -50,7 +66,7 @@ function isContiguous(v: Strided): boolean {
   return true;
 }
 
-export function binary(op: BinaryOp, a: Strided, b: Strided, out: FloatArray): void {
+export function binary(op: BinaryOp, a: HostStrided, b: HostStrided, out: FloatArray): void {
   const shape = a.shape;
   const n = out.length;
   const ad = a.data, bd = b.data;
@@ -103,24 +119,32 @@ export function binaryScalar(op: BinaryOp, a: FloatArray, scalar: number, out: F
   }
 }
 
-export function copy(x: Strided, out: FloatArray): void {
+/** out ← x over x.shape; out is a strided view of x's shape (row-major, gap-free when contiguous). */
+export function copy(x: HostStrided, out: HostStrided): void {
   const nd = x.shape.length;
-  const n = out.length;
+  let n = 1;
+  for (const d of x.shape) n *= d;
   if (n === 0) return;
-  if (nd === 0 || isContiguous(x)) {
-    for (let i = 0; i < n; i++) out[i] = x.data[x.offset + i]!;
+  const xd = x.data, od = out.data;
+  if (nd === 0 || (isContiguous(x) && isContiguous(out))) {
+    const xo = x.offset, oo = out.offset;
+    for (let i = 0; i < n; i++) od[oo + i] = xd[xo + i]!;
     return;
   }
-  const inner = x.shape[nd - 1]!, xs = x.strides[nd - 1]!;
+  // Walk both views in row-major order: the innermost axis is a strided loop, the outer
+  // axes advance an odometer.
+  const inner = x.shape[nd - 1]!, xs = x.strides[nd - 1]!, os = out.strides[nd - 1]!;
   const idx = new Array<number>(nd - 1).fill(0);
-  let xi = x.offset;
+  let xi = x.offset, oi = out.offset;
   for (let o = 0; o < n; o += inner) {
-    for (let j = 0, p = xi; j < inner; j++, p += xs) out[o + j] = x.data[p]!;
+    for (let j = 0, p = xi, q = oi; j < inner; j++, p += xs, q += os) od[q] = xd[p]!;
     for (let k = nd - 2; k >= 0; k--) {
       idx[k]!++;
       xi += x.strides[k]!;
+      oi += out.strides[k]!;
       if (idx[k]! < x.shape[k]!) break;
       xi -= x.strides[k]! * x.shape[k]!;
+      oi -= out.strides[k]! * x.shape[k]!;
       idx[k] = 0;
     }
   }

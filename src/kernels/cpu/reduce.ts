@@ -14,9 +14,11 @@ export function reduce(op: 'sum' | 'max', x: FloatArray, shape: readonly number[
       s *= shape[k]!;
     }
   }
-  out.fill(op === 'sum' ? 0 : -Infinity);
-  if (argmax) argmax.fill(-1);
-  const n = x.length;
+  const nOut = s;
+  out.fill(op === 'sum' ? 0 : -Infinity, 0, nOut);
+  if (argmax) argmax.fill(-1, 0, nOut);
+  let n = 1;
+  for (const d of shape) n *= d;
   if (n === 0) return;
   const idx = new Array<number>(nd).fill(0);
   let o = 0;
@@ -35,4 +37,19 @@ export function reduce(op: 'sum' | 'max', x: FloatArray, shape: readonly number[
       idx[k] = 0;
     }
   }
+}
+
+/** dx[index[i]] += dy[i] where index[i] ≥ 0 (the backward of a max-reduce). */
+export function scatterAdd(dy: FloatArray, index: Int32Array, n: number, dx: FloatArray): void {
+  for (let i = 0; i < n; i++) {
+    const j = index[i]!;
+    if (j >= 0) dx[j]! += dy[i]!;
+  }
+}
+
+/** Σ x[offset .. offset + n)² in float64. */
+export function sumOfSquares(x: FloatArray, offset: number, n: number): number {
+  let s = 0;
+  for (let i = offset; i < offset + n; i++) s += x[i]! * x[i]!;
+  return s;
 }

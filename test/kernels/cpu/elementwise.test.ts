@@ -3,8 +3,9 @@
 // and 0 at 0 as neon), binary ops and copies over arbitrary strided views, reductions over
 // any axis set (max with first-argmax), and bias add / bias gradient over channels.
 import { describe, expect, it } from 'vitest';
+import { contiguousStrides } from '../../../src/tensor/shape.js';
 import fc from 'fast-check';
-import { cpuBackend as be } from '../../../src/kernels/cpu/index.js';
+import { hostKernels as be } from '../../../src/kernels/cpu/index.js';
 import type { BinaryOp, UnaryOp } from '../../../src/kernels/backend.js';
 import { expectClose } from '../../helpers/check.js';
 import { shapeArb, sizeOfShape } from '../../helpers/arbitraries.js';
@@ -76,6 +77,7 @@ function unravel(i: number, shape: readonly number[]): number[] {
 describe('binary and copy kernels over strided views', () => {
   const fns: Record<BinaryOp, (a: number, b: number) => number> = {
     add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b, max: Math.max, min: Math.min,
+    ge: (a, b) => (a >= b ? 1 : 0),
   };
   it('out[i…] = a[i…] ∘ b[i…] for any strides (0 = broadcast) and offsets; copy gathers row-major', () => {
     fc.assert(fc.property(shapeArb(0, 4, 4).chain((shape) => fc.tuple(viewArb(shape), viewArb(shape))), ([a, b]) => {
@@ -86,8 +88,16 @@ describe('binary and copy kernels over strided views', () => {
         expectClose(out, Array.from({ length: n }, (_, i) => fns[op](element(a, unravel(i, a.shape)), element(b, unravel(i, a.shape)))), `binary ${op}`, 0, 0);
       }
       const out = new Float64Array(n);
-      be.copy(a, out);
+      be.copy(a, { data: out, offset: 0, shape: a.shape, strides: contiguousStrides(a.shape) });
       expectClose(out, Array.from({ length: n }, (_, i) => element(a, unravel(i, a.shape))), 'copy', 0, 0);
+      // and into a strided output: b's view (its strides with broadcast axes made real) receives a's values
+      const bStrides = contiguousStrides(a.shape).map((s) => 2 * s);
+      const wide = new Float64Array(2 * Math.max(n, 1) + 3).fill(NaN);
+      be.copy(a, { data: wide, offset: 3, shape: a.shape, strides: bStrides });
+      for (let i = 0; i < n; i++) {
+        const idx = unravel(i, a.shape);
+        expect(wide[3 + idx.reduce((p, v, k) => p + v * bStrides[k]!, 0)]).toBe(element(a, idx));
+      }
     }), { numRuns: 60 });
   });
 

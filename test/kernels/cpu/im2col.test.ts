@@ -8,10 +8,10 @@
 // convolution for every padding 0..2, odd and even sizes, down to 1×1 outputs.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { cpuBackend as be } from '../../../src/kernels/cpu/index.js';
+import { hostKernels as be } from '../../../src/kernels/cpu/index.js';
 import { windowGeometry } from '../../../src/kernels/geometry.js';
-import { conv2dBackward, conv2dForward, setConvColumnBudget, setConvWinograd } from '../../../src/autograd/ops/conv.js';
-import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights } from '../../../src/kernels/cpu/im2col.js';
+import { conv2dBackward, conv2dForward, setConvColumnBudget, setConvWinograd } from '../../../src/kernels/cpu/conv.js';
+import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights } from '../../../src/kernels/cpu/winograd.js';
 import type { FloatArray, WindowGeometry } from '../../../src/kernels/backend.js';
 import { Generator } from '../../../src/index.js';
 import { convCaseArb, type ConvCase } from '../../helpers/arbitraries.js';
@@ -280,17 +280,17 @@ describe('Winograd F(2×2, 3×3) convolution equals the naive convolution', () =
       const g = windowGeometry('test', C, H, W, 3, 3, { padding: [pH, pW] });
       const x = rand(N * C * H * W, gen), w = rand(K * C * 9, gen);
       const y = new Float64Array(N * K * g.P * g.Q).fill(NaN);
-      winogradConv3x3(x, N, C, H, W, winogradWeights(w, K, C, false), K, pH, pW, g.P, g.Q, y, be.gemm);
+      winogradConv3x3(x, N, C, H, W, winogradWeights(w, K, C, false), K, pH, pW, g.P, g.Q, y);
       expectClose(y, naiveConv(x, N, w, K, null, g), `winograd ${H}×${W} pad ${pH},${pW}`, 1e-12, 1e-12);
       // flip: the input gradient of the same convolution, a convolution of dy with padding 2 − pad
       const dy = rand(y.length, gen);
       const dx = new Float64Array(x.length).fill(NaN);
-      winogradConv3x3(dy, N, K, g.P, g.Q, winogradWeights(w, K, C, true), C, 2 - pH, 2 - pW, H, W, dx, be.gemm);
+      winogradConv3x3(dy, N, K, g.P, g.Q, winogradWeights(w, K, C, true), C, 2 - pH, 2 - pW, H, W, dx);
       const ref = naiveConvBackward(x, N, w, K, g, dy);
       expectClose(dx, ref.dx, `winograd input gradient ${H}×${W} pad ${pH},${pW}`, 1e-12, 1e-12);
       // weight gradient, accumulated (+=) onto what dw holds
       const dw = new Float64Array(w.length).fill(1);
-      winogradWeightGrad3x3(x, N, C, H, W, dy, K, pH, pW, g.P, g.Q, dw, be.gemm);
+      winogradWeightGrad3x3(x, N, C, H, W, dy, K, pH, pW, g.P, g.Q, dw);
       expectClose(dw, ref.dw.map((v) => v + 1), `winograd weight gradient ${H}×${W} pad ${pH},${pW}`, 1e-12, 1e-12);
     }
   });
