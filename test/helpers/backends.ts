@@ -1,0 +1,39 @@
+// Backends for the conformance suite. Besides the ones the engine registers (cpu), a
+// `boxed` backend runs the reference kernels with buffers that are handle objects
+// ({ handle: n }) kept in a table, not typed arrays, the way a WebAssembly or GPU backend
+// hands out offsets or textures. Any code above the kernel seam that indexes a buffer,
+// calls a typed-array method on it or passes a host array where a buffer belongs fails
+// under it, so running ops, layers, the optimizer and a training step on `boxed` tests the
+// seam itself.
+import { hostBackend, type HostArray } from '../../src/kernels/cpu/index.js';
+import type { Backend, DeviceBuffer } from '../../src/kernels/backend.js';
+import { getBackend, registerBackend, registeredBackends } from '../../src/kernels/index.js';
+
+interface Handle {
+  readonly handle: number;
+}
+
+const table = new Map<number, HostArray>();
+let next = 1;
+
+export const boxedBackend: Backend = hostBackend('boxed', 'the reference kernels behind opaque handles (tests only)', {
+  box: (a) => {
+    const h: Handle = Object.freeze({ handle: next++ });
+    table.set(h.handle, a);
+    return h as unknown as DeviceBuffer;
+  },
+  unbox: (b) => {
+    const a = table.get((b as unknown as Handle).handle);
+    if (!a) throw new Error(`boxed backend: ${JSON.stringify(b)} is not one of its buffers (a host array or another backend's buffer was passed)`);
+    return a;
+  },
+});
+
+/** Registers `boxed` (once) and returns every registered backend. */
+export function allBackends(): Backend[] {
+  registerBackend(boxedBackend);
+  return registeredBackends();
+}
+
+/** The reference backend every other one is compared with. */
+export const referenceBackend = (): Backend => getBackend('cpu');

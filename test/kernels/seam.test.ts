@@ -1,0 +1,141 @@
+// The kernel seam: nothing above src/kernels/ touches a backend's storage; ops, layers, the
+// optimizer and a whole training run work on a backend whose buffers are opaque handles and
+// give bit-for-bit the reference backend's results; mixing backends is a clear error.
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { add, conv2d, crossEntropyBinary, dropout, gradcheck, manualSeed, matmul, max, maximum, maxPool2d, relu, slice, softmax, tensor, uniform, type Tensor } from '../../src/index.js';
+import { registerBackend, setBackend, withBackend } from '../../src/kernels/index.js';
+import { ArrayIterator } from '../../src/data/iterator.js';
+import { generateVgg16TransferModel } from '../../src/models/vgg16.js';
+import { GeneralizedCost, CrossEntropyBinary } from '../../src/models/cost.js';
+import { GradientDescentMomentum } from '../../src/optim/index.js';
+import { Generator } from '../../src/index.js';
+import { boxedBackend } from '../helpers/backends.js';
+
+const SRC = join(import.meta.dirname, '../../src');
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? filesUnder(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Code without comments (line and block) and string contents, so that prose does not trip the rules. */
+function codeOf(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').replace(/(['"`])(?:\\.|(?!\1)[^\\\n])*\1/g, '""');
+}
+
+interface Rule { what: string; re: RegExp }
+/** Everywhere outside src/kernels/: a buffer is opaque. */
+const EVERYWHERE: Rule[] = [
+  { what: 'indexes or calls a method on a tensor\'s storage', re: /\.storage\s*(\[|\.\s*\w+\s*\()/ },
+  { what: 'casts a buffer to a host array', re: /as\s+unknown\s+as\s+(Float32|Float64|Int32)Array/ },
+];
+/** In the compute code (ops, layers, optimizers, costs): no host reads at all; values stay on the backend. */
+const COMPUTE: Rule[] = [
+  { what: 'reads tensor values on the host (.data)', re: /\.data\b(?!\s*:)/ },
+  { what: 'reads tensor values on the host (toHost)', re: /\.toHost\s*\(/ },
+  { what: 'allocates a host array for results', re: /new\s+(Float32|Float64|Int32)Array\s*\(/ },
+];
+const COMPUTE_DIRS = ['autograd/ops', 'layers', 'optim'];
+const COMPUTE_FILES = ['models/cost.ts'];
+// Host-side by design: values are made on the host, then uploaded (creation ops, initializers).
+const COMPUTE_EXEMPT = ['autograd/ops/create.ts', 'layers/initializers.ts', 'layers/param-util.ts'];
+
+/** The violations of the seam's rules in one source file (path relative to src/). */
+export function seamViolations(rel: string, text: string): string[] {
+  if (rel.startsWith('kernels/')) return [];
+  const out: string[] = [];
+  const imports = [...text.matchAll(/from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+  for (const imp of imports) if (/kernels\/cpu\//.test(imp)) out.push(`${rel}: imports a backend's kernels directly (${imp}); go through the Backend interface`);
+  const code = codeOf(text);
+  const lines = code.split('\n');
+  const compute = !COMPUTE_EXEMPT.includes(rel) && (COMPUTE_DIRS.some((d) => rel.startsWith(`${d}/`)) || COMPUTE_FILES.includes(rel));
+  const rules = [...EVERYWHERE, ...(compute ? COMPUTE : [])];
+  lines.forEach((line, i) => {
+    for (const r of rules) if (r.re.test(line)) out.push(`${rel}:${i + 1}: ${r.what}: ${line.trim()}`);
+  });
+  return out;
+}
+
+describe('the seam: nothing above src/kernels/ touches a backend\'s storage', () => {
+  it('no source file breaks the rules', () => {
+    const violations = filesUnder(SRC).flatMap((f) => seamViolations(relative(SRC, f).split('\\').join('/'), readFileSync(f, 'utf8')));
+    expect(violations).toEqual([]);
+  });
+
+  it('the rules catch what they are for', () => {
+    expect(seamViolations('layers/x.ts', 'const a = t.storage[3];')).toHaveLength(1);
+    expect(seamViolations('models/model.ts', 'p.value.storage.set(v);')).toHaveLength(1);
+    expect(seamViolations('layers/x.ts', 'const d = delta.data;')).toHaveLength(1);
+    expect(seamViolations('optim/gdm.ts', 'const g = grad.toHost();')).toHaveLength(1);
+    expect(seamViolations('autograd/ops/x.ts', 'const y = new Float32Array(n);')).toHaveLength(1);
+    expect(seamViolations('models/model.ts', "import { gemm } from '../kernels/cpu/gemm.js';")).toHaveLength(1);
+    expect(seamViolations('cli/x.ts', 'const a = b as unknown as Float32Array;')).toHaveLength(1);
+    // allowed: explicit read-back outside the compute code, Strided literals, comments, the kernels themselves
+    expect(seamViolations('models/model.ts', 'metric.sum(y.toHost());')).toEqual([]);
+    expect(seamViolations('layers/x.ts', 'be.copy({ data: t.storage, offset: 0 }, out); // t.data is a download')).toEqual([]);
+    expect(seamViolations('kernels/cpu/x.ts', 'x.data[i] = 1;')).toEqual([]);
+  });
+});
+
+describe('mixing backends in one op', () => {
+  it('is an error that names the op and both backends', () => {
+    const a = tensor([1, 2, 3]);
+    const b = withBackend(boxedBackend, () => tensor([1, 2, 3]));
+    expect(b.backend.name).toBe('boxed');
+    expect(() => add(a, b)).toThrow(/add: inputs live on different backends \('cpu' and 'boxed'\)/);
+    expect(() => matmul(tensor([1, 2], [1, 2]), withBackend(boxedBackend, () => tensor([1, 2], [2, 1])))).toThrow(/matmul: .*'cpu' and 'boxed'/);
+    const x = withBackend(boxedBackend, () => uniform([1, 1, 4, 4]));
+    expect(() => conv2d(x, tensor(new Float32Array(9), [1, 1, 3, 3]))).toThrow(/conv2d: .*'boxed' and 'cpu'/);
+    // .to() moves a tensor; then the op runs
+    expect(Array.from(add(a, b.to(a.backend)).data)).toEqual([2, 4, 6]);
+  });
+});
+
+describe('ops on a backend with opaque buffers', () => {
+  it('forward and backward through the tape, float64 gradient checks', () => {
+    withBackend(boxedBackend, () => {
+      const g = new Generator(5);
+      const t = (shape: number[]): Tensor => tensor(Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => g.uniform(-1, 1)), shape, { dtype: 'float64' });
+      const x = t([2, 2, 5, 5]), w = t([3, 2, 3, 3]), b = t([3]);
+      gradcheck((x, w, b) => maxPool2d(relu(conv2d(x!, w!, b!, { padding: 1 })), { kernel: 2 }), [x, w, b], { name: 'conv-relu-pool on boxed' });
+      gradcheck((a, c) => softmax(maximum(a!, c!), 1), [t([3, 4]), t([3, 4])], { name: 'maximum-softmax on boxed' });
+      gradcheck((a) => max(slice(a!, 1, 3, 1), 1), [t([2, 4, 3])], { name: 'slice-max on boxed' });
+      const p = tensor(Float64Array.from([0.2, 0.7, 0.4, 0.9]), [2, 2], { dtype: 'float64' });
+      gradcheck((y) => crossEntropyBinary(y!, p), [tensor(Float64Array.from([0.3, 0.6, 0.5, 0.8]), [2, 2], { dtype: 'float64' })], { name: 'cost on boxed' });
+      manualSeed(1);
+      const d = dropout(t([4, 4]).requiresGrad_(), 0.5);
+      expect(d.backend).toBe(boxedBackend);
+    });
+  });
+
+  it('a reduced VGG-16 trains on the boxed backend to bit-for-bit the reference backend\'s weights', async () => {
+    const g = new Generator(2);
+    const x = Float32Array.from({ length: 8 * 3 * 32 * 32 }, () => g.uniform(-1, 1));
+    const y = Int32Array.from({ length: 8 }, (_, i) => i % 2);
+    const run = async (): Promise<Float32Array[]> => {
+      manualSeed(7);
+      const m = generateVgg16TransferModel({ widthMult: 1 / 16, fcSize: 16, dropoutKeep: 0.5 });
+      const train = new ArrayIterator({ x, y, nclass: 2, lshape: [3, 32, 32], bsz: 4 });
+      await m.fit(train, { optimizer: new GradientDescentMomentum(0.01, { momentumCoef: 0.9, wdecay: 5e-4 }), numEpochs: 2, cost: new GeneralizedCost(CrossEntropyBinary()) });
+      return m.layersToOptimize.flatMap((l) => l.params().map((p) => {
+        expect(p.value.backend.name).toBe(m.layersToOptimize[0]!.params()[0]!.value.backend.name);
+        return Float32Array.from(p.value.toHost());
+      }));
+    };
+    const ref = await run();
+    registerBackend(boxedBackend);
+    setBackend('boxed'); // for the whole (asynchronous) fit
+    let boxed: Float32Array[];
+    try {
+      boxed = await run();
+    } finally {
+      setBackend('cpu');
+    }
+    expect(boxed.length).toBe(ref.length);
+    boxed.forEach((w, i) => expect(w).toEqual(ref[i]));
+  }, 60_000);
+});
