@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { prepare, type PrepareOptions } from '../data/prepare.js';
 import type { WeightFile } from '../formats/types.js';
-import { Accuracy } from '../models/metrics.js';
 import { formatSummary } from '../models/summary.js';
 import { generateVgg16, generateVgg16TransferModel } from '../models/vgg16.js';
 import { labName } from '../transfer/aliases.js';
@@ -10,7 +9,7 @@ import { readWeights } from '../transfer/read.js';
 import { TlError, UsageError } from '../util/errors.js';
 import { loadDataSets } from './data.js';
 import { pct } from './format.js';
-import { writeInferenceFile } from './inference.js';
+import { testPass, writeTestPass } from './inference.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
 import { checkBackend } from './train.js';
 
@@ -21,6 +20,8 @@ export interface EvalFlags extends ModelFlags {
   batchSize: number;
   inferenceFile: string;
   match: 'name' | 'order';
+  /** Show the test pass's progress (default true). */
+  progressBar?: boolean;
 }
 
 export async function evalCommand(f: EvalFlags): Promise<number> {
@@ -32,9 +33,10 @@ export async function evalCommand(f: EvalFlags): Promise<number> {
   const model = buildModel(f, data.test.nclass);
   model.initialize(data.test.lshape);
   await loadModelFile(model, f.modelFile, { resume: false, match: f.match, log: (l) => console.log(l) });
-  const acc = model.eval(data.test, new Accuracy())[0]!;
-  console.log(`Accuracy = ${pct(acc)}`);
-  const n = writeInferenceFile(f.inferenceFile, model, data.test);
+  // One pass over the test set gives both the accuracy and the inference file.
+  const pass = testPass(model, data.test, f.progressBar === false ? undefined : { label: 'test' });
+  console.log(`Accuracy = ${pct(pass.accuracy)}`);
+  const n = writeTestPass(f.inferenceFile, pass);
   console.log(`inference: ${n} test outputs written to ${f.inferenceFile}`);
   data.train.close();
   data.test.close();

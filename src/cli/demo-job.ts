@@ -5,7 +5,7 @@ import { manualSeed } from '../tensor/random.js';
 import { prepareExperiment, runExperiment, type ExperimentName } from '../transfer/experiment.js';
 import { readWeights } from '../transfer/read.js';
 import { builtinIterators } from './data.js';
-import { writeInferenceFile } from './inference.js';
+import { writeTestPass } from './inference.js';
 import { buildModel } from './model-options.js';
 import type { RunRecord } from './report.js';
 
@@ -33,8 +33,8 @@ export async function runDemoJob(job: DemoJob): Promise<RunRecord> {
   const model = buildModel({ model: 'vgg16_transfer', widthMult: job.widthMult, fcSize: job.fcSize, dropoutKeep: 0.5 }, 2);
   const setup = { experiment: job.experiment, model, trainSet, source, optimizer: { lr: 0.001, momentum: 0.9, wdecay: 0.0005 }, log: () => {} };
   const prepared = prepareExperiment(setup);
-  const result = await runExperiment(setup, prepared, { numEpochs: job.epochs, testSet });
+  const { test, ...result } = await runExperiment(setup, prepared, { numEpochs: job.epochs, testSet });
   const inferenceFile = `inference_${job.experiment}_seed${job.seed}.txt`;
-  writeInferenceFile(join(job.reportDir, inferenceFile), model, testSet);
+  writeTestPass(join(job.reportDir, inferenceFile), { accuracy: result.testAccuracy, ...test });
   return { ...result, seed: job.seed, inferenceFile };
 }

@@ -84,10 +84,11 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
     .option('--inference_file <file>', 'where to write the test outputs', 'inference.txt')
     .addOption(new Option('--match <how>', 'pair file and model layers by name or by order').choices(['name', 'order']).default('name'))
+    .option('--no_progress_bar', 'no progress of the test pass')
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
     .action((o) => run(evalCommand({
       backend: o.backend, modelFile: o.model_file, dataRoot: o.data_root, batchSize: o.batch_size, inferenceFile: o.inference_file,
-      match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
+      match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, progressBar: !o.no_progress_bar,
     })));
 
   modelOptions(program.command('summary')

@@ -10,10 +10,10 @@ import { readWeights } from '../transfer/read.js';
 import { UsageError } from '../util/errors.js';
 import { loadDataSets } from './data.js';
 import { pct } from './format.js';
-import { writeInferenceFile } from './inference.js';
+import { writeTestPass } from './inference.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
 import { OutputFileCallback } from './output-file.js';
-import { ProgressBarCallback } from './progress.js';
+import { CountProgress, ProgressBarCallback } from './progress.js';
 import { comparisonTable, writeReport, type RunRecord } from './report.js';
 
 export interface TrainFlags extends ModelFlags {
@@ -123,7 +123,11 @@ export async function train(f: TrainFlags): Promise<number> {
     const interrupt = onInterrupt(model);
     let result;
     try {
-      result = await runExperiment(setup, prepared, { numEpochs: f.epochs, testSet: data.test, evalFreq: f.evalFreq, callbacks, history });
+      const testProgress = f.progressBar ? () => {
+        const bar = new CountProgress(tag ? `${experiment} test` : 'test', 'images');
+        return (done: number, total: number) => bar.update(done, total);
+      } : undefined;
+      result = await runExperiment(setup, prepared, { numEpochs: f.epochs, testSet: data.test, evalFreq: f.evalFreq, callbacks, history, testProgress });
     } finally {
       interrupt.dispose();
     }
@@ -142,9 +146,10 @@ export async function train(f: TrainFlags): Promise<number> {
       mkdirSync(f.reportDir, { recursive: true });
       inferenceFile = join(f.reportDir, `inference_${experiment}.txt`);
     }
-    const n = writeInferenceFile(inferenceFile, model, data.test);
+    const { test, ...record } = result;
+    const n = writeTestPass(inferenceFile, { accuracy: result.testAccuracy, ...test });
     console.log(`inference: ${n} test outputs written to ${inferenceFile}`);
-    runs.push({ ...result, seed: f.rngSeed, inferenceFile: tag ? basename(inferenceFile) : undefined });
+    runs.push({ ...record, seed: f.rngSeed, inferenceFile: tag ? basename(inferenceFile) : undefined });
   }
 
   if (experiments.length > 1) {

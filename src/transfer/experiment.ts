@@ -113,10 +113,22 @@ export interface RunOptions {
   /** Evaluate loss and accuracy on the test set every N epochs (0: never). */
   evalFreq?: number;
   callbacks?: Callback[];
+  /** Called as the final test pass begins; the function it returns sees the examples done after every batch (progress). */
+  testProgress?: () => (done: number, total: number) => void;
 }
 
-/** fit, recording per-epoch costs (and test loss/accuracy every evalFreq epochs), then the final test accuracy. */
-export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r: RunOptions): Promise<ExperimentResult> {
+/** The final test pass's outputs ([ndata, nout] row-major) and target classes, for the inference file. */
+export interface TestOutputs {
+  outputs: Float32Array;
+  nout: number;
+  targets: Int32Array;
+}
+
+/**
+ * fit, recording per-epoch costs (and test loss/accuracy every evalFreq epochs), then the
+ * final test accuracy and outputs from one pass over the test set.
+ */
+export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r: RunOptions): Promise<ExperimentResult & { test: TestOutputs }> {
   const history: EpochRecord[] = r.history ?? [];
   const start = Date.now();
   const evalFreq = r.evalFreq ?? 0;
@@ -145,8 +157,10 @@ export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r
   };
   // The recorder runs first so that later callbacks (progress, log file) can read its record.
   await s.model.fit(s.trainSet, { optimizer: p.optimizer, numEpochs: r.numEpochs, cost: s.model.cost!, callbacks: [recorder, ...(r.callbacks ?? [])] });
-  const testAccuracy = s.model.eval(r.testSet, new Accuracy())[0]!;
+  const pass = s.model.evaluate(r.testSet, new Accuracy(), { onBatch: r.testProgress?.() });
+  const testAccuracy = pass.metrics[0]!;
   return {
+    test: { outputs: pass.outputs, nout: pass.nout, targets: pass.targets },
     experiment: s.experiment,
     imported: p.imported,
     trainableParams: p.trainableParams,
