@@ -7,7 +7,7 @@ import { generateVgg16, generateVgg16TransferModel } from '../models/vgg16.js';
 import { labName } from '../transfer/aliases.js';
 import { readWeights } from '../transfer/read.js';
 import { TlError, UsageError } from '../util/errors.js';
-import { loadDataSets } from './data.js';
+import { loadTestSet } from './data.js';
 import { pct } from './format.js';
 import { testPass, writeTestPass } from './inference.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
@@ -28,7 +28,7 @@ export async function evalCommand(f: EvalFlags): Promise<number> {
   checkBackend(f.backend);
   if (!f.modelFile) throw new UsageError('eval needs --model_file (a checkpoint written by train, or any importable weight file holding the whole model)');
   if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
-  const data = await loadDataSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, seed: 0, evalOnly: true });
+  const data = await loadTestSet({ dataRoot: f.dataRoot, batchSize: f.batchSize });
   console.log(`data: ${data.description}`);
   const model = buildModel(f, data.test.nclass);
   model.initialize(data.test.lshape);
@@ -38,7 +38,6 @@ export async function evalCommand(f: EvalFlags): Promise<number> {
   console.log(`Accuracy = ${pct(pass.accuracy)}`);
   const n = writeTestPass(f.inferenceFile, pass);
   console.log(`inference: ${n} test outputs written to ${f.inferenceFile}`);
-  data.train.close();
   data.test.close();
   return 0;
 }

@@ -80,7 +80,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .description('test accuracy and the inference file for a checkpoint or any weight file holding the whole model')
     .addOption(backendOption())
     .requiredOption('--model_file <file>', 'checkpoint (from train) or importable weight file')
-    .option('--data_root <dir>', 'folder with test.h5 (and train.h5), or builtin:NAME', './data_wiki')
+    .option('--data_root <dir>', 'folder with test.h5 (train.h5 is not needed), or builtin:NAME', './data_wiki')
     .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
     .option('--inference_file <file>', 'where to write the test outputs', 'inference.txt')
     .addOption(new Option('--match <how>', 'pair file and model layers by name or by order').choices(['name', 'order']).default('name'))
