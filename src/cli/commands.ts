@@ -9,6 +9,7 @@ import { readWeights } from '../transfer/read.js';
 import { TlError, UsageError } from '../util/errors.js';
 import { loadTestSet } from './data.js';
 import { pct } from './format.js';
+import { CountProgress } from './progress.js';
 import { testPass, writeTestPass } from './inference.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
 import { checkBackend } from './train.js';
@@ -97,20 +98,9 @@ export async function inspectCommand(path: string): Promise<number> {
 export async function prepareCommand(o: PrepareOptions, progress: boolean): Promise<number> {
   const sources = [o.imageFolder, o.imdbWiki, o.builtin].filter((s) => s !== undefined);
   if (sources.length !== 1) throw new UsageError('prepare needs exactly one source: --image_folder DIR, --imdb_wiki DIR or --builtin NAME');
-  let last = 0;
-  const report = await prepare({
-    ...o,
-    onProgress: progress && process.stdout.isTTY
-      ? (p) => {
-          const now = Date.now();
-          if (now - last < 100 && p.done < p.total) return;
-          last = now;
-          const w = 30, filled = Math.round((w * p.done) / Math.max(p.total, 1));
-          process.stdout.write(`\r[${'█'.repeat(filled)}${' '.repeat(w - filled)}] ${p.done}/${p.total} images\x1b[K`);
-        }
-      : undefined,
-  });
-  if (progress && process.stdout.isTTY) process.stdout.write('\n');
+  // A bar on a terminal; elsewhere (a pipe, a log file) a plain line every few seconds and at the end.
+  const bar = progress ? new CountProgress('prepare', 'images') : undefined;
+  const report = await prepare({ ...o, onProgress: bar && ((p) => bar.update(p.done, p.total)) });
   console.log(`prepared ${report.kept} of ${report.considered} images from ${report.source}`);
   for (const [reason, n] of Object.entries(report.skipped)) if (n) console.log(`  skipped ${n}: ${reason}`);
   console.log(`  ${report.train.path}: ${report.train.count} examples (${report.train.perClass.join(' / ')} per class)`);
