@@ -6,7 +6,7 @@ import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
 import { evalCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
 import { demo } from './demo.js';
-import { train } from './train.js';
+import { DEFAULT_SAVE_PATH, train } from './train.js';
 
 const int = (name: string, min = 0) => (v: string): number => {
   const n = Number(v);
@@ -50,8 +50,8 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('-r, --rng_seed <n>', 'seed of the random generator (initialization, dropout, --train_per_class)', int('--rng_seed'), 0)
     .option('--data_root <dir>', 'folder with train.h5 and test.h5 (neon HDF5 format; see prepare), or builtin:NAME', './data_wiki')
     .option('--source_model <file>', 'pretrained weights to import by layer name (neon .p/.prm, Keras .h5, PyTorch .pth, safetensors, checkpoint)')
-    .option('--serialize <n>', 'save a checkpoint every N epochs (with --save_path)', int('--serialize'), 0)
-    .option('-s, --save_path <file>', 'checkpoint file (HDF5)')
+    .option('--serialize <n>', `save a checkpoint every N epochs (to --save_path, else to ${DEFAULT_SAVE_PATH} in the working directory, with a warning, as neon)`, int('--serialize'), 0)
+    .option('-s, --save_path <file>', 'checkpoint file (HDF5); without --serialize, one every epoch (--serialize 1, with a warning, as neon)')
     .option('--no_save_states', 'checkpoints without optimizer states (half the size; resuming restarts the momentum)')
     .option('--model_file <file>', 'resume from a checkpoint, or initialize the whole model from an importable weight file')
     .option('-o, --output_file <file>', 'HDF5 log of costs, metrics and times (neon\'s format)')

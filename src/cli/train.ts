@@ -43,6 +43,30 @@ export interface TrainFlags extends ModelFlags {
   reportDir: string;
 }
 
+/** Where checkpoints go when --serialize is given without --save_path (neon: "neon_model.pkl"). */
+export const DEFAULT_SAVE_PATH = 'model.h5';
+
+function warn(line: string): void {
+  process.stderr.write(`tl-scratch: warning: ${line}\n`);
+}
+
+/**
+ * neon's save rules (neon/util/argparser.py, parse_args): --serialize N without a path saves
+ * to a default file, and a path without --serialize saves every epoch; each with a warning.
+ */
+export function saveRules(f: { serialize: number; savePath?: string }, log: (line: string) => void = warn): { serialize: number; savePath?: string } {
+  let { serialize, savePath } = f;
+  if (serialize > 0 && !savePath) {
+    savePath = DEFAULT_SAVE_PATH;
+    log(`--serialize ${serialize} without --save_path: checkpoints go to ${savePath} (as neon, which uses a default file name)`);
+  }
+  if (savePath && serialize === 0) {
+    serialize = 1;
+    log(`--save_path ${savePath} without --serialize: a checkpoint every epoch (--serialize 1, as neon)`);
+  }
+  return { serialize, savePath };
+}
+
 /** P with "_<tag>" before its extension: model.h5 → model_finetune.h5. */
 export function withTag(path: string, tag: string): string {
   const ext = extname(path);
@@ -70,7 +94,7 @@ function onInterrupt(model: Model): { interrupted: () => boolean; dispose: () =>
 
 export async function train(f: TrainFlags): Promise<number> {
   checkBackend(f.backend);
-  if (f.serialize > 0 && !f.savePath) throw new UsageError('--serialize needs --save_path (where to write the checkpoints)');
+  const saving = saveRules(f);
   if (f.outputFile !== undefined && f.outputFile === '') throw new UsageError('--output_file needs a file name');
   const experiments: ExperimentName[] = f.experiment === 'all' ? [...EXPERIMENTS] : [f.experiment ?? (f.sourceModel ? 'finetune' : 'scratch')];
   if (experiments.some((e) => e !== 'scratch') && !f.sourceModel) {
@@ -112,9 +136,9 @@ export async function train(f: TrainFlags): Promise<number> {
     const history: EpochRecord[] = [];
     const callbacks: Callback[] = [];
     if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary' }));
-    const savePath = f.savePath && (tag ? withTag(f.savePath, tag) : f.savePath);
-    if (savePath && f.serialize > 0) {
-      callbacks.push(new EveryNEpochs(f.serialize, async (m, e) => {
+    const savePath = saving.savePath && (tag ? withTag(saving.savePath, tag) : saving.savePath);
+    if (savePath && saving.serialize > 0) {
+      callbacks.push(new EveryNEpochs(saving.serialize, async (m, e) => {
         await m.save(savePath, { keepStates: f.saveStates ?? true });
         if (f.verbose > 0) console.log(`checkpoint: epoch ${e + 1} written to ${savePath}`);
       }));

@@ -1,8 +1,10 @@
-// Issue 11, "What a user hits first": eval on a test set alone, progress of the test pass.
+// Issue 11, "What a user hits first": eval on a test set alone, neon's save rules,
+// progress of the test pass.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openH5, type H5Dataset, type H5Group } from '../../src/formats/h5.js';
 import { cli, TINY, writeTinyData } from './run.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tl-first-'));
@@ -17,6 +19,22 @@ function dir(name: string): string {
   const d = join(work, name);
   mkdirSync(d, { recursive: true });
   return d;
+}
+
+/** Parameters (no optimizer states) and the attributes of a checkpoint. */
+async function checkpoint(path: string): Promise<{ params: Record<string, number[]>; epochIndex: number }> {
+  const f = await openH5(path);
+  try {
+    const params: Record<string, number[]> = {};
+    const layers = f.get('layers') as H5Group;
+    for (const name of layers.keys()) {
+      const g = layers.get(name) as H5Group;
+      for (const k of g.keys()) if (k !== 'states') params[`${name}/${k}`] = Array.from((g.get(k) as H5Dataset).value as Float32Array);
+    }
+    return { params, epochIndex: Number(f.attrs.epoch_index!.value) };
+  } finally {
+    f.close();
+  }
 }
 
 const train = (args: string[], cwd: string) => cli(['train', '--data_root', data, '-z', '4', ...TINY, '--lr', '0.01', '--no_progress_bar', ...args], cwd);
@@ -54,5 +72,32 @@ describe('eval needs only the test set', () => {
     const r = cli(['train', '--data_root', data, '-z', '4', ...TINY, '-e', '1'], d);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Epoch 1 .*\n(.*\n)*test: 10\/10 images \(\d+\.\ds\)\nAccuracy = /m);
+  });
+});
+
+describe("neon's save rules", () => {
+  it('--save_path alone saves every epoch (serialize 1), with a one-line warning', async () => {
+    const d = dir('save-path-alone');
+    const r = train(['-e', '2', '-s', 'm.h5'], d);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('tl-scratch: warning: --save_path m.h5 without --serialize: a checkpoint every epoch (--serialize 1, as neon)\n');
+    expect((await checkpoint(join(d, 'm.h5'))).epochIndex).toBe(2);
+  });
+  it('--serialize N alone saves to model.h5 in the working directory, with a one-line warning; --help says so', async () => {
+    const d = dir('serialize-alone');
+    const r = train(['-e', '2', '--serialize', '2'], d);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('tl-scratch: warning: --serialize 2 without --save_path: checkpoints go to model.h5 (as neon, which uses a default file name)\n');
+    expect((await checkpoint(join(d, 'model.h5'))).epochIndex).toBe(2);
+    const h = cli(['train', '--help'], work).stdout.replace(/\s+/g, ' ');
+    expect(h).toContain('else to model.h5 in the working directory');
+    expect(h).toContain('without --serialize, one every epoch');
+  });
+  it('neither: no checkpoint and no warning', () => {
+    const d = dir('no-save');
+    const r = train(['-e', '1'], d);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(existsSync(join(d, 'model.h5'))).toBe(false);
   });
 });
