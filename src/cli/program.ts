@@ -6,6 +6,7 @@ import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
 import { evalCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
 import { demo } from './demo.js';
+import { SCHEDULE_HELP } from './schedule-spec.js';
 import { DEFAULT_SAVE_PATH, train } from './train.js';
 
 const int = (name: string, min = 0) => (v: string): number => {
@@ -60,6 +61,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('-v, --verbose', 'more output; stack traces on errors', (_v: string, prev: number) => prev + 1, 0)
     .addOption(new Option('--experiment <name>', 'scratch | finetune | extract | all (default: finetune with --source_model, else scratch)').choices(['scratch', 'finetune', 'extract', 'all']))
     .option('--lr <rate>', 'base learning rate (new layers; all layers for scratch)', num('--lr', 0), 0.001)
+    .option('--schedule <spec>', SCHEDULE_HELP)
     .option('--momentum <mu>', 'momentum coefficient', num('--momentum', 0), 0.9)
     .option('--wdecay <w>', 'weight decay (L2)', num('--wdecay', 0), 0.0005)
     .option('--imported_lr_scale <s>', 'learning-rate factor of imported layers (default 0.001 finetune, 0 extract, 1 scratch)', num('--imported_lr_scale', 0))
@@ -73,7 +75,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
       outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: !o.no_progress_bar, verbose: o.verbose, saveStates: !o.no_save_states,
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
-      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
+      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule,
     })));
 
   modelOptions(program.command('eval')

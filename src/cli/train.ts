@@ -1,5 +1,5 @@
 // `tl-scratch train`: main_transfer.py of the lab, with neon's flags.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { WeightFile } from '../formats/types.js';
 import { EveryNEpochs, type Callback } from '../models/callbacks.js';
@@ -10,7 +10,12 @@ import { readWeights } from '../transfer/read.js';
 import { UsageError } from '../util/errors.js';
 import { loadDataSets } from './data.js';
 import { pct } from './format.js';
+import { isTlCheckpoint } from '../formats/index.js';
+import { readCheckpointOptimizer } from '../models/checkpoint.js';
+import { MultiOptimizer, type Optimizer } from '../optim/index.js';
+import type { ScheduleDescription } from '../optim/schedule.js';
 import { writeTestPass } from './inference.js';
+import { parseScheduleSpec, sameSchedule, scheduleSpecOf } from './schedule-spec.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
 import { OutputFileCallback } from './output-file.js';
 import { CountProgress, ProgressBarCallback } from './progress.js';
@@ -41,6 +46,8 @@ export interface TrainFlags extends ModelFlags {
   match: 'name' | 'order';
   trainPerClass?: number;
   reportDir: string;
+  /** --schedule spec (see schedule-spec.ts); undefined: constant, or the checkpoint's when resuming. */
+  schedule?: string;
 }
 
 /** Where checkpoints go when --serialize is given without --save_path (neon: "neon_model.pkl"). */
@@ -67,6 +74,30 @@ export function saveRules(f: { serialize: number; savePath?: string }, log: (lin
   return { serialize, savePath };
 }
 
+/** The schedule description inside a stored optimizer description (the 'default' optimizer of a MultiOptimizer). */
+function storedSchedule(d: Record<string, unknown> | null): ScheduleDescription | undefined {
+  if (!d) return undefined;
+  const gdm = d.type === 'MultiOptimizer' ? (d.mapping as Record<string, Record<string, unknown>> | undefined)?.default : d;
+  const sched = gdm?.schedule as ScheduleDescription | undefined;
+  return sched && typeof sched === 'object' && typeof sched.type === 'string' ? sched : undefined;
+}
+
+/**
+ * The schedule of this run: --schedule, else the checkpoint's when resuming (so a resumed run
+ * continues the schedule it was saved with). A --schedule that differs from the checkpoint's
+ * is a usage error: its saved state would not fit.
+ */
+async function runSchedule(f: TrainFlags): Promise<ScheduleDescription | undefined> {
+  const given = f.schedule === undefined ? undefined : parseScheduleSpec(f.schedule);
+  if (!f.modelFile || !existsSync(f.modelFile) || !(await isTlCheckpoint(f.modelFile))) return given;
+  const stored = storedSchedule(await readCheckpointOptimizer(f.modelFile));
+  if (!stored) return given;
+  if (given && !sameSchedule(given, stored)) {
+    throw new UsageError(`--schedule ${f.schedule} differs from the schedule ${scheduleSpecOf(stored)} stored in ${f.modelFile}; leave --schedule out to continue the stored one`);
+  }
+  return given ?? stored;
+}
+
 /** P with "_<tag>" before its extension: model.h5 → model_finetune.h5. */
 export function withTag(path: string, tag: string): string {
   const ext = extname(path);
@@ -77,6 +108,26 @@ export function checkBackend(name: string): void {
   if (name === 'cpu') return;
   if (name === 'gpu') throw new UsageError("backend 'gpu' is not available in this build (no GPU kernels yet); use -b cpu");
   throw new UsageError(`unknown backend '${name}'; choose cpu`);
+}
+
+/**
+ * -v: the learning rate of every epoch, as the optimizer applies it (its schedule peeked at
+ * that epoch): "epoch 3: learning rate 0.0001" (and the imported layers' when it differs).
+ */
+function learningRateLog(optimizer: Optimizer, model: Model): Callback {
+  return {
+    onEpochBegin: (_m, epoch) => {
+      const layers = model.layersToOptimize;
+      const rates = new Map<string, number>();
+      for (const l of layers) {
+        const key = optimizer instanceof MultiOptimizer ? (optimizer.optimizerFor(l).name ?? 'default') : 'default';
+        if (!rates.has(key)) rates.set(key, optimizer.learningRateFor(l, epoch));
+      }
+      const base = rates.get('default') ?? [...rates.values()][0];
+      const imported = rates.get('imported');
+      console.log(`epoch ${epoch + 1}: learning rate ${String(base)}${imported !== undefined ? ` (imported layers ${String(imported)})` : ''}`);
+    },
+  };
 }
 
 /** Ctrl-C asks the model to stop after the current minibatch; a second Ctrl-C exits at once. */
@@ -94,6 +145,7 @@ function onInterrupt(model: Model): { interrupted: () => boolean; dispose: () =>
 
 export async function train(f: TrainFlags): Promise<number> {
   checkBackend(f.backend);
+  const schedule = await runSchedule(f);
   const saving = saveRules(f);
   if (f.outputFile !== undefined && f.outputFile === '') throw new UsageError('--output_file needs a file name');
   const experiments: ExperimentName[] = f.experiment === 'all' ? [...EXPERIMENTS] : [f.experiment ?? (f.sourceModel ? 'finetune' : 'scratch')];
@@ -121,7 +173,7 @@ export async function train(f: TrainFlags): Promise<number> {
     model.initialize(data.train.lshape);
     const setup = {
       experiment, model, trainSet: data.train, source, match: f.match,
-      optimizer: { lr: f.lr, momentum: f.momentum, wdecay: f.wdecay, importedLrScale: f.importedLrScale },
+      optimizer: { lr: f.lr, momentum: f.momentum, wdecay: f.wdecay, importedLrScale: f.importedLrScale, schedule },
     };
     const prepared = prepareExperiment(setup);
     if (f.modelFile) {
@@ -143,6 +195,7 @@ export async function train(f: TrainFlags): Promise<number> {
         if (f.verbose > 0) console.log(`checkpoint: epoch ${e + 1} written to ${savePath}`);
       }));
     }
+    if (f.verbose > 0) callbacks.push(learningRateLog(prepared.optimizer, model));
     if (f.outputFile) callbacks.push(new OutputFileCallback(tag ? withTag(f.outputFile, tag) : f.outputFile, history, data.train.nbatches));
     const interrupt = onInterrupt(model);
     let result;
@@ -182,7 +235,7 @@ export async function train(f: TrainFlags): Promise<number> {
       dir: f.reportDir,
       title: 'tl-scratch: the three transfer-learning experiments',
       setup: [`data: ${data.description}`, `source model: ${f.sourceModel}`, `model: ${f.model}, width ×${f.widthMult}, fc ${f.fcSize}, dropout keep ${f.dropoutKeep}`,
-        `${f.epochs} epochs, batch ${f.batchSize}, lr ${f.lr}, momentum ${f.momentum}, wdecay ${f.wdecay}, seed ${f.rngSeed}`],
+        `${f.epochs} epochs, batch ${f.batchSize}, lr ${f.lr}${schedule ? ` (schedule ${scheduleSpecOf(schedule)})` : ''}, momentum ${f.momentum}, wdecay ${f.wdecay}, seed ${f.rngSeed}`],
       runs,
     });
     console.log(`report: ${path}`);

@@ -10,6 +10,7 @@ import { Accuracy } from '../models/metrics.js';
 import type { Callback } from '../models/callbacks.js';
 import type { Model } from '../models/model.js';
 import { GradientDescentMomentum, MultiOptimizer, type Optimizer } from '../optim/index.js';
+import { Schedule, scheduleFromDescription, StepSchedule, type LearningRateSchedule, type ScheduleDescription } from '../optim/schedule.js';
 import { UsageError } from '../util/errors.js';
 import { importMatchingLayers, type ImportOptions, type ImportReport } from './import.js';
 
@@ -25,13 +26,30 @@ export interface OptimizerSettings {
   wdecay: number;
   /** Learning-rate multiplier of the imported layers. */
   importedLrScale: number;
+  /** Learning-rate schedule (neon's), as its description; default constant. */
+  schedule?: ScheduleDescription;
 }
 
-/** GDM(lr) as 'default', and a copy at lr × scale for every imported layer (lab.md step 5). */
+/**
+ * A fresh schedule from its description for an optimizer whose rate is the base rate ×
+ * `scale`. Schedules that multiply the base rate apply as they are; those that set absolute
+ * rates (StepSchedule, Schedule(list, list)) get their rates × `scale` too, so that imported
+ * layers keep training at `scale` times the new layers' rate.
+ */
+export function scaledSchedule(d: ScheduleDescription | undefined, scale: number): LearningRateSchedule | undefined {
+  if (!d) return undefined;
+  const s = scheduleFromDescription(d);
+  if (scale === 1) return s;
+  if (s instanceof StepSchedule) return new StepSchedule(s.stepConfig, s.change.map((v) => v * scale));
+  if (s instanceof Schedule && Array.isArray(s.change) && Array.isArray(s.stepConfig)) return new Schedule(s.stepConfig, (s.change as readonly number[]).map((v) => v * scale));
+  return s;
+}
+
+/** GDM(lr) as 'default', and a copy at lr × scale for every imported layer (lab.md step 5), both following the schedule. */
 export function transferOptimizer(imported: readonly string[], s: OptimizerSettings): Optimizer {
-  const base = new GradientDescentMomentum(s.lr, { momentumCoef: s.momentum, wdecay: s.wdecay, name: 'default' });
+  const base = new GradientDescentMomentum(s.lr, { momentumCoef: s.momentum, wdecay: s.wdecay, name: 'default', schedule: scaledSchedule(s.schedule, 1) });
   if (!imported.length || s.importedLrScale === 1) return new MultiOptimizer({ default: base });
-  const importedOpt = new GradientDescentMomentum(s.lr * s.importedLrScale, { momentumCoef: s.momentum, wdecay: s.wdecay, name: 'imported' });
+  const importedOpt = new GradientDescentMomentum(s.lr * s.importedLrScale, { momentumCoef: s.momentum, wdecay: s.wdecay, name: 'imported', schedule: scaledSchedule(s.schedule, s.importedLrScale) });
   const mapping: Record<string, Optimizer> = { default: base };
   for (const name of imported) mapping[name] = importedOpt;
   return new MultiOptimizer(mapping);

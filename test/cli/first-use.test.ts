@@ -1,5 +1,5 @@
 // Issue 11, "What a user hits first": eval on a test set alone, neon's save rules,
-// progress of the test pass.
+// learning-rate schedules from the command line, progress of the test pass.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ function dir(name: string): string {
 }
 
 /** Parameters (no optimizer states) and the attributes of a checkpoint. */
-async function checkpoint(path: string): Promise<{ params: Record<string, number[]>; epochIndex: number }> {
+async function checkpoint(path: string): Promise<{ params: Record<string, number[]>; epochIndex: number; optimizer: Record<string, unknown> }> {
   const f = await openH5(path);
   try {
     const params: Record<string, number[]> = {};
@@ -31,7 +31,7 @@ async function checkpoint(path: string): Promise<{ params: Record<string, number
       const g = layers.get(name) as H5Group;
       for (const k of g.keys()) if (k !== 'states') params[`${name}/${k}`] = Array.from((g.get(k) as H5Dataset).value as Float32Array);
     }
-    return { params, epochIndex: Number(f.attrs.epoch_index!.value) };
+    return { params, epochIndex: Number(f.attrs.epoch_index!.value), optimizer: JSON.parse(String(f.attrs.optimizer!.value)) as Record<string, unknown> };
   } finally {
     f.close();
   }
@@ -99,5 +99,86 @@ describe("neon's save rules", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(existsSync(join(d, 'model.h5'))).toBe(false);
+  });
+});
+
+describe('--schedule', () => {
+  it('the learning rate of each epoch follows the schedule (-v prints it), and the checkpoint stores the schedule', async () => {
+    const d = dir('schedule-lr');
+    const cases: [string, string[]][] = [
+      ['power:2:0.5', ['0.01', '0.01', '0.005', '0.005']],
+      ['schedule:1,3:0.5', ['0.01', '0.005', '0.005', '0.0025']],
+      ['step:1,2:0.004,0.002', ['0.01', '0.004', '0.002', '0.002']],
+      ['poly:3:2', ['0.01', '0.01', '0.01', '0']],
+      ['exp:1', ['0.01', '0.005', String(0.01 / 3), '0.0025']],
+    ];
+    for (const [spec, rates] of cases) {
+      const r = train(['-e', '4', '--schedule', spec, '-v', '-s', 's.h5', '--serialize', '4'], d);
+      expect(r.code, r.stderr).toBe(0);
+      expect([...r.stdout.matchAll(/^epoch (\d): learning rate (\S+)$/gm)].map((m) => m[2]), spec).toEqual(rates);
+    }
+    const opt = (await checkpoint(join(d, 's.h5'))).optimizer as { mapping: { default: { schedule: unknown } } };
+    expect(opt.mapping.default.schedule).toEqual({ type: 'ExpSchedule', decay: 1 });
+  });
+  it('the schedule is applied: at learning rate 0 from the second epoch (schedule:1:0, no momentum) the weights stay as after the first', async () => {
+    const d = dir('schedule-applied');
+    const common = ['--momentum', '0', '--serialize', '1'];
+    expect(train([...common, '-e', '1', '-s', 'one.h5'], d).code).toBe(0);
+    expect(train([...common, '-e', '3', '-s', 'frozen.h5', '--schedule', 'schedule:1:0'], d).code).toBe(0);
+    expect(train([...common, '-e', '3', '-s', 'constant.h5'], d).code).toBe(0);
+    const one = (await checkpoint(join(d, 'one.h5'))).params;
+    const frozen = (await checkpoint(join(d, 'frozen.h5'))).params;
+    const constant = (await checkpoint(join(d, 'constant.h5'))).params;
+    expect(frozen).toEqual(one);
+    expect(constant).not.toEqual(one);
+  });
+  it('resuming with --model_file continues the stored schedule (a stateful StepSchedule) bit for bit; a different --schedule is refused', async () => {
+    const d = dir('schedule-resume');
+    const common = ['--serialize', '2', '--schedule', 'step:1,2:0.005,0.002'];
+    expect(train([...common, '-e', '4', '--save_path', 'full.h5'], d).code).toBe(0);
+    expect(train([...common, '-e', '2', '--save_path', 'half.h5'], d).code).toBe(0);
+    const r = train(['-e', '4', '--model_file', 'half.h5', '--save_path', 'resumed.h5', '--serialize', '2', '-v'], d);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('epoch 3: learning rate 0.002\n');
+    expect(r.stdout).toContain('epoch 4: learning rate 0.002\n');
+    const full = await checkpoint(join(d, 'full.h5'));
+    const resumed = await checkpoint(join(d, 'resumed.h5'));
+    expect(resumed.params).toEqual(full.params);
+    expect(resumed.optimizer).toEqual(full.optimizer);
+    const other = train(['-e', '4', '--model_file', 'half.h5', '--schedule', 'exp:0.1'], d);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toBe('tl-scratch: --schedule exp:0.1 differs from the schedule step:1,2:0.005,0.002 stored in half.h5; leave --schedule out to continue the stored one\n');
+  });
+  it('imported layers follow the schedule at --imported_lr_scale times the rate (step rates scaled too; 0 when extracting)', () => {
+    const d = dir('schedule-imported');
+    expect(cli(['train', '--model', 'vgg16', '--data_root', data, '-e', '1', '-z', '4', ...TINY, '-s', 'source.h5', '--no_progress_bar'], d).code).toBe(0);
+    const rates = (experiment: string) => {
+      const r = train(['-e', '3', '--source_model', 'source.h5', '--experiment', experiment, '--schedule', 'step:1,2:0.004,0.002', '-v'], d);
+      expect(r.code, r.stderr).toBe(0);
+      return [...r.stdout.matchAll(/^epoch \d: learning rate (.*)$/gm)].map((m) => m[1]);
+    };
+    expect(rates('finetune')).toEqual(['0.01 (imported layers 0.00001)', '0.004 (imported layers 0.000004)', '0.002 (imported layers 0.000002)']);
+    expect(rates('extract')).toEqual(['0.01 (imported layers 0)', '0.004 (imported layers 0)', '0.002 (imported layers 0)']);
+  });
+  it('a bad spec is a usage error: exit 2, one line naming the spec and the forms', () => {
+    for (const [spec, why] of [
+      ['bogus', "unknown kind 'bogus'"],
+      ['power:0:0.5', 'the step N must be an integer ≥ 1'],
+      ['step:2,4:0.1', 'step needs one rate per epoch (2 epochs, 1 rate); to multiply the rate by 0.1 at each epoch use schedule:2,4:0.1'],
+      ['schedule:-1:0.1', 'epochs must be integers ≥ 0'],
+      ['exp', 'exp takes 1 argument'],
+      ['exp:fast', "the decay D must be a number, got 'fast'"],
+      ['poly:10', 'poly takes 2 arguments'],
+    ]) {
+      const r = train(['-e', '1', '--schedule', spec!], work);
+      expect(r.code, spec).toBe(2);
+      expect(r.stderr.trim().split('\n'), spec).toHaveLength(1);
+      expect(r.stderr).toContain(`tl-scratch: --schedule '${spec}': ${why}`);
+      expect(r.stderr).toContain('the forms are constant | schedule:E1,E2,...:F | step:E1,E2,...:R1,R2,... | power:N:F | exp:D | poly:T:P');
+    }
+  });
+  it('--help documents the grammar', () => {
+    const h = cli(['train', '--help'], work).stdout.replace(/\s+/g, ' ');
+    for (const form of ['--schedule <spec>', 'constant', 'schedule:E1,E2,..:F', 'step:E1,E2,..:R1,R2,..', 'power:N:F', 'exp:D', 'poly:T:P', 'resuming with --model_file continues it']) expect(h).toContain(form);
   });
 });
