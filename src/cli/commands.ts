@@ -2,15 +2,15 @@
 import { existsSync } from 'node:fs';
 import { prepare, type PrepareOptions } from '../data/prepare.js';
 import type { WeightFile } from '../formats/types.js';
-import { Accuracy } from '../models/metrics.js';
 import { formatSummary } from '../models/summary.js';
 import { generateVgg16, generateVgg16TransferModel } from '../models/vgg16.js';
 import { labName } from '../transfer/aliases.js';
 import { readWeights } from '../transfer/read.js';
 import { TlError, UsageError } from '../util/errors.js';
-import { loadDataSets } from './data.js';
+import { loadTestSet } from './data.js';
 import { pct } from './format.js';
-import { writeInferenceFile } from './inference.js';
+import { CountProgress } from './progress.js';
+import { testPass, writeTestPass } from './inference.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
 import { checkBackend } from './train.js';
 
@@ -21,22 +21,24 @@ export interface EvalFlags extends ModelFlags {
   batchSize: number;
   inferenceFile: string;
   match: 'name' | 'order';
+  /** Show the test pass's progress (default true). */
+  progressBar?: boolean;
 }
 
 export async function evalCommand(f: EvalFlags): Promise<number> {
   checkBackend(f.backend);
   if (!f.modelFile) throw new UsageError('eval needs --model_file (a checkpoint written by train, or any importable weight file holding the whole model)');
   if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
-  const data = await loadDataSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, seed: 0, evalOnly: true });
+  const data = await loadTestSet({ dataRoot: f.dataRoot, batchSize: f.batchSize });
   console.log(`data: ${data.description}`);
   const model = buildModel(f, data.test.nclass);
   model.initialize(data.test.lshape);
   await loadModelFile(model, f.modelFile, { resume: false, match: f.match, log: (l) => console.log(l) });
-  const acc = model.eval(data.test, new Accuracy())[0]!;
-  console.log(`Accuracy = ${pct(acc)}`);
-  const n = writeInferenceFile(f.inferenceFile, model, data.test);
+  // One pass over the test set gives both the accuracy and the inference file.
+  const pass = testPass(model, data.test, f.progressBar === false ? undefined : { label: 'test' });
+  console.log(`Accuracy = ${pct(pass.accuracy)}`);
+  const n = writeTestPass(f.inferenceFile, pass);
   console.log(`inference: ${n} test outputs written to ${f.inferenceFile}`);
-  data.train.close();
   data.test.close();
   return 0;
 }
@@ -96,20 +98,9 @@ export async function inspectCommand(path: string): Promise<number> {
 export async function prepareCommand(o: PrepareOptions, progress: boolean): Promise<number> {
   const sources = [o.imageFolder, o.imdbWiki, o.builtin].filter((s) => s !== undefined);
   if (sources.length !== 1) throw new UsageError('prepare needs exactly one source: --image_folder DIR, --imdb_wiki DIR or --builtin NAME');
-  let last = 0;
-  const report = await prepare({
-    ...o,
-    onProgress: progress && process.stdout.isTTY
-      ? (p) => {
-          const now = Date.now();
-          if (now - last < 100 && p.done < p.total) return;
-          last = now;
-          const w = 30, filled = Math.round((w * p.done) / Math.max(p.total, 1));
-          process.stdout.write(`\r[${'█'.repeat(filled)}${' '.repeat(w - filled)}] ${p.done}/${p.total} images\x1b[K`);
-        }
-      : undefined,
-  });
-  if (progress && process.stdout.isTTY) process.stdout.write('\n');
+  // A bar on a terminal; elsewhere (a pipe, a log file) a plain line every few seconds and at the end.
+  const bar = progress ? new CountProgress('prepare', 'images') : undefined;
+  const report = await prepare({ ...o, onProgress: bar && ((p) => bar.update(p.done, p.total)) });
   console.log(`prepared ${report.kept} of ${report.considered} images from ${report.source}`);
   for (const [reason, n] of Object.entries(report.skipped)) if (n) console.log(`  skipped ${n}: ${reason}`);
   console.log(`  ${report.train.path}: ${report.train.count} examples (${report.train.perClass.join(' / ')} per class)`);

@@ -44,18 +44,45 @@ function checkBatch(set: { ndata: number }, bsz: number, what: string, skip = fa
   if (!skip && set.ndata < bsz) throw new UsageError(`batch size ${bsz} is larger than the ${what} (${set.ndata} examples); use a smaller -z/--batch_size`);
 }
 
-export async function loadDataSets(o: DataOptions): Promise<DataSets> {
-  if (o.dataRoot.startsWith('builtin:')) return loadBuiltinSets(o);
-  const root = o.dataRoot;
+function checkDataFolder(root: string, files: string[]): void {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new UsageError(`data folder ${root} does not exist; create train.h5 and test.h5 there with 'tl-scratch prepare --out ${root} ...', or use --data_root builtin:fashion-tshirt-shirt`);
+    throw new UsageError(`data folder ${root} does not exist; create ${files.join(' and ')} there with 'tl-scratch prepare --out ${root} ...', or use --data_root builtin:fashion-tshirt-shirt`);
   }
-  for (const f of ['train.h5', 'test.h5']) {
+  for (const f of files) {
     if (!existsSync(join(root, f))) {
       const has = readdirSync(root);
       throw new UsageError(`data folder ${root} has no ${f}${has.length ? ` (it holds ${has.slice(0, 5).join(', ')}${has.length > 5 ? ', ...' : ''})` : ' (it is empty)'}; write it with 'tl-scratch prepare --out ${root} ...'`);
     }
   }
+}
+
+/**
+ * The test set alone (eval): DIR/test.h5, whose own `mean` is subtracted (prepare writes the
+ * training split's mean into both files), or a built-in test split (minus the mean of its
+ * official training split, as in training). DIR/train.h5 need not exist.
+ */
+export async function loadTestSet(o: { dataRoot: string; batchSize: number; builtinSize?: number }): Promise<{ test: DataIterator; description: string }> {
+  if (o.dataRoot.startsWith('builtin:')) {
+    const name = builtinName(o.dataRoot);
+    const size = o.builtinSize ?? 32;
+    const b = builtinIterators(name, { size, bsz: o.batchSize, testBsz: o.batchSize, seed: 0 });
+    b.train.close();
+    return { test: b.test, description: `built-in ${name}: ${b.testSet.n} test images, ${size}×${size} gray, pixel values 0..255 minus their training split's mean ${b.mean.toFixed(1)}, ${b.testSet.nclass} classes` };
+  }
+  const root = o.dataRoot;
+  checkDataFolder(root, ['test.h5']);
+  const path = join(root, 'test.h5');
+  const probe = await HDF5IteratorOneHot.open(path, { bsz: 1 });
+  const n = probe.ndata;
+  probe.close();
+  const test = await HDF5IteratorOneHot.open(path, { bsz: Math.min(o.batchSize, n) });
+  return { test, description: `${path}: ${test.ndata} test examples of shape (${test.lshape.join(', ')}), ${test.nclass} classes` };
+}
+
+export async function loadDataSets(o: DataOptions): Promise<DataSets> {
+  if (o.dataRoot.startsWith('builtin:')) return loadBuiltinSets(o);
+  const root = o.dataRoot;
+  checkDataFolder(root, ['train.h5', 'test.h5']);
   let train: DataIterator = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: 1 });
   const test = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: 1 });
   let description = `${root}: ${train.ndata} training, ${test.ndata} test examples of shape (${train.lshape.join(', ')}), ${train.nclass} classes`;
@@ -106,9 +133,14 @@ export function builtinMean(name: BuiltinName, size: number): number {
   return sum / padded.length;
 }
 
-function loadBuiltinSets(o: DataOptions): DataSets {
-  const name = o.dataRoot.slice('builtin:'.length) as BuiltinName;
+function builtinName(dataRoot: string): BuiltinName {
+  const name = dataRoot.slice('builtin:'.length) as BuiltinName;
   if (!BUILTIN_NAMES.includes(name)) throw new UsageError(`unknown built-in data set '${name}'; choose one of ${BUILTIN_NAMES.map((n) => `builtin:${n}`).join(', ')}`);
+  return name;
+}
+
+function loadBuiltinSets(o: DataOptions): DataSets {
+  const name = builtinName(o.dataRoot);
   const size = o.builtinSize ?? 32;
   const b = builtinIterators(name, { size, bsz: o.batchSize, testBsz: o.batchSize, trainPerClass: o.trainPerClass, seed: o.seed });
   checkBatch({ ndata: b.trainSet.n }, o.batchSize, `built-in training set ${name}`, o.evalOnly);

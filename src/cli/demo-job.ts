@@ -5,7 +5,8 @@ import { manualSeed } from '../tensor/random.js';
 import { prepareExperiment, runExperiment, type ExperimentName } from '../transfer/experiment.js';
 import { readWeights } from '../transfer/read.js';
 import { builtinIterators } from './data.js';
-import { writeInferenceFile } from './inference.js';
+import type { Callback } from '../models/callbacks.js';
+import { writeTestPass } from './inference.js';
 import { buildModel } from './model-options.js';
 import type { RunRecord } from './report.js';
 
@@ -24,7 +25,17 @@ export interface DemoJob {
   mean: number;
 }
 
-export async function runDemoJob(job: DemoJob): Promise<RunRecord> {
+/** One epoch of a demo run, as reported to the parent while the run goes on. */
+export interface DemoEpoch {
+  experiment: ExperimentName;
+  seed: number;
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  cost: number;
+}
+
+export async function runDemoJob(job: DemoJob, onEpoch?: (e: DemoEpoch) => void): Promise<RunRecord> {
   const { train: trainSet, test: testSet } = builtinIterators('fashion-tshirt-shirt', {
     size: job.imageSize, bsz: job.batchSize, testBsz: 50, trainPerClass: job.trainPerClass, seed: job.seed, mean: job.mean,
   });
@@ -33,8 +44,11 @@ export async function runDemoJob(job: DemoJob): Promise<RunRecord> {
   const model = buildModel({ model: 'vgg16_transfer', widthMult: job.widthMult, fcSize: job.fcSize, dropoutKeep: 0.5 }, 2);
   const setup = { experiment: job.experiment, model, trainSet, source, optimizer: { lr: 0.001, momentum: 0.9, wdecay: 0.0005 }, log: () => {} };
   const prepared = prepareExperiment(setup);
-  const result = await runExperiment(setup, prepared, { numEpochs: job.epochs, testSet });
+  const callbacks: Callback[] = onEpoch
+    ? [{ onEpochEnd: (_m, epoch, cost) => onEpoch({ experiment: job.experiment, seed: job.seed, epoch: epoch + 1, epochs: job.epochs, cost }) }]
+    : [];
+  const { test, ...result } = await runExperiment(setup, prepared, { numEpochs: job.epochs, testSet, callbacks });
   const inferenceFile = `inference_${job.experiment}_seed${job.seed}.txt`;
-  writeInferenceFile(join(job.reportDir, inferenceFile), model, testSet);
+  writeTestPass(join(job.reportDir, inferenceFile), { accuracy: result.testAccuracy, ...test });
   return { ...result, seed: job.seed, inferenceFile };
 }

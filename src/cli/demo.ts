@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { EXPERIMENTS } from '../transfer/experiment.js';
 import { TlError } from '../util/errors.js';
 import { builtinMean } from './data.js';
-import { runDemoJob, type DemoJob } from './demo-job.js';
+import { runDemoJob, type DemoEpoch, type DemoJob } from './demo-job.js';
 import { comparisonTable, writeReport, type RunRecord } from './report.js';
 
 export interface DemoFlags {
@@ -28,12 +28,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const DEMO_SOURCE_MODEL = resolve(here, '../../../models/vgg16-mnist-w0.125-fc128.h5');
 export const DEMO_MODEL = { widthMult: 0.125, fcSize: 128, imageSize: 32, batchSize: 10 };
 
-async function runInWorkers(jobs: DemoJob[], nWorkers: number, onDone: (r: RunRecord) => void): Promise<RunRecord[]> {
+async function runInWorkers(jobs: DemoJob[], nWorkers: number, onDone: (r: RunRecord) => void, onEpoch: (e: DemoEpoch) => void): Promise<RunRecord[]> {
   const workerFile = join(here, 'demo-worker.js');
   if (nWorkers <= 1 || !existsSync(workerFile)) {
     const out: RunRecord[] = [];
     for (const j of jobs) {
-      const r = await runDemoJob(j);
+      const r = await runDemoJob(j, onEpoch);
       onDone(r);
       out.push(r);
     }
@@ -52,7 +52,11 @@ async function runInWorkers(jobs: DemoJob[], nWorkers: number, onDone: (r: RunRe
       current = next++;
       w.postMessage(jobs[current]);
     };
-    w.on('message', (m: { ok: boolean; record?: RunRecord; message?: string }) => {
+    w.on('message', (m: { ok?: boolean; record?: RunRecord; message?: string; epoch?: DemoEpoch }) => {
+      if (m.epoch) {
+        onEpoch(m.epoch);
+        return;
+      }
       if (!m.ok) {
         void w.terminate();
         reject(new TlError(`demo run ${jobs[current]!.experiment} seed ${jobs[current]!.seed} failed: ${m.message}`));
@@ -90,6 +94,8 @@ export async function demo(f: DemoFlags): Promise<number> {
   const runs = await runInWorkers(jobs, nWorkers, (r) => {
     done++;
     console.log(`  [${done}/${jobs.length}] ${r.experiment.padEnd(8)} seed ${r.seed}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}%, final cost ${r.finalCost.toFixed(3)} (${r.seconds.toFixed(1)}s)`);
+  }, (e) => {
+    console.log(`    ${e.experiment} seed ${e.seed}: epoch ${e.epoch}/${e.epochs} cost ${e.cost.toFixed(3)}`);
   });
   console.log(`\n${comparisonTable(runs)}`);
   const path = writeReport({

@@ -2,7 +2,9 @@
 // "[p_class0, p_class1], target_class", wrapped rows excluded.
 import type { DataIterator } from '../data/iterator.js';
 import type { Model } from '../models/model.js';
+import { Accuracy } from '../models/metrics.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
+import { CountProgress } from './progress.js';
 
 export function formatInference(outputs: Float32Array, targets: Int32Array, nout: number): string {
   const lines = ['inference, target'];
@@ -32,8 +34,29 @@ export function targetClasses(set: DataIterator): Int32Array {
 }
 
 export function writeInferenceFile(path: string, model: Model, set: DataIterator): number {
-  const out = model.getOutputs(set);
-  const targets = targetClasses(set);
-  writeFileAtomicSync(path, formatInference(out.toHost() as Float32Array, targets, out.shape[1]!));
-  return targets.length;
+  return writeTestPass(path, testPass(model, set));
+}
+
+/** The test accuracy, outputs and target classes of one pass over the test set. */
+export interface TestPass {
+  accuracy: number;
+  outputs: Float32Array;
+  nout: number;
+  targets: Int32Array;
+}
+
+/**
+ * One pass over the test set for both the accuracy and the inference file (the set is read
+ * once), with a progress line or bar ("test: 300/2000 images") when `progress` is given.
+ */
+export function testPass(model: Model, set: DataIterator, progress?: { label?: string }): TestPass {
+  const bar = progress ? new CountProgress(progress.label ?? 'test', 'images') : undefined;
+  const r = model.evaluate(set, new Accuracy(), { onBatch: bar ? (done, total) => bar.update(done, total) : undefined });
+  return { accuracy: r.metrics[0]!, outputs: r.outputs, nout: r.nout, targets: r.targets };
+}
+
+/** Write a test pass as the lab's inference file; returns the number of rows. */
+export function writeTestPass(path: string, p: TestPass): number {
+  writeFileAtomicSync(path, formatInference(p.outputs, p.targets, p.nout));
+  return p.targets.length;
 }

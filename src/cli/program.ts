@@ -7,7 +7,8 @@ import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
 import { evalCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
 import { demo } from './demo.js';
-import { train } from './train.js';
+import { SCHEDULE_HELP } from './schedule-spec.js';
+import { DEFAULT_SAVE_PATH, train } from './train.js';
 
 const int = (name: string, min = 0) => (v: string): number => {
   const n = Number(v);
@@ -52,8 +53,8 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('-r, --rng_seed <n>', 'seed of the random generator (initialization, dropout, --train_per_class)', int('--rng_seed'), 0)
     .option('--data_root <dir>', 'folder with train.h5 and test.h5 (neon HDF5 format; see prepare), or builtin:NAME', './data_wiki')
     .option('--source_model <file>', 'pretrained weights to import by layer name (neon .p/.prm, Keras .h5, PyTorch .pth, safetensors, checkpoint)')
-    .option('--serialize <n>', 'save a checkpoint every N epochs (with --save_path)', int('--serialize'), 0)
-    .option('-s, --save_path <file>', 'checkpoint file (HDF5)')
+    .option('--serialize <n>', `save a checkpoint every N epochs (to --save_path, else to ${DEFAULT_SAVE_PATH} in the working directory, with a warning, as neon)`, int('--serialize'), 0)
+    .option('-s, --save_path <file>', 'checkpoint file (HDF5); without --serialize, one every epoch (--serialize 1, with a warning, as neon)')
     .option('--no_save_states', 'checkpoints without optimizer states (half the size; resuming restarts the momentum)')
     .option('--model_file <file>', 'resume from a checkpoint, or initialize the whole model from an importable weight file')
     .option('-o, --output_file <file>', 'HDF5 log of costs, metrics and times (neon\'s format)')
@@ -62,6 +63,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('-v, --verbose', 'more output; stack traces on errors', (_v: string, prev: number) => prev + 1, 0)
     .addOption(new Option('--experiment <name>', 'scratch | finetune | extract | all (default: finetune with --source_model, else scratch)').choices(['scratch', 'finetune', 'extract', 'all']))
     .option('--lr <rate>', 'base learning rate (new layers; all layers for scratch)', num('--lr', 0), 0.001)
+    .option('--schedule <spec>', SCHEDULE_HELP)
     .option('--momentum <mu>', 'momentum coefficient', num('--momentum', 0), 0.9)
     .option('--wdecay <w>', 'weight decay (L2)', num('--wdecay', 0), 0.0005)
     .option('--imported_lr_scale <s>', 'learning-rate factor of imported layers (default 0.001 finetune, 0 extract, 1 scratch)', num('--imported_lr_scale', 0))
@@ -75,21 +77,22 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
       outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: !o.no_progress_bar, verbose: o.verbose, saveStates: !o.no_save_states,
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
-      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
+      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule,
     })));
 
   modelOptions(program.command('eval')
     .description('test accuracy and the inference file for a checkpoint or any weight file holding the whole model')
     .addOption(backendOption())
     .requiredOption('--model_file <file>', 'checkpoint (from train) or importable weight file')
-    .option('--data_root <dir>', 'folder with test.h5 (and train.h5), or builtin:NAME', './data_wiki')
+    .option('--data_root <dir>', 'folder with test.h5 (train.h5 is not needed), or builtin:NAME', './data_wiki')
     .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
     .option('--inference_file <file>', 'where to write the test outputs', 'inference.txt')
     .addOption(new Option('--match <how>', 'pair file and model layers by name or by order').choices(['name', 'order']).default('name'))
+    .option('--no_progress_bar', 'no progress of the test pass')
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
     .action((o) => run(evalCommand({
       backend: o.backend, modelFile: o.model_file, dataRoot: o.data_root, batchSize: o.batch_size, inferenceFile: o.inference_file,
-      match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
+      match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, progressBar: !o.no_progress_bar,
     })));
 
   modelOptions(program.command('summary')

@@ -63,3 +63,63 @@ export class ProgressBarCallback implements Callback {
     this.stream.write(`${this.tty ? '\r' : ''}${this.line(epoch, this.nbatches)}${tail}${this.tty ? '\x1b[K' : ''}\n`);
   }
 }
+
+export interface CountProgressOptions {
+  stream?: NodeJS.WriteStream;
+  /** Seconds between plain lines when the stream is not a terminal. Default 5. */
+  lineEvery?: number;
+  /** Now, in ms (tests). */
+  now?: () => number;
+}
+
+/**
+ * Progress of a long count ("prepare: 1200/5000 images", "test: 300/2000 images"): on a
+ * terminal a bar redrawn in place at most every 0.1 s; elsewhere (pipes, CI, log files) a
+ * plain line every few seconds, and always one at the end, never carriage returns.
+ */
+export class CountProgress {
+  private readonly stream: NodeJS.WriteStream;
+  private readonly tty: boolean;
+  private readonly now: () => number;
+  private readonly start: number;
+  private lastDraw = 0;
+  private lastLine: number;
+  private finished = false;
+  private readonly lineEvery: number;
+
+  constructor(private readonly label: string, private readonly unit: string, opts: CountProgressOptions = {}) {
+    this.stream = opts.stream ?? process.stdout;
+    this.tty = Boolean(this.stream.isTTY);
+    this.now = opts.now ?? Date.now;
+    this.start = this.now();
+    this.lastLine = this.start;
+    this.lineEvery = (opts.lineEvery ?? 5) * 1000;
+  }
+
+  private text(done: number, total: number): string {
+    return `${this.label}: ${done}/${total} ${this.unit} (${((this.now() - this.start) / 1000).toFixed(1)}s)`;
+  }
+
+  update(done: number, total: number): void {
+    if (this.finished) return;
+    const now = this.now();
+    if (done >= total) {
+      this.finished = true;
+      this.stream.write(this.tty ? `\r${this.bar(done, total)}\x1b[K\n` : `${this.text(done, total)}\n`);
+      return;
+    }
+    if (this.tty) {
+      if (now - this.lastDraw < 100) return;
+      this.lastDraw = now;
+      this.stream.write(`\r${this.bar(done, total)}\x1b[K`);
+    } else if (now - this.lastLine >= this.lineEvery) {
+      this.lastLine = now;
+      this.stream.write(`${this.text(done, total)}\n`);
+    }
+  }
+
+  private bar(done: number, total: number): string {
+    const w = 30, filled = Math.round((w * done) / Math.max(total, 1));
+    return `${this.label}: [${'█'.repeat(filled)}${' '.repeat(w - filled)}] ${done}/${total} ${this.unit} (${((this.now() - this.start) / 1000).toFixed(1)}s)`;
+  }
+}

@@ -1,5 +1,5 @@
 // `tl-scratch train`: main_transfer.py of the lab, with neon's flags.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { WeightFile } from '../formats/types.js';
 import { EveryNEpochs, type Callback } from '../models/callbacks.js';
@@ -11,10 +11,15 @@ import { UsageError } from '../util/errors.js';
 import { setBackend } from '../kernels/index.js';
 import { loadDataSets } from './data.js';
 import { pct } from './format.js';
-import { writeInferenceFile } from './inference.js';
+import { isTlCheckpoint } from '../formats/index.js';
+import { readCheckpointOptimizer } from '../models/checkpoint.js';
+import { MultiOptimizer, type Optimizer } from '../optim/index.js';
+import type { ScheduleDescription } from '../optim/schedule.js';
+import { writeTestPass } from './inference.js';
+import { parseScheduleSpec, sameSchedule, scheduleSpecOf } from './schedule-spec.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
 import { OutputFileCallback } from './output-file.js';
-import { ProgressBarCallback } from './progress.js';
+import { CountProgress, ProgressBarCallback } from './progress.js';
 import { comparisonTable, writeReport, type RunRecord } from './report.js';
 
 export interface TrainFlags extends ModelFlags {
@@ -42,6 +47,56 @@ export interface TrainFlags extends ModelFlags {
   match: 'name' | 'order';
   trainPerClass?: number;
   reportDir: string;
+  /** --schedule spec (see schedule-spec.ts); undefined: constant, or the checkpoint's when resuming. */
+  schedule?: string;
+}
+
+/** Where checkpoints go when --serialize is given without --save_path (neon: "neon_model.pkl"). */
+export const DEFAULT_SAVE_PATH = 'model.h5';
+
+function warn(line: string): void {
+  process.stderr.write(`tl-scratch: warning: ${line}\n`);
+}
+
+/**
+ * neon's save rules (neon/util/argparser.py, parse_args): --serialize N without a path saves
+ * to a default file, and a path without --serialize saves every epoch; each with a warning.
+ */
+export function saveRules(f: { serialize: number; savePath?: string }, log: (line: string) => void = warn): { serialize: number; savePath?: string } {
+  let { serialize, savePath } = f;
+  if (serialize > 0 && !savePath) {
+    savePath = DEFAULT_SAVE_PATH;
+    log(`--serialize ${serialize} without --save_path: checkpoints go to ${savePath} (as neon, which uses a default file name)`);
+  }
+  if (savePath && serialize === 0) {
+    serialize = 1;
+    log(`--save_path ${savePath} without --serialize: a checkpoint every epoch (--serialize 1, as neon)`);
+  }
+  return { serialize, savePath };
+}
+
+/** The schedule description inside a stored optimizer description (the 'default' optimizer of a MultiOptimizer). */
+function storedSchedule(d: Record<string, unknown> | null): ScheduleDescription | undefined {
+  if (!d) return undefined;
+  const gdm = d.type === 'MultiOptimizer' ? (d.mapping as Record<string, Record<string, unknown>> | undefined)?.default : d;
+  const sched = gdm?.schedule as ScheduleDescription | undefined;
+  return sched && typeof sched === 'object' && typeof sched.type === 'string' ? sched : undefined;
+}
+
+/**
+ * The schedule of this run: --schedule, else the checkpoint's when resuming (so a resumed run
+ * continues the schedule it was saved with). A --schedule that differs from the checkpoint's
+ * is a usage error: its saved state would not fit.
+ */
+async function runSchedule(f: TrainFlags): Promise<ScheduleDescription | undefined> {
+  const given = f.schedule === undefined ? undefined : parseScheduleSpec(f.schedule);
+  if (!f.modelFile || !existsSync(f.modelFile) || !(await isTlCheckpoint(f.modelFile))) return given;
+  const stored = storedSchedule(await readCheckpointOptimizer(f.modelFile));
+  if (!stored) return given;
+  if (given && !sameSchedule(given, stored)) {
+    throw new UsageError(`--schedule ${f.schedule} differs from the schedule ${scheduleSpecOf(stored)} stored in ${f.modelFile}; leave --schedule out to continue the stored one`);
+  }
+  return given ?? stored;
 }
 
 /** P with "_<tag>" before its extension: model.h5 → model_finetune.h5. */
@@ -53,6 +108,26 @@ export function withTag(path: string, tag: string): string {
 /** Makes the named backend the default (where the model's tensors live); unknown names list the registered ones. */
 export function checkBackend(name: string): void {
   setBackend(name);
+}
+
+/**
+ * -v: the learning rate of every epoch, as the optimizer applies it (its schedule peeked at
+ * that epoch): "epoch 3: learning rate 0.0001" (and the imported layers' when it differs).
+ */
+function learningRateLog(optimizer: Optimizer, model: Model): Callback {
+  return {
+    onEpochBegin: (_m, epoch) => {
+      const layers = model.layersToOptimize;
+      const rates = new Map<string, number>();
+      for (const l of layers) {
+        const key = optimizer instanceof MultiOptimizer ? (optimizer.optimizerFor(l).name ?? 'default') : 'default';
+        if (!rates.has(key)) rates.set(key, optimizer.learningRateFor(l, epoch));
+      }
+      const base = rates.get('default') ?? [...rates.values()][0];
+      const imported = rates.get('imported');
+      console.log(`epoch ${epoch + 1}: learning rate ${String(base)}${imported !== undefined ? ` (imported layers ${String(imported)})` : ''}`);
+    },
+  };
 }
 
 /** Ctrl-C asks the model to stop after the current minibatch; a second Ctrl-C exits at once. */
@@ -70,7 +145,8 @@ function onInterrupt(model: Model): { interrupted: () => boolean; dispose: () =>
 
 export async function train(f: TrainFlags): Promise<number> {
   checkBackend(f.backend);
-  if (f.serialize > 0 && !f.savePath) throw new UsageError('--serialize needs --save_path (where to write the checkpoints)');
+  const schedule = await runSchedule(f);
+  const saving = saveRules(f);
   if (f.outputFile !== undefined && f.outputFile === '') throw new UsageError('--output_file needs a file name');
   const experiments: ExperimentName[] = f.experiment === 'all' ? [...EXPERIMENTS] : [f.experiment ?? (f.sourceModel ? 'finetune' : 'scratch')];
   if (experiments.some((e) => e !== 'scratch') && !f.sourceModel) {
@@ -97,7 +173,7 @@ export async function train(f: TrainFlags): Promise<number> {
     model.initialize(data.train.lshape);
     const setup = {
       experiment, model, trainSet: data.train, source, match: f.match,
-      optimizer: { lr: f.lr, momentum: f.momentum, wdecay: f.wdecay, importedLrScale: f.importedLrScale },
+      optimizer: { lr: f.lr, momentum: f.momentum, wdecay: f.wdecay, importedLrScale: f.importedLrScale, schedule },
     };
     const prepared = prepareExperiment(setup);
     if (f.modelFile) {
@@ -112,18 +188,23 @@ export async function train(f: TrainFlags): Promise<number> {
     const history: EpochRecord[] = [];
     const callbacks: Callback[] = [];
     if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary' }));
-    const savePath = f.savePath && (tag ? withTag(f.savePath, tag) : f.savePath);
-    if (savePath && f.serialize > 0) {
-      callbacks.push(new EveryNEpochs(f.serialize, async (m, e) => {
+    const savePath = saving.savePath && (tag ? withTag(saving.savePath, tag) : saving.savePath);
+    if (savePath && saving.serialize > 0) {
+      callbacks.push(new EveryNEpochs(saving.serialize, async (m, e) => {
         await m.save(savePath, { keepStates: f.saveStates ?? true });
         if (f.verbose > 0) console.log(`checkpoint: epoch ${e + 1} written to ${savePath}`);
       }));
     }
+    if (f.verbose > 0) callbacks.push(learningRateLog(prepared.optimizer, model));
     if (f.outputFile) callbacks.push(new OutputFileCallback(tag ? withTag(f.outputFile, tag) : f.outputFile, history, data.train.nbatches));
     const interrupt = onInterrupt(model);
     let result;
     try {
-      result = await runExperiment(setup, prepared, { numEpochs: f.epochs, testSet: data.test, evalFreq: f.evalFreq, callbacks, history });
+      const testProgress = f.progressBar ? () => {
+        const bar = new CountProgress(tag ? `${experiment} test` : 'test', 'images');
+        return (done: number, total: number) => bar.update(done, total);
+      } : undefined;
+      result = await runExperiment(setup, prepared, { numEpochs: f.epochs, testSet: data.test, evalFreq: f.evalFreq, callbacks, history, testProgress });
     } finally {
       interrupt.dispose();
     }
@@ -142,9 +223,10 @@ export async function train(f: TrainFlags): Promise<number> {
       mkdirSync(f.reportDir, { recursive: true });
       inferenceFile = join(f.reportDir, `inference_${experiment}.txt`);
     }
-    const n = writeInferenceFile(inferenceFile, model, data.test);
+    const { test, ...record } = result;
+    const n = writeTestPass(inferenceFile, { accuracy: result.testAccuracy, ...test });
     console.log(`inference: ${n} test outputs written to ${inferenceFile}`);
-    runs.push({ ...result, seed: f.rngSeed, inferenceFile: tag ? basename(inferenceFile) : undefined });
+    runs.push({ ...record, seed: f.rngSeed, inferenceFile: tag ? basename(inferenceFile) : undefined });
   }
 
   if (experiments.length > 1) {
@@ -153,7 +235,7 @@ export async function train(f: TrainFlags): Promise<number> {
       dir: f.reportDir,
       title: 'tl-scratch: the three transfer-learning experiments',
       setup: [`data: ${data.description}`, `source model: ${f.sourceModel}`, `model: ${f.model}, width ×${f.widthMult}, fc ${f.fcSize}, dropout keep ${f.dropoutKeep}`,
-        `${f.epochs} epochs, batch ${f.batchSize}, lr ${f.lr}, momentum ${f.momentum}, wdecay ${f.wdecay}, seed ${f.rngSeed}`],
+        `${f.epochs} epochs, batch ${f.batchSize}, lr ${f.lr}${schedule ? ` (schedule ${scheduleSpecOf(schedule)})` : ''}, momentum ${f.momentum}, wdecay ${f.wdecay}, seed ${f.rngSeed}`],
       runs,
     });
     console.log(`report: ${path}`);

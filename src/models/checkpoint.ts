@@ -187,3 +187,23 @@ export async function readCheckpointWeights(path: string): Promise<WeightFile> {
     f.close();
   }
 }
+
+/**
+ * The optimizer description a checkpoint stores (its configuration: type, learning rate,
+ * schedule, ...), or null when the file has none; for resuming with the same schedule.
+ */
+export async function readCheckpointOptimizer(path: string): Promise<Record<string, unknown> | null> {
+  const f = await openH5(path, 'r', 'checkpoint');
+  try {
+    if (!isCheckpointFile(f)) return null;
+    const raw = attr(f, 'optimizer');
+    if (raw === undefined || raw === null) return null;
+    const d = JSON.parse(String(raw)) as unknown;
+    return d !== null && typeof d === 'object' && !Array.isArray(d) ? (d as Record<string, unknown>) : null;
+  } catch (e) {
+    if (e instanceof TlError) throw e;
+    throw new TlError(`checkpoint ${path}: cannot read its optimizer (${(e as Error).message}); the file may be damaged`);
+  } finally {
+    f.close();
+  }
+}

@@ -160,7 +160,7 @@ export class Model {
   }
 
   /** Run inference over the whole set; `visit` sees each batch's outputs and its valid row count. */
-  private forEachInference(set: DataIterator, visit: (y: Tensor, t: Tensor, valid: number) => void): void {
+  private forEachInference(set: DataIterator, visit: (y: Tensor, t: Tensor, valid: number) => void, onBatch?: (done: number, total: number) => void): void {
     this.initialize(set.lshape);
     set.reset();
     let processed = 0;
@@ -169,9 +169,39 @@ export class Model {
       const valid = Math.min(set.ndata - processed, batch.xShape[0], batch.valid);
       visit(y, tensor(batch.t, batch.tShape), valid);
       processed += valid;
+      onBatch?.(processed, set.ndata);
       if (processed >= set.ndata) break;
     }
     set.reset();
+  }
+
+  /**
+   * One inference pass over the whole set giving at once the metric values (as eval), the
+   * outputs (as getOutputs, [ndata, nout] row-major) and each example's target class (argmax
+   * of its target row), so a test file is read once for the accuracy and the inference file.
+   * `onBatch` sees the examples done so far after every batch (progress).
+   */
+  evaluate(set: DataIterator, metric: Metric, opts: { onBatch?: (done: number, total: number) => void } = {}): { metrics: number[]; outputs: Float32Array; nout: number; targets: Int32Array } {
+    const sums = metric.names.map(() => 0);
+    const targets = new Int32Array(set.ndata);
+    let outputs: Float32Array | null = null;
+    let nout = 0;
+    let row = 0;
+    this.forEachInference(set, (y, t, valid) => {
+      nout = y.size / y.shape[0]!;
+      const yd = y.toHost() as Float32Array;
+      const td = t.toHost() as Float32Array;
+      const K = t.shape[1]!;
+      metric.sum(yd, td, nout, valid).forEach((v, i) => (sums[i]! += v));
+      outputs ??= new Float32Array(set.ndata * nout);
+      outputs.set(yd.subarray(0, valid * nout), row * nout);
+      for (let i = 0; i < valid; i++, row++) {
+        let best = 0;
+        for (let k = 1; k < K; k++) if (td[i * K + k]! > td[i * K + best]!) best = k;
+        targets[row] = best;
+      }
+    }, opts.onBatch);
+    return { metrics: sums.map((v) => v / set.ndata), outputs: outputs ?? new Float32Array(0), nout, targets };
   }
 
   /** Metric values over exactly ndata examples (wrapped duplicates excluded). */

@@ -10,6 +10,7 @@ import { Accuracy } from '../models/metrics.js';
 import type { Callback } from '../models/callbacks.js';
 import type { Model } from '../models/model.js';
 import { GradientDescentMomentum, MultiOptimizer, type Optimizer } from '../optim/index.js';
+import { Schedule, scheduleFromDescription, StepSchedule, type LearningRateSchedule, type ScheduleDescription } from '../optim/schedule.js';
 import { UsageError } from '../util/errors.js';
 import { importMatchingLayers, type ImportOptions, type ImportReport } from './import.js';
 
@@ -25,13 +26,30 @@ export interface OptimizerSettings {
   wdecay: number;
   /** Learning-rate multiplier of the imported layers. */
   importedLrScale: number;
+  /** Learning-rate schedule (neon's), as its description; default constant. */
+  schedule?: ScheduleDescription;
 }
 
-/** GDM(lr) as 'default', and a copy at lr × scale for every imported layer (lab.md step 5). */
+/**
+ * A fresh schedule from its description for an optimizer whose rate is the base rate ×
+ * `scale`. Schedules that multiply the base rate apply as they are; those that set absolute
+ * rates (StepSchedule, Schedule(list, list)) get their rates × `scale` too, so that imported
+ * layers keep training at `scale` times the new layers' rate.
+ */
+export function scaledSchedule(d: ScheduleDescription | undefined, scale: number): LearningRateSchedule | undefined {
+  if (!d) return undefined;
+  const s = scheduleFromDescription(d);
+  if (scale === 1) return s;
+  if (s instanceof StepSchedule) return new StepSchedule(s.stepConfig, s.change.map((v) => v * scale));
+  if (s instanceof Schedule && Array.isArray(s.change) && Array.isArray(s.stepConfig)) return new Schedule(s.stepConfig, (s.change as readonly number[]).map((v) => v * scale));
+  return s;
+}
+
+/** GDM(lr) as 'default', and a copy at lr × scale for every imported layer (lab.md step 5), both following the schedule. */
 export function transferOptimizer(imported: readonly string[], s: OptimizerSettings): Optimizer {
-  const base = new GradientDescentMomentum(s.lr, { momentumCoef: s.momentum, wdecay: s.wdecay, name: 'default' });
+  const base = new GradientDescentMomentum(s.lr, { momentumCoef: s.momentum, wdecay: s.wdecay, name: 'default', schedule: scaledSchedule(s.schedule, 1) });
   if (!imported.length || s.importedLrScale === 1) return new MultiOptimizer({ default: base });
-  const importedOpt = new GradientDescentMomentum(s.lr * s.importedLrScale, { momentumCoef: s.momentum, wdecay: s.wdecay, name: 'imported' });
+  const importedOpt = new GradientDescentMomentum(s.lr * s.importedLrScale, { momentumCoef: s.momentum, wdecay: s.wdecay, name: 'imported', schedule: scaledSchedule(s.schedule, s.importedLrScale) });
   const mapping: Record<string, Optimizer> = { default: base };
   for (const name of imported) mapping[name] = importedOpt;
   return new MultiOptimizer(mapping);
@@ -113,10 +131,22 @@ export interface RunOptions {
   /** Evaluate loss and accuracy on the test set every N epochs (0: never). */
   evalFreq?: number;
   callbacks?: Callback[];
+  /** Called as the final test pass begins; the function it returns sees the examples done after every batch (progress). */
+  testProgress?: () => (done: number, total: number) => void;
 }
 
-/** fit, recording per-epoch costs (and test loss/accuracy every evalFreq epochs), then the final test accuracy. */
-export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r: RunOptions): Promise<ExperimentResult> {
+/** The final test pass's outputs ([ndata, nout] row-major) and target classes, for the inference file. */
+export interface TestOutputs {
+  outputs: Float32Array;
+  nout: number;
+  targets: Int32Array;
+}
+
+/**
+ * fit, recording per-epoch costs (and test loss/accuracy every evalFreq epochs), then the
+ * final test accuracy and outputs from one pass over the test set.
+ */
+export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r: RunOptions): Promise<ExperimentResult & { test: TestOutputs }> {
   const history: EpochRecord[] = r.history ?? [];
   const start = Date.now();
   const evalFreq = r.evalFreq ?? 0;
@@ -145,8 +175,10 @@ export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r
   };
   // The recorder runs first so that later callbacks (progress, log file) can read its record.
   await s.model.fit(s.trainSet, { optimizer: p.optimizer, numEpochs: r.numEpochs, cost: s.model.cost!, callbacks: [recorder, ...(r.callbacks ?? [])] });
-  const testAccuracy = s.model.eval(r.testSet, new Accuracy())[0]!;
+  const pass = s.model.evaluate(r.testSet, new Accuracy(), { onBatch: r.testProgress?.() });
+  const testAccuracy = pass.metrics[0]!;
   return {
+    test: { outputs: pass.outputs, nout: pass.nout, targets: pass.targets },
     experiment: s.experiment,
     imported: p.imported,
     trainableParams: p.trainableParams,

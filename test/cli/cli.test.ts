@@ -256,6 +256,8 @@ describe('tl-scratch demo', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/3 runs \(3 experiments × 1 seeds\)/);
+    // Each run reports its epochs as they end, from the worker threads.
+    for (const e of ['scratch', 'finetune', 'extract']) expect(r.stdout).toMatch(new RegExp(`^ +${e} seed 0: epoch 1/1 cost \\d+\\.\\d{3}$`, 'm'));
     expect(r.stdout).toMatch(/finetune\s+26\s/);
     expect(r.stdout).toMatch(/extract\s+26\s+25,090 of 255,514/);
     const files = readdirSync(join(d, 'report')).sort();

@@ -11,6 +11,9 @@ describe('tl-scratch prepare', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/prepared \d+ of \d+ images/);
+    // Not a terminal (a pipe): plain progress lines, the last at the end, no carriage returns.
+    expect(r.stdout).toMatch(/^prepare: 2012\/2012 images \(\d+\.\ds\)\nprepared /m);
+    expect(r.stdout).not.toContain('\r');
     expect(r.stdout).toMatch(/train\.h5: 12 examples \(6 \/ 6 per class\)/);
     expect(readdirSync(join(d, 'fashion')).sort()).toEqual(['test.h5', 'train.h5']);
     const t = cli(['train', '--data_root', 'fashion', '-e', '1', '-z', '4', ...TINY, '--no_progress_bar'], d);
