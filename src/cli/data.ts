@@ -1,6 +1,7 @@
 // Training and test sets for the CLI: a neon-format folder (DIR/train.h5, DIR/test.h5) or a
 // built-in set ("builtin:mnist", "builtin:fashion-tshirt-shirt"), optionally cut down to
 // N labelled training images per class.
+import { shareablePath } from './format.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_NAMES, loadBuiltin, type BuiltinName } from '../data/builtin.js';
@@ -76,7 +77,7 @@ export async function loadTestSet(o: { dataRoot: string; batchSize: number; buil
   const n = probe.ndata;
   probe.close();
   const test = await HDF5IteratorOneHot.open(path, { bsz: Math.min(o.batchSize, n) });
-  return { test, description: `${path}: ${test.ndata} test examples of shape (${test.lshape.join(', ')}), ${test.nclass} classes` };
+  return { test, description: `${shareablePath(path)}: ${test.ndata} test examples of shape (${test.lshape.join(', ')}), ${test.nclass} classes` };
 }
 
 export async function loadDataSets(o: DataOptions): Promise<DataSets> {
@@ -85,7 +86,7 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
   checkDataFolder(root, ['train.h5', 'test.h5']);
   let train: DataIterator = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: 1 });
   const test = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: 1 });
-  let description = `${root}: ${train.ndata} training, ${test.ndata} test examples of shape (${train.lshape.join(', ')}), ${train.nclass} classes`;
+  let description = `${shareablePath(root)}: ${train.ndata} training, ${test.ndata} test examples of shape (${train.lshape.join(', ')}), ${train.nclass} classes`;
   const full = train as HDF5IteratorOneHot;
   if (o.trainPerClass !== undefined) {
     const rows = rowsPerClass(full.labels, full.nclass, o.trainPerClass, o.seed, join(root, 'train.h5'));

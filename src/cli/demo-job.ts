@@ -2,7 +2,7 @@
 // T-shirt/top vs Shirt task. Runs in a worker thread (or in-process) and returns its record.
 import { join } from 'node:path';
 import { manualSeed } from '../tensor/random.js';
-import { prepareExperiment, runExperiment, type ExperimentName } from '../transfer/experiment.js';
+import { prepareExperiment, runExperiment, type EpochRecord, type ExperimentName } from '../transfer/experiment.js';
 import { readWeights } from '../transfer/read.js';
 import { builtinIterators } from './data.js';
 import type { Callback } from '../models/callbacks.js';
@@ -15,6 +15,10 @@ export interface DemoJob {
   seed: number;
   trainPerClass: number;
   epochs: number;
+  /** Base learning rate. */
+  lr: number;
+  /** Evaluate on the test set every N epochs (0: never during training). */
+  evalEvery: number;
   batchSize: number;
   sourceModel: string;
   widthMult: number;
@@ -33,6 +37,8 @@ export interface DemoEpoch {
   epoch: number;
   epochs: number;
   cost: number;
+  /** Test accuracy when it was evaluated at this epoch. */
+  testAccuracy?: number;
 }
 
 export async function runDemoJob(job: DemoJob, onEpoch?: (e: DemoEpoch) => void): Promise<RunRecord> {
@@ -42,12 +48,14 @@ export async function runDemoJob(job: DemoJob, onEpoch?: (e: DemoEpoch) => void)
   const source = job.experiment === 'scratch' ? undefined : await readWeights(job.sourceModel);
   manualSeed(job.seed);
   const model = buildModel({ model: 'vgg16_transfer', widthMult: job.widthMult, fcSize: job.fcSize, dropoutKeep: 0.5 }, 2);
-  const setup = { experiment: job.experiment, model, trainSet, source, optimizer: { lr: 0.001, momentum: 0.9, wdecay: 0.0005 }, log: () => {} };
+  const setup = { experiment: job.experiment, model, trainSet, source, optimizer: { lr: job.lr, momentum: 0.9, wdecay: 0.0005 }, log: () => {} };
   const prepared = prepareExperiment(setup);
+  const history: EpochRecord[] = [];
+  // runExperiment's recorder runs first, so this callback sees the epoch's record (with its test accuracy when evaluated).
   const callbacks: Callback[] = onEpoch
-    ? [{ onEpochEnd: (_m, epoch, cost) => onEpoch({ experiment: job.experiment, seed: job.seed, epoch: epoch + 1, epochs: job.epochs, cost }) }]
+    ? [{ onEpochEnd: (_m, epoch, cost) => onEpoch({ experiment: job.experiment, seed: job.seed, epoch: epoch + 1, epochs: job.epochs, cost, testAccuracy: history[history.length - 1]?.evalAccuracy }) }]
     : [];
-  const { test, ...result } = await runExperiment(setup, prepared, { numEpochs: job.epochs, testSet, callbacks });
+  const { test, ...result } = await runExperiment(setup, prepared, { numEpochs: job.epochs, testSet, callbacks, history, evalFreq: job.evalEvery });
   const inferenceFile = `inference_${job.experiment}_seed${job.seed}.txt`;
   writeTestPass(join(job.reportDir, inferenceFile), { accuracy: result.testAccuracy, ...test });
   return { ...result, seed: job.seed, inferenceFile };

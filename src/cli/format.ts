@@ -1,4 +1,5 @@
 // Small formatting helpers for tables printed to the terminal and written to reports.
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 
 export function table(header: string[], rows: string[][], rightAlign: (col: number) => boolean = () => false): string {
   const all = [header, ...rows];
@@ -13,3 +14,13 @@ export function markdownTable(header: string[], rows: string[][]): string {
 
 export const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
 export const int = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * A path as a shared report may show it: relative to the working directory when inside it,
+ * else only the file name (no absolute path of the machine it ran on).
+ */
+export function shareablePath(p: string): string {
+  const abs = resolve(p);
+  const rel = relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : basename(abs);
+}

@@ -6,7 +6,7 @@ import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
 import { evalCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
-import { demo } from './demo.js';
+import { demo, DEMO_DEFAULTS } from './demo.js';
 import { SCHEDULE_HELP } from './schedule-spec.js';
 import { DEFAULT_SAVE_PATH, train } from './train.js';
 
@@ -58,7 +58,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--no_save_states', 'checkpoints without optimizer states (half the size; resuming restarts the momentum)')
     .option('--model_file <file>', 'resume from a checkpoint, or initialize the whole model from an importable weight file')
     .option('-o, --output_file <file>', 'HDF5 log of costs, metrics and times (neon\'s format)')
-    .option('--eval_freq <n>', 'evaluate loss and accuracy on the test set every N epochs (0: never)', int('--eval_freq'), 0)
+    .option('--eval_freq <n>', 'evaluate loss and accuracy on the test set every N epochs (0: never; default 0, and with --experiment all every epoch, or every epochs/5 on test sets over 10,000 examples, for the report\'s curves)', int('--eval_freq'))
     .option('--no_progress_bar', 'no progress bar')
     .option('-v, --verbose', 'more output; stack traces on errors', (_v: string, prev: number) => prev + 1, 0)
     .addOption(new Option('--experiment <name>', 'scratch | finetune | extract | all (default: finetune with --source_model, else scratch)').choices(['scratch', 'finetune', 'extract', 'all']))
@@ -131,14 +131,16 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     }, !o.no_progress_bar)));
 
   program.command('demo')
-    .description('the whole lab offline: a VGG-16 pretrained on MNIST, transferred to Fashion-MNIST T-shirt vs Shirt in three experiments')
-    .option('--train_per_class <n>', 'labelled target images per class', int('--train_per_class', 1), 10)
-    .option('--seeds <n>', 'repeat each experiment with seeds 0..N-1', int('--seeds', 1), 3)
-    .option('-e, --epochs <n>', 'epochs per experiment', int('--epochs', 1), 30)
+    .description("the whole lab offline: a VGG-16 pretrained on Fashion-MNIST's eight other classes, transferred to T-shirt/top vs Shirt in three experiments")
+    .option('--train_per_class <n>', 'labelled target images per class', int('--train_per_class', 1), DEMO_DEFAULTS.trainPerClass)
+    .option('--seeds <n>', 'repeat each experiment with seeds 0..N-1', int('--seeds', 1), DEMO_DEFAULTS.seeds)
+    .option('-e, --epochs <n>', 'epochs per experiment', int('--epochs', 1), DEMO_DEFAULTS.epochs)
+    .option('--lr <rate>', 'base learning rate (new layers; every layer for scratch); imported layers ×0.001 (finetune) or ×0 (extract)', num('--lr', 0, true), DEMO_DEFAULTS.lr)
+    .option('--eval_every <n>', 'evaluate test accuracy every N epochs for the curves (0: only at the end)', int('--eval_every'), DEMO_DEFAULTS.evalEvery)
     .option('--report_dir <dir>', 'report folder', 'report')
     .option('--source_model <file>', 'source checkpoint (default: the one shipped in models/)')
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0)
-    .action((o) => run(demo({ trainPerClass: o.train_per_class, seeds: o.seeds, epochs: o.epochs, reportDir: o.report_dir, sourceModel: o.source_model })));
+    .action((o) => run(demo({ trainPerClass: o.train_per_class, seeds: o.seeds, epochs: o.epochs, lr: o.lr, evalEvery: o.eval_every, reportDir: o.report_dir, sourceModel: o.source_model })));
 
   return program;
 }

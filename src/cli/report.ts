@@ -50,25 +50,90 @@ export function comparisonTable(runs: RunRecord[], markdown = false): string {
 export interface ReportOptions {
   dir: string;
   title: string;
-  /** Lines describing how the runs were made (command, data, model). */
+  /** Lines describing how the runs were made (command, data, model). No absolute paths: the report may be shared. */
   setup: string[];
   runs: RunRecord[];
+  /** The cost the runs train with, for the chart's y label (default CrossEntropyBinary). */
+  costName?: string;
+  /** Number of classes (for chance level and the cost of a uniform output). */
+  nclass?: number;
+}
+
+/** Per epoch: mean, min and max over the runs of one experiment (epochs where every run has a value). */
+export function acrossSeeds(runs: RunRecord[], value: (h: RunRecord['history'][number]) => number | undefined): { epoch: number; mean: number; min: number; max: number }[] {
+  const epochs = [...new Set(runs.flatMap((r) => r.history.map((h) => h.epoch)))].sort((a, b) => a - b);
+  const out: { epoch: number; mean: number; min: number; max: number }[] = [];
+  for (const e of epochs) {
+    const vs = runs.map((r) => r.history.find((h) => h.epoch === e)).map((h) => (h ? value(h) : undefined));
+    if (vs.some((v) => v === undefined || !Number.isFinite(v))) continue;
+    const xs = vs as number[];
+    out.push({ epoch: e, mean: mean(xs), min: Math.min(...xs), max: Math.max(...xs) });
+  }
+  return out;
+}
+
+/** The cost of a uniform output 1/K under CrossEntropyBinary (K = 2: 2·ln 2) or CrossEntropyMulti (ln K). */
+export function uniformCost(costName: string, K: number): number | null {
+  if (costName === 'CrossEntropyBinary') return -Math.log(1 / K) - (K - 1) * Math.log(1 - 1 / K);
+  if (costName === 'CrossEntropyMulti') return Math.log(K);
+  return null;
+}
+
+/**
+ * What the figures show, in two sentences computed from the numbers: how each transferred
+ * experiment compares with scratch seed by seed, and how far the training cost fell.
+ */
+export function summarize(runs: RunRecord[], costName = 'CrossEntropyBinary', K = 2): string {
+  const groups = groupRuns(runs);
+  const by = new Map(groups.map((g) => [g.experiment, g.runs]));
+  const sentences: string[] = [];
+  const scratch = by.get('scratch');
+  const comparisons: string[] = [];
+  for (const e of ['finetune', 'extract'] as const) {
+    const rs = by.get(e);
+    if (!rs || !scratch) continue;
+    const pairs = rs.map((r) => [r, scratch.find((s) => s.seed === r.seed)] as const).filter(([, s]) => s);
+    if (!pairs.length) continue;
+    const wins = pairs.filter(([r, s]) => r.testAccuracy > s!.testAccuracy).length;
+    const diff = mean(pairs.map(([r, s]) => r.testAccuracy - s!.testAccuracy)) * 100;
+    comparisons.push(`${e} ${diff >= 0 ? 'beats' : 'trails'} scratch on ${diff >= 0 ? wins : pairs.length - wins} of ${pairs.length} seed${pairs.length > 1 ? 's' : ''} by ${Math.abs(diff).toFixed(1)} points of test accuracy on average`);
+  }
+  if (comparisons.length) sentences.push(`${comparisons.join('; ')}.`);
+  else if (groups.length) sentences.push(`${groups.map((g) => `${g.experiment} reaches ${pct(mean(g.runs.map((r) => r.testAccuracy)))} test accuracy on average`).join('; ')}.`);
+  const u = uniformCost(costName, K);
+  const falls = groups.map((g) => {
+    const first = mean(g.runs.map((r) => r.history[0]?.trainCost ?? NaN)), last = mean(g.runs.map((r) => r.finalCost));
+    return `${g.experiment} from ${first.toFixed(2)} to ${last.toFixed(2)}`;
+  });
+  if (falls.length) sentences.push(`The mean training cost went ${falls.join(', ')}${u !== null ? ` (a uniform output costs ${u.toFixed(2)})` : ''}.`);
+  return sentences.join(' ');
 }
 
 export function writeReport(o: ReportOptions): string {
   mkdirSync(o.dir, { recursive: true });
-  const costSeries: Series[] = [];
-  const accSeries: Series[] = [];
-  for (const r of o.runs) {
-    const label = `${r.experiment}${new Set(o.runs.map((x) => x.seed)).size > 1 ? ` s${r.seed}` : ''}`;
-    costSeries.push({ name: label, color: COLORS[r.experiment], points: r.history.map((h) => [h.epoch, h.trainCost]) });
-    accSeries.push({ name: `${label} train`, color: COLORS[r.experiment], points: r.history.map((h) => [h.epoch, h.trainAccuracy]) });
-    const evals = r.history.filter((h) => h.evalAccuracy !== undefined);
-    if (evals.length) accSeries.push({ name: `${label} test`, color: COLORS[r.experiment], dashed: true, points: evals.map((h) => [h.epoch, h.evalAccuracy!]) });
-  }
-  writeFileAtomicSync(join(o.dir, 'loss.svg'), lineChart({ title: 'Training cost per epoch', xLabel: 'epoch', yLabel: 'cost (CrossEntropyBinary)', series: costSeries }));
-  writeFileAtomicSync(join(o.dir, 'accuracy.svg'), lineChart({ title: 'Accuracy (solid: training minibatches; dashed: test set)', xLabel: 'epoch', yLabel: 'accuracy', series: accSeries, yMin: 0, yMax: 1 }));
-  const images = ['![training cost](loss.svg)', '![accuracy](accuracy.svg)'];
+  const costName = o.costName ?? 'CrossEntropyBinary', K = o.nclass ?? 2;
+  const groups = groupRuns(o.runs);
+  const nSeeds = new Set(o.runs.map((r) => r.seed)).size;
+  const over = nSeeds > 1 ? `mean over ${nSeeds} seeds, band: min–max` : 'one seed';
+  const series = (value: (h: RunRecord['history'][number]) => number | undefined): Series[] => groups.map(({ experiment, runs }) => {
+    const agg = acrossSeeds(runs, value);
+    const s: Series = { name: experiment, color: COLORS[experiment], points: agg.map((a): [number, number] => [a.epoch, a.mean]) };
+    if (nSeeds > 1) s.band = agg.map((a): [number, number, number] => [a.epoch, a.min, a.max]);
+    return s;
+  }).filter((s) => s.points.length > 0);
+  const u = uniformCost(costName, K);
+  const notes = nSeeds > 1 ? [`lines: mean of ${nSeeds} seeds`, 'bands: min–max'] : [];
+  writeFileAtomicSync(join(o.dir, 'loss.svg'), lineChart({
+    title: `Training cost per epoch (${over})`, xLabel: 'epoch', yLabel: `training cost (${costName})`, series: series((h) => h.trainCost),
+    references: u !== null ? [{ y: u, label: `uniform output ${u.toFixed(2)}` }] : [], notes,
+  }));
+  const testSeries = series((h) => h.evalAccuracy);
+  const chance = { y: 1 / K, label: `chance ${pct(1 / K)}` };
+  const accuracyChart = testSeries.length
+    ? { file: 'accuracy.svg', alt: 'test accuracy', chart: lineChart({ title: `Test accuracy per epoch (${over})`, xLabel: 'epoch', yLabel: 'test accuracy', series: testSeries, yMin: 0, yMax: 1, references: [chance], notes }) }
+    : { file: 'accuracy.svg', alt: 'training accuracy', chart: lineChart({ title: `Accuracy on the training minibatches per epoch (${over}; no test evaluation ran)`, xLabel: 'epoch', yLabel: 'training accuracy', series: series((h) => h.trainAccuracy), yMin: 0, yMax: 1, references: [chance], notes }) };
+  writeFileAtomicSync(join(o.dir, accuracyChart.file), accuracyChart.chart);
+  const images = ['![training cost](loss.svg)', `![${accuracyChart.alt}](${accuracyChart.file})`];
   const runsTable = markdownTable(['experiment', 'seed', 'test accuracy', 'final cost', 'time', 'inference file'], o.runs.map((r) => [
     r.experiment, String(r.seed), pct(r.testAccuracy), r.finalCost.toFixed(3), `${r.seconds.toFixed(1)}s`, r.inferenceFile ? `[${r.inferenceFile}](${r.inferenceFile})` : '',
   ]));
@@ -80,6 +145,8 @@ export function writeReport(o: ReportOptions): string {
     '## Comparison',
     '',
     comparisonTable(o.runs, true),
+    '',
+    summarize(o.runs, costName, K),
     '',
     ...images.flatMap((i) => [i, '']),
     '## Runs',

