@@ -1,0 +1,61 @@
+// Feature detection and per-thread instances of the SIMD gemm module (simd-gemm.ts).
+//
+// Relaxed SIMD (f32x4.relaxed_madd) sits behind a V8 flag in Node 20; a program may set it
+// for itself before compiling, which `simdModule` does, then keeps whichever variant
+// validates: relaxed madd, else plain SIMD mul + add, else none (the backend then falls
+// back to the reference kernels and says so).
+import v8 from 'node:v8';
+import { gemmModuleBytes, DEFAULT_TILE, type MacroKernel } from './simd-gemm.js';
+
+export interface SimdModule {
+  module: WebAssembly.Module;
+  relaxed: boolean;
+}
+
+let cached: SimdModule | null | undefined;
+
+/** The compiled gemm module (relaxed if the engine accepts it), or null without WebAssembly SIMD. */
+export function simdModule(): SimdModule | null {
+  if (cached !== undefined) return cached;
+  cached = null;
+  if (typeof WebAssembly !== 'object') return cached;
+  try {
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // not V8, or the flag is gone (relaxed SIMD shipped): validation below decides
+  }
+  for (const relaxed of [true, false]) {
+    const bytes = gemmModuleBytes(relaxed);
+    if (WebAssembly.validate(bytes)) {
+      cached = { module: new WebAssembly.Module(bytes), relaxed };
+      break;
+    }
+  }
+  return cached;
+}
+
+/** One thread's instance: its own memory (packed panels and a C block), grown on demand. */
+export class SimdInstance {
+  readonly memory: WebAssembly.Memory;
+  readonly macro: MacroKernel;
+  f32: Float32Array;
+  readonly MR = DEFAULT_TILE.MR;
+  readonly NR = DEFAULT_TILE.NR;
+
+  constructor(module: WebAssembly.Module) {
+    this.memory = new WebAssembly.Memory({ initial: 32 });
+    const inst = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.macro = inst.exports['macro'] as MacroKernel;
+    this.f32 = new Float32Array(this.memory.buffer);
+  }
+
+  /** Makes the memory at least `floats` long; returns the (possibly new) view. */
+  reserve(floats: number): Float32Array {
+    const need = floats * 4 - this.memory.buffer.byteLength;
+    if (need > 0) {
+      this.memory.grow(Math.ceil(need / 65536));
+      this.f32 = new Float32Array(this.memory.buffer);
+    }
+    return this.f32;
+  }
+}
