@@ -15,14 +15,26 @@ import type { FloatArray } from '../backend.js';
 import { gemm } from './gemm.js';
 
 /**
+ * What the Winograd routines compute with: a gemm, and the storage of the transformed
+ * filters, inputs and products. The reference keeps them in float64 (its gemm computes in
+ * float64 anyway); the fast backend passes its float32 SIMD gemm and float32 storage.
+ */
+export interface WinogradContext {
+  gemm: typeof gemm;
+  alloc(n: number): FloatArray;
+}
+
+export const referenceWinograd: WinogradContext = { gemm, alloc: (n) => new Float64Array(n) };
+
+/**
  * U[16, Ko, Ci] (position ξ = 4·i + j of the 4×4 transformed filter, row-major per ξ) =
  * G·g·Gᵀ for each 3×3 filter g of w[K, C, 3, 3]. flip = false: Ko = K, Ci = C, g = w[k, c];
  * flip = true (input gradient): Ko = C, Ci = K, g(r, s) = w[k, c, 2 − r, 2 − s] for output
  * channel c and input channel k.
  */
-export function winogradWeights(w: FloatArray, K: number, C: number, flip: boolean): Float64Array {
+export function winogradWeights(w: FloatArray, K: number, C: number, flip: boolean, ctx: WinogradContext = referenceWinograd): FloatArray {
   const KC = K * C;
-  const U = new Float64Array(16 * KC);
+  const U = ctx.alloc(16 * KC);
   const g = new Float64Array(9), t = new Float64Array(12);
   for (let k = 0; k < K; k++) {
     for (let c = 0; c < C; c++) {
@@ -52,7 +64,7 @@ export function winogradWeights(w: FloatArray, K: number, C: number, flip: boole
  */
 function winogradInput(
   x: FloatArray, n0: number, m: number, C: number, H: number, W: number, padH: number, padW: number,
-  TH: number, TW: number, V: Float64Array, pad: Float64Array,
+  TH: number, TW: number, V: FloatArray, pad: Float64Array,
 ): void {
   const Timg = TH * TW, T = m * Timg, CT = C * T, HW = H * W;
   const Hp = 2 * TH + 2, Wp = 2 * TW + 2;
@@ -94,14 +106,14 @@ const WINOGRAD_BUDGET = 1 << 20;
  * Images go in chunks whose tiles lie side by side in the 16 gemms (T = images × tiles).
  */
 export function winogradConv3x3(
-  x: FloatArray, N: number, C: number, H: number, W: number, U: Float64Array, K: number,
-  padH: number, padW: number, P: number, Q: number, y: FloatArray,
+  x: FloatArray, N: number, C: number, H: number, W: number, U: FloatArray, K: number,
+  padH: number, padW: number, P: number, Q: number, y: FloatArray, ctx: WinogradContext = referenceWinograd,
 ): void {
   const TH = (P + 1) >> 1, TW = (Q + 1) >> 1, Timg = TH * TW;
   if (N === 0 || P <= 0 || Q <= 0) return;
   const nb = Math.max(1, Math.min(N, Math.floor(WINOGRAD_BUDGET / Math.max(1, 16 * Math.max(C, K) * Timg))));
   const Tmax = nb * Timg;
-  const V = new Float64Array(16 * C * Tmax), M = new Float64Array(16 * K * Tmax);
+  const V = ctx.alloc(16 * C * Tmax), M = ctx.alloc(16 * K * Tmax);
   // One input plane, zero-padded so that every tile's 4×4 patch lies inside it.
   const Hp = 2 * TH + 2, Wp = 2 * TW + 2;
   const pad = new Float64Array(Hp * Wp);
@@ -109,7 +121,7 @@ export function winogradConv3x3(
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, CT = C * T, KT = K * T;
     winogradInput(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
-    for (let xi = 0; xi < 16; xi++) gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
+    for (let xi = 0; xi < 16; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
     // y = Aᵀ·M·A per tile, clipped at the bottom and right edges
     for (let j = 0; j < m; j++) {
       for (let k = 0; k < K; k++) {
@@ -148,13 +160,13 @@ export function winogradConv3x3(
  */
 export function winogradWeightGrad3x3(
   x: FloatArray, N: number, C: number, H: number, W: number, dy: FloatArray, K: number,
-  padH: number, padW: number, P: number, Q: number, dw: FloatArray,
+  padH: number, padW: number, P: number, Q: number, dw: FloatArray, ctx: WinogradContext = referenceWinograd,
 ): void {
   const TH = (P + 1) >> 1, TW = (Q + 1) >> 1, Timg = TH * TW;
   if (N === 0 || P <= 0 || Q <= 0) return;
   const nb = Math.max(1, Math.min(N, Math.floor(WINOGRAD_BUDGET / Math.max(1, 16 * Math.max(C, K) * Timg))));
   const Tmax = nb * Timg, KC = K * C;
-  const V = new Float64Array(16 * C * Tmax), Y = new Float64Array(16 * K * Tmax), Gh = new Float64Array(16 * KC);
+  const V = ctx.alloc(16 * C * Tmax), Y = ctx.alloc(16 * K * Tmax), Gh = ctx.alloc(16 * KC);
   const pad = new Float64Array((2 * TH + 2) * (2 * TW + 2));
   const PQ = P * Q;
   for (let n0 = 0; n0 < N; n0 += nb) {
@@ -182,7 +194,7 @@ export function winogradWeightGrad3x3(
       }
     }
     const CT = C * T;
-    for (let xi = 0; xi < 16; xi++) gemm(false, true, K, C, T, 1, Y, xi * KT, T, V, xi * CT, T, 1, Gh, xi * KC, C);
+    for (let xi = 0; xi < 16; xi++) ctx.gemm(false, true, K, C, T, 1, Y, xi * KT, T, V, xi * CT, T, 1, Gh, xi * KC, C);
   }
   // dw[k, c] += Gᵀ·Ĝ·G, Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
   for (let kc = 0; kc < KC; kc++) {
