@@ -190,10 +190,11 @@ describe('tl-scratch CLI: bad input', () => {
   it('-b with an unregistered backend lists the registered ones (from the registry, also in --help); -v shows a stack trace', () => {
     const r = cli(['train', '-b', 'nosuch', '--data_root', data], work);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/'nosuch' is invalid\. Allowed choices are cpu\b/);
+    expect(r.stderr).toMatch(/'nosuch' is invalid\. Allowed choices are cpu, ref\b/);
     const h = cli(['eval', '--help'], work);
-    expect(h.stdout).toMatch(/-b, --backend <name>\s+compute backend: cpu \(plain TypeScript kernels/);
-    expect(h.stdout).toMatch(/choices:\s+"cpu"/);
+    expect(h.stdout).toMatch(/-b, --backend <name>\s+compute backend: cpu\s+\(WebAssembly\s+SIMD\s+gemm/);
+    expect(h.stdout).toMatch(/ref\s+\(plain\s+TypeScript\s+kernels/);
+    expect(h.stdout).toMatch(/choices:\s+"cpu",\s+"ref"/);
     const v = cli(['train', '--data_root', join(work, 'nope'), '-v'], work);
     expect(v.stderr).toMatch(/\n\s+at /);
   });

@@ -1,4 +1,5 @@
-// Backends for the conformance suite. Besides the ones the engine registers (cpu), a
+// Backends for the conformance suite. Besides the ones the engine registers (cpu: the fast
+// backend, ref: the reference kernels), a
 // `boxed` backend runs the reference kernels with buffers that are handle objects
 // ({ handle: n }) kept in a table, not typed arrays, the way a WebAssembly or GPU backend
 // hands out offsets or textures. Any code above the kernel seam that indexes a buffer,
@@ -36,4 +37,4 @@ export function allBackends(): Backend[] {
 }
 
 /** The reference backend every other one is compared with. */
-export const referenceBackend = (): Backend => getBackend('cpu');
+export const referenceBackend = (): Backend => getBackend('ref');

@@ -1,0 +1,129 @@
+// The tasks threads run (pool.ts): each kind of job and how its task t is computed with a
+// thread's own WebAssembly instance. Shared by the main thread and the workers.
+import type { FloatArray, GdmStep, UnaryOp, BinaryOp, WindowGeometry } from '../backend.js';
+import { conv2dBackward, conv2dForward, type ConvContext } from '../cpu/conv.js';
+import { gemm as refGemm } from '../cpu/gemm.js';
+import { binaryScalar, unary, unaryBackward } from '../cpu/elementwise.js';
+import { gdmUpdate } from '../cpu/gdm.js';
+import { biasAdd } from '../cpu/bias.js';
+import { gemmTask, planGemm, type GemmJob } from './gemm.js';
+import type { SimdInstance } from './simd.js';
+
+/** Forward convolution of images [lo, hi) of group t (groups of ⌈N / groups⌉ images). */
+export interface ConvForwardJob {
+  kind: 'convForward';
+  x: Float32Array; N: number; w: Float32Array; K: number; b: Float32Array | null; g: WindowGeometry; y: Float32Array; groups: number;
+}
+
+/** Gradients of images of group t: dx of those images (overwritten), and their weight gradient into dwParts[t·K·C·R·S ..] (zeroed by the caller). */
+export interface ConvBackwardJob {
+  kind: 'convBackward';
+  x: Float32Array; N: number; w: Float32Array; K: number; g: WindowGeometry; dy: Float32Array;
+  dx: Float32Array | null; dwParts: Float32Array | null; groups: number;
+}
+
+/** An elementwise kernel over n values, cut into ranges of `chunk`. */
+export type MapJob = { chunk: number; n: number } & (
+  | { kind: 'unary'; op: UnaryOp; x: Float32Array; y: Float32Array }
+  | { kind: 'unaryBackward'; op: UnaryOp; x: Float32Array | null; y: Float32Array | null; dy: Float32Array; dx: Float32Array }
+  | { kind: 'binaryScalar'; op: BinaryOp; a: Float32Array; scalar: number; out: Float32Array; reverse: boolean }
+  | { kind: 'gdm'; p: Float32Array; g: Float32Array | null; v: Float32Array | null; step: GdmStep }
+  /** n = N·C rows of HW values (chunk in rows). */
+  | { kind: 'biasAdd'; x: Float32Array; b: Float32Array; C: number; HW: number; y: Float32Array }
+);
+
+export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | MapJob;
+
+/** A gemm that runs every block on this thread's instance (inside a task: no nested parallelism). */
+export function localGemm(inst: SimdInstance): typeof refGemm {
+  return (transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc) => {
+    if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) || M === 0 || N === 0 || K === 0 || alpha === 0) {
+      refGemm(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc);
+      return;
+    }
+    const plan = planGemm(M, N, inst.MR, inst.NR, 1);
+    const job: GemmJob = { kind: 'gemm', transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc, ...plan };
+    for (let t = 0; t < plan.tasks; t++) gemmTask(inst, job, t);
+  };
+}
+
+const localContexts = new WeakMap<SimdInstance, ConvContext>();
+
+/** The convolution context of one thread: its local SIMD gemm, float32 scratch. */
+export function localConv(inst: SimdInstance): ConvContext {
+  let ctx = localContexts.get(inst);
+  if (!ctx) {
+    const gemm = localGemm(inst);
+    ctx = {
+      gemm,
+      alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)),
+      winograd: { gemm, alloc: (n) => new Float32Array(n) },
+    };
+    localContexts.set(inst, ctx);
+  }
+  return ctx;
+}
+
+/** Images [lo, hi) of group t when N images go in `groups` groups. */
+export function groupRange(N: number, groups: number, t: number): [number, number] {
+  const per = Math.ceil(N / groups);
+  return [Math.min(N, t * per), Math.min(N, (t + 1) * per)];
+}
+
+export function runTask(inst: SimdInstance, job: Job, t: number): void {
+  switch (job.kind) {
+    case 'gemm':
+      gemmTask(inst, job, t);
+      return;
+    case 'convForward': {
+      const { g, K } = job;
+      const [lo, hi] = groupRange(job.N, job.groups, t);
+      if (hi <= lo) return;
+      const CHW = g.C * g.H * g.W, KPQ = K * g.P * g.Q;
+      conv2dForward(job.x.subarray(lo * CHW, hi * CHW), hi - lo, job.w, K, job.b, g, job.y.subarray(lo * KPQ, hi * KPQ), localConv(inst));
+      return;
+    }
+    case 'convBackward': {
+      const { g, K } = job;
+      const [lo, hi] = groupRange(job.N, job.groups, t);
+      if (hi <= lo) return;
+      const CHW = g.C * g.H * g.W, KPQ = K * g.P * g.Q, KCRS = K * g.C * g.R * g.S;
+      conv2dBackward(
+        job.x.subarray(lo * CHW, hi * CHW), hi - lo, job.w, K, g, job.dy.subarray(lo * KPQ, hi * KPQ),
+        job.dx && job.dx.subarray(lo * CHW, hi * CHW), job.dwParts && job.dwParts.subarray(t * KCRS, (t + 1) * KCRS), null, localConv(inst),
+      );
+      return;
+    }
+    default:
+      mapTask(job, t);
+  }
+}
+
+function mapTask(job: MapJob, t: number): void {
+  const lo = t * job.chunk, hi = Math.min(job.n, lo + job.chunk);
+  if (hi <= lo) return;
+  const r = <T extends FloatArray | null>(a: T): T => (a === null ? a : (a.subarray(lo, hi) as T));
+  switch (job.kind) {
+    case 'unary':
+      unary(job.op, r(job.x), r(job.y), hi - lo);
+      return;
+    case 'unaryBackward':
+      unaryBackward(job.op, r(job.x), r(job.y), r(job.dy), r(job.dx), hi - lo);
+      return;
+    case 'binaryScalar':
+      binaryScalar(job.op, r(job.a), job.scalar, r(job.out), hi - lo, job.reverse);
+      return;
+    case 'gdm':
+      gdmUpdate(r(job.p), r(job.g), r(job.v), hi - lo, job.step);
+      return;
+    case 'biasAdd': {
+      // rows lo .. hi of [N·C, HW]; row i has channel i mod C
+      const { C, HW } = job;
+      for (let i = lo; i < hi; i++) {
+        const c = i % C;
+        biasAdd(job.x.subarray(i * HW, (i + 1) * HW), job.b.subarray(c, c + 1), 1, 1, HW, job.y.subarray(i * HW, (i + 1) * HW));
+      }
+      return;
+    }
+  }
+}
