@@ -162,6 +162,17 @@ describe('tl-scratch CLI: bad input', () => {
     }
     expect(cli(['train', '--epochs', 'ten'], work).code).toBe(2);
   });
+  it('--threads takes a positive integer on train, eval and demo; 0, negative or fractional is a usage error', () => {
+    for (const cmd of ['train', 'eval', 'demo']) {
+      for (const bad of ['0', '-1', '1.5', 'two']) {
+        const r = cli([cmd, '--threads', bad], work);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/--threads must be an integer ≥ 1/);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+      expect(cli([cmd, '--help'], work).stdout).toMatch(/--threads <n>\s+threads of the cpu backend/);
+    }
+  });
   it('a missing or empty data_root suggests prepare', () => {
     const r = cli(['train', '--data_root', join(work, 'nope')], work);
     expect(r.code).toBe(2);
