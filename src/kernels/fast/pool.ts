@@ -110,7 +110,14 @@ export class ThreadPool {
       const url = workerUrl();
       for (let w = have; w < n; w++) {
         const { port1, port2 } = new MessageChannel();
-        const worker = new Worker(url, { workerData: { ctrl: c, index: w, port: port2, module: this.module }, transferList: [port2] });
+        // The workers run only our script: the main program's flags (--input-type, --eval, ...) are not theirs.
+        const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print)\b|^-[ep]$/.test(a));
+        const worker = new Worker(url, { workerData: { ctrl: c, index: w, port: port2, module: this.module }, transferList: [port2], execArgv });
+        // A worker that dies (it cannot load, or runs out of memory) turns threading off rather than crashing the program.
+        worker.on('error', (e) => {
+          if (this.broken === null) console.warn(`tl-scratch: a worker thread failed (${e.message}): running on one thread`);
+          this.broken ??= e.message;
+        });
         worker.unref();
         port1.unref();
         this.helpers.push({ worker, port: port1 });
