@@ -6,7 +6,7 @@
 // task computes one block over the whole of K:
 //
 //   for pc in 0..K step KC                     one kc-deep slice of the shared dimension
-//     pack op(A)[block rows, pc:pc+kc]  → aPack (≤ 240 × 256 floats: 240 KB, stays in L2)
+//     pack op(A)[block rows, pc:pc+kc]  → aPack (≤ 160 × 256 floats: 160 KB, stays in L2)
 //     pack op(B)[pc:pc+kc, block cols]  → bPack (≤ 256 × 512 floats: 512 KB, L2 / L3)
 //     macro-kernel: cBlock += aPack · bPack     (cBlock in the instance's memory)
 //   C[block] = alpha·cBlock + beta·C[block]     (beta = 0: C is not read)

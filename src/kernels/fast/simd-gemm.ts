@@ -17,10 +17,12 @@
 //
 //   acc[r][v] += splat(a[p·MR + r]) · b[p·NR + 4v .. 4v + 3]      r < MR, v < NR/4
 //
-// MR × NR = 6 × 8 uses 12 accumulators + 2 B vectors + 1 broadcast = 15 registers: the most
-// that fits, and it does 12 multiply-adds per 8 loads (4 × 8: 8 per 6). Measured on the
-// 2-core EPYC, gemm 1024³ on one thread (GFLOP/s, relaxed madd / mul + add): see
-// bench/README.md; 4 × 8 and 5 × 8 were slower there.
+// MR × NR = 4 × 8: 8 accumulators + 2 B vectors + 1 broadcast = 11 registers, 8
+// multiply-adds per 6 loads. Larger tiles do more work per load on paper (6 × 8: 12 per 8,
+// 15 registers) but V8's register allocator then spills. Measured on the 2-core EPYC, gemm
+// 1024³ on one thread, all variants alternated in one process (GFLOP/s, median of 5,
+// relaxed madd / mul + add): 4 × 8 39.4 / 33.8; 6 × 8 32.5 / 24.3; 5 × 8 24.3 / 30.3;
+// 2 × 16 29.6 / 25.9; 4 × 12 19.3 / 21.1.
 //
 // With relaxed SIMD the multiply-add is f32x4.relaxed_madd (one vfmadd on hardware with
 // FMA: one rounding instead of two, within the 1e-5 tolerance the tests hold it to);
@@ -32,7 +34,7 @@ export interface TileShape {
   NR: number;
 }
 
-export const DEFAULT_TILE: TileShape = { MR: 6, NR: 8 };
+export const DEFAULT_TILE: TileShape = { MR: 4, NR: 8 };
 
 /** The module's bytes: it imports env.memory and exports `macro(a, b, c, mTiles, nTiles, kc, ldc)` (pointers and ldc in bytes). */
 export function gemmModuleBytes(relaxed: boolean, tile: TileShape = DEFAULT_TILE): Uint8Array {

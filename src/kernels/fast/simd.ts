@@ -5,7 +5,7 @@
 // validates: relaxed madd, else plain SIMD mul + add, else none (the backend then falls
 // back to the reference kernels and says so).
 import v8 from 'node:v8';
-import { gemmModuleBytes, DEFAULT_TILE, type MacroKernel } from './simd-gemm.js';
+import { gemmModuleBytes, DEFAULT_TILE, type MacroKernel, type TileShape } from './simd-gemm.js';
 
 export interface SimdModule {
   module: WebAssembly.Module;
@@ -39,10 +39,13 @@ export class SimdInstance {
   readonly memory: WebAssembly.Memory;
   readonly macro: MacroKernel;
   f32: Float32Array;
-  readonly MR = DEFAULT_TILE.MR;
-  readonly NR = DEFAULT_TILE.NR;
+  readonly MR: number;
+  readonly NR: number;
 
-  constructor(module: WebAssembly.Module) {
+  /** `tile` must be the one the module was emitted with (benchmarks compare others). */
+  constructor(module: WebAssembly.Module, tile: TileShape = DEFAULT_TILE) {
+    this.MR = tile.MR;
+    this.NR = tile.NR;
     this.memory = new WebAssembly.Memory({ initial: 32 });
     const inst = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.macro = inst.exports['macro'] as MacroKernel;
