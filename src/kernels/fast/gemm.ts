@@ -63,7 +63,13 @@ export function gemmTask(inst: SimdInstance, job: GemmJob, t: number): void {
   // Memory layout (floats): aPack | bPack | cBlock
   const aP = 0, bP = aP + mT * MR * kcMax, cB = bP + kcMax * ldcF;
   const f = inst.reserve(cB + mT * MR * ldcF);
+  const { C, alpha, beta, ldc, cOffset } = job;
   f.fill(0, cB, cB + mT * MR * ldcF);
+  // C += op(A)·op(B) (beta = alpha = 1: gradients accumulated over chunks) starts the block
+  // from C itself, so that both copies are native memcpys rather than a JavaScript loop of
+  // multiply-adds (which cost as much as the kernel when K is small).
+  const accumulate = alpha === 1 && beta === 1;
+  if (accumulate) for (let r = 0; r < m; r++) copyRow(C, cOffset + (i0 + r) * ldc + j0, f, cB + r * ldcF, n);
   for (let pc = 0; pc < K; pc += KC) {
     const kc = Math.min(KC, K - pc);
     packA(job.transA, job.A, job.aOffset, job.lda, i0, m, pc, kc, f, aP, MR);
@@ -71,16 +77,21 @@ export function gemmTask(inst: SimdInstance, job: GemmJob, t: number): void {
     inst.macro(aP * 4, bP * 4, cB * 4, mT, nT, kc, ldcF * 4);
   }
   // C[block] = alpha·cBlock + beta·C[block]
-  const { C, alpha, beta, ldc } = job;
   for (let r = 0; r < m; r++) {
-    const src = cB + r * ldcF, dst = job.cOffset + (i0 + r) * ldc + j0;
-    if (beta === 0) {
-      if (alpha === 1) C.set(f.subarray(src, src + n), dst);
-      else for (let c = 0; c < n; c++) C[dst + c] = alpha * f[src + c]!;
+    const src = cB + r * ldcF, dst = cOffset + (i0 + r) * ldc + j0;
+    if (accumulate || (beta === 0 && alpha === 1)) copyRow(f, src, C, dst, n);
+    else if (beta === 0) {
+      for (let c = 0; c < n; c++) C[dst + c] = alpha * f[src + c]!;
     } else {
       for (let c = 0; c < n; c++) C[dst + c] = alpha * f[src + c]! + beta * C[dst + c]!;
     }
   }
+}
+
+/** to[t .. t+n) ← from[f .. f+n): native memcpy for long rows, a loop for short ones (a subarray costs an allocation). */
+function copyRow(from: Float32Array, f: number, to: Float32Array, t: number, n: number): void {
+  if (n >= 64) to.set(from.subarray(f, f + n), t);
+  else for (let c = 0; c < n; c++) to[t + c] = from[f + c]!;
 }
 
 /** ap[base ..] ← op(A)[i0 : i0+m, p0 : p0+kc] as slivers of MR rows, p-major, zero-padded. */
@@ -88,11 +99,22 @@ function packA(transA: boolean, A: Float32Array, aOffset: number, lda: number, i
   for (let ir = 0; ir < m; ir += MR) {
     const s = base + ir * kc, mr = Math.min(MR, m - ir);
     if (mr < MR) ap.fill(0, s, s + MR * kc);
-    if (transA) {
+    if (transA && mr === 4 && MR === 4) {
+      // op(A)(i, p) = A[p·lda + i]: the four values of one p are contiguous in A.
+      for (let p = 0, src = aOffset + p0 * lda + i0 + ir, dst = s; p < kc; p++, src += lda, dst += 4) {
+        ap[dst] = A[src]!; ap[dst + 1] = A[src + 1]!; ap[dst + 2] = A[src + 2]!; ap[dst + 3] = A[src + 3]!;
+      }
+    } else if (transA) {
       // op(A)(i, p) = A[p·lda + i]: the MR values of one p are contiguous in A.
       for (let p = 0; p < kc; p++) {
         const src = aOffset + (p0 + p) * lda + i0 + ir, dst = s + p * MR;
         for (let r = 0; r < mr; r++) ap[dst + r] = A[src + r]!;
+      }
+    } else if (mr === 4 && MR === 4) {
+      // op(A)(i, p) = A[i·lda + p]: four row streams, one sequential write stream.
+      const s0 = aOffset + (i0 + ir) * lda + p0, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda;
+      for (let p = 0, dst = s; p < kc; p++, dst += 4) {
+        ap[dst] = A[s0 + p]!; ap[dst + 1] = A[s1 + p]!; ap[dst + 2] = A[s2 + p]!; ap[dst + 3] = A[s3 + p]!;
       }
     } else {
       // op(A)(i, p) = A[i·lda + p]: read each row sequentially, write with stride MR.
@@ -109,7 +131,15 @@ function packB(transB: boolean, B: Float32Array, bOffset: number, ldb: number, p
   for (let jr = 0; jr < n; jr += NR) {
     const s = base + jr * kc, nr = Math.min(NR, n - jr);
     if (nr < NR) bp.fill(0, s, s + NR * kc);
-    if (transB) {
+    if (transB && nr === 8 && NR === 8) {
+      // op(B)(p, j) = B[j·ldb + p]: eight row streams of B, one sequential write stream.
+      const s0 = bOffset + (j0 + jr) * ldb + p0, s1 = s0 + ldb, s2 = s1 + ldb, s3 = s2 + ldb;
+      const s4 = s3 + ldb, s5 = s4 + ldb, s6 = s5 + ldb, s7 = s6 + ldb;
+      for (let p = 0, dst = s; p < kc; p++, dst += 8) {
+        bp[dst] = B[s0 + p]!; bp[dst + 1] = B[s1 + p]!; bp[dst + 2] = B[s2 + p]!; bp[dst + 3] = B[s3 + p]!;
+        bp[dst + 4] = B[s4 + p]!; bp[dst + 5] = B[s5 + p]!; bp[dst + 6] = B[s6 + p]!; bp[dst + 7] = B[s7 + p]!;
+      }
+    } else if (transB) {
       // op(B)(p, j) = B[j·ldb + p]: read each row of B (a column of op(B)) sequentially.
       for (let c = 0; c < nr; c++) {
         const src = bOffset + (j0 + jr + c) * ldb + p0;

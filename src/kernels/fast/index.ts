@@ -30,6 +30,21 @@ const PARALLEL_GEMM_MACS = 1 << 20;
 const PARALLEL_MAP = 1 << 16;
 /** Images per convolution task group at most: groups = min(N, CONV_GROUPS), fixed, so results do not depend on the thread count. */
 const CONV_GROUPS = 8;
+/**
+ * Image groups only for outputs of at least this many pixels per image. Each group repeats
+ * the work that scales with the weights (Winograd's filter transform, packing them for
+ * the gemms, its own weight gradient and that gradient's transform, the sum of the
+ * groups' gradients), which pays only where the activations dwarf the weights (VGG's
+ * first blocks); smaller maps run as one convolution over the whole batch with the gemms
+ * split over the threads. A VGG-16 training step at batch 8, 3×64×64, one thread, went
+ * from ~6.3 s with groups everywhere to the figure in bench/README.md.
+ */
+const CONV_GROUP_MIN_PQ = 1024;
+
+/** How many image groups a convolution of N images runs in (a function of the shape alone). */
+function convGroups(N: number, g: WindowGeometry): number {
+  return g.P * g.Q >= CONV_GROUP_MIN_PQ ? Math.min(N, CONV_GROUPS) : 1;
+}
 
 function isShared(a: FloatArray | HostArray | null): boolean {
   return a === null || a.buffer instanceof SharedArrayBuffer;
@@ -128,7 +143,7 @@ export function fastCpu(): FastCpu | null {
 
     conv2dForward: (x, N, w, K, b, g, y) => {
       if (!isF32(x, w, b, y)) return base.conv2dForward(x, N, w, K, b, g, y);
-      const groups = Math.min(N, CONV_GROUPS);
+      const groups = convGroups(N, g);
       if (pool.numThreads > 1 && groups > 1 && isShared(f(x)) && isShared(f(y))) {
         pool.run({ kind: 'convForward', x: f32(x)!, N, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, groups }, groups);
         return;
@@ -137,7 +152,7 @@ export function fastCpu(): FastCpu | null {
     },
     conv2dBackward: (x, N, w, K, g, dy, dx, dw, db) => {
       if (!isF32(x, w, dy, dx, dw, db)) return base.conv2dBackward(x, N, w, K, g, dy, dx, dw, db);
-      const groups = Math.min(N, CONV_GROUPS);
+      const groups = convGroups(N, g);
       if (groups > 1 && (dx || dw) && isShared(f(x)) && isShared(f(dy)) && (dx === null || isShared(f(dx)))) {
         convBackwardGroups(f32(x)!, N, f32(w)!, K, g, f32(dy)!, f32(dx), f32(dw), groups);
       } else if (dx || dw) {
