@@ -101,7 +101,10 @@ describe('fast backend: convolution against the reference', () => {
     ['Winograd 3×3, one image (threaded gemms)', 1, 16, 17, 9, 3, 1, 1, 15],
     ['im2col 5×5 stride 2, batch 5', 5, 3, 11, 4, 5, 2, 2, 13],
     ['im2col 1×1, batch 2', 2, 8, 6, 3, 1, 1, 0, 6],
-    ['3×3 on a small map (im2col), batch 9 (more images than groups)', 9, 4, 5, 6, 3, 1, 1, 5],
+    ['3×3 on a small map (im2col), batch 9', 9, 4, 5, 6, 3, 1, 1, 5],
+    // outputs of ≥ 1024 pixels: image groups, one task each (9 images: more than the 8 groups)
+    ['Winograd 3×3 on 34 × 33 in image groups, batch 9', 9, 2, 34, 3, 3, 1, 1, 33],
+    ['im2col 5×5 on 36 × 36 in image groups, batch 3', 3, 2, 36, 3, 5, 1, 2, 36],
   ];
   for (const threads of [1, 2, 3]) {
     it(`forward and all three gradients within 1e-5 (${threads} thread${threads > 1 ? 's' : ''})`, () => {
@@ -127,17 +130,19 @@ describe('fast backend: convolution against the reference', () => {
     });
   }
 
-  it('the weight gradient of a batch is the same bit for bit on 1, 2 and 3 threads (image groups summed in order)', () => {
-    const g = windowGeometry('conv', 8, 14, 14, 3, 3, { padding: 1 });
-    const N = 6, K = 8, x = fast.upload(values(N * 8 * 196, 1)), w = fast.upload(values(K * 72, 2)), dy = fast.upload(values(N * K * 196, 3));
-    const out = [1, 2, 3].map((threads) => {
-      setNumThreads(threads);
-      const dw = fast.alloc('float32', K * 72);
-      fast.conv2dBackward(x, N, w, K, g, dy, null, dw, null);
-      return Array.from(fast.read(dw, 0, K * 72));
-    });
-    expect(out[1]).toEqual(out[0]);
-    expect(out[2]).toEqual(out[0]);
+  it('the weight gradient of a batch is the same bit for bit on 1, 2 and 3 threads (whole batch, and image groups summed in order)', () => {
+    for (const HW of [14, 40]) {
+      const g = windowGeometry('conv', 4, HW, HW, 3, 3, { padding: 1 });
+      const N = 6, K = 8, P = HW * HW, x = fast.upload(values(N * 4 * P, 1)), w = fast.upload(values(K * 36, 2)), dy = fast.upload(values(N * K * P, 3));
+      const out = [1, 2, 3].map((threads) => {
+        setNumThreads(threads);
+        const dw = fast.alloc('float32', K * 36);
+        fast.conv2dBackward(x, N, w, K, g, dy, null, dw, null);
+        return Array.from(fast.read(dw, 0, K * 36));
+      });
+      expect(out[1]).toEqual(out[0]);
+      expect(out[2]).toEqual(out[0]);
+    }
   });
 });
 
