@@ -12,6 +12,7 @@ import { frozenBench, frozenW3aBench } from './frozen.js';
 import { gemmBench } from './gemm.js';
 import { seamBench } from './seam.js';
 import { vggBench, vggTfCpuBench } from './vgg.js';
+import { memoryBench } from './memory.js';
 import { formatTable, type Benchmark, type Row } from './harness.js';
 import { cleanStreamData, streamBench } from './stream.js';
 
@@ -20,6 +21,7 @@ const benchmarks: Benchmark[] = [
   convBench,
   vggBench,
   vggTfCpuBench,
+  memoryBench,
   demoBench,
   frozenBench,
   frozenW3aBench,
