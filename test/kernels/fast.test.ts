@@ -105,6 +105,9 @@ describe('fast backend: convolution against the reference', () => {
     // outputs of ≥ 1024 pixels: image groups, one task each (9 images: more than the 8 groups)
     ['Winograd 3×3 on 34 × 33 in image groups, batch 9', 9, 2, 34, 3, 3, 1, 1, 33],
     ['im2col 5×5 on 36 × 36 in image groups, batch 3', 3, 2, 36, 3, 5, 1, 2, 36],
+    // one image with outputs of ≥ 1024 pixels: forward in bands of output rows
+    ['Winograd 3×3 on 41 × 36, one image in bands', 1, 3, 41, 4, 3, 1, 1, 36],
+    ['im2col 5×5 stride 2 on 71 × 70, one image in bands', 1, 2, 71, 3, 5, 2, 2, 70],
   ];
   for (const threads of [1, 2, 3]) {
     it(`forward and all three gradients within 1e-5 (${threads} thread${threads > 1 ? 's' : ''})`, () => {
@@ -129,6 +132,19 @@ describe('fast backend: convolution against the reference', () => {
       }
     });
   }
+
+  it('the forward pass of one large image (bands of rows over the threads) is the same bit for bit on 1, 2 and 3 threads', () => {
+    const g = windowGeometry('conv', 3, 64, 50, 3, 3, { padding: 1 });
+    const K = 5, x = fast.upload(values(3 * 64 * 50, 1)), w = fast.upload(values(K * 27, 2));
+    const out = [1, 2, 3].map((threads) => {
+      setNumThreads(threads);
+      const y = fast.alloc('float32', K * 64 * 50);
+      fast.conv2dForward(x, 1, w, K, null, g, y);
+      return Array.from(fast.read(y, 0, K * 64 * 50));
+    });
+    expect(out[1]).toEqual(out[0]);
+    expect(out[2]).toEqual(out[0]);
+  });
 
   it('the weight gradient of a batch is the same bit for bit on 1, 2 and 3 threads (whole batch, and image groups summed in order)', () => {
     for (const HW of [14, 40]) {

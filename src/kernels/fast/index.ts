@@ -21,6 +21,7 @@ import { biasBackward } from '../cpu/bias.js';
 import { conv2dBackward, conv2dForward, type ConvContext } from '../cpu/conv.js';
 import { planGemm, type GemmJob } from './gemm.js';
 import { ThreadPool } from './pool.js';
+import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
 import type { MapJob } from './tasks.js';
 
@@ -109,11 +110,16 @@ export function fastCpu(): FastCpu | null {
     pool.run(job, plan.tasks, threads);
   };
 
-  /** Convolution of one image on the main thread: the gemms themselves go over the threads, so scratch must be shared. */
-  const mainConv: ConvContext = {
+  /** Convolution on the main thread: the gemms themselves go over the threads, so scratch is shared memory (an arena reset per call). */
+  const arena = new Arena(true);
+  const mainConvContext: ConvContext = {
     gemm,
-    alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : sharedF32(n)),
-    winograd: { gemm, alloc: sharedF32 },
+    alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
+    winograd: { gemm, alloc: (n) => arena.alloc(n) },
+  };
+  const mainConv = (): ConvContext => {
+    arena.reset();
+    return mainConvContext;
   };
 
   /** Runs an elementwise job in ranges over the threads, or in one piece on this thread. */
@@ -148,7 +154,14 @@ export function fastCpu(): FastCpu | null {
         pool.run({ kind: 'convForward', x: f32(x)!, N, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, groups }, groups);
         return;
       }
-      conv2dForward(f(x), N, f(w), K, b && f(b), g, f(y), mainConv);
+      if (pool.numThreads > 1 && N === 1 && g.P * g.Q >= CONV_GROUP_MIN_PQ && g.P >= 16 && isShared(f(x)) && isShared(f(y))) {
+        // one large image: bands of output rows, an even number each (see ConvBandJob)
+        const bands = Math.min(Math.floor(g.P / 8), 4 * pool.numThreads);
+        const rows = 2 * Math.ceil(g.P / bands / 2);
+        pool.run({ kind: 'convBand', x: f32(x)!, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, rows }, Math.ceil(g.P / rows));
+        return;
+      }
+      conv2dForward(f(x), N, f(w), K, b && f(b), g, f(y), mainConv());
     },
     conv2dBackward: (x, N, w, K, g, dy, dx, dw, db) => {
       if (!isF32(x, w, dy, dx, dw, db)) return base.conv2dBackward(x, N, w, K, g, dy, dx, dw, db);
@@ -156,7 +169,7 @@ export function fastCpu(): FastCpu | null {
       if (groups > 1 && (dx || dw) && isShared(f(x)) && isShared(f(dy)) && (dx === null || isShared(f(dx)))) {
         convBackwardGroups(f32(x)!, N, f32(w)!, K, g, f32(dy)!, f32(dx), f32(dw), groups);
       } else if (dx || dw) {
-        conv2dBackward(f(x), N, f(w), K, g, f(dy), dx && f(dx), dw && f(dw), null, mainConv);
+        conv2dBackward(f(x), N, f(w), K, g, f(dy), dx && f(dx), dw && f(dw), null, mainConv());
       }
       if (db) biasBackward(f(dy), N, K, g.P * g.Q, f(db), true);
     },

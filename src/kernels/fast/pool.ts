@@ -110,9 +110,10 @@ export class ThreadPool {
       const url = workerUrl();
       for (let w = have; w < n; w++) {
         const { port1, port2 } = new MessageChannel();
-        // The workers run only our script: the main program's flags (--input-type, --eval, ...) are not theirs.
-        const execArgv = process.execArgv.filter((a) => !/^--(input-type|eval|print)\b|^-[ep]$/.test(a));
-        const worker = new Worker(url, { workerData: { ctrl: c, index: w, port: port2, module: this.module }, transferList: [port2], execArgv });
+        // The workers run only our script: none of the main program's flags (--input-type,
+        // --eval, --expose-gc, ...) is theirs, and Node refuses some of them in a worker.
+        // (V8 flags such as relaxed SIMD are process-wide, and the module comes compiled.)
+        const worker = new Worker(url, { workerData: { ctrl: c, index: w, port: port2, module: this.module }, transferList: [port2], execArgv: [] });
         // A worker that dies (it cannot load, or runs out of memory) turns threading off rather than crashing the program.
         worker.on('error', (e) => {
           if (this.broken === null) console.warn(`tl-scratch: a worker thread failed (${e.message}): running on one thread`);

@@ -8,6 +8,7 @@ import { gdmUpdate } from '../cpu/gdm.js';
 import { biasAdd } from '../cpu/bias.js';
 import { gemmTask, planGemm, type GemmJob } from './gemm.js';
 import type { SimdInstance } from './simd.js';
+import { Arena } from './arena.js';
 
 /** Forward convolution of images [lo, hi) of group t (groups of ⌈N / groups⌉ images). */
 export interface ConvForwardJob {
@@ -22,6 +23,19 @@ export interface ConvBackwardJob {
   dx: Float32Array | null; dwParts: Float32Array | null; groups: number;
 }
 
+/**
+ * The forward convolution of one image x[C, H, W] in horizontal bands of output rows (for
+ * a batch of one, where image groups give no parallelism): band t computes output rows
+ * [t·rows, (t+1)·rows) from the input rows under them (zero rows where they pass the
+ * padding), copied into a contiguous local image, as a convolution without vertical
+ * padding. rows is even, so Winograd's 2 × 2 output tiles fall as in the whole image (the
+ * result is then the same bit for bit as one thread's).
+ */
+export interface ConvBandJob {
+  kind: 'convBand';
+  x: Float32Array; w: Float32Array; K: number; b: Float32Array | null; g: WindowGeometry; y: Float32Array; rows: number;
+}
+
 /** An elementwise kernel over n values, cut into ranges of `chunk`. */
 export type MapJob = { chunk: number; n: number } & (
   | { kind: 'unary'; op: UnaryOp; x: Float32Array; y: Float32Array }
@@ -32,7 +46,7 @@ export type MapJob = { chunk: number; n: number } & (
   | { kind: 'biasAdd'; x: Float32Array; b: Float32Array; C: number; HW: number; y: Float32Array }
 );
 
-export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | MapJob;
+export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob;
 
 /** A gemm that runs every block on this thread's instance (inside a task: no nested parallelism). */
 export function localGemm(inst: SimdInstance): typeof refGemm {
@@ -48,19 +62,27 @@ export function localGemm(inst: SimdInstance): typeof refGemm {
 }
 
 const localContexts = new WeakMap<SimdInstance, ConvContext>();
+const localArenas = new WeakMap<SimdInstance, Arena>();
 
-/** The convolution context of one thread: its local SIMD gemm, float32 scratch. */
+/**
+ * The convolution context of one thread, for one task: its local SIMD gemm, float32
+ * scratch from the thread's arena (taken back when its next task starts).
+ */
 export function localConv(inst: SimdInstance): ConvContext {
   let ctx = localContexts.get(inst);
-  if (!ctx) {
+  let arena = localArenas.get(inst);
+  if (!ctx || !arena) {
     const gemm = localGemm(inst);
+    const a = (arena = new Arena(false));
     ctx = {
       gemm,
-      alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n)),
-      winograd: { gemm, alloc: (n) => new Float32Array(n) },
+      alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : a.alloc(n)),
+      winograd: { gemm, alloc: (n) => a.alloc(n) },
     };
     localContexts.set(inst, ctx);
+    localArenas.set(inst, arena);
   }
+  arena.reset();
   return ctx;
 }
 
@@ -94,6 +116,9 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
       );
       return;
     }
+    case 'convBand':
+      convBand(inst, job, t);
+      return;
     default:
       mapTask(job, t);
   }
@@ -126,4 +151,24 @@ function mapTask(job: MapJob, t: number): void {
       return;
     }
   }
+}
+
+function convBand(inst: SimdInstance, job: ConvBandJob, t: number): void {
+  const { g, K, x, y } = job;
+  const p0 = t * job.rows, p1 = Math.min(g.P, p0 + job.rows);
+  if (p1 <= p0) return;
+  // input rows [h0, h1) feed output rows [p0, p1)
+  const h0 = p0 * g.strideH - g.padH, h1 = (p1 - 1) * g.strideH - g.padH + g.dilH * (g.R - 1) + 1;
+  const hb = h1 - h0, HW = g.H * g.W, bandHW = hb * g.W;
+  const ctx = localConv(inst);
+  const xb = ctx.winograd.alloc(g.C * bandHW); // zeros: the rows outside the image
+  const lo = Math.max(0, h0), hi = Math.min(g.H, h1);
+  for (let c = 0; c < g.C; c++) {
+    if (hi > lo) xb.set(x.subarray(c * HW + lo * g.W, c * HW + hi * g.W), c * bandHW + (lo - h0) * g.W);
+  }
+  const gb: WindowGeometry = { ...g, H: hb, padH: 0, P: p1 - p0 };
+  const PQb = gb.P * g.Q, PQ = g.P * g.Q;
+  const yb = ctx.winograd.alloc(K * PQb);
+  conv2dForward(xb, 1, job.w, K, job.b, gb, yb, ctx);
+  for (let k = 0; k < K; k++) y.set(yb.subarray(k * PQb, (k + 1) * PQb), k * PQ + p0 * g.Q);
 }
