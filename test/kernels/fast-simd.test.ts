@@ -8,6 +8,8 @@ import { gemmModuleBytes, type TileShape } from '../../src/kernels/fast/simd-gem
 import { SimdInstance, simdModule } from '../../src/kernels/fast/simd.js';
 import { gemmTask, planGemm, type GemmJob } from '../../src/kernels/fast/gemm.js';
 import { Arena } from '../../src/kernels/fast/arena.js';
+import { simdWinogradInput } from '../../src/kernels/fast/tasks.js';
+import { winogradInput } from '../../src/kernels/cpu/winograd.js';
 import { gemm as refGemm } from '../../src/kernels/cpu/gemm.js';
 import { Generator } from '../../src/index.js';
 import { relNormError } from '../helpers/check.js';
@@ -95,5 +97,23 @@ describe('Arena', () => {
     const r = a.alloc(4);
     expect(r.buffer).toBe(p.buffer);
     expect(Array.from(r)).toEqual([0, 0, 0, 0]); // zeroed again after the reset
+  });
+});
+
+describe('SIMD Winograd input transform', () => {
+  it('equals the reference winogradInput (to float32 rounding) for odd sizes, every padding, tile rows not a multiple of 4', () => {
+    const m = simdModule()!;
+    const inst = new SimdInstance(m.module, undefined, m.winograd);
+    const fast = simdWinogradInput(inst);
+    for (const [N, C, H, W, pad] of [[2, 3, 7, 9, 1], [1, 2, 12, 16, 0], [3, 1, 5, 5, 2], [1, 4, 30, 27, 1], [2, 2, 4, 3, 2]] as const) {
+      const P = H + 2 * pad - 2, Q = W + 2 * pad - 2, TH = (P + 1) >> 1, TW = (Q + 1) >> 1, T = (N - 1) * TH * TW;
+      const g = new Generator(H * W + C);
+      const x = Float32Array.from({ length: N * C * H * W }, () => g.uniform(-1, 1));
+      // images 1 .. N−1 (n0 = 1), as a chunk after the first
+      const want = new Float64Array(16 * C * T), got = new Float32Array(16 * C * T).fill(NaN);
+      winogradInput(x, 1, N - 1, C, H, W, pad, pad, TH, TW, want, new Float64Array((2 * TH + 2) * (2 * TW + 2)));
+      fast(x, 1, N - 1, C, H, W, pad, pad, TH, TW, got, new Float64Array(0));
+      expect(relNormError(got, want), `${N}×${C}×${H}×${W} pad ${pad}`).toBeLessThanOrEqual(1e-6);
+    }
   });
 });

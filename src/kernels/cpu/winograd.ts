@@ -22,6 +22,8 @@ import { gemm } from './gemm.js';
 export interface WinogradContext {
   gemm: typeof gemm;
   alloc(n: number): FloatArray;
+  /** The input transform (winogradInput's contract); absent: the one below. */
+  input?: typeof winogradInput;
 }
 
 export const referenceWinograd: WinogradContext = { gemm, alloc: (n) => new Float64Array(n) };
@@ -62,7 +64,7 @@ export function winogradWeights(w: FloatArray, K: number, C: number, flip: boole
  * (image j's tiles at columns j·TH·TW ..), V laid out [16, C, m·TH·TW]. pad: a zeroed
  * scratch plane of (2·TH + 2) × (2·TW + 2) (its border stays zero between calls).
  */
-function winogradInput(
+export function winogradInput(
   x: FloatArray, n0: number, m: number, C: number, H: number, W: number, padH: number, padW: number,
   TH: number, TW: number, V: FloatArray, pad: Float64Array,
 ): void {
@@ -120,7 +122,7 @@ export function winogradConv3x3(
   const PQ = P * Q;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, CT = C * T, KT = K * T;
-    winogradInput(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    (ctx.input ?? winogradInput)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
     for (let xi = 0; xi < 16; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
     // y = Aᵀ·M·A per tile, clipped at the bottom and right edges
     for (let j = 0; j < m; j++) {
@@ -171,7 +173,7 @@ export function winogradWeightGrad3x3(
   const PQ = P * Q;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, KT = K * T;
-    winogradInput(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    (ctx.input ?? winogradInput)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
     // Ŷ_ξ[k, t] = (A·e·Aᵀ)_ξ for the 2×2 block e of dy on tile t
     for (let j = 0; j < m; j++) {
       for (let k = 0; k < K; k++) {

@@ -57,7 +57,10 @@ export const op = {
   /** One f32 from memory, broadcast to all four lanes. */
   v128Load32Splat: (offset = 0): Bytes => [0xfd, ...uleb(0x09), 2, ...uleb(offset)],
   v128Store: (offset = 0): Bytes => [0xfd, ...uleb(0x0b), 2, ...uleb(offset)],
+  /** Lanes of two vectors picked by 16 byte indices (0–15: the first, 16–31: the second). */
+  i8x16Shuffle: (lanes: number[]): Bytes => [0xfd, ...uleb(0x0d), ...lanes],
   f32x4Add: [0xfd, ...uleb(0xe4)],
+  f32x4Sub: [0xfd, ...uleb(0xe5)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   /** Relaxed SIMD: a·b + c, fused or not as the hardware prefers (operands a, b, c on the stack). */
   f32x4RelaxedMadd: [0xfd, ...uleb(0x105)],

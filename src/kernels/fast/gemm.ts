@@ -95,7 +95,7 @@ export function gemmTask(inst: SimdInstance, job: GemmJob, t: number): void {
 }
 
 /** to[t .. t+n) ← from[f .. f+n): native memcpy for long rows, a loop for short ones (a subarray costs an allocation). */
-function copyRow(from: Float32Array, f: number, to: Float32Array, t: number, n: number): void {
+export function copyRow(from: Float32Array, f: number, to: Float32Array, t: number, n: number): void {
   if (n >= 64) to.set(from.subarray(f, f + n), t);
   else for (let c = 0; c < n; c++) to[t + c] = from[f + c]!;
 }

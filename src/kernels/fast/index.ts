@@ -23,7 +23,7 @@ import { planGemm, type GemmJob } from './gemm.js';
 import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
-import type { MapJob } from './tasks.js';
+import { simdWinogradInput, type MapJob } from './tasks.js';
 
 /** Below this many multiply-adds a gemm runs on the calling thread (a job's hand-off costs ~10–50 µs). */
 const PARALLEL_GEMM_MACS = 1 << 20;
@@ -82,8 +82,8 @@ export function fastCpu(): FastCpu | null {
     why = 'WebAssembly SIMD is unavailable';
     return made;
   }
-  const main = new SimdInstance(simd.module);
-  const pool = new ThreadPool(main, simd.module);
+  const main = new SimdInstance(simd.module, undefined, simd.winograd);
+  const pool = new ThreadPool(main, simd.module, simd.winograd);
   const description = `WebAssembly SIMD gemm with ${simd.relaxed ? 'relaxed madd' : 'mul + add'}, convolution on worker threads (--threads); float64 by the reference kernels`;
   const base = hostBackend('cpu', description, {
     box: (a) => a as unknown as DeviceBuffer,
@@ -115,7 +115,7 @@ export function fastCpu(): FastCpu | null {
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n) },
+    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main) },
   };
   const mainConv = (): ConvContext => {
     arena.reset();

@@ -46,7 +46,7 @@ export class ThreadPool {
   /** Set when workers could not start: everything then runs on the main thread. */
   private broken: string | null = null;
 
-  constructor(private readonly main: SimdInstance, private readonly module: WebAssembly.Module) {
+  constructor(private readonly main: SimdInstance, private readonly module: WebAssembly.Module, private readonly winograd: WebAssembly.Module) {
     this.threads = defaultThreads();
   }
 
@@ -113,7 +113,7 @@ export class ThreadPool {
         // The workers run only our script: none of the main program's flags (--input-type,
         // --eval, --expose-gc, ...) is theirs, and Node refuses some of them in a worker.
         // (V8 flags such as relaxed SIMD are process-wide, and the module comes compiled.)
-        const worker = new Worker(url, { workerData: { ctrl: c, index: w, port: port2, module: this.module }, transferList: [port2], execArgv: [] });
+        const worker = new Worker(url, { workerData: { ctrl: c, index: w, port: port2, module: this.module, winograd: this.winograd }, transferList: [port2], execArgv: [] });
         // A worker that dies (it cannot load, or runs out of memory) turns threading off rather than crashing the program.
         worker.on('error', (e) => {
           if (this.broken === null) console.warn(`tl-scratch: a worker thread failed (${e.message}): running on one thread`);

@@ -6,9 +6,13 @@
 // back to the reference kernels and says so).
 import v8 from 'node:v8';
 import { gemmModuleBytes, DEFAULT_TILE, type MacroKernel, type TileShape } from './simd-gemm.js';
+import { winogradModuleBytes, type WinogradInputKernel } from './simd-winograd.js';
 
 export interface SimdModule {
+  /** The gemm macro-kernel. */
   module: WebAssembly.Module;
+  /** Winograd's input transform (simd-winograd.ts). */
+  winograd: WebAssembly.Module;
   relaxed: boolean;
 }
 
@@ -27,28 +31,31 @@ export function simdModule(): SimdModule | null {
   for (const relaxed of [true, false]) {
     const bytes = gemmModuleBytes(relaxed);
     if (WebAssembly.validate(bytes)) {
-      cached = { module: new WebAssembly.Module(bytes), relaxed };
+      cached = { module: new WebAssembly.Module(bytes), winograd: new WebAssembly.Module(winogradModuleBytes()), relaxed };
       break;
     }
   }
   return cached;
 }
 
-/** One thread's instance: its own memory (packed panels and a C block), grown on demand. */
+/** One thread's instances of the modules over its own memory (packed panels and a C block, a padded plane and its transform), grown on demand. */
 export class SimdInstance {
   readonly memory: WebAssembly.Memory;
   readonly macro: MacroKernel;
+  /** Winograd's input transform, when the module was given. */
+  readonly winoIn: WinogradInputKernel | null;
   f32: Float32Array;
   readonly MR: number;
   readonly NR: number;
 
   /** `tile` must be the one the module was emitted with (benchmarks compare others). */
-  constructor(module: WebAssembly.Module, tile: TileShape = DEFAULT_TILE) {
+  constructor(module: WebAssembly.Module, tile: TileShape = DEFAULT_TILE, winograd: WebAssembly.Module | null = null) {
     this.MR = tile.MR;
     this.NR = tile.NR;
     this.memory = new WebAssembly.Memory({ initial: 32 });
     const inst = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.macro = inst.exports['macro'] as MacroKernel;
+    this.winoIn = winograd ? (new WebAssembly.Instance(winograd, { env: { memory: this.memory } }).exports['winoIn'] as WinogradInputKernel) : null;
     this.f32 = new Float32Array(this.memory.buffer);
   }
 

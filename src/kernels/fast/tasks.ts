@@ -6,7 +6,8 @@ import { gemm as refGemm } from '../cpu/gemm.js';
 import { binaryScalar, unary, unaryBackward } from '../cpu/elementwise.js';
 import { gdmUpdate } from '../cpu/gdm.js';
 import { biasAdd } from '../cpu/bias.js';
-import { gemmTask, planGemm, type GemmJob } from './gemm.js';
+import { copyRow, gemmTask, planGemm, type GemmJob } from './gemm.js';
+import { winogradInput } from '../cpu/winograd.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
 
@@ -77,7 +78,7 @@ export function localConv(inst: SimdInstance): ConvContext {
     ctx = {
       gemm,
       alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : a.alloc(n)),
-      winograd: { gemm, alloc: (n) => a.alloc(n) },
+      winograd: { gemm, alloc: (n) => a.alloc(n), input: simdWinogradInput(inst) },
     };
     localContexts.set(inst, ctx);
     localArenas.set(inst, arena);
@@ -171,4 +172,40 @@ function convBand(inst: SimdInstance, job: ConvBandJob, t: number): void {
   const yb = ctx.winograd.alloc(K * PQb);
   conv2dForward(xb, 1, job.w, K, job.b, gb, yb, ctx);
   for (let k = 0; k < K; k++) y.set(yb.subarray(k * PQb, (k + 1) * PQb), k * PQ + p0 * g.Q);
+}
+
+/**
+ * Winograd's input transform on this thread's instance (simd-winograd.ts), under the
+ * reference's contract (winogradInput in src/kernels/cpu/winograd.ts, used instead for
+ * float64 data or without the module). Per plane: the plane is copied into the instance's
+ * memory with its zero border, transformed four tiles at a time into 16 planes of tile
+ * rows padded to a multiple of 4, and those are copied into V[16, C, T].
+ */
+export function simdWinogradInput(inst: SimdInstance): typeof winogradInput {
+  return (x, n0, m, C, H, W, padH, padW, TH, TW, V, pad) => {
+    const kernel = inst.winoIn;
+    if (!kernel || !(x instanceof Float32Array) || !(V instanceof Float32Array)) {
+      winogradInput(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+      return;
+    }
+    const twq = Math.ceil(TW / 4), TWp = 4 * twq, Wp = 8 * twq + 2, Hp = 2 * TH + 2;
+    const padF = Hp * Wp, planeF = TH * TWp, HW = H * W;
+    const f = inst.reserve(padF + 16 * planeF);
+    f.fill(0, 0, padF); // the border (and rows and columns past the image) stay zero
+    const Timg = TH * TW, T = m * Timg, CT = C * T;
+    const wn = Math.min(W, Wp - padW);
+    for (let j = 0; j < m; j++) {
+      for (let c = 0; c < C; c++) {
+        const plane = (n0 + j) * C * HW + c * HW;
+        for (let h = 0; h < H && h + padH < Hp; h++) copyRow(x, plane + h * W, f, (h + padH) * Wp + padW, wn);
+        kernel(0, Wp, TH, twq, 4 * padF, 4 * planeF);
+        const t0 = c * T + j * Timg;
+        for (let xi = 0; xi < 16; xi++) {
+          const src = padF + xi * planeF, dst = xi * CT + t0;
+          if (TWp === TW) copyRow(f, src, V, dst, Timg);
+          else for (let th = 0; th < TH; th++) copyRow(f, src + th * TWp, V, dst + th * TW, TW);
+        }
+      }
+    }
+  };
 }

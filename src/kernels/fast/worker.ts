@@ -6,8 +6,8 @@ import { SimdInstance } from './simd.js';
 import { runTask, type Job } from './tasks.js';
 import { DONE, ERROR, NEXT, READY, WAKE } from './pool.js';
 
-const { ctrl, index, port, module } = workerData as { ctrl: Int32Array; index: number; port: MessagePort; module: WebAssembly.Module };
-const inst = new SimdInstance(module);
+const { ctrl, index, port, module, winograd } = workerData as { ctrl: Int32Array; index: number; port: MessagePort; module: WebAssembly.Module; winograd: WebAssembly.Module };
+const inst = new SimdInstance(module, undefined, winograd);
 const bell = WAKE + index;
 Atomics.add(ctrl, READY, 1);
 Atomics.notify(ctrl, READY);

@@ -1,0 +1,83 @@
+// Winograd F(2×2, 3×3)'s input transform in WebAssembly SIMD, emitted by asm.ts: the same
+// V_ξ = (Bᵀ·d·B)_ξ as winogradInput in src/kernels/cpu/winograd.ts (which stays the
+// reference, and which the tests compare this with), four tiles at once.
+//
+// `winoIn(src, wp, th, twq, dst, plane)`: src is one zero-padded input plane, wp floats a
+// row (bytes: 4·wp); the tiles are th rows of 4·twq (a tile row padded to a multiple of 4);
+// tile (i, j) reads the 4 × 4 patch at row 2i, column 2j. Its 16 outputs go to the 16
+// planes dst + ξ·plane (bytes), at float i·4·twq + j. The padded plane must have at least
+// 8·twq + 2 columns and 2·th + 2 rows.
+//
+// Four tiles side by side read columns 2j .. 2j + 9. With v0, v1 the columns 2j .. 2j + 7
+// and w0, w1 the columns 2j + 2 .. 2j + 9 (four unaligned loads a row), the even and odd
+// lanes give, for each of the four tiles, its patch columns 0, 1 (from v) and 2, 3 (from w):
+//   col0 = even(v0, v1), col1 = odd(v0, v1), col2 = even(w0, w1), col3 = odd(w0, w1).
+// Then Bᵀ·d (rows: d0 − d2, d1 + d2, d2 − d1, d1 − d3) and ·B (the same on columns).
+// Arithmetic is float32 here (the reference rounds once from float64), within the
+// tolerance the tests hold the fast backend to.
+import { i32, moduleBytes, op, v128, type Bytes } from './asm.js';
+
+const EVEN = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+const ODD = [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31];
+
+export function winogradModuleBytes(): Uint8Array {
+  const [src, wp, th, twq, dst, plane] = [0, 1, 2, 3, 4, 5];
+  const [i, j, rowPtr, p, o, rowBytes, outRow] = [6, 7, 8, 9, 10, 11, 12];
+  // v128 locals: d[r][k] (16), row combos a/b/c/d [k] (16), loads (4)
+  const V0 = 13;
+  const dv = (r: number, k: number) => V0 + 4 * r + k;
+  const comb = (row: number, k: number) => V0 + 16 + 4 * row + k;
+  const ld = (q: number) => V0 + 32 + q;
+  const get = op.localGet, set = op.localSet;
+  const times = <T>(n: number, f: (x: number) => T[]): T[] => Array.from({ length: n }, (_, x) => f(x)).flat();
+  /** d[r][0..3] for the four tiles from patch row r (pointer p + r·rowBytes). */
+  const loadRow = (r: number): Bytes[] => [
+    ...(r === 0 ? [get(p)] : [get(p), get(rowBytes), op.i32Const(r), op.i32Mul, op.i32Add]), op.localTee(o),
+    op.v128Load(0), set(ld(0)), get(o), op.v128Load(16), set(ld(1)), get(o), op.v128Load(8), set(ld(2)), get(o), op.v128Load(24), set(ld(3)),
+    get(ld(0)), get(ld(1)), op.i8x16Shuffle(EVEN), set(dv(r, 0)),
+    get(ld(0)), get(ld(1)), op.i8x16Shuffle(ODD), set(dv(r, 1)),
+    get(ld(2)), get(ld(3)), op.i8x16Shuffle(EVEN), set(dv(r, 2)),
+    get(ld(2)), get(ld(3)), op.i8x16Shuffle(ODD), set(dv(r, 3)),
+  ];
+  const bin = (a: number, b: number, f: Bytes): Bytes[] => [get(a), get(b), f];
+  // Bᵀ·d: rows 0..3 of the combination, per patch column k
+  const rows = times(4, (k) => [
+    ...bin(dv(0, k), dv(2, k), op.f32x4Sub), set(comb(0, k)),
+    ...bin(dv(1, k), dv(2, k), op.f32x4Add), set(comb(1, k)),
+    ...bin(dv(2, k), dv(1, k), op.f32x4Sub), set(comb(2, k)),
+    ...bin(dv(1, k), dv(3, k), op.f32x4Sub), set(comb(3, k)),
+  ]);
+  // ·B on each row, stored to planes 4·row + 0..3
+  const store = (xi: number, value: Bytes[]): Bytes[] => [
+    get(outRow), ...(xi === 0 ? [] : [get(plane), op.i32Const(xi), op.i32Mul, op.i32Add]), ...value, op.v128Store(0),
+  ];
+  const cols = times(4, (row) => [
+    ...store(4 * row, bin(comb(row, 0), comb(row, 2), op.f32x4Sub)),
+    ...store(4 * row + 1, bin(comb(row, 1), comb(row, 2), op.f32x4Add)),
+    ...store(4 * row + 2, bin(comb(row, 2), comb(row, 1), op.f32x4Sub)),
+    ...store(4 * row + 3, bin(comb(row, 1), comb(row, 3), op.f32x4Sub)),
+  ]);
+  const body: Bytes[] = [
+    get(wp), op.i32Const(4), op.i32Mul, set(rowBytes),
+    get(th), set(i),
+    get(src), set(rowPtr),
+    get(dst), set(outRow),
+    op.loop, // for each row of tiles
+    get(twq), set(j),
+    get(rowPtr), set(p),
+    op.loop, // for each group of four tiles
+    ...times(4, loadRow),
+    ...rows,
+    ...cols,
+    get(p), op.i32Const(32), op.i32Add, set(p), // 8 columns on
+    get(outRow), op.i32Const(16), op.i32Add, set(outRow), // 4 tiles on
+    get(j), op.i32Const(1), op.i32Sub, op.localTee(j), op.brIf(0),
+    op.end,
+    get(rowPtr), get(rowBytes), op.i32Const(2), op.i32Mul, op.i32Add, set(rowPtr), // 2 rows down
+    get(i), op.i32Const(1), op.i32Sub, op.localTee(i), op.brIf(0),
+    op.end,
+  ];
+  return moduleBytes([{ name: 'winoIn', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [[7, i32], [36, v128]], body }]);
+}
+
+export type WinogradInputKernel = (src: number, wp: number, th: number, twq: number, dst: number, plane: number) => void;
