@@ -8,8 +8,8 @@ import { gemmModuleBytes, type TileShape } from '../../src/kernels/fast/simd-gem
 import { SimdInstance, simdModule } from '../../src/kernels/fast/simd.js';
 import { gemmTask, planGemm, type GemmJob } from '../../src/kernels/fast/gemm.js';
 import { Arena } from '../../src/kernels/fast/arena.js';
-import { simdWinogradInput } from '../../src/kernels/fast/tasks.js';
-import { winogradInput } from '../../src/kernels/cpu/winograd.js';
+import { simdWinogradInput, simdWinogradOutput } from '../../src/kernels/fast/tasks.js';
+import { winogradInput, winogradOutput } from '../../src/kernels/cpu/winograd.js';
 import { gemm as refGemm } from '../../src/kernels/cpu/gemm.js';
 import { Generator } from '../../src/index.js';
 import { relNormError } from '../helpers/check.js';
@@ -114,6 +114,25 @@ describe('SIMD Winograd input transform', () => {
       winogradInput(x, 1, N - 1, C, H, W, pad, pad, TH, TW, want, new Float64Array((2 * TH + 2) * (2 * TW + 2)));
       fast(x, 1, N - 1, C, H, W, pad, pad, TH, TW, got, new Float64Array(0));
       expect(relNormError(got, want), `${N}×${C}×${H}×${W} pad ${pad}`).toBeLessThanOrEqual(1e-6);
+    }
+  });
+});
+
+describe('SIMD Winograd output transform', () => {
+  it('equals the reference winogradOutput (to float32 rounding), odd P and Q clipped, tile rows not a multiple of 4', () => {
+    const m = simdModule()!;
+    const inst = new SimdInstance(m.module, undefined, m.winograd);
+    const fast = simdWinogradOutput(inst);
+    for (const [N, K, P, Q] of [[2, 3, 7, 9], [1, 2, 12, 16], [3, 1, 5, 5], [1, 4, 30, 27], [2, 2, 1, 3]] as const) {
+      const TH = (P + 1) >> 1, TW = (Q + 1) >> 1, T = (N - 1 || 1) * TH * TW, n0 = N - 1 ? 1 : 0, mm = N - 1 || 1;
+      const g = new Generator(P * Q + K);
+      const M = Float32Array.from({ length: 16 * K * T }, () => g.uniform(-1, 1));
+      const want = new Float64Array(N * K * P * Q), got = new Float32Array(N * K * P * Q);
+      winogradOutput(Float64Array.from(M), n0, mm, K, T, TH, TW, P, Q, want);
+      fast(M, n0, mm, K, T, TH, TW, P, Q, got);
+      expect(relNormError(got, want), `${N}×${K}×${P}×${Q}`).toBeLessThanOrEqual(1e-6);
+      // nothing outside images n0 .. n0 + mm − 1 is written
+      expect(Array.from(got.subarray(0, n0 * K * P * Q)).every((v) => v === 0)).toBe(true);
     }
   });
 });

@@ -24,6 +24,8 @@ export interface WinogradContext {
   alloc(n: number): FloatArray;
   /** The input transform (winogradInput's contract); absent: the one below. */
   input?: typeof winogradInput;
+  /** The output transform (winogradOutput's contract); absent: the one below. */
+  output?: typeof winogradOutput;
 }
 
 export const referenceWinograd: WinogradContext = { gemm, alloc: (n) => new Float64Array(n) };
@@ -119,33 +121,42 @@ export function winogradConv3x3(
   // One input plane, zero-padded so that every tile's 4×4 patch lies inside it.
   const Hp = 2 * TH + 2, Wp = 2 * TW + 2;
   const pad = new Float64Array(Hp * Wp);
-  const PQ = P * Q;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, CT = C * T, KT = K * T;
     (ctx.input ?? winogradInput)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
     for (let xi = 0; xi < 16; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
     // y = Aᵀ·M·A per tile, clipped at the bottom and right edges
-    for (let j = 0; j < m; j++) {
-      for (let k = 0; k < K; k++) {
-        const out = (n0 + j) * K * PQ + k * PQ;
-        let t = k * T + j * Timg;
-        for (let th = 0; th < TH; th++) {
-          const p = 2 * th, r0 = out + p * Q, r1 = r0 + Q, two = p + 1 < P;
-          for (let tw = 0; tw < TW; tw++, t++) {
-            const m0 = M[t]!, m1 = M[t + KT]!, m2 = M[t + 2 * KT]!, m3 = M[t + 3 * KT]!;
-            const m4 = M[t + 4 * KT]!, m5 = M[t + 5 * KT]!, m6 = M[t + 6 * KT]!, m7 = M[t + 7 * KT]!;
-            const m8 = M[t + 8 * KT]!, m9 = M[t + 9 * KT]!, m10 = M[t + 10 * KT]!, m11 = M[t + 11 * KT]!;
-            const m12 = M[t + 12 * KT]!, m13 = M[t + 13 * KT]!, m14 = M[t + 14 * KT]!, m15 = M[t + 15 * KT]!;
-            // rows of Aᵀ·M
-            const s0 = m0 + m4 + m8, s1 = m1 + m5 + m9, s2 = m2 + m6 + m10, s3 = m3 + m7 + m11;
-            const u0 = m4 - m8 - m12, u1 = m5 - m9 - m13, u2 = m6 - m10 - m14, u3 = m7 - m11 - m15;
-            const q = 2 * tw;
-            y[r0 + q] = s0 + s1 + s2;
-            if (two) y[r1 + q] = u0 + u1 + u2;
-            if (q + 1 < Q) {
-              y[r0 + q + 1] = s1 - s2 - s3;
-              if (two) y[r1 + q + 1] = u1 - u2 - u3;
-            }
+    (ctx.output ?? winogradOutput)(M, n0, m, K, T, TH, TW, P, Q, y);
+  }
+}
+
+/**
+ * y[n0 + j, k] (j < m, k < K: planes of P × Q) = Aᵀ·M_t·A for every tile t, clipped at the
+ * bottom and right edges, from the products M laid out [16, K, T] (image j's tiles at
+ * columns j·TH·TW ..).
+ */
+export function winogradOutput(M: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, y: FloatArray): void {
+  const Timg = TH * TW, KT = K * T, PQ = P * Q;
+  for (let j = 0; j < m; j++) {
+    for (let k = 0; k < K; k++) {
+      const out = (n0 + j) * K * PQ + k * PQ;
+      let t = k * T + j * Timg;
+      for (let th = 0; th < TH; th++) {
+        const p = 2 * th, r0 = out + p * Q, r1 = r0 + Q, two = p + 1 < P;
+        for (let tw = 0; tw < TW; tw++, t++) {
+          const m0 = M[t]!, m1 = M[t + KT]!, m2 = M[t + 2 * KT]!, m3 = M[t + 3 * KT]!;
+          const m4 = M[t + 4 * KT]!, m5 = M[t + 5 * KT]!, m6 = M[t + 6 * KT]!, m7 = M[t + 7 * KT]!;
+          const m8 = M[t + 8 * KT]!, m9 = M[t + 9 * KT]!, m10 = M[t + 10 * KT]!, m11 = M[t + 11 * KT]!;
+          const m12 = M[t + 12 * KT]!, m13 = M[t + 13 * KT]!, m14 = M[t + 14 * KT]!, m15 = M[t + 15 * KT]!;
+          // rows of Aᵀ·M
+          const s0 = m0 + m4 + m8, s1 = m1 + m5 + m9, s2 = m2 + m6 + m10, s3 = m3 + m7 + m11;
+          const u0 = m4 - m8 - m12, u1 = m5 - m9 - m13, u2 = m6 - m10 - m14, u3 = m7 - m11 - m15;
+          const q = 2 * tw;
+          y[r0 + q] = s0 + s1 + s2;
+          if (two) y[r1 + q] = u0 + u1 + u2;
+          if (q + 1 < Q) {
+            y[r0 + q + 1] = s1 - s2 - s3;
+            if (two) y[r1 + q + 1] = u1 - u2 - u3;
           }
         }
       }

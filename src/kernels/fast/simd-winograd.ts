@@ -77,7 +77,71 @@ export function winogradModuleBytes(): Uint8Array {
     get(i), op.i32Const(1), op.i32Sub, op.localTee(i), op.brIf(0),
     op.end,
   ];
-  return moduleBytes([{ name: 'winoIn', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [[7, i32], [36, v128]], body }]);
+  return moduleBytes([
+    { name: 'winoIn', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [[7, i32], [36, v128]], body },
+    outputTransform(),
+  ]);
 }
 
 export type WinogradInputKernel = (src: number, wp: number, th: number, twq: number, dst: number, plane: number) => void;
+
+/**
+ * `winoOut(src, plane, th, twq, dst)`: the output transform y = Aᵀ·M·A of th rows of 4·twq
+ * tiles whose 16 products lie in the planes src + ξ·plane (bytes; float i·4·twq + j for
+ * tile (i, j)); writes the 2 × 2 outputs of tile (i, j) at rows 2i, 2i + 1 and columns
+ * 2j, 2j + 1 of dst, rows of 8·twq floats. Per four tiles: 16 loads, then the rows of
+ * Aᵀ·M (s = m0 + m4 + m8, u = m4 − m8 − m12 per column), then y00 = s0 + s1 + s2,
+ * y01 = s1 − s2 − s3, y10 = u0 + u1 + u2, y11 = u1 − u2 − u3, lanes = tiles; the two
+ * columns of each output row are interleaved (y00 of tile 0, y01 of tile 0, y00 of tile 1,
+ * ...) by two shuffles into eight consecutive floats.
+ */
+function outputTransform() {
+  const [src, plane, th, twq, dst] = [0, 1, 2, 3, 4];
+  const [i, j, p, o, rowBytes, outPtr, rowStart] = [5, 6, 7, 8, 9, 10, 11];
+  const V0 = 12;
+  const mv = (xi: number) => V0 + xi;
+  const sv = (c: number) => V0 + 16 + c; // s0..s3
+  const uv = (c: number) => V0 + 20 + c; // u0..u3
+  const [y00, y01, y10, y11] = [V0 + 24, V0 + 25, V0 + 26, V0 + 27];
+  const get = op.localGet, set = op.localSet;
+  const times = <T>(n: number, f: (x: number) => T[]): T[] => Array.from({ length: n }, (_, x) => f(x)).flat();
+  const LO = [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23];
+  const HI = [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31];
+  const storePair = (rowOffset: Bytes[], a: number, b: number): Bytes[] => [
+    get(o), ...rowOffset, get(a), get(b), op.i8x16Shuffle(LO), op.v128Store(0),
+    get(o), ...rowOffset, get(a), get(b), op.i8x16Shuffle(HI), op.v128Store(16),
+  ];
+  const body: Bytes[] = [
+    get(twq), op.i32Const(32), op.i32Mul, set(rowBytes), // one output row: 8·twq floats
+    get(th), set(i),
+    get(src), set(rowStart),
+    get(dst), set(outPtr),
+    op.loop, // for each row of tiles
+    get(twq), set(j),
+    get(rowStart), set(p),
+    get(outPtr), set(o),
+    op.loop, // for each group of four tiles
+    ...times(16, (xi) => [get(p), ...(xi === 0 ? [] : [get(plane), op.i32Const(xi), op.i32Mul, op.i32Add]), op.v128Load(0), set(mv(xi))]),
+    ...times(4, (c) => [
+      get(mv(c)), get(mv(4 + c)), op.f32x4Add, get(mv(8 + c)), op.f32x4Add, set(sv(c)),
+      get(mv(4 + c)), get(mv(8 + c)), op.f32x4Sub, get(mv(12 + c)), op.f32x4Sub, set(uv(c)),
+    ]),
+    get(sv(0)), get(sv(1)), op.f32x4Add, get(sv(2)), op.f32x4Add, set(y00),
+    get(sv(1)), get(sv(2)), op.f32x4Sub, get(sv(3)), op.f32x4Sub, set(y01),
+    get(uv(0)), get(uv(1)), op.f32x4Add, get(uv(2)), op.f32x4Add, set(y10),
+    get(uv(1)), get(uv(2)), op.f32x4Sub, get(uv(3)), op.f32x4Sub, set(y11),
+    ...storePair([], y00, y01),
+    ...storePair([get(rowBytes), op.i32Add], y10, y11),
+    get(p), op.i32Const(16), op.i32Add, set(p), // 4 tiles on
+    get(o), op.i32Const(32), op.i32Add, set(o), // 8 output columns on
+    get(j), op.i32Const(1), op.i32Sub, op.localTee(j), op.brIf(0),
+    op.end,
+    get(rowStart), get(twq), op.i32Const(16), op.i32Mul, op.i32Add, set(rowStart), // next row of tiles
+    get(outPtr), get(rowBytes), op.i32Const(2), op.i32Mul, op.i32Add, set(outPtr), // two output rows down
+    get(i), op.i32Const(1), op.i32Sub, op.localTee(i), op.brIf(0),
+    op.end,
+  ];
+  return { name: 'winoOut', params: [i32, i32, i32, i32, i32], results: [], locals: [[7, i32], [28, v128]] as Array<[number, number]>, body };
+}
+
+export type WinogradOutputKernel = (src: number, plane: number, th: number, twq: number, dst: number) => void;

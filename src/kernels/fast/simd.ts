@@ -6,7 +6,7 @@
 // back to the reference kernels and says so).
 import v8 from 'node:v8';
 import { gemmModuleBytes, DEFAULT_TILE, type MacroKernel, type TileShape } from './simd-gemm.js';
-import { winogradModuleBytes, type WinogradInputKernel } from './simd-winograd.js';
+import { winogradModuleBytes, type WinogradInputKernel, type WinogradOutputKernel } from './simd-winograd.js';
 
 export interface SimdModule {
   /** The gemm macro-kernel. */
@@ -42,8 +42,9 @@ export function simdModule(): SimdModule | null {
 export class SimdInstance {
   readonly memory: WebAssembly.Memory;
   readonly macro: MacroKernel;
-  /** Winograd's input transform, when the module was given. */
+  /** Winograd's input and output transforms, when the module was given. */
   readonly winoIn: WinogradInputKernel | null;
+  readonly winoOut: WinogradOutputKernel | null;
   f32: Float32Array;
   readonly MR: number;
   readonly NR: number;
@@ -55,7 +56,9 @@ export class SimdInstance {
     this.memory = new WebAssembly.Memory({ initial: 32 });
     const inst = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.macro = inst.exports['macro'] as MacroKernel;
-    this.winoIn = winograd ? (new WebAssembly.Instance(winograd, { env: { memory: this.memory } }).exports['winoIn'] as WinogradInputKernel) : null;
+    const wino = winograd ? new WebAssembly.Instance(winograd, { env: { memory: this.memory } }).exports : null;
+    this.winoIn = wino ? (wino['winoIn'] as WinogradInputKernel) : null;
+    this.winoOut = wino ? (wino['winoOut'] as WinogradOutputKernel) : null;
     this.f32 = new Float32Array(this.memory.buffer);
   }
 

@@ -7,7 +7,7 @@ import { binaryScalar, unary, unaryBackward } from '../cpu/elementwise.js';
 import { gdmUpdate } from '../cpu/gdm.js';
 import { biasAdd } from '../cpu/bias.js';
 import { copyRow, gemmTask, planGemm, type GemmJob } from './gemm.js';
-import { winogradInput } from '../cpu/winograd.js';
+import { winogradInput, winogradOutput } from '../cpu/winograd.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
 
@@ -78,7 +78,7 @@ export function localConv(inst: SimdInstance): ConvContext {
     ctx = {
       gemm,
       alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : a.alloc(n)),
-      winograd: { gemm, alloc: (n) => a.alloc(n), input: simdWinogradInput(inst) },
+      winograd: { gemm, alloc: (n) => a.alloc(n), input: simdWinogradInput(inst), output: simdWinogradOutput(inst) },
     };
     localContexts.set(inst, ctx);
     localArenas.set(inst, arena);
@@ -205,6 +205,41 @@ export function simdWinogradInput(inst: SimdInstance): typeof winogradInput {
           if (TWp === TW) copyRow(f, src, V, dst, Timg);
           else for (let th = 0; th < TH; th++) copyRow(f, src + th * TWp, V, dst + th * TW, TW);
         }
+      }
+    }
+  };
+}
+
+/**
+ * Winograd's output transform on this thread's instance (simd-winograd.ts), under the
+ * contract of winogradOutput (src/kernels/cpu/winograd.ts, the reference, used for other
+ * dtypes). Per output plane (image j, channel k): its tiles' 16 products are copied into
+ * the instance's memory (tile rows padded to a multiple of 4), transformed, and the P rows
+ * of Q outputs copied into y.
+ */
+export function simdWinogradOutput(inst: SimdInstance): typeof winogradOutput {
+  return (M, n0, m, K, T, TH, TW, P, Q, y) => {
+    const kernel = inst.winoOut;
+    if (!kernel || !(M instanceof Float32Array) || !(y instanceof Float32Array)) {
+      winogradOutput(M, n0, m, K, T, TH, TW, P, Q, y);
+      return;
+    }
+    const twq = Math.ceil(TW / 4), TWp = 4 * twq, planeF = TH * TWp, outW = 8 * twq;
+    const outF = 16 * planeF;
+    const f = inst.reserve(outF + 2 * TH * outW);
+    if (TWp !== TW) f.fill(0, 0, outF); // the padding tiles: computed, never copied out
+    const Timg = TH * TW, KT = K * T, PQ = P * Q;
+    for (let j = 0; j < m; j++) {
+      for (let k = 0; k < K; k++) {
+        const t0 = k * T + j * Timg;
+        for (let xi = 0; xi < 16; xi++) {
+          const src = xi * KT + t0, dst = xi * planeF;
+          if (TWp === TW) copyRow(M, src, f, dst, Timg);
+          else for (let th = 0; th < TH; th++) copyRow(M, src + th * TW, f, dst + th * TWp, TW);
+        }
+        kernel(0, 4 * planeF, TH, twq, 4 * outF);
+        const out = (n0 + j) * K * PQ + k * PQ;
+        for (let p = 0; p < P; p++) copyRow(f, outF + p * outW, y, out + p * Q, Q);
       }
     }
   };
