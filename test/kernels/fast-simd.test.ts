@@ -8,8 +8,8 @@ import { gemmModuleBytes, type TileShape } from '../../src/kernels/fast/simd-gem
 import { SimdInstance, simdModule } from '../../src/kernels/fast/simd.js';
 import { gemmTask, planGemm, type GemmJob } from '../../src/kernels/fast/gemm.js';
 import { Arena } from '../../src/kernels/fast/arena.js';
-import { simdWinogradInput, simdWinogradOutput } from '../../src/kernels/fast/tasks.js';
-import { winogradInput, winogradOutput } from '../../src/kernels/cpu/winograd.js';
+import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput } from '../../src/kernels/fast/tasks.js';
+import { winogradGradOutput, winogradInput, winogradOutput } from '../../src/kernels/cpu/winograd.js';
 import { gemm as refGemm } from '../../src/kernels/cpu/gemm.js';
 import { Generator } from '../../src/index.js';
 import { relNormError } from '../helpers/check.js';
@@ -133,6 +133,23 @@ describe('SIMD Winograd output transform', () => {
       expect(relNormError(got, want), `${N}×${K}×${P}×${Q}`).toBeLessThanOrEqual(1e-6);
       // nothing outside images n0 .. n0 + mm − 1 is written
       expect(Array.from(got.subarray(0, n0 * K * P * Q)).every((v) => v === 0)).toBe(true);
+    }
+  });
+});
+
+describe('SIMD Winograd output-gradient transform (weight gradient)', () => {
+  it('equals the reference winogradGradOutput (to float32 rounding), odd P and Q, tile rows not a multiple of 4', () => {
+    const m = simdModule()!;
+    const inst = new SimdInstance(m.module, undefined, m.winograd);
+    const fast = simdWinogradGradOutput(inst);
+    for (const [N, K, P, Q] of [[2, 3, 7, 9], [1, 2, 12, 16], [3, 1, 5, 5], [1, 4, 30, 27], [2, 2, 1, 3]] as const) {
+      const TH = (P + 1) >> 1, TW = (Q + 1) >> 1, mm = N - 1 || 1, n0 = N - mm, T = mm * TH * TW;
+      const g = new Generator(P * Q + K);
+      const dy = Float32Array.from({ length: N * K * P * Q }, () => g.uniform(-1, 1));
+      const want = new Float64Array(16 * K * T), got = new Float32Array(16 * K * T).fill(NaN);
+      winogradGradOutput(dy, n0, mm, K, T, TH, TW, P, Q, want);
+      fast(dy, n0, mm, K, T, TH, TW, P, Q, got);
+      expect(relNormError(got, want), `${N}×${K}×${P}×${Q}`).toBeLessThanOrEqual(1e-6);
     }
   });
 });

@@ -26,6 +26,8 @@ export interface WinogradContext {
   input?: typeof winogradInput;
   /** The output transform (winogradOutput's contract); absent: the one below. */
   output?: typeof winogradOutput;
+  /** The output gradient's transform in the weight gradient (winogradGradOutput's contract); absent: the one below. */
+  gradOutput?: typeof winogradGradOutput;
 }
 
 export const referenceWinograd: WinogradContext = { gemm, alloc: (n) => new Float64Array(n) };
@@ -181,31 +183,11 @@ export function winogradWeightGrad3x3(
   const Tmax = nb * Timg, KC = K * C;
   const V = ctx.alloc(16 * C * Tmax), Y = ctx.alloc(16 * K * Tmax), Gh = ctx.alloc(16 * KC);
   const pad = new Float64Array((2 * TH + 2) * (2 * TW + 2));
-  const PQ = P * Q;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, KT = K * T;
     (ctx.input ?? winogradInput)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
     // Ŷ_ξ[k, t] = (A·e·Aᵀ)_ξ for the 2×2 block e of dy on tile t
-    for (let j = 0; j < m; j++) {
-      for (let k = 0; k < K; k++) {
-        const src = (n0 + j) * K * PQ + k * PQ;
-        let t = k * T + j * Timg;
-        for (let th = 0; th < TH; th++) {
-          const p = 2 * th, r0 = src + p * Q, r1 = r0 + Q, two = p + 1 < P;
-          for (let tw = 0; tw < TW; tw++, t++) {
-            const q = 2 * tw, q1 = q + 1 < Q;
-            const e00 = dy[r0 + q]!, e01 = q1 ? dy[r0 + q + 1]! : 0;
-            const e10 = two ? dy[r1 + q]! : 0, e11 = two && q1 ? dy[r1 + q + 1]! : 0;
-            // rows of A·e: e0, e0 + e1, e0 − e1, −e1 (e0, e1 the rows of e); then the same across columns
-            const a0 = e00, a1 = e01, b0 = e00 + e10, b1 = e01 + e11, c0 = e00 - e10, c1 = e01 - e11, d0 = -e10, d1 = -e11;
-            Y[t] = a0; Y[t + KT] = a0 + a1; Y[t + 2 * KT] = a0 - a1; Y[t + 3 * KT] = -a1;
-            Y[t + 4 * KT] = b0; Y[t + 5 * KT] = b0 + b1; Y[t + 6 * KT] = b0 - b1; Y[t + 7 * KT] = -b1;
-            Y[t + 8 * KT] = c0; Y[t + 9 * KT] = c0 + c1; Y[t + 10 * KT] = c0 - c1; Y[t + 11 * KT] = -c1;
-            Y[t + 12 * KT] = d0; Y[t + 13 * KT] = d0 + d1; Y[t + 14 * KT] = d0 - d1; Y[t + 15 * KT] = -d1;
-          }
-        }
-      }
-    }
+    (ctx.gradOutput ?? winogradGradOutput)(dy, n0, m, K, T, TH, TW, P, Q, Y);
     const CT = C * T;
     for (let xi = 0; xi < 16; xi++) ctx.gemm(false, true, K, C, T, 1, Y, xi * KT, T, V, xi * CT, T, 1, Gh, xi * KC, C);
   }
@@ -222,6 +204,35 @@ export function winogradWeightGrad3x3(
       dw[o + 3 * i] += r0 + 0.5 * (r1 + r2);
       dw[o + 3 * i + 1] += 0.5 * (r1 - r2);
       dw[o + 3 * i + 2] += 0.5 * (r1 + r2) + r3;
+    }
+  }
+}
+
+/**
+ * Ŷ_ξ[k, t] = (A·e·Aᵀ)_ξ for the 2×2 block e of dy[n0 + j, k] (P × Q, zero past the edges)
+ * on every tile t of images n0 .. n0+m−1 (image j's tiles at columns j·TH·TW ..), Ŷ laid out
+ * [16, K, T]: the output gradient's transform in the Winograd weight gradient.
+ */
+export function winogradGradOutput(dy: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, Y: FloatArray): void {
+  const Timg = TH * TW, KT = K * T, PQ = P * Q;
+  for (let j = 0; j < m; j++) {
+    for (let k = 0; k < K; k++) {
+      const src = (n0 + j) * K * PQ + k * PQ;
+      let t = k * T + j * Timg;
+      for (let th = 0; th < TH; th++) {
+        const p = 2 * th, r0 = src + p * Q, r1 = r0 + Q, two = p + 1 < P;
+        for (let tw = 0; tw < TW; tw++, t++) {
+          const q = 2 * tw, q1 = q + 1 < Q;
+          const e00 = dy[r0 + q]!, e01 = q1 ? dy[r0 + q + 1]! : 0;
+          const e10 = two ? dy[r1 + q]! : 0, e11 = two && q1 ? dy[r1 + q + 1]! : 0;
+          // rows of A·e: e0, e0 + e1, e0 − e1, −e1 (e0, e1 the rows of e); then the same across columns
+          const a0 = e00, a1 = e01, b0 = e00 + e10, b1 = e01 + e11, c0 = e00 - e10, c1 = e01 - e11, d0 = -e10, d1 = -e11;
+          Y[t] = a0; Y[t + KT] = a0 + a1; Y[t + 2 * KT] = a0 - a1; Y[t + 3 * KT] = -a1;
+          Y[t + 4 * KT] = b0; Y[t + 5 * KT] = b0 + b1; Y[t + 6 * KT] = b0 - b1; Y[t + 7 * KT] = -b1;
+          Y[t + 8 * KT] = c0; Y[t + 9 * KT] = c0 + c1; Y[t + 10 * KT] = c0 - c1; Y[t + 11 * KT] = -c1;
+          Y[t + 12 * KT] = d0; Y[t + 13 * KT] = d0 + d1; Y[t + 14 * KT] = d0 - d1; Y[t + 15 * KT] = -d1;
+        }
+      }
     }
   }
 }

@@ -61,6 +61,7 @@ export const op = {
   i8x16Shuffle: (lanes: number[]): Bytes => [0xfd, ...uleb(0x0d), ...lanes],
   f32x4Add: [0xfd, ...uleb(0xe4)],
   f32x4Sub: [0xfd, ...uleb(0xe5)],
+  f32x4Neg: [0xfd, ...uleb(0xe1)],
   f32x4Mul: [0xfd, ...uleb(0xe6)],
   /** Relaxed SIMD: a·b + c, fused or not as the hardware prefers (operands a, b, c on the stack). */
   f32x4RelaxedMadd: [0xfd, ...uleb(0x105)],

@@ -23,7 +23,7 @@ import { planGemm, type GemmJob } from './gemm.js';
 import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
-import { simdWinogradInput, simdWinogradOutput, type MapJob } from './tasks.js';
+import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type MapJob } from './tasks.js';
 
 /** Below this many multiply-adds a gemm runs on the calling thread (a job's hand-off costs ~10–50 µs). */
 const PARALLEL_GEMM_MACS = 1 << 20;
@@ -115,7 +115,7 @@ export function fastCpu(): FastCpu | null {
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main) },
+    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main) },
   };
   const mainConv = (): ConvContext => {
     arena.reset();

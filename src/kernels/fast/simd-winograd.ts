@@ -80,6 +80,7 @@ export function winogradModuleBytes(): Uint8Array {
   return moduleBytes([
     { name: 'winoIn', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [[7, i32], [36, v128]], body },
     outputTransform(),
+    gradOutputTransform(),
   ]);
 }
 
@@ -145,3 +146,67 @@ function outputTransform() {
 }
 
 export type WinogradOutputKernel = (src: number, plane: number, th: number, twq: number, dst: number) => void;
+
+/**
+ * `winoDy(src, wp, th, twq, dst, plane)`: the output gradient's transform Ŷ = A·e·Aᵀ of the
+ * weight gradient, for th rows of 4·twq tiles: tile (i, j) takes the 2 × 2 block e at rows
+ * 2i, 2i + 1 and columns 2j, 2j + 1 of src (a zero-padded plane, wp floats a row); its 16
+ * values go to the planes dst + ξ·plane at float i·4·twq + j. Per four tiles: each of the
+ * two rows as two loads, split into even and odd columns (e·0, e·1, lanes = tiles); rows
+ * of A·e: e0, e0 + e1, e0 − e1, −e1; then the same four combinations across columns.
+ */
+function gradOutputTransform() {
+  const [src, wp, th, twq, dst, plane] = [0, 1, 2, 3, 4, 5];
+  const [i, j, p, o, rowBytes, rowStart] = [6, 7, 8, 9, 10, 11];
+  const V0 = 12;
+  const [l0, l1, e00, e01, e10, e11] = [V0, V0 + 1, V0 + 2, V0 + 3, V0 + 4, V0 + 5];
+  const r = (row: number, col: number) => V0 + 6 + 2 * row + col; // rows of A·e, two columns each
+  const get = op.localGet, set = op.localSet;
+  const times = <T>(n: number, f: (x: number) => T[]): T[] => Array.from({ length: n }, (_, x) => f(x)).flat();
+  const loadRow = (offset: Bytes[], even: number, odd: number): Bytes[] => [
+    get(p), ...offset, op.v128Load(0), set(l0), get(p), ...offset, op.v128Load(16), set(l1),
+    get(l0), get(l1), op.i8x16Shuffle(EVEN), set(even), get(l0), get(l1), op.i8x16Shuffle(ODD), set(odd),
+  ];
+  const store = (xi: number, value: Bytes[]): Bytes[] => [
+    get(o), ...(xi === 0 ? [] : [get(plane), op.i32Const(xi), op.i32Mul, op.i32Add]), ...value, op.v128Store(0),
+  ];
+  const body: Bytes[] = [
+    get(wp), op.i32Const(4), op.i32Mul, set(rowBytes),
+    get(th), set(i),
+    get(src), set(rowStart),
+    get(dst), set(o),
+    op.loop, // for each row of tiles
+    get(twq), set(j),
+    get(rowStart), set(p),
+    op.loop, // for each group of four tiles
+    ...loadRow([], e00, e01),
+    ...loadRow([get(rowBytes), op.i32Add], e10, e11),
+    // rows of A·e for both columns: e0, e0 + e1, e0 − e1, −e1
+    ...times(2, (c) => {
+      const top = c === 0 ? e00 : e01, bottom = c === 0 ? e10 : e11;
+      return [
+        get(top), set(r(0, c)),
+        get(top), get(bottom), op.f32x4Add, set(r(1, c)),
+        get(top), get(bottom), op.f32x4Sub, set(r(2, c)),
+        get(bottom), op.f32x4Neg, set(r(3, c)),
+      ];
+    }),
+    // the same across the two columns: x0, x0 + x1, x0 − x1, −x1
+    ...times(4, (row) => [
+      ...store(4 * row, [get(r(row, 0))]),
+      ...store(4 * row + 1, [get(r(row, 0)), get(r(row, 1)), op.f32x4Add]),
+      ...store(4 * row + 2, [get(r(row, 0)), get(r(row, 1)), op.f32x4Sub]),
+      ...store(4 * row + 3, [get(r(row, 1)), op.f32x4Neg]),
+    ]),
+    get(p), op.i32Const(32), op.i32Add, set(p), // 8 columns on
+    get(o), op.i32Const(16), op.i32Add, set(o), // 4 tiles on
+    get(j), op.i32Const(1), op.i32Sub, op.localTee(j), op.brIf(0),
+    op.end,
+    get(rowStart), get(rowBytes), op.i32Const(2), op.i32Mul, op.i32Add, set(rowStart), // 2 rows down
+    get(i), op.i32Const(1), op.i32Sub, op.localTee(i), op.brIf(0),
+    op.end,
+  ];
+  return { name: 'winoDy', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [[6, i32], [14, v128]] as Array<[number, number]>, body };
+}
+
+export type WinogradGradOutputKernel = (src: number, wp: number, th: number, twq: number, dst: number, plane: number) => void;

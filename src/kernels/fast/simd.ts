@@ -6,7 +6,7 @@
 // back to the reference kernels and says so).
 import v8 from 'node:v8';
 import { gemmModuleBytes, DEFAULT_TILE, type MacroKernel, type TileShape } from './simd-gemm.js';
-import { winogradModuleBytes, type WinogradInputKernel, type WinogradOutputKernel } from './simd-winograd.js';
+import { winogradModuleBytes, type WinogradGradOutputKernel, type WinogradInputKernel, type WinogradOutputKernel } from './simd-winograd.js';
 
 export interface SimdModule {
   /** The gemm macro-kernel. */
@@ -45,6 +45,7 @@ export class SimdInstance {
   /** Winograd's input and output transforms, when the module was given. */
   readonly winoIn: WinogradInputKernel | null;
   readonly winoOut: WinogradOutputKernel | null;
+  readonly winoDy: WinogradGradOutputKernel | null;
   f32: Float32Array;
   readonly MR: number;
   readonly NR: number;
@@ -59,6 +60,7 @@ export class SimdInstance {
     const wino = winograd ? new WebAssembly.Instance(winograd, { env: { memory: this.memory } }).exports : null;
     this.winoIn = wino ? (wino['winoIn'] as WinogradInputKernel) : null;
     this.winoOut = wino ? (wino['winoOut'] as WinogradOutputKernel) : null;
+    this.winoDy = wino ? (wino['winoDy'] as WinogradGradOutputKernel) : null;
     this.f32 = new Float32Array(this.memory.buffer);
   }
 

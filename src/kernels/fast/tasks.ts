@@ -7,7 +7,7 @@ import { binaryScalar, unary, unaryBackward } from '../cpu/elementwise.js';
 import { gdmUpdate } from '../cpu/gdm.js';
 import { biasAdd } from '../cpu/bias.js';
 import { copyRow, gemmTask, planGemm, type GemmJob } from './gemm.js';
-import { winogradInput, winogradOutput } from '../cpu/winograd.js';
+import { winogradGradOutput, winogradInput, winogradOutput } from '../cpu/winograd.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
 
@@ -78,7 +78,7 @@ export function localConv(inst: SimdInstance): ConvContext {
     ctx = {
       gemm,
       alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : a.alloc(n)),
-      winograd: { gemm, alloc: (n) => a.alloc(n), input: simdWinogradInput(inst), output: simdWinogradOutput(inst) },
+      winograd: { gemm, alloc: (n) => a.alloc(n), input: simdWinogradInput(inst), output: simdWinogradOutput(inst), gradOutput: simdWinogradGradOutput(inst) },
     };
     localContexts.set(inst, ctx);
     localArenas.set(inst, arena);
@@ -240,6 +240,40 @@ export function simdWinogradOutput(inst: SimdInstance): typeof winogradOutput {
         kernel(0, 4 * planeF, TH, twq, 4 * outF);
         const out = (n0 + j) * K * PQ + k * PQ;
         for (let p = 0; p < P; p++) copyRow(f, outF + p * outW, y, out + p * Q, Q);
+      }
+    }
+  };
+}
+
+/**
+ * The output gradient's transform of the Winograd weight gradient on this thread's
+ * instance (simd-winograd.ts), under winogradGradOutput's contract (the reference, used for
+ * other dtypes): per plane of dy, copied into a zero-padded plane of the instance's memory,
+ * transformed four tiles at a time, the 16 planes copied into Ŷ[16, K, T].
+ */
+export function simdWinogradGradOutput(inst: SimdInstance): typeof winogradGradOutput {
+  return (dy, n0, m, K, T, TH, TW, P, Q, Y) => {
+    const kernel = inst.winoDy;
+    if (!kernel || !(dy instanceof Float32Array) || !(Y instanceof Float32Array)) {
+      winogradGradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
+      return;
+    }
+    const twq = Math.ceil(TW / 4), TWp = 4 * twq, wp = 8 * twq, planeF = TH * TWp;
+    const padF = 2 * TH * wp;
+    const f = inst.reserve(padF + 16 * planeF);
+    f.fill(0, 0, padF); // rows and columns past P × Q stay zero
+    const Timg = TH * TW, KT = K * T, PQ = P * Q;
+    for (let j = 0; j < m; j++) {
+      for (let k = 0; k < K; k++) {
+        const plane = (n0 + j) * K * PQ + k * PQ;
+        for (let p = 0; p < P; p++) copyRow(dy, plane + p * Q, f, p * wp, Q);
+        kernel(0, wp, TH, twq, 4 * padF, 4 * planeF);
+        const t0 = k * T + j * Timg;
+        for (let xi = 0; xi < 16; xi++) {
+          const src = padF + xi * planeF, dst = xi * KT + t0;
+          if (TWp === TW) copyRow(f, src, Y, dst, Timg);
+          else for (let th = 0; th < TH; th++) copyRow(f, src + th * TWp, Y, dst + th * TW, TW);
+        }
       }
     }
   };
