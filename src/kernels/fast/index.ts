@@ -4,16 +4,19 @@
 //   - gemm by a WebAssembly SIMD micro-kernel (simd-gemm.ts, relaxed madd where the
 //     engine has it), blocks handed out to threads dynamically (gemm.ts, pool.ts);
 //   - convolution by the reference's own code (im2col + gemm, Winograd's 16 gemms) run
-//     with the SIMD gemm and float32 scratch: a batch is split into groups of images,
-//     one task each (the weight gradient of each group into its own slice, summed in group
-//     order, so the result does not depend on the number of threads); a single image
-//     runs on the main thread with the gemms themselves split over the threads;
+//     with the SIMD gemm, Winograd's transforms in SIMD (simd-winograd.ts) and float32
+//     scratch (arena.ts). Over the threads: a batch whose outputs have ≥ 1024 pixels an
+//     image goes in groups of images, one task each (the weight gradient of each group
+//     into its own slice, summed in group order, so the result does not depend on the
+//     number of threads); one such image goes forward in bands of output rows; smaller
+//     maps run as one convolution with the gemms themselves split over the threads;
 //   - the large elementwise kernels (activations, their gradients, scalar ops, bias, the
 //     optimizer's update) split into ranges over the threads;
 //   - everything else, and every float64 buffer (gradient checks), by the reference
 //     kernels (src/kernels/cpu/), on the main thread.
-// Without WebAssembly SIMD, SharedArrayBuffer or worker_threads, `fastBackend` returns
-// null and says why; the registry then keeps `cpu` as the reference kernels.
+// Without WebAssembly SIMD or SharedArrayBuffer, `fastCpu` returns null and says why (the
+// registry then keeps `cpu` as the reference kernels, and says so in one line); without
+// worker threads, the pool says so in one line and everything runs on the main thread.
 import type { Backend, BinaryOp, DeviceBuffer, FloatArray, GdmStep, UnaryOp, WindowGeometry } from '../backend.js';
 import { hostBackend, hostKernels, type HostArray } from '../cpu/index.js';
 import { checkArgs } from '../cpu/gemm.js';
