@@ -1,11 +1,14 @@
 // W2: a 3×3 convolution layer, batch 8, 64 → 64 channels, 56 × 56, stride 1, pad 1, float32,
 // forward + backward (input and weight gradients). Ours: the public API (conv2d with
-// autograd: im2col + gemm per image). Peers: tfjs' pure-JS CPU backend and its WebAssembly
-// backend, in their native NHWC layout (the FLOP count does not depend on the layout).
+// autograd) on the `cpu` backend (Winograd's 16 gemms by the WebAssembly SIMD gemm, images
+// in groups over the threads) on 1 and 2 threads, and on the reference backend `ref`.
+// Peers: tfjs' pure-JS CPU backend and its WebAssembly backend, in their native NHWC
+// layout (the FLOP count does not depend on the layout).
 //
 // FLOPs: forward 2·N·K·C·R·S·P·Q = 1.850 GFLOP; the input gradient and the weight gradient
 // are each another gemm of the same size, so forward + backward = 3 × forward = 5.549 GFLOP.
 import { conv2d, noGrad, tensor } from '../src/index.js';
+import { getNumThreads, setBackend, setNumThreads } from '../src/kernels/index.js';
 import { describeTiming, measure, type Benchmark, type Row } from './harness.js';
 import { tfLabel, useTfBackend, type Tf } from './peers/tfjs.js';
 
@@ -27,8 +30,20 @@ function random(n: number, seed: number, scale = 1): Float32Array {
   return x;
 }
 
-/** Ours, batch N: seconds for forward + backward, and for forward alone (median after warm-up). */
-function ours(log: (m: string) => void): { fwdBwd: number; fwd: number } {
+/** Ours on `backend` with `threads` threads, batch N: seconds for forward + backward, and for forward alone (median after warm-up). */
+function ours(log: (m: string) => void, backend: 'cpu' | 'ref', threads: number): { fwdBwd: number; fwd: number } {
+  const prev = getNumThreads();
+  setBackend(backend);
+  setNumThreads(threads);
+  try {
+    return oursOn(log, `${backend}${backend === 'cpu' ? ` ${threads} thread${threads > 1 ? 's' : ''}` : ''}`, backend === 'ref' ? 3 : 5);
+  } finally {
+    setBackend('cpu');
+    setNumThreads(prev);
+  }
+}
+
+function oursOn(log: (m: string) => void, label: string, runs: number): { fwdBwd: number; fwd: number } {
   const x = tensor(random(N * C * H * W, 1), [N, C, H, W], { requiresGrad: true });
   const w = tensor(random(K * C * R * S, 2, 0.1), [K, C, R, S], { requiresGrad: true });
   const b = tensor(random(K, 3), [K], { requiresGrad: true });
@@ -38,10 +53,10 @@ function ours(log: (m: string) => void): { fwdBwd: number; fwd: number } {
     const y = conv2d(x, w, b, { stride: 1, padding: 1 });
     y.backward(gy);
   };
-  const fb = measure(step, { warmup: 1, runs: 3 });
-  log(`  ours fwd+bwd: ${describeTiming(fb)}`);
-  const f = measure(() => noGrad(() => conv2d(x, w, b, { stride: 1, padding: 1 })), { warmup: 1, runs: 5 });
-  log(`  ours fwd: ${describeTiming(f)}`);
+  const fb = measure(step, { warmup: 1, runs });
+  log(`  ${label} fwd+bwd: ${describeTiming(fb)}`);
+  const f = measure(() => noGrad(() => conv2d(x, w, b, { stride: 1, padding: 1 })), { warmup: 1, runs });
+  log(`  ${label} fwd: ${describeTiming(f)}`);
   return { fwdBwd: fb.median, fwd: f.median };
 }
 
@@ -98,23 +113,23 @@ export const convBench: Benchmark = {
   title: `conv ${R}×${S}, batch ${N}, ${C}→${K} channels, ${H}×${W}, stride 1, pad 1, float32, forward + backward`,
   async run(log) {
     const fbFlops = 3 * forwardFlops(N), fFlops = forwardFlops(N);
-    const o = ours(log);
+    const two = ours(log, 'cpu', 2), one = ours(log, 'cpu', 1), ref = ours(log, 'ref', 1);
     const cpu = await tfCpu(log);
     const wasm = await tfWasm(log);
     const g = (flops: number, s: number) => flops / s / 1e9;
     const cpuNote = `tfjs-cpu: forward, input-gradient and weight-gradient kernels (those tf.grads runs) timed once each at batch ${TF_CPU_BATCH}, scaled ×${N / TF_CPU_BATCH} to batch ${N} (a batch-${N} step takes minutes)`;
+    const nominal = "W2 rates are nominal for every column: a direct convolution's FLOP count divided by the time. Ours (cpu and ref) runs this 3×3 stride-1 layer with Winograd F(2×2,3×3), 2.25× fewer multiply-adds in the forward pass and both gradients (setConvWinograd(false) gives im2col + gemm)";
+    const wasmNote = wasm.hasFilterGrad ? 'tfjs-wasm backward not measured' : 'tfjs-wasm has no Conv2DBackpropFilter (weight-gradient) kernel: it cannot train convolutions';
+    const fb = (threads: number) => `${WORKLOAD_FB}, cpu ${threads} thread${threads > 1 ? 's' : ''}`;
+    const f = (threads: number) => `${WORKLOAD_F}, cpu ${threads} thread${threads > 1 ? 's' : ''}`;
     const rows: Row[] = [
-      { workload: WORKLOAD_FB, unit: 'GFLOP/s', ours: g(fbFlops, o.fwdBwd), peer: tfLabel('cpu'), peerValue: g(fbFlops, cpu.fwdBwd), note: cpuNote },
-      {
-        workload: WORKLOAD_FB, unit: 'GFLOP/s', ours: g(fbFlops, o.fwdBwd), peer: tfLabel('wasm'),
-        peerValue: null,
-        note: wasm.hasFilterGrad ? 'tfjs-wasm backward not measured' : 'tfjs-wasm has no Conv2DBackpropFilter (weight-gradient) kernel: it cannot train convolutions',
-      },
-      { workload: WORKLOAD_F, unit: 'GFLOP/s', ours: g(fFlops, o.fwd), peer: tfLabel('cpu'), peerValue: g(fFlops, cpu.fwd), note: cpuNote },
-      {
-        workload: WORKLOAD_F, unit: 'GFLOP/s', ours: g(fFlops, o.fwd), peer: tfLabel('wasm'), peerValue: g(fFlops, wasm.fwd),
-        note: "W2 rates are nominal for both sides: a direct convolution's FLOP count divided by the time. Ours runs this 3×3 stride-1 layer with Winograd F(2×2,3×3), 2.25× fewer multiply-adds in the forward pass and both gradients (setConvWinograd(false) gives im2col + gemm)",
-      },
+      { workload: fb(1), unit: 'GFLOP/s', ours: g(fbFlops, one.fwdBwd), peer: 'ref backend (plain TypeScript)', peerValue: g(fbFlops, ref.fwdBwd), note: nominal },
+      { workload: fb(1), unit: 'GFLOP/s', ours: g(fbFlops, one.fwdBwd), peer: tfLabel('cpu'), peerValue: g(fbFlops, cpu.fwdBwd), note: cpuNote },
+      { workload: fb(1), unit: 'GFLOP/s', ours: g(fbFlops, one.fwdBwd), peer: tfLabel('wasm'), peerValue: null, note: wasmNote },
+      { workload: fb(2), unit: 'GFLOP/s', ours: g(fbFlops, two.fwdBwd), peer: 'cpu, 1 thread', peerValue: g(fbFlops, one.fwdBwd) },
+      { workload: f(1), unit: 'GFLOP/s', ours: g(fFlops, one.fwd), peer: tfLabel('wasm'), peerValue: g(fFlops, wasm.fwd) },
+      { workload: f(1), unit: 'GFLOP/s', ours: g(fFlops, one.fwd), peer: 'ref backend (plain TypeScript)', peerValue: g(fFlops, ref.fwd) },
+      { workload: f(2), unit: 'GFLOP/s', ours: g(fFlops, two.fwd), peer: tfLabel('wasm'), peerValue: g(fFlops, wasm.fwd) },
     ];
     return rows;
   },

@@ -1,7 +1,8 @@
-// W1: gemm 1024 × 1024 × 1024, float32, single-threaded. Ours: the CPU backend's gemm kernel
-// (src/kernels/cpu/gemm.ts) called directly. Peers: tf.matMul on tfjs' pure-JS CPU backend
-// and on its WebAssembly backend.
-import { gemm } from '../src/kernels/cpu/gemm.js';
+// W1: gemm 1024 × 1024 × 1024, float32. Ours: the `cpu` backend's gemm (WebAssembly SIMD,
+// src/kernels/fast/) on one and on two threads, and the reference backend's (`ref`,
+// src/kernels/cpu/gemm.ts), each through Backend.gemm on its own buffers. Peers: tf.matMul
+// on tfjs' pure-JS CPU backend and on its WebAssembly backend (XNNPACK, one thread in Node).
+import { getBackend, getNumThreads, setNumThreads } from '../src/kernels/index.js';
 import { describeTiming, measure, type Benchmark, type Row } from './harness.js';
 import { tfLabel, useTfBackend, type TfBackend } from './peers/tfjs.js';
 
@@ -22,12 +23,19 @@ function randomMatrix(n: number, seed: number): Float32Array {
   return x;
 }
 
-function oursGflops(log: (m: string) => void): number {
-  const n = SIZE;
-  const A = randomMatrix(n, 1), B = randomMatrix(n, 2), C = new Float32Array(n * n);
-  const t = measure(() => gemm(false, false, n, n, n, 1, A, 0, n, B, 0, n, 0, C, 0, n), { warmup: 2, runs: 7 });
-  log(`  ours: ${describeTiming(t)}`);
-  return flops(n) / t.median / 1e9;
+/** GFLOP/s of `backend`'s gemm on `threads` threads (the reference: 3 runs, ~1 s each). */
+function oursGflops(backend: 'cpu' | 'ref', threads: number, log: (m: string) => void): number {
+  const n = SIZE, be = getBackend(backend);
+  const A = be.upload(randomMatrix(n, 1)), B = be.upload(randomMatrix(n, 2)), C = be.alloc('float32', n * n);
+  const prev = getNumThreads();
+  setNumThreads(threads);
+  try {
+    const t = measure(() => be.gemm(false, false, n, n, n, 1, A, 0, n, B, 0, n, 0, C, 0, n), backend === 'ref' ? { warmup: 1, runs: 3 } : { warmup: 3, runs: 9 });
+    log(`  ${backend}${backend === 'cpu' ? ` ${threads} thread${threads > 1 ? 's' : ''}` : ''}: ${describeTiming(t)}`);
+    return flops(n) / t.median / 1e9;
+  } finally {
+    setNumThreads(prev);
+  }
 }
 
 async function tfGflops(backend: TfBackend, log: (m: string) => void): Promise<number> {
@@ -52,17 +60,18 @@ async function tfGflops(backend: TfBackend, log: (m: string) => void): Promise<n
 export const gemmBench: Benchmark = {
   name: 'gemm',
   ids: ['W1'],
-  title: `gemm ${SIZE}×${SIZE}×${SIZE} float32, one thread`,
+  title: `gemm ${SIZE}×${SIZE}×${SIZE} float32: cpu backend on 1 and 2 threads, ref backend, tfjs-cpu, tfjs-wasm`,
   async run(log) {
-    const ours = oursGflops(log);
-    const rows: Row[] = [];
-    for (const backend of ['cpu', 'wasm'] as const) {
-      const peer = await tfGflops(backend, log);
-      rows.push({
-        workload: WORKLOAD, unit: 'GFLOP/s', ours, peer: tfLabel(backend), peerValue: peer,
-        note: backend === 'cpu' ? 'tfjs-cpu: median of 3 products after warm-up on 256³ (one 1024³ product takes seconds)' : undefined,
-      });
-    }
-    return rows;
+    const one = oursGflops('cpu', 1, log), two = oursGflops('cpu', 2, log), ref = oursGflops('ref', 1, log);
+    const peers = { cpu: await tfGflops('cpu', log), wasm: await tfGflops('wasm', log) };
+    const cpuNote = 'tfjs-cpu: median of 3 products after warm-up on 256³ (one 1024³ product takes seconds)';
+    const w = (what: string) => `${WORKLOAD} ${what}`;
+    return [
+      { workload: w('cpu, 1 thread'), unit: 'GFLOP/s', ours: one, peer: tfLabel('wasm'), peerValue: peers.wasm },
+      { workload: w('cpu, 1 thread'), unit: 'GFLOP/s', ours: one, peer: tfLabel('cpu'), peerValue: peers.cpu, note: cpuNote },
+      { workload: w('cpu, 1 thread'), unit: 'GFLOP/s', ours: one, peer: 'ref backend (plain TypeScript)', peerValue: ref },
+      { workload: w('cpu, 2 threads'), unit: 'GFLOP/s', ours: two, peer: tfLabel('wasm'), peerValue: peers.wasm },
+      { workload: w('cpu, 2 threads'), unit: 'GFLOP/s', ours: two, peer: 'cpu, 1 thread', peerValue: one },
+    ] satisfies Row[];
   },
 };

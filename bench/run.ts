@@ -11,12 +11,17 @@ import { demoBench } from './demo.js';
 import { frozenBench, frozenW3aBench } from './frozen.js';
 import { gemmBench } from './gemm.js';
 import { seamBench } from './seam.js';
+import { vggBench, vggTfCpuBench } from './vgg.js';
+import { memoryBench } from './memory.js';
 import { formatTable, type Benchmark, type Row } from './harness.js';
 import { cleanStreamData, streamBench } from './stream.js';
 
 const benchmarks: Benchmark[] = [
   gemmBench,
   convBench,
+  vggBench,
+  vggTfCpuBench,
+  memoryBench,
   demoBench,
   frozenBench,
   frozenW3aBench,
@@ -60,7 +65,7 @@ async function main(): Promise<void> {
     console.log(`  (${((performance.now() - start) / 1000).toFixed(0)} s)`);
   }
   const took = ((performance.now() - t0) / 1000).toFixed(0);
-  console.log(`\nResults (single-threaded; medians after warm-up; ${took} s in all; load average now ${os.loadavg()[0]!.toFixed(2)}):\n`);
+  console.log(`\nResults (the cpu backend on the threads each row names; medians after warm-up; ${took} s in all; load average now ${os.loadavg()[0]!.toFixed(2)}):\n`);
   console.log(formatTable(rows));
   if (clean) cleanStreamData((m) => console.log(m));
 }

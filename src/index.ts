@@ -5,6 +5,6 @@ export { sizeOf, broadcastShapes, type Shape } from './tensor/shape.js';
 export { backward, noGrad, isGradEnabled, record, type GradFn } from './autograd/graph.js';
 export * from './autograd/ops/index.js';
 export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport } from './autograd/gradcheck.js';
-export { backend, setBackend, registerBackend, availableBackends } from './kernels/index.js';
+export { backend, setBackend, registerBackend, availableBackends, setNumThreads, getNumThreads } from './kernels/index.js';
 export type { Backend, FloatArray, Strided, WindowGeometry, UnaryOp, BinaryOp } from './kernels/backend.js';
 export { TlError, UsageError, ShapeError } from './util/errors.js';

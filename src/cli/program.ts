@@ -1,7 +1,7 @@
 // The command line: commander definitions of every subcommand and its flags (neon's names
 // where the lab uses them, neon-spec §10.1). Each action returns an exit code.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { availableBackends, backend, registeredBackends } from '../kernels/index.js';
+import { availableBackends, backend, getNumThreads, registeredBackends, setNumThreads } from '../kernels/index.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
@@ -39,6 +39,14 @@ function modelOptions(cmd: Command): Command {
 // The choices are the registered backends (src/kernels/index.ts), so a new backend appears here by registering.
 const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}`).choices(availableBackends()).default(backend().name);
 
+// --threads: how many threads the cpu backend computes on (main thread included).
+const threadsOption = () => new Option('--threads <n>', 'threads of the cpu backend, the main one included').argParser(int('--threads', 1)).default(getNumThreads(), `${getNumThreads()}: the number of cores`);
+/** Applies --threads before the command runs. */
+const threaded = <T>(o: { threads: number }, f: () => T): T => {
+  setNumThreads(o.threads);
+  return f();
+};
+
 export function buildProgram(run: (code: Promise<number> | number) => void): Command {
   const program = new Command('tl-scratch')
     .description('Transfer learning with VGG-16, as in the neon lab, on an engine written from scratch in TypeScript')
@@ -68,17 +76,18 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--wdecay <w>', 'weight decay (L2)', num('--wdecay', 0), 0.0005)
     .option('--imported_lr_scale <s>', 'learning-rate factor of imported layers (default 0.001 finetune, 0 extract, 1 scratch)', num('--imported_lr_scale', 0))
     .option('--inference_file <file>', 'where to write the test outputs', 'inference.txt')
+    .addOption(threadsOption())
     .addOption(new Option('--match <how>', 'pair source and model layers by name or by order').choices(['name', 'order']).default('name'))
     .option('--train_per_class <n>', 'train on N labelled images per class (chosen with --rng_seed)', int('--train_per_class', 1))
     .option('--report_dir <dir>', 'report folder of --experiment all', 'report'))
-    .action((o) => run(train({
+    .action((o) => run(threaded(o, () => train({
       backend: o.backend, epochs: o.epochs, batchSize: o.batch_size, rngSeed: o.rng_seed, dataRoot: o.data_root,
       sourceModel: o.source_model, serialize: o.serialize, savePath: o.save_path, modelFile: o.model_file,
       outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: !o.no_progress_bar, verbose: o.verbose, saveStates: !o.no_save_states,
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule,
-    })));
+    }))));
 
   modelOptions(program.command('eval')
     .description('test accuracy and the inference file for a checkpoint or any weight file holding the whole model')
@@ -88,12 +97,13 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
     .option('--inference_file <file>', 'where to write the test outputs', 'inference.txt')
     .addOption(new Option('--match <how>', 'pair file and model layers by name or by order').choices(['name', 'order']).default('name'))
+    .addOption(threadsOption())
     .option('--no_progress_bar', 'no progress of the test pass')
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
-    .action((o) => run(evalCommand({
+    .action((o) => run(threaded(o, () => evalCommand({
       backend: o.backend, modelFile: o.model_file, dataRoot: o.data_root, batchSize: o.batch_size, inferenceFile: o.inference_file,
       match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, progressBar: !o.no_progress_bar,
-    })));
+    }))));
 
   modelOptions(program.command('summary')
     .description('per-layer table of the model: output shape, parameters, forward MFLOPs')
@@ -139,8 +149,9 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--eval_every <n>', 'evaluate test accuracy every N epochs for the curves (0: only at the end)', int('--eval_every'), DEMO_DEFAULTS.evalEvery)
     .option('--report_dir <dir>', 'report folder', 'report')
     .option('--source_model <file>', 'source checkpoint (default: the one shipped in models/)')
+    .addOption(threadsOption())
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0)
-    .action((o) => run(demo({ trainPerClass: o.train_per_class, seeds: o.seeds, epochs: o.epochs, lr: o.lr, evalEvery: o.eval_every, reportDir: o.report_dir, sourceModel: o.source_model })));
+    .action((o) => run(threaded(o, () => demo({ trainPerClass: o.train_per_class, seeds: o.seeds, epochs: o.epochs, lr: o.lr, evalEvery: o.eval_every, reportDir: o.report_dir, sourceModel: o.source_model }))));
 
   return program;
 }

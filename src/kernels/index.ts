@@ -1,12 +1,42 @@
 // The registry of backends and the default one. Tensors carry their own backend (ops run
 // where their inputs live); the default is where new tensors are created. `-b/--backend`
 // lists its choices from here.
-import type { Backend } from './backend.js';
-import { cpuBackend } from './cpu/index.js';
+import type { Backend, DeviceBuffer } from './backend.js';
+import { hostBackend, refBackend, type HostArray } from './cpu/index.js';
+import { fastCpu, fastUnavailable } from './fast/index.js';
 import { UsageError } from '../util/errors.js';
 
-const backends = new Map<string, Backend>([[cpuBackend.name, cpuBackend]]);
+// `cpu`, the default: the fast backend (src/kernels/fast/: WebAssembly SIMD, worker
+// threads); where the engine lacks WebAssembly SIMD or shared memory, the reference
+// kernels under that name, and one line says so. `ref`: the reference kernels.
+function makeCpu(): Backend {
+  const fast = fastCpu();
+  if (fast) return fast.backend;
+  const reason = fastUnavailable();
+  console.warn(`tl-scratch: ${reason}: the cpu backend falls back to the reference kernels`);
+  return hostBackend('cpu', `the reference kernels (${reason})`, {
+    box: (a) => a as unknown as DeviceBuffer,
+    unbox: (b) => b as unknown as HostArray,
+  });
+}
+
+const cpuBackend = makeCpu();
+const backends = new Map<string, Backend>([[cpuBackend.name, cpuBackend], [refBackend.name, refBackend]]);
 let current: Backend = cpuBackend;
+
+/**
+ * Sets how many threads the fast backend uses (main thread included; default: the
+ * machine's logical cores). No effect on the reference kernels.
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`the number of threads must be a positive integer, got ${n}`);
+  fastCpu()?.pool.setThreads(n);
+}
+
+/** The fast backend's thread count (1 when it is unavailable). */
+export function getNumThreads(): number {
+  return fastCpu()?.pool.numThreads ?? 1;
+}
 
 /** The default backend: where tensors are created. */
 export function backend(): Backend {

@@ -169,6 +169,17 @@ describe('tl-scratch CLI: bad input', () => {
     }
     expect(cli(['train', '--epochs', 'ten'], work).code).toBe(2);
   });
+  it('--threads takes a positive integer on train, eval and demo; 0, negative or fractional is a usage error', () => {
+    for (const cmd of ['train', 'eval', 'demo']) {
+      for (const bad of ['0', '-1', '1.5', 'two']) {
+        const r = cli([cmd, '--threads', bad], work);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/--threads must be an integer ≥ 1/);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+      expect(cli([cmd, '--help'], work).stdout).toMatch(/--threads <n>\s+threads of the cpu backend/);
+    }
+  });
   it('a missing or empty data_root suggests prepare', () => {
     const r = cli(['train', '--data_root', join(work, 'nope')], work);
     expect(r.code).toBe(2);
@@ -197,10 +208,11 @@ describe('tl-scratch CLI: bad input', () => {
   it('-b with an unregistered backend lists the registered ones (from the registry, also in --help); -v shows a stack trace', () => {
     const r = cli(['train', '-b', 'nosuch', '--data_root', data], work);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/'nosuch' is invalid\. Allowed choices are cpu\b/);
+    expect(r.stderr).toMatch(/'nosuch' is invalid\. Allowed choices are cpu, ref\b/);
     const h = cli(['eval', '--help'], work);
-    expect(h.stdout).toMatch(/-b, --backend <name>\s+compute backend: cpu \(plain TypeScript kernels/);
-    expect(h.stdout).toMatch(/choices:\s+"cpu"/);
+    expect(h.stdout).toMatch(/-b, --backend <name>\s+compute backend: cpu\s+\(WebAssembly\s+SIMD\s+gemm/);
+    expect(h.stdout).toMatch(/ref\s+\(plain\s+TypeScript\s+kernels/);
+    expect(h.stdout).toMatch(/choices:\s+"cpu",\s+"ref"/);
     const v = cli(['train', '--data_root', join(work, 'nope'), '-v'], work);
     expect(v.stderr).toMatch(/\n\s+at /);
   });

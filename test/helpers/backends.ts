@@ -1,7 +1,8 @@
-// Backends for the conformance suite. Besides the ones the engine registers (cpu), a
+// Backends for the conformance suite. Besides the ones the engine registers (`cpu`: the
+// fast backend, WebAssembly SIMD and worker threads; `ref`: the reference kernels), a
 // `boxed` backend runs the reference kernels with buffers that are handle objects
-// ({ handle: n }) kept in a table, not typed arrays, the way a WebAssembly or GPU backend
-// hands out offsets or textures. Any code above the kernel seam that indexes a buffer,
+// ({ handle: n }) kept in a table, not typed arrays, the way a GPU backend hands out
+// textures. Any code above the kernel seam that indexes a buffer,
 // calls a typed-array method on it or passes a host array where a buffer belongs fails
 // under it, so running ops, layers, the optimizer and a training step on `boxed` tests the
 // seam itself.
@@ -35,5 +36,5 @@ export function allBackends(): Backend[] {
   return registeredBackends();
 }
 
-/** The reference backend every other one is compared with. */
-export const referenceBackend = (): Backend => getBackend('cpu');
+/** The reference backend (`ref`) every other one is compared with. */
+export const referenceBackend = (): Backend => getBackend('ref');

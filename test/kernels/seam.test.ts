@@ -126,7 +126,13 @@ describe('ops on a backend with opaque buffers', () => {
         return Float32Array.from(p.value.toHost());
       }));
     };
-    const ref = await run();
+    setBackend('ref'); // the reference kernels, which `boxed` wraps
+    let ref: Float32Array[];
+    try {
+      ref = await run();
+    } finally {
+      setBackend('cpu');
+    }
     registerBackend(boxedBackend);
     setBackend('boxed'); // for the whole (asynchronous) fit
     let boxed: Float32Array[];

@@ -30,7 +30,7 @@ import { ShapeError } from '../../util/errors.js';
 import { biasAdd, biasBackward } from './bias.js';
 import { gemm } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
-import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights } from './winograd.js';
+import { referenceWinograd, winogradConv3x3, winogradWeightGrad3x3, winogradWeights, type WinogradContext } from './winograd.js';
 
 function allocate(dtype: 'float32' | 'float64', n: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
@@ -79,10 +79,25 @@ function useWinograd(g: WindowGeometry): boolean {
     && g.padH <= 2 && g.padW <= 2 && g.P * g.Q >= WINOGRAD_MIN_PQ;
 }
 
+/**
+ * What a convolution computes with: the gemm and scratch storage of the im2col path, and
+ * the Winograd context. The reference uses its own gemm, scratch of the data's dtype and
+ * float64 Winograd transforms; the fast backend (src/kernels/fast/) runs this same code
+ * with its SIMD gemm and float32 storage.
+ */
+export interface ConvContext {
+  gemm: typeof gemm;
+  alloc(dtype: 'float32' | 'float64', n: number): FloatArray;
+  winograd: WinogradContext;
+}
+
+export const referenceConv: ConvContext = { gemm, alloc: allocate, winograd: referenceWinograd };
+
 /** y[N, K, P, Q] = conv(x, w) (+ b). */
-export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray): void {
+export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, ctx: ConvContext = referenceConv): void {
+  const { gemm } = ctx, allocate = ctx.alloc;
   if (useWinograd(g)) {
-    winogradConv3x3(x, N, g.C, g.H, g.W, winogradWeights(w, K, g.C, false), K, g.padH, g.padW, g.P, g.Q, y);
+    winogradConv3x3(x, N, g.C, g.H, g.W, winogradWeights(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd);
     if (b) biasAdd(y, b, N, K, g.P * g.Q, y);
     return;
   }
@@ -118,17 +133,18 @@ export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number
  */
 export function conv2dBackward(
   x: FloatArray, N: number, w: FloatArray, K: number, g: WindowGeometry, dy: FloatArray,
-  dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null,
+  dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null, ctx: ConvContext = referenceConv,
 ): void {
+  const { gemm } = ctx, allocate = ctx.alloc;
   const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W, KPQ = K * PQ;
   const dtype = x instanceof Float64Array ? 'float64' : 'float32';
   // Winograd: dx = the 3×3 convolution of dy with the flipped, transposed filters.
   if (dx && useWinograd(g)) {
-    winogradConv3x3(dy, N, K, g.P, g.Q, winogradWeights(w, K, g.C, true), g.C, 2 - g.padH, 2 - g.padW, g.H, g.W, dx);
+    winogradConv3x3(dy, N, K, g.P, g.Q, winogradWeights(w, K, g.C, true, ctx.winograd), g.C, 2 - g.padH, 2 - g.padW, g.H, g.W, dx, ctx.winograd);
     dx = null;
   }
   if (dw && useWinograd(g)) {
-    winogradWeightGrad3x3(x, N, g.C, g.H, g.W, dy, K, g.padH, g.padW, g.P, g.Q, dw);
+    winogradWeightGrad3x3(x, N, g.C, g.H, g.W, dy, K, g.padH, g.padW, g.P, g.Q, dw, ctx.winograd);
     dw = null;
   }
   if (dx) dx.fill(0);

@@ -337,8 +337,8 @@ function roundUp(n: number, m: number): number {
   return Math.ceil(n / m) * m;
 }
 
-/** O(1) checks of sizes, leading dimensions and array extents, with a readable error. */
-function checkArgs(
+/** O(1) checks of sizes, leading dimensions and array extents, with a readable error (the fast backend makes the same checks). */
+export function checkArgs(
   transA: boolean, transB: boolean, M: number, N: number, K: number,
   A: FloatArray, aOffset: number, lda: number,
   B: FloatArray, bOffset: number, ldb: number,

@@ -3,7 +3,7 @@
 // backend object wraps them behind the Backend interface, whose buffers are opaque.
 //
 // `hostBackend` builds such a backend from a way to box a host array into a buffer and to
-// unbox it again. The `cpu` backend's buffers are the typed arrays themselves (no cost);
+// unbox it again. The `ref` backend's buffers are the typed arrays themselves (no cost);
 // a test backend whose buffers are handle objects (test/helpers/backends.ts) runs the same
 // kernels and proves that nothing above the seam treats a buffer as an array.
 import type { Backend, DeviceBuffer, DType, FloatArray, Strided } from '../backend.js';
@@ -102,8 +102,8 @@ export function hostBackend(name: string, description: string, boxing: HostBoxin
   };
 }
 
-/** The `cpu` backend: buffers are the typed arrays themselves. */
-export const cpuBackend: Backend = hostBackend('cpu', 'plain TypeScript kernels, single-threaded (the readable reference)', {
+/** The reference backend `ref`: buffers are the typed arrays themselves. */
+export const refBackend: Backend = hostBackend('ref', 'plain TypeScript kernels, single-threaded (the readable reference)', {
   box: (a) => a as unknown as DeviceBuffer,
   unbox: (b) => b as unknown as HostArray,
 });

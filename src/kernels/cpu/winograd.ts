@@ -15,14 +15,32 @@ import type { FloatArray } from '../backend.js';
 import { gemm } from './gemm.js';
 
 /**
+ * What the Winograd routines compute with: a gemm, and the storage of the transformed
+ * filters, inputs and products. The reference keeps them in float64 (its gemm computes in
+ * float64 anyway); the fast backend passes its float32 SIMD gemm and float32 storage.
+ */
+export interface WinogradContext {
+  gemm: typeof gemm;
+  alloc(n: number): FloatArray;
+  /** The input transform (winogradInput's contract); absent: the one below. */
+  input?: typeof winogradInput;
+  /** The output transform (winogradOutput's contract); absent: the one below. */
+  output?: typeof winogradOutput;
+  /** The output gradient's transform in the weight gradient (winogradGradOutput's contract); absent: the one below. */
+  gradOutput?: typeof winogradGradOutput;
+}
+
+export const referenceWinograd: WinogradContext = { gemm, alloc: (n) => new Float64Array(n) };
+
+/**
  * U[16, Ko, Ci] (position ξ = 4·i + j of the 4×4 transformed filter, row-major per ξ) =
  * G·g·Gᵀ for each 3×3 filter g of w[K, C, 3, 3]. flip = false: Ko = K, Ci = C, g = w[k, c];
  * flip = true (input gradient): Ko = C, Ci = K, g(r, s) = w[k, c, 2 − r, 2 − s] for output
  * channel c and input channel k.
  */
-export function winogradWeights(w: FloatArray, K: number, C: number, flip: boolean): Float64Array {
+export function winogradWeights(w: FloatArray, K: number, C: number, flip: boolean, ctx: WinogradContext = referenceWinograd): FloatArray {
   const KC = K * C;
-  const U = new Float64Array(16 * KC);
+  const U = ctx.alloc(16 * KC);
   const g = new Float64Array(9), t = new Float64Array(12);
   for (let k = 0; k < K; k++) {
     for (let c = 0; c < C; c++) {
@@ -50,9 +68,9 @@ export function winogradWeights(w: FloatArray, K: number, C: number, flip: boole
  * (image j's tiles at columns j·TH·TW ..), V laid out [16, C, m·TH·TW]. pad: a zeroed
  * scratch plane of (2·TH + 2) × (2·TW + 2) (its border stays zero between calls).
  */
-function winogradInput(
+export function winogradInput(
   x: FloatArray, n0: number, m: number, C: number, H: number, W: number, padH: number, padW: number,
-  TH: number, TW: number, V: Float64Array, pad: Float64Array,
+  TH: number, TW: number, V: FloatArray, pad: Float64Array,
 ): void {
   const Timg = TH * TW, T = m * Timg, CT = C * T, HW = H * W;
   const Hp = 2 * TH + 2, Wp = 2 * TW + 2;
@@ -94,44 +112,53 @@ const WINOGRAD_BUDGET = 1 << 20;
  * Images go in chunks whose tiles lie side by side in the 16 gemms (T = images × tiles).
  */
 export function winogradConv3x3(
-  x: FloatArray, N: number, C: number, H: number, W: number, U: Float64Array, K: number,
-  padH: number, padW: number, P: number, Q: number, y: FloatArray,
+  x: FloatArray, N: number, C: number, H: number, W: number, U: FloatArray, K: number,
+  padH: number, padW: number, P: number, Q: number, y: FloatArray, ctx: WinogradContext = referenceWinograd,
 ): void {
   const TH = (P + 1) >> 1, TW = (Q + 1) >> 1, Timg = TH * TW;
   if (N === 0 || P <= 0 || Q <= 0) return;
   const nb = Math.max(1, Math.min(N, Math.floor(WINOGRAD_BUDGET / Math.max(1, 16 * Math.max(C, K) * Timg))));
   const Tmax = nb * Timg;
-  const V = new Float64Array(16 * C * Tmax), M = new Float64Array(16 * K * Tmax);
+  const V = ctx.alloc(16 * C * Tmax), M = ctx.alloc(16 * K * Tmax);
   // One input plane, zero-padded so that every tile's 4×4 patch lies inside it.
   const Hp = 2 * TH + 2, Wp = 2 * TW + 2;
   const pad = new Float64Array(Hp * Wp);
-  const PQ = P * Q;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, CT = C * T, KT = K * T;
-    winogradInput(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
-    for (let xi = 0; xi < 16; xi++) gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
+    (ctx.input ?? winogradInput)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    for (let xi = 0; xi < 16; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
     // y = Aᵀ·M·A per tile, clipped at the bottom and right edges
-    for (let j = 0; j < m; j++) {
-      for (let k = 0; k < K; k++) {
-        const out = (n0 + j) * K * PQ + k * PQ;
-        let t = k * T + j * Timg;
-        for (let th = 0; th < TH; th++) {
-          const p = 2 * th, r0 = out + p * Q, r1 = r0 + Q, two = p + 1 < P;
-          for (let tw = 0; tw < TW; tw++, t++) {
-            const m0 = M[t]!, m1 = M[t + KT]!, m2 = M[t + 2 * KT]!, m3 = M[t + 3 * KT]!;
-            const m4 = M[t + 4 * KT]!, m5 = M[t + 5 * KT]!, m6 = M[t + 6 * KT]!, m7 = M[t + 7 * KT]!;
-            const m8 = M[t + 8 * KT]!, m9 = M[t + 9 * KT]!, m10 = M[t + 10 * KT]!, m11 = M[t + 11 * KT]!;
-            const m12 = M[t + 12 * KT]!, m13 = M[t + 13 * KT]!, m14 = M[t + 14 * KT]!, m15 = M[t + 15 * KT]!;
-            // rows of Aᵀ·M
-            const s0 = m0 + m4 + m8, s1 = m1 + m5 + m9, s2 = m2 + m6 + m10, s3 = m3 + m7 + m11;
-            const u0 = m4 - m8 - m12, u1 = m5 - m9 - m13, u2 = m6 - m10 - m14, u3 = m7 - m11 - m15;
-            const q = 2 * tw;
-            y[r0 + q] = s0 + s1 + s2;
-            if (two) y[r1 + q] = u0 + u1 + u2;
-            if (q + 1 < Q) {
-              y[r0 + q + 1] = s1 - s2 - s3;
-              if (two) y[r1 + q + 1] = u1 - u2 - u3;
-            }
+    (ctx.output ?? winogradOutput)(M, n0, m, K, T, TH, TW, P, Q, y);
+  }
+}
+
+/**
+ * y[n0 + j, k] (j < m, k < K: planes of P × Q) = Aᵀ·M_t·A for every tile t, clipped at the
+ * bottom and right edges, from the products M laid out [16, K, T] (image j's tiles at
+ * columns j·TH·TW ..).
+ */
+export function winogradOutput(M: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, y: FloatArray): void {
+  const Timg = TH * TW, KT = K * T, PQ = P * Q;
+  for (let j = 0; j < m; j++) {
+    for (let k = 0; k < K; k++) {
+      const out = (n0 + j) * K * PQ + k * PQ;
+      let t = k * T + j * Timg;
+      for (let th = 0; th < TH; th++) {
+        const p = 2 * th, r0 = out + p * Q, r1 = r0 + Q, two = p + 1 < P;
+        for (let tw = 0; tw < TW; tw++, t++) {
+          const m0 = M[t]!, m1 = M[t + KT]!, m2 = M[t + 2 * KT]!, m3 = M[t + 3 * KT]!;
+          const m4 = M[t + 4 * KT]!, m5 = M[t + 5 * KT]!, m6 = M[t + 6 * KT]!, m7 = M[t + 7 * KT]!;
+          const m8 = M[t + 8 * KT]!, m9 = M[t + 9 * KT]!, m10 = M[t + 10 * KT]!, m11 = M[t + 11 * KT]!;
+          const m12 = M[t + 12 * KT]!, m13 = M[t + 13 * KT]!, m14 = M[t + 14 * KT]!, m15 = M[t + 15 * KT]!;
+          // rows of Aᵀ·M
+          const s0 = m0 + m4 + m8, s1 = m1 + m5 + m9, s2 = m2 + m6 + m10, s3 = m3 + m7 + m11;
+          const u0 = m4 - m8 - m12, u1 = m5 - m9 - m13, u2 = m6 - m10 - m14, u3 = m7 - m11 - m15;
+          const q = 2 * tw;
+          y[r0 + q] = s0 + s1 + s2;
+          if (two) y[r1 + q] = u0 + u1 + u2;
+          if (q + 1 < Q) {
+            y[r0 + q + 1] = s1 - s2 - s3;
+            if (two) y[r1 + q + 1] = u1 - u2 - u3;
           }
         }
       }
@@ -148,41 +175,21 @@ export function winogradConv3x3(
  */
 export function winogradWeightGrad3x3(
   x: FloatArray, N: number, C: number, H: number, W: number, dy: FloatArray, K: number,
-  padH: number, padW: number, P: number, Q: number, dw: FloatArray,
+  padH: number, padW: number, P: number, Q: number, dw: FloatArray, ctx: WinogradContext = referenceWinograd,
 ): void {
   const TH = (P + 1) >> 1, TW = (Q + 1) >> 1, Timg = TH * TW;
   if (N === 0 || P <= 0 || Q <= 0) return;
   const nb = Math.max(1, Math.min(N, Math.floor(WINOGRAD_BUDGET / Math.max(1, 16 * Math.max(C, K) * Timg))));
   const Tmax = nb * Timg, KC = K * C;
-  const V = new Float64Array(16 * C * Tmax), Y = new Float64Array(16 * K * Tmax), Gh = new Float64Array(16 * KC);
+  const V = ctx.alloc(16 * C * Tmax), Y = ctx.alloc(16 * K * Tmax), Gh = ctx.alloc(16 * KC);
   const pad = new Float64Array((2 * TH + 2) * (2 * TW + 2));
-  const PQ = P * Q;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, KT = K * T;
-    winogradInput(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    (ctx.input ?? winogradInput)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
     // Ŷ_ξ[k, t] = (A·e·Aᵀ)_ξ for the 2×2 block e of dy on tile t
-    for (let j = 0; j < m; j++) {
-      for (let k = 0; k < K; k++) {
-        const src = (n0 + j) * K * PQ + k * PQ;
-        let t = k * T + j * Timg;
-        for (let th = 0; th < TH; th++) {
-          const p = 2 * th, r0 = src + p * Q, r1 = r0 + Q, two = p + 1 < P;
-          for (let tw = 0; tw < TW; tw++, t++) {
-            const q = 2 * tw, q1 = q + 1 < Q;
-            const e00 = dy[r0 + q]!, e01 = q1 ? dy[r0 + q + 1]! : 0;
-            const e10 = two ? dy[r1 + q]! : 0, e11 = two && q1 ? dy[r1 + q + 1]! : 0;
-            // rows of A·e: e0, e0 + e1, e0 − e1, −e1 (e0, e1 the rows of e); then the same across columns
-            const a0 = e00, a1 = e01, b0 = e00 + e10, b1 = e01 + e11, c0 = e00 - e10, c1 = e01 - e11, d0 = -e10, d1 = -e11;
-            Y[t] = a0; Y[t + KT] = a0 + a1; Y[t + 2 * KT] = a0 - a1; Y[t + 3 * KT] = -a1;
-            Y[t + 4 * KT] = b0; Y[t + 5 * KT] = b0 + b1; Y[t + 6 * KT] = b0 - b1; Y[t + 7 * KT] = -b1;
-            Y[t + 8 * KT] = c0; Y[t + 9 * KT] = c0 + c1; Y[t + 10 * KT] = c0 - c1; Y[t + 11 * KT] = -c1;
-            Y[t + 12 * KT] = d0; Y[t + 13 * KT] = d0 + d1; Y[t + 14 * KT] = d0 - d1; Y[t + 15 * KT] = -d1;
-          }
-        }
-      }
-    }
+    (ctx.gradOutput ?? winogradGradOutput)(dy, n0, m, K, T, TH, TW, P, Q, Y);
     const CT = C * T;
-    for (let xi = 0; xi < 16; xi++) gemm(false, true, K, C, T, 1, Y, xi * KT, T, V, xi * CT, T, 1, Gh, xi * KC, C);
+    for (let xi = 0; xi < 16; xi++) ctx.gemm(false, true, K, C, T, 1, Y, xi * KT, T, V, xi * CT, T, 1, Gh, xi * KC, C);
   }
   // dw[k, c] += Gᵀ·Ĝ·G, Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
   for (let kc = 0; kc < KC; kc++) {
@@ -197,6 +204,35 @@ export function winogradWeightGrad3x3(
       dw[o + 3 * i] += r0 + 0.5 * (r1 + r2);
       dw[o + 3 * i + 1] += 0.5 * (r1 - r2);
       dw[o + 3 * i + 2] += 0.5 * (r1 + r2) + r3;
+    }
+  }
+}
+
+/**
+ * Ŷ_ξ[k, t] = (A·e·Aᵀ)_ξ for the 2×2 block e of dy[n0 + j, k] (P × Q, zero past the edges)
+ * on every tile t of images n0 .. n0+m−1 (image j's tiles at columns j·TH·TW ..), Ŷ laid out
+ * [16, K, T]: the output gradient's transform in the Winograd weight gradient.
+ */
+export function winogradGradOutput(dy: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, Y: FloatArray): void {
+  const Timg = TH * TW, KT = K * T, PQ = P * Q;
+  for (let j = 0; j < m; j++) {
+    for (let k = 0; k < K; k++) {
+      const src = (n0 + j) * K * PQ + k * PQ;
+      let t = k * T + j * Timg;
+      for (let th = 0; th < TH; th++) {
+        const p = 2 * th, r0 = src + p * Q, r1 = r0 + Q, two = p + 1 < P;
+        for (let tw = 0; tw < TW; tw++, t++) {
+          const q = 2 * tw, q1 = q + 1 < Q;
+          const e00 = dy[r0 + q]!, e01 = q1 ? dy[r0 + q + 1]! : 0;
+          const e10 = two ? dy[r1 + q]! : 0, e11 = two && q1 ? dy[r1 + q + 1]! : 0;
+          // rows of A·e: e0, e0 + e1, e0 − e1, −e1 (e0, e1 the rows of e); then the same across columns
+          const a0 = e00, a1 = e01, b0 = e00 + e10, b1 = e01 + e11, c0 = e00 - e10, c1 = e01 - e11, d0 = -e10, d1 = -e11;
+          Y[t] = a0; Y[t + KT] = a0 + a1; Y[t + 2 * KT] = a0 - a1; Y[t + 3 * KT] = -a1;
+          Y[t + 4 * KT] = b0; Y[t + 5 * KT] = b0 + b1; Y[t + 6 * KT] = b0 - b1; Y[t + 7 * KT] = -b1;
+          Y[t + 8 * KT] = c0; Y[t + 9 * KT] = c0 + c1; Y[t + 10 * KT] = c0 - c1; Y[t + 11 * KT] = -c1;
+          Y[t + 12 * KT] = d0; Y[t + 13 * KT] = d0 + d1; Y[t + 14 * KT] = d0 - d1; Y[t + 15 * KT] = -d1;
+        }
+      }
     }
   }
 }

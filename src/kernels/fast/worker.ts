@@ -1,0 +1,29 @@
+// A helper thread of the fast backend's pool (pool.ts): its own WebAssembly instance (for
+// packed gemm panels), then forever: wait for the doorbell, read the job from the port,
+// take tasks from the shared counter until none is left, report done.
+import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { SimdInstance } from './simd.js';
+import { runTask, type Job } from './tasks.js';
+import { DONE, ERROR, NEXT, READY, WAKE } from './pool.js';
+
+const { ctrl, index, port, module, winograd } = workerData as { ctrl: Int32Array; index: number; port: MessagePort; module: WebAssembly.Module; winograd: WebAssembly.Module };
+const inst = new SimdInstance(module, undefined, winograd);
+const bell = WAKE + index;
+Atomics.add(ctrl, READY, 1);
+Atomics.notify(ctrl, READY);
+
+for (;;) {
+  Atomics.wait(ctrl, bell, 0);
+  Atomics.store(ctrl, bell, 0);
+  const msg = receiveMessageOnPort(port);
+  if (!msg) continue;
+  const { job, tasks } = msg.message as { job: Job; tasks: number };
+  try {
+    for (let t = Atomics.add(ctrl, NEXT, 1); t < tasks; t = Atomics.add(ctrl, NEXT, 1)) runTask(inst, job, t);
+  } catch (e) {
+    Atomics.store(ctrl, ERROR, 1);
+    port.postMessage({ error: e instanceof Error ? e.message : String(e) });
+  }
+  Atomics.add(ctrl, DONE, 1);
+  Atomics.notify(ctrl, DONE);
+}

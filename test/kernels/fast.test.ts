@@ -1,0 +1,235 @@
+// The fast backend (`cpu`: WebAssembly SIMD gemm, worker threads) against the reference
+// kernels (`ref`): random shapes and every transpose with 1, 2 and 3 threads, the
+// convolution paths (Winograd and im2col; one image with threaded gemms, several in
+// image groups), the threaded elementwise kernels, a short training run, and that a
+// program using it exits once its work is done. The conformance suite
+// (conformance.test.ts) runs every kernel on it as well.
+import { describe, expect, it, afterAll } from 'vitest';
+import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { getBackend, getNumThreads, setBackend, setNumThreads } from '../../src/kernels/index.js';
+import type { Backend, DeviceBuffer, WindowGeometry } from '../../src/kernels/backend.js';
+import { windowGeometry } from '../../src/kernels/geometry.js';
+import { Generator, manualSeed } from '../../src/index.js';
+import { ArrayIterator } from '../../src/data/iterator.js';
+import { generateVgg16TransferModel } from '../../src/models/vgg16.js';
+import { GeneralizedCost, CrossEntropyBinary } from '../../src/models/cost.js';
+import { GradientDescentMomentum } from '../../src/optim/index.js';
+import { relNormError } from '../helpers/check.js';
+
+const fast: Backend = getBackend('cpu');
+const ref: Backend = getBackend('ref');
+const defaultThreads = getNumThreads();
+afterAll(() => setNumThreads(defaultThreads));
+
+function values(n: number, seed: number): Float32Array {
+  const g = new Generator(seed);
+  return Float32Array.from({ length: n }, () => g.uniform(-1, 1));
+}
+const f64 = (a: Float32Array) => Float64Array.from(a);
+const read = (b: Backend, buf: DeviceBuffer, n: number) => Float64Array.from(b.read(buf, 0, n));
+
+/** The fast float32 gemm against the reference's float64 gemm on the same inputs: norm-wise relative error. */
+function gemmError(tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, beta: number, pad: number, seed: number): number {
+  const lda = (tA ? M : K) + pad, ldb = (tB ? K : N) + pad, ldc = N + pad;
+  const A = values((tA ? K : M) * lda + 3, seed), B = values((tB ? N : K) * ldb + 5, seed + 1), C = values(M * ldc + 2, seed + 2);
+  const c = fast.upload(C.slice());
+  fast.gemm(tA, tB, M, N, K, alpha, fast.upload(A.slice()), 3, lda, fast.upload(B.slice()), 5, ldb, beta, c, 2, ldc);
+  const e = f64(C);
+  ref.gemm(tA, tB, M, N, K, alpha, ref.upload(f64(A)), 3, lda, ref.upload(f64(B)), 5, ldb, beta, ref.upload(e), 2, ldc);
+  return relNormError(read(fast, c, C.length), e);
+}
+
+describe('fast backend: gemm against the reference', () => {
+  it('registers as the default cpu backend, ref beside it', () => {
+    expect(fast.name).toBe('cpu');
+    expect(fast.description).toMatch(/WebAssembly SIMD/);
+    expect(ref.description).toMatch(/reference/);
+    expect(fast.dtypes).toEqual(['float32', 'float64']);
+  });
+
+  for (const threads of [1, 2, 3]) {
+    it(`random shapes, every transpose, offsets and padded leading dimensions, within 1e-5 (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+      setNumThreads(threads);
+      fc.assert(fc.property(
+        fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 300 }),
+        fc.constantFrom(1, 0.5, -2), fc.constantFrom(0, 1, 0.25), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1e6 }),
+        (tA, tB, M, N, K, alpha, beta, pad, seed) => gemmError(tA, tB, M, N, K, alpha, beta, pad, seed) <= 1e-5,
+      ), { numRuns: 60, seed: 10 + threads });
+    });
+  }
+
+  it('odd sizes past every block edge (KC = 256, tile 4 × 8, blocks of 160 × 512), threaded, within 1e-5', () => {
+    for (const threads of [1, 2, 3]) {
+      setNumThreads(threads);
+      for (const [M, N, K] of [[161, 515, 257], [7, 1031, 513], [487, 9, 300], [1, 1, 1], [4, 8, 1], [5, 9, 2], [13, 600, 1]] as const) {
+        for (const tA of [false, true]) for (const tB of [false, true]) {
+          expect(gemmError(tA, tB, M, N, K, 1, 0, 1, M + N + K)).toBeLessThanOrEqual(1e-5);
+        }
+      }
+    }
+  });
+
+  it('the result does not depend on the number of threads (blocks cut C, never K)', () => {
+    const M = 300, N = 700, K = 600;
+    const A = fast.upload(values(M * K, 1)), B = fast.upload(values(K * N, 2));
+    const out = [1, 2, 3].map((threads) => {
+      setNumThreads(threads);
+      const C = fast.alloc('float32', M * N);
+      fast.gemm(false, true, M, N, K, 1, A, 0, K, B, 0, K, 0, C, 0, N);
+      return Array.from(fast.read(C, 0, M * N));
+    });
+    expect(out[1]).toEqual(out[0]);
+    expect(out[2]).toEqual(out[0]);
+  });
+
+  it('float64 buffers go to the reference kernels', () => {
+    const A = Float64Array.from(values(12, 3)), B = Float64Array.from(values(12, 4));
+    const c1 = fast.alloc('float64', 9), c2 = ref.alloc('float64', 9);
+    expect(fast.dtypeOf(c1)).toBe('float64');
+    fast.gemm(false, false, 3, 3, 4, 1, fast.upload(A), 0, 4, fast.upload(B), 0, 3, 0, c1, 0, 3);
+    ref.gemm(false, false, 3, 3, 4, 1, ref.upload(A), 0, 4, ref.upload(B), 0, 3, 0, c2, 0, 3);
+    expect(Array.from(fast.read(c1, 0, 9))).toEqual(Array.from(ref.read(c2, 0, 9)));
+  });
+});
+
+describe('fast backend: convolution against the reference', () => {
+  const cases: Array<[string, number, number, number, number, number, number, number, number]> = [
+    // name, N, C, H, K, R, stride, pad, (W)
+    ['Winograd 3×3, batch 3', 3, 5, 12, 7, 3, 1, 1, 10],
+    ['Winograd 3×3, one image (threaded gemms)', 1, 16, 17, 9, 3, 1, 1, 15],
+    ['im2col 5×5 stride 2, batch 5', 5, 3, 11, 4, 5, 2, 2, 13],
+    ['im2col 1×1, batch 2', 2, 8, 6, 3, 1, 1, 0, 6],
+    ['3×3 on a small map (im2col), batch 9', 9, 4, 5, 6, 3, 1, 1, 5],
+    // outputs of ≥ 1024 pixels: image groups, one task each (9 images: more than the 8 groups)
+    ['Winograd 3×3 on 34 × 33 in image groups, batch 9', 9, 2, 34, 3, 3, 1, 1, 33],
+    ['im2col 5×5 on 36 × 36 in image groups, batch 3', 3, 2, 36, 3, 5, 1, 2, 36],
+    // one image with outputs of ≥ 1024 pixels: forward in bands of output rows
+    ['Winograd 3×3 on 41 × 36, one image in bands', 1, 3, 41, 4, 3, 1, 1, 36],
+    ['im2col 5×5 stride 2 on 71 × 70, one image in bands', 1, 2, 71, 3, 5, 2, 2, 70],
+  ];
+  for (const threads of [1, 2, 3]) {
+    it(`forward and all three gradients within 1e-5 (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+      setNumThreads(threads);
+      for (const [name, N, C, H, K, R, stride, pad, W] of cases) {
+        const g: WindowGeometry = windowGeometry('conv', C, H, W, R, R, { stride, padding: pad });
+        const nx = N * C * H * W, nw = K * C * R * R, ny = N * K * g.P * g.Q;
+        const x = values(nx, 1), w = values(nw, 2), b = values(K, 3), dy = values(ny, 4), dw0 = values(nw, 5), db0 = values(K, 6);
+        const run = (be: Backend, conv: (a: Float32Array) => Float32Array | Float64Array) => {
+          const y = be.alloc(be === fast ? 'float32' : 'float64', ny);
+          const X = be.upload(conv(x)), Wt = be.upload(conv(w));
+          be.conv2dForward(X, N, Wt, K, be.upload(conv(b)), g, y);
+          const dx = be.alloc(be === fast ? 'float32' : 'float64', nx), dW = be.upload(conv(dw0)), dB = be.upload(conv(db0));
+          be.conv2dBackward(X, N, Wt, K, g, be.upload(conv(dy)), dx, dW, dB);
+          return [read(be, y, ny), read(be, dx, nx), read(be, dW, nw), read(be, dB, K)];
+        };
+        const got = run(fast, (a) => a.slice()), want = run(ref, f64);
+        ['y', 'dx', 'dw', 'db'].forEach((what, i) => {
+          const err = relNormError(got[i]!, want[i]!);
+          if (!(err <= 1e-5)) throw new Error(`${name}: ${what} relative error ${err}`);
+        });
+      }
+    });
+  }
+
+  it('the forward pass of one large image (bands of rows over the threads) is the same bit for bit on 1, 2 and 3 threads', () => {
+    const g = windowGeometry('conv', 3, 64, 50, 3, 3, { padding: 1 });
+    const K = 5, x = fast.upload(values(3 * 64 * 50, 1)), w = fast.upload(values(K * 27, 2));
+    const out = [1, 2, 3].map((threads) => {
+      setNumThreads(threads);
+      const y = fast.alloc('float32', K * 64 * 50);
+      fast.conv2dForward(x, 1, w, K, null, g, y);
+      return Array.from(fast.read(y, 0, K * 64 * 50));
+    });
+    expect(out[1]).toEqual(out[0]);
+    expect(out[2]).toEqual(out[0]);
+  });
+
+  it('the weight gradient of a batch is the same bit for bit on 1, 2 and 3 threads (whole batch, and image groups summed in order)', () => {
+    for (const HW of [14, 40]) {
+      const g = windowGeometry('conv', 4, HW, HW, 3, 3, { padding: 1 });
+      const N = 6, K = 8, P = HW * HW, x = fast.upload(values(N * 4 * P, 1)), w = fast.upload(values(K * 36, 2)), dy = fast.upload(values(N * K * P, 3));
+      const out = [1, 2, 3].map((threads) => {
+        setNumThreads(threads);
+        const dw = fast.alloc('float32', K * 36);
+        fast.conv2dBackward(x, N, w, K, g, dy, null, dw, null);
+        return Array.from(fast.read(dw, 0, K * 36));
+      });
+      expect(out[1]).toEqual(out[0]);
+      expect(out[2]).toEqual(out[0]);
+    }
+  });
+});
+
+describe('fast backend: threaded elementwise kernels', () => {
+  it('activations, their gradients, scalar ops, bias and the optimizer step equal the reference bit for bit on large buffers', () => {
+    setNumThreads(3);
+    const n = 300_001;
+    const x = values(n, 1), dy = values(n, 2), v = values(n, 3);
+    const both = (f: (be: Backend) => DeviceBuffer) => [read(fast, f(fast), n), read(ref, f(ref), n)];
+    const checks: Array<[string, (be: Backend) => DeviceBuffer]> = [
+      ['tanh', (be) => { const y = be.alloc('float32', n); be.unary('tanh', be.upload(x.slice()), y, n); return y; }],
+      ['relu backward', (be) => { const dx = be.alloc('float32', n); be.unaryBackward('relu', null, be.upload(x.slice()), be.upload(dy.slice()), dx, n); return dx; }],
+      ['mul scalar', (be) => { const o = be.alloc('float32', n); be.binaryScalar('sub', be.upload(x.slice()), 0.3, o, n, true); return o; }],
+      ['bias', (be) => { const o = be.alloc('float32', n - 1); be.biasAdd(be.upload(x.slice(0, n - 1)), be.upload(values(3, 9)), 4, 3, (n - 1) / 12, o); return o; }],
+      ['gdm', (be) => {
+        const p = be.upload(x.slice());
+        be.gdmUpdate(p, be.upload(dy.slice()), be.upload(v.slice()), n, { lr: 0.01, scale: 1, bsz: 8, mu: 0.9, wdecay: 5e-4, nesterov: false, gclip: null, pclip: null });
+        return p;
+      }],
+    ];
+    for (const [name, f] of checks) {
+      const [a, b] = both(f);
+      const len = name === 'bias' ? n - 1 : n;
+      expect(Array.from(a!.subarray(0, len)), name).toEqual(Array.from(b!.subarray(0, len)));
+    }
+  });
+});
+
+describe('fast backend: training and process lifetime', () => {
+  it('a reduced VGG-16 trained on the fast backend follows the reference backend\'s loss within 1e-4', async () => {
+    const g = new Generator(2);
+    const x = Float32Array.from({ length: 8 * 3 * 32 * 32 }, () => g.uniform(-1, 1));
+    const y = Int32Array.from({ length: 8 }, (_, i) => i % 2);
+    const losses = async (backend: string, threads: number): Promise<number[]> => {
+      setBackend(backend);
+      setNumThreads(threads);
+      try {
+        manualSeed(7);
+        const m = generateVgg16TransferModel({ widthMult: 1 / 8, fcSize: 32, dropoutKeep: 0.5 });
+        const train = new ArrayIterator({ x, y, nclass: 2, lshape: [3, 32, 32], bsz: 4 });
+        const out: number[] = [];
+        await m.fit(train, {
+          optimizer: new GradientDescentMomentum(0.01, { momentumCoef: 0.9, wdecay: 5e-4 }), numEpochs: 3,
+          cost: new GeneralizedCost(CrossEntropyBinary()), callbacks: [{ onMinibatchEnd: (_m, _e, _mb, c) => void out.push(c) }],
+        });
+        return out;
+      } finally {
+        setBackend('cpu');
+      }
+    };
+    const want = await losses('ref', 1);
+    for (const threads of [1, 2]) {
+      const got = await losses('cpu', threads);
+      expect(got).toHaveLength(want.length);
+      got.forEach((c, i) => expect(Math.abs(c - want[i]!), `minibatch ${i}, ${threads} thread(s)`).toBeLessThanOrEqual(1e-4));
+    }
+  }, 120_000);
+
+  it('a program that used worker threads exits once its work is done, with no explicit shutdown', () => {
+    const entry = join(import.meta.dirname, '../../dist/src/index.js');
+    const script = `
+      import { setNumThreads, backend } from ${JSON.stringify(entry)};
+      setNumThreads(3);
+      const be = backend(), n = 300;
+      const a = be.alloc('float32', n * n), c = be.alloc('float32', n * n);
+      be.fill(a, 1, 0, n * n);
+      be.gemm(false, false, n, n, n, 1, a, 0, n, a, 0, n, 0, c, 0, n);
+      console.log(be.read(c, 0, 1)[0]);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.error).toBeUndefined(); // not killed by the timeout: it exited by itself
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('300');
+  });
+});
