@@ -2,6 +2,7 @@
 // T-shirt/top vs Shirt task. Runs in a worker thread (or in-process) and returns its record.
 import { join } from 'node:path';
 import { manualSeed } from '../tensor/random.js';
+import { setNumThreads } from '../kernels/index.js';
 import { prepareExperiment, runExperiment, type EpochRecord, type ExperimentName } from '../transfer/experiment.js';
 import { readWeights } from '../transfer/read.js';
 import { builtinIterators } from './data.js';
@@ -25,6 +26,8 @@ export interface DemoJob {
   fcSize: number;
   imageSize: number;
   reportDir: string;
+  /** Threads of the cpu backend for this run (the demo shares the cores between its worker threads). */
+  threads?: number;
   /** Pixel mean subtracted from the target images: the source's (MNIST's), as a transferred model expects its source's preprocessing. */
   mean: number;
 }
@@ -42,6 +45,7 @@ export interface DemoEpoch {
 }
 
 export async function runDemoJob(job: DemoJob, onEpoch?: (e: DemoEpoch) => void): Promise<RunRecord> {
+  if (job.threads !== undefined) setNumThreads(job.threads);
   const { train: trainSet, test: testSet } = builtinIterators('fashion-tshirt-shirt', {
     size: job.imageSize, bsz: job.batchSize, testBsz: 50, trainPerClass: job.trainPerClass, seed: job.seed, mean: job.mean,
   });

@@ -18,6 +18,7 @@ import { shareablePath } from './format.js';
 import { buildModel } from './model-options.js';
 import { readWeights } from '../transfer/read.js';
 import { importMatchingLayers } from '../transfer/import.js';
+import { getNumThreads } from '../kernels/index.js';
 
 export interface DemoFlags {
   trainPerClass: number;
@@ -120,6 +121,9 @@ export async function demo(f: DemoFlags): Promise<number> {
     }
   }
   const nWorkers = Math.max(1, Math.min(f.workers ?? availableParallelism(), jobs.length));
+  // The runs are shared out to worker threads; the cpu backend's threads are shared between them.
+  const threadsPerRun = Math.max(1, Math.floor(getNumThreads() / nWorkers));
+  for (const j of jobs) j.threads = threadsPerRun;
   const source = f.sourceModel ? shareablePath(sourceModel) : `models/${basename(sourceModel)}`;
   console.log(`tl-scratch demo: VGG-16 (width ×${DEMO_MODEL.widthMult}, fc ${DEMO_MODEL.fcSize}) pretrained on ${f.sourceModel ? 'the given source model' : DEMO_SOURCE.task} (${source})`);
   console.log(`target: Fashion-MNIST T-shirt/top vs Shirt, ${f.trainPerClass} labelled images per class, ${f.epochs} epochs, batch ${DEMO_MODEL.batchSize}, base learning rate ${f.lr}, tested on 2000 images${f.evalEvery > 0 ? ` (every ${f.evalEvery} epoch${f.evalEvery > 1 ? 's' : ''} for the curves)` : ''}`);
