@@ -3,9 +3,11 @@
 // lists its choices from here.
 import type { Backend } from './backend.js';
 import { cpuBackend } from './cpu/index.js';
+import { gpuBackend } from './gpu/index.js';
 import { UsageError } from '../util/errors.js';
 
-const backends = new Map<string, Backend>([[cpuBackend.name, cpuBackend]]);
+// gpu.js starts on the gpu backend's first use (src/kernels/gpu/), so registering it costs nothing.
+const backends = new Map<string, Backend>([[cpuBackend.name, cpuBackend], [gpuBackend.name, gpuBackend]]);
 let current: Backend = cpuBackend;
 
 /** The default backend: where tensors are created. */

@@ -1,0 +1,250 @@
+// The gpu.js side of the GPU backend: loading gpu.js, choosing and reporting its mode,
+// compiling and caching kernels, and the storage behind a buffer (a texture on the GL
+// modes, a Float32Array in the WebAssembly and cpu modes). Facts about gpu.js 2.24.1 that
+// this file relies on, each measured on the project's 2-core Debian machines (no GPU) and
+// each handled here or in kernels.ts (docs/gpu-backend.md has the full list):
+//
+// 1. A loop bounded by a kernel *argument* stops silently at loopMaxIterations (1000 by
+//    default) in every mode. Every loop bound here is a `this.constants` value, which is
+//    compiled in and not capped; so every shape is its own compile: kernels are cached by
+//    op, constants, output length and argument lengths (`run`).
+// 2. A 2-D output wider or taller than the maximum texture size (16384 on llvmpipe) throws
+//    on GL; 1-D outputs are packed into a near-square texture. Every kernel here has a 1-D
+//    output, so a buffer holds up to maxTextureSize² values (268 M at 16384: fc6 of VGG-16,
+//    102.8 M weights, fits); `checkSize` refuses more with a clear error.
+// 3. The WebAssembly mode computes flat indices (this.thread.x, a[i]) in float32: wrong
+//    above 2^24. Buffers there are host arrays, so kernels that could index past 2^24 run
+//    on windows (subarrays) of at most `indexLimit` values (gemm is blocked over M, N, K;
+//    elementwise kernels over ranges); see index.ts.
+// 4, 5. A kernel compiled for one argument size or kind throws (webasm), reads out of
+//    bounds (GL) or silently reads with the old shape (cpu) when given another: the cache
+//    key includes every argument's length, and arguments are always of one kind per mode
+//    (textures on GL, uploaded by a dedicated kernel; Float32Arrays on webasm/cpu).
+// 6. `pipeline: true, immutable: true` textures live until delete(): a buffer's texture is
+//    deleted when the buffer gets a new one and, through a FinalizationRegistry, when the
+//    buffer itself is garbage-collected; intermediate textures are deleted right away.
+// 7. gpu.js falls back to its cpu mode silently (a console warning at most) when a kernel
+//    uses a feature the chosen mode lacks: every compiled kernel's class is checked against
+//    the mode's (`kernel.kernel.constructor.mode`) and a mismatch is an error.
+import { TlError, UsageError } from '../../util/errors.js';
+
+/** The modes of gpu.js 2.24.1 that this backend can run on. */
+export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
+
+/** A texture in pipeline mode (GL) or a Float32Array (webasm, cpu). */
+export type Storage = Float32Array | GpuTexture;
+
+export interface GpuTexture {
+  toArray(): Float32Array | Float32Array[];
+  delete(): void;
+  readonly size?: number[];
+}
+
+export interface KernelFn {
+  (...args: unknown[]): unknown;
+  kernel: { constructor: { name: string; mode?: string }; fallbackReason?: string | null; context?: unknown };
+  destroy?(removeCanvasReferences?: boolean): void;
+}
+
+export interface GpuInstance {
+  mode: string;
+  createKernel(source: string, settings: Record<string, unknown>): KernelFn;
+  createKernelMap(map: Record<string, (...a: number[]) => number>, source: string, settings: Record<string, unknown>): KernelFn;
+  destroy(): void;
+}
+
+interface GpuJs {
+  GPU: (new (settings: { mode?: string }) => GpuInstance) & {
+    isHeadlessGLSupported: boolean;
+    isWebGL2Supported: boolean;
+    isWebGLSupported: boolean;
+    isWebAssemblySupported: boolean;
+  };
+}
+
+/** gpu.js cannot start in the requested (or any) mode. */
+export class GpuUnavailableError extends TlError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'GpuUnavailableError';
+  }
+}
+
+let gpuJsModule: GpuJs | null = null;
+
+/** Supplies gpu.js explicitly (a browser bundle that imports it itself). */
+export function provideGpuJs(m: unknown): void {
+  gpuJsModule = m as GpuJs;
+}
+
+function loadGpuJs(): GpuJs {
+  if (gpuJsModule) return gpuJsModule;
+  const g = globalThis as { GPU?: unknown; process?: { getBuiltinModule?: (id: string) => unknown } };
+  // A page that loaded gpu-browser.js has a global GPU.
+  if (typeof g.GPU === 'function') return (gpuJsModule = { GPU: g.GPU } as unknown as GpuJs);
+  // Node: require it lazily (without a static `node:` import, so the module also bundles for browsers).
+  const mod = g.process?.getBuiltinModule?.('module') as { createRequire(url: string): (id: string) => unknown } | undefined;
+  if (!mod) throw new GpuUnavailableError('backend gpu: gpu.js is not available here (no global GPU and no Node module loader)');
+  try {
+    gpuJsModule = mod.createRequire(import.meta.url)('gpu.js') as GpuJs;
+  } catch (e) {
+    throw new GpuUnavailableError(`backend gpu: cannot load gpu.js (${(e as Error).message.split('\n')[0]})`);
+  }
+  return gpuJsModule;
+}
+
+/** Which kernel class each mode compiles to (trap 7: anything else is a silent fallback). */
+const KERNEL_MODE: Record<GpuMode, string> = { headlessgl: 'headlessgl', webgl2: 'webgl2', webgl: 'webgl', webasm: 'webasm', cpu: 'cpu' };
+
+export interface DeviceInfo {
+  mode: GpuMode;
+  /** The GL renderer (UNMASKED_RENDERER_WEBGL where exposed), or null off GL. */
+  renderer: string | null;
+  /** Why this is not a real GPU, or null when it is. */
+  notAGpu: string | null;
+  maxTextureSize: number | null;
+}
+
+export class Device {
+  readonly mode: GpuMode;
+  /** Storage is a host Float32Array (webasm, cpu) rather than a texture (GL). */
+  readonly host: boolean;
+  readonly info: DeviceInfo;
+  /** Kernels that can index past it run on windows of at most this many values (trap 3); tests lower it. */
+  indexLimit: number;
+  /** The gpu.js instance (tests). */
+  readonly gpu: GpuInstance;
+  private readonly kernels = new Map<string, KernelFn>();
+  /** Compiles so far (tests: a shape seen before does not compile again). */
+  compiles = 0;
+  /** Live textures (GL): made minus deleted. */
+  liveTextures = 0;
+  private readonly finalizer: FinalizationRegistry<{ s: Storage | null }>;
+
+  constructor(requested?: string) {
+    const lib = loadGpuJs();
+    const want = requested && requested !== 'auto' ? requested : undefined;
+    if (want !== undefined && !(want in KERNEL_MODE)) {
+      throw new GpuUnavailableError(`backend gpu: unknown gpu.js mode '${want}'; choose one of auto, ${Object.keys(KERNEL_MODE).join(', ')}`);
+    }
+    try {
+      this.gpu = new lib.GPU(want ? { mode: want } : {});
+    } catch (e) {
+      throw new GpuUnavailableError(`backend gpu: gpu.js cannot start${want ? ` in mode '${want}'` : ''}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    // Which mode really runs: the class a probe kernel compiles to.
+    let probe: KernelFn;
+    try {
+      probe = this.gpu.createKernel('function(a) { return a[this.thread.x] + 1; }', { output: [2], pipeline: false });
+      const r = probe(Float32Array.of(1, 2)) as ArrayLike<number>;
+      if (r[0] !== 2 || r[1] !== 3) throw new Error(`probe kernel computed [${r[0]}, ${r[1]}] instead of [2, 3]`);
+    } catch (e) {
+      throw new GpuUnavailableError(`backend gpu: gpu.js cannot run a kernel${want ? ` in mode '${want}'` : ''}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    const mode = probe.kernel.constructor.mode as GpuMode | undefined;
+    if (!mode || !(mode in KERNEL_MODE)) throw new GpuUnavailableError(`backend gpu: gpu.js runs in mode '${String(mode)}', which this backend does not support`);
+    if (want && mode !== want) throw new GpuUnavailableError(`backend gpu: asked for gpu.js mode '${want}' but it fell back to '${mode}'${probe.kernel.fallbackReason ? ` (${probe.kernel.fallbackReason})` : ''}`);
+    this.mode = mode;
+    this.host = mode === 'webasm' || mode === 'cpu';
+    this.indexLimit = mode === 'webasm' ? 1 << 24 : Number.MAX_SAFE_INTEGER;
+    this.info = describe(mode, probe);
+    probe.destroy?.();
+    this.finalizer = new FinalizationRegistry((cell) => this.release(cell.s));
+  }
+
+  /** Frees a storage (GL: deletes its texture). */
+  release(s: Storage | null): void {
+    if (s === null || s instanceof Float32Array) return;
+    s.delete();
+    this.liveTextures--;
+  }
+
+  /** Deletes the cell's texture when its owner is garbage-collected. */
+  track(owner: object, cell: { s: Storage | null }): void {
+    if (!this.host) this.finalizer.register(owner, cell);
+  }
+
+  /** A buffer of n values must fit one 1-D output (trap 2). */
+  checkSize(n: number): void {
+    const max = this.info.maxTextureSize;
+    if (max !== null && n > max * max) throw new UsageError(`backend gpu: a buffer of ${n} values exceeds the ${max}×${max} texture limit of this GPU`);
+  }
+
+  /** Host values to storage. */
+  upload(values: Float32Array): Storage {
+    if (this.host) return values;
+    if (values.length === 0) return new Float32Array(0);
+    return this.run('upload', 'function(a) { return a[this.thread.x]; }', values.length, {}, [values]);
+  }
+
+  /** Storage to host values (a copy on GL; the array itself on webasm/cpu). */
+  download(s: Storage): Float32Array {
+    if (s instanceof Float32Array) return s;
+    const a = s.toArray();
+    return a instanceof Float32Array ? a : Float32Array.from((a as Float32Array[]).flatMap((r) => Array.from(r)));
+  }
+
+  /**
+   * Runs the kernel `source` (cached by name, constants, output length and argument
+   * lengths) over a 1-D output of n values and returns the new storage.
+   */
+  run(name: string, source: string, n: number, constants: Record<string, number>, args: Storage[], functions: ((...a: number[]) => number)[] = []): Storage {
+    if (n === 0) return new Float32Array(0);
+    this.checkSize(n);
+    const lengths = args.map((a) => (a instanceof Float32Array ? a.length : -1));
+    const key = `${name}|${n}|${lengths.join(',')}|${JSON.stringify(constants)}|${source}`;
+    let k = this.kernels.get(key);
+    const fresh = !k;
+    if (!k) {
+      k = this.gpu.createKernel(source, {
+        output: [n], constants, pipeline: true, immutable: true, precision: 'single', tactic: 'precision', functions,
+      });
+      this.kernels.set(key, k);
+      this.compiles++;
+    }
+    const out = k(...args) as Storage;
+    if (fresh) this.assertMode(name, k);
+    if (!(out instanceof Float32Array)) this.liveTextures++;
+    else if (out.length !== n) throw new Error(`backend gpu: kernel '${name}' returned ${out.length} values, expected ${n}`);
+    return out;
+  }
+
+  /** Trap 7: a kernel that compiled to another mode's class than the device's fell back silently. */
+  assertMode(name: string, k: KernelFn): void {
+    const got = k.kernel.constructor.mode;
+    if (got !== KERNEL_MODE[this.mode]) {
+      throw new Error(`backend gpu: kernel '${name}' fell back from gpu.js mode '${this.mode}' to '${String(got)}'${k.kernel.fallbackReason ? ` (${k.kernel.fallbackReason})` : ''}`);
+    }
+  }
+
+  /** Modes of every compiled kernel (tests: no silent fallback). */
+  kernelModes(): string[] {
+    return [...new Set([...this.kernels.values()].map((k) => String(k.kernel.constructor.mode)))];
+  }
+
+  get kernelCount(): number {
+    return this.kernels.size;
+  }
+}
+
+function describe(mode: GpuMode, probe: KernelFn): DeviceInfo {
+  if (mode === 'webasm') return { mode, renderer: null, notAGpu: 'gpu.js runs in its WebAssembly mode on the CPU (no WebGL here)', maxTextureSize: null };
+  if (mode === 'cpu') return { mode, renderer: null, notAGpu: 'gpu.js runs in its JavaScript cpu mode (no WebGL or WebAssembly here)', maxTextureSize: null };
+  let renderer: string | null = null;
+  let maxTextureSize: number | null = null;
+  try {
+    const gl = probe.kernel.context as {
+      getExtension(n: string): { UNMASKED_RENDERER_WEBGL: number } | null;
+      getParameter(p: number): unknown;
+      RENDERER: number;
+      MAX_TEXTURE_SIZE: number;
+    };
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    renderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    maxTextureSize = Number(gl.getParameter(gl.MAX_TEXTURE_SIZE));
+  } catch {
+    // no context to ask: renderer unknown
+  }
+  const soft = renderer !== null && /llvmpipe|swiftshader|softpipe|software|lavapipe/i.test(renderer);
+  return { mode, renderer, notAGpu: soft ? `the WebGL renderer is a software rasterizer (${renderer})` : null, maxTextureSize };
+}
