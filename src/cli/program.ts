@@ -2,6 +2,7 @@
 // where the lab uses them, neon-spec §10.1). Each action returns an exit code.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableBackends, backend, registeredBackends } from '../kernels/index.js';
+import { announceGpu } from '../kernels/gpu/index.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
@@ -37,6 +38,11 @@ function modelOptions(cmd: Command): Command {
 }
 
 // The choices are the registered backends (src/kernels/index.ts), so a new backend appears here by registering.
+/** -b gpu: start gpu.js now and say which mode runs (a clear error, exit 1, when it cannot start). */
+function startBackend(name: string): void {
+  if (name === 'gpu') announceGpu((l) => console.log(l), (l) => console.error(l));
+}
+
 const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}`).choices(availableBackends()).default(backend().name);
 
 export function buildProgram(run: (code: Promise<number> | number) => void): Command {
@@ -71,14 +77,14 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .addOption(new Option('--match <how>', 'pair source and model layers by name or by order').choices(['name', 'order']).default('name'))
     .option('--train_per_class <n>', 'train on N labelled images per class (chosen with --rng_seed)', int('--train_per_class', 1))
     .option('--report_dir <dir>', 'report folder of --experiment all', 'report'))
-    .action((o) => run(train({
+    .action((o) => run((startBackend(o.backend), train({
       backend: o.backend, epochs: o.epochs, batchSize: o.batch_size, rngSeed: o.rng_seed, dataRoot: o.data_root,
       sourceModel: o.source_model, serialize: o.serialize, savePath: o.save_path, modelFile: o.model_file,
       outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: !o.no_progress_bar, verbose: o.verbose, saveStates: !o.no_save_states,
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule,
-    })));
+    }))));
 
   modelOptions(program.command('eval')
     .description('test accuracy and the inference file for a checkpoint or any weight file holding the whole model')
@@ -90,10 +96,10 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .addOption(new Option('--match <how>', 'pair file and model layers by name or by order').choices(['name', 'order']).default('name'))
     .option('--no_progress_bar', 'no progress of the test pass')
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
-    .action((o) => run(evalCommand({
+    .action((o) => run((startBackend(o.backend), evalCommand({
       backend: o.backend, modelFile: o.model_file, dataRoot: o.data_root, batchSize: o.batch_size, inferenceFile: o.inference_file,
       match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, progressBar: !o.no_progress_bar,
-    })));
+    }))));
 
   modelOptions(program.command('summary')
     .description('per-layer table of the model: output shape, parameters, forward MFLOPs')
