@@ -10,6 +10,7 @@ import { convBench } from './conv.js';
 import { demoBench } from './demo.js';
 import { frozenBench, frozenW3aBench } from './frozen.js';
 import { gemmBench } from './gemm.js';
+import { gpuBench } from './gpu.js';
 import { seamBench } from './seam.js';
 import { formatTable, type Benchmark, type Row } from './harness.js';
 import { cleanStreamData, streamBench } from './stream.js';
@@ -22,6 +23,7 @@ const benchmarks: Benchmark[] = [
   frozenW3aBench,
   streamBench,
   seamBench,
+  gpuBench,
 ];
 
 function select(args: string[]): Benchmark[] {
