@@ -25,7 +25,8 @@
 //    buffer itself is garbage-collected; intermediate textures are deleted right away.
 // 7. gpu.js falls back to its cpu mode silently (a console warning at most) when a kernel
 //    uses a feature the chosen mode lacks: every compiled kernel's class is checked against
-//    the mode's (`kernel.kernel.constructor.mode`) and a mismatch is an error.
+//    the mode's (by its kernel class: `kernel.kernel instanceof WebGL2Kernel`, ...; the
+//    static `constructor.mode` says 'gpu' for every GL class) and a mismatch is an error.
 import { TlError, UsageError } from '../../util/errors.js';
 
 /** The modes of gpu.js 2.24.1 that this backend can run on. */
@@ -74,14 +75,23 @@ let gpuJsModule: GpuJs | null = null;
 
 /** Supplies gpu.js explicitly (a browser bundle that imports it itself). */
 export function provideGpuJs(m: unknown): void {
-  gpuJsModule = m as GpuJs;
+  gpuJsModule = asGpuJs(m);
+}
+
+/** gpu.js's exports, whether given as its module ({ GPU, ... }), a default export of it, or the GPU class itself. */
+function asGpuJs(m: unknown): GpuJs {
+  const o = m as { GPU?: unknown; default?: unknown };
+  if (typeof o === 'function') return { GPU: o } as unknown as GpuJs;
+  if (o && typeof o.GPU === 'function') return o as GpuJs;
+  if (o && o.default) return asGpuJs(o.default);
+  throw new GpuUnavailableError('backend gpu: what was given as gpu.js has no GPU class');
 }
 
 function loadGpuJs(): GpuJs {
   if (gpuJsModule) return gpuJsModule;
   const g = globalThis as { GPU?: unknown; process?: { getBuiltinModule?: (id: string) => unknown } };
-  // A page that loaded gpu-browser.js has a global GPU.
-  if (typeof g.GPU === 'function') return (gpuJsModule = { GPU: g.GPU } as unknown as GpuJs);
+  // A page that loaded gpu-browser.js has a global GPU (its exports).
+  if (g.GPU) return (gpuJsModule = asGpuJs(g.GPU));
   // Node: require it lazily (without a static `node:` import, so the module also bundles for browsers).
   const mod = g.process?.getBuiltinModule?.('module') as { createRequire(url: string): (id: string) => unknown } | undefined;
   if (!mod) throw new GpuUnavailableError('backend gpu: gpu.js is not available here (no global GPU and no Node module loader)');
@@ -95,6 +105,18 @@ function loadGpuJs(): GpuJs {
 
 /** Which kernel class each mode compiles to (trap 7: anything else is a silent fallback). */
 const KERNEL_MODE: Record<GpuMode, string> = { headlessgl: 'headlessgl', webgl2: 'webgl2', webgl: 'webgl', webasm: 'webasm', cpu: 'cpu' };
+/** gpu.js's kernel classes, most specific first (HeadlessGLKernel and WebGL2Kernel extend WebGLKernel). */
+const KERNEL_CLASSES: [GpuMode, string][] = [['headlessgl', 'HeadlessGLKernel'], ['webgl2', 'WebGL2Kernel'], ['webgl', 'WebGLKernel'], ['webasm', 'WebAssemblyKernel'], ['cpu', 'CPUKernel']];
+
+/** The mode a compiled kernel really runs in, from its class. */
+function modeOf(lib: GpuJs, k: KernelFn): string {
+  const classes = lib as unknown as Record<string, (abstract new (...a: never[]) => unknown) | undefined>;
+  for (const [mode, cls] of KERNEL_CLASSES) {
+    const C = classes[cls];
+    if (C && k.kernel instanceof C) return mode;
+  }
+  return `unknown (${k.kernel.constructor.name})`;
+}
 
 export interface DeviceInfo {
   mode: GpuMode;
@@ -114,6 +136,7 @@ export class Device {
   indexLimit: number;
   /** The gpu.js instance (tests). */
   readonly gpu: GpuInstance;
+  private readonly lib: GpuJs;
   private readonly kernels = new Map<string, KernelFn>();
   /** Compiles so far (tests: a shape seen before does not compile again). */
   compiles = 0;
@@ -123,6 +146,7 @@ export class Device {
 
   constructor(requested?: string) {
     const lib = loadGpuJs();
+    this.lib = lib;
     const want = requested && requested !== 'auto' ? requested : undefined;
     if (want !== undefined && !(want in KERNEL_MODE)) {
       throw new GpuUnavailableError(`backend gpu: unknown gpu.js mode '${want}'; choose one of auto, ${Object.keys(KERNEL_MODE).join(', ')}`);
@@ -141,8 +165,8 @@ export class Device {
     } catch (e) {
       throw new GpuUnavailableError(`backend gpu: gpu.js cannot run a kernel${want ? ` in mode '${want}'` : ''}: ${(e as Error).message.split('\n')[0]}`);
     }
-    const mode = probe.kernel.constructor.mode as GpuMode | undefined;
-    if (!mode || !(mode in KERNEL_MODE)) throw new GpuUnavailableError(`backend gpu: gpu.js runs in mode '${String(mode)}', which this backend does not support`);
+    const mode = modeOf(lib, probe) as GpuMode;
+    if (!(mode in KERNEL_MODE)) throw new GpuUnavailableError(`backend gpu: gpu.js runs in mode '${String(mode)}', which this backend does not support`);
     if (want && mode !== want) throw new GpuUnavailableError(`backend gpu: asked for gpu.js mode '${want}' but it fell back to '${mode}'${probe.kernel.fallbackReason ? ` (${probe.kernel.fallbackReason})` : ''}`);
     this.mode = mode;
     this.host = mode === 'webasm' || mode === 'cpu';
@@ -202,7 +226,12 @@ export class Device {
       this.kernels.set(key, k);
       this.compiles++;
     }
-    const out = k(...args) as Storage;
+    let out: Storage;
+    try {
+      out = k(...args) as Storage;
+    } catch (e) {
+      throw new Error(`backend gpu: kernel '${name}' (${JSON.stringify(constants)}, output ${n}) failed in gpu.js mode ${this.mode}: ${(e as Error).message.split('\n')[0]}`);
+    }
     if (fresh) this.assertMode(name, k);
     if (!(out instanceof Float32Array)) this.liveTextures++;
     else if (out.length !== n) throw new Error(`backend gpu: kernel '${name}' returned ${out.length} values, expected ${n}`);
@@ -211,7 +240,7 @@ export class Device {
 
   /** Trap 7: a kernel that compiled to another mode's class than the device's fell back silently. */
   assertMode(name: string, k: KernelFn): void {
-    const got = k.kernel.constructor.mode;
+    const got = modeOf(this.lib, k);
     if (got !== KERNEL_MODE[this.mode]) {
       throw new Error(`backend gpu: kernel '${name}' fell back from gpu.js mode '${this.mode}' to '${String(got)}'${k.kernel.fallbackReason ? ` (${k.kernel.fallbackReason})` : ''}`);
     }
@@ -219,7 +248,7 @@ export class Device {
 
   /** Modes of every compiled kernel (tests: no silent fallback). */
   kernelModes(): string[] {
-    return [...new Set([...this.kernels.values()].map((k) => String(k.kernel.constructor.mode)))];
+    return [...new Set([...this.kernels.values()].map((k) => modeOf(this.lib, k)))];
   }
 
   get kernelCount(): number {

@@ -382,7 +382,8 @@ const BINARY: Record<BinaryOp, string> = {
 
 /** out[t] = a[ai[t]] ∘ b[bi[t]] over index tables (strided, broadcast views). */
 export function binarySource(op: BinaryOp): string {
-  return `function(x, ai, y, bi) { const a = x[ai[this.thread.x]]; const b = y[bi[this.thread.x]]; return ${BINARY[op]}; }`;
+  // No nested lookups (x[ai[t]]): gpu.js's GLSL hoists each into a variable, and two of them in one kernel collide ('hoisted_0_kernel' : redefinition).
+  return `function(x, ai, y, bi) { const i = ai[this.thread.x]; const j = bi[this.thread.x]; const a = x[i]; const b = y[j]; return ${BINARY[op]}; }`;
 }
 
 export function binaryScalarSource(op: BinaryOp, reverse: boolean): string {
@@ -400,7 +401,7 @@ export function reduceSource(op: 'sum' | 'max'): string {
     return src(`function(x, base, roff) {
   const b = base[this.thread.x];
   let s = 0;
-  for (let r = 0; r < $R; r++) { s += x[b + roff[r]]; }
+  for (let r = 0; r < $R; r++) { const o = b + roff[r]; s += x[o]; }
   return s;
 }`);
   }
@@ -409,10 +410,11 @@ export function reduceSource(op: 'sum' | 'max'): string {
   let best = 0;
   let arg = -1;
   for (let r = 0; r < $R; r++) {
-    const v = x[b + roff[r]];
+    const o = b + roff[r];
+    const v = x[o];
     if (arg < 0 || v > best || (v !== v && best === best)) {
       best = v;
-      arg = b + roff[r];
+      arg = o;
     }
   }
   if ($what === 1) { return arg; }
