@@ -45,15 +45,18 @@ describe.skipIf(!CHROMIUM)('the browser bundle in headless Chromium (WebGL2 on S
     expect(report.kernelModes).toEqual(['webgl2']); // no kernel fell back to gpu.js's cpu mode
   });
 
-  it('every kernel agrees with the reference backend within 1e-4 relative, outputs past the texture limit included', () => {
+  it('every kernel agrees with the reference backend within 1e-4 relative, outputs past the texture limit and packed four to a texel included', () => {
     const bad = report.checks.filter((c) => !c.ok).map((c) => `${c.what}: ${c.worst}`);
     expect(bad).toEqual([]);
-    expect(report.checks.length).toBeGreaterThan(30);
+    expect(report.checks.filter((c) => c.what.startsWith('packed: ')).length).toBeGreaterThan(30);
+    expect(report.checks.length).toBeGreaterThan(60);
+    expect(report.packedCompiles).toBeGreaterThan(20);
   });
 
-  it('a reduced VGG-16 trains to the reference backend\'s loss and weights within 1e-4; live textures stay flat over 20 steps', () => {
+  it('a reduced VGG-16 trains to the reference backend\'s loss and weights within 1e-4 (also with its buffers packed); live textures stay flat over 20 steps', () => {
     expect(report.vgg.params).toBeGreaterThan(20);
     expect(Math.abs(report.vgg.lossGpu - report.vgg.lossRef)).toBeLessThanOrEqual(1e-4 * Math.abs(report.vgg.lossRef));
+    expect(Math.abs(report.vgg.lossPacked - report.vgg.lossRef)).toBeLessThanOrEqual(1e-4 * Math.abs(report.vgg.lossRef));
     expect(report.vgg.violations).toBe(0);
     const t = report.textures;
     expect(t).toHaveLength(10);

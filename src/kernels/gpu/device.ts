@@ -8,10 +8,14 @@
 //    default) in every mode. Every loop bound here is a `this.constants` value, which is
 //    compiled in and not capped; so every shape is its own compile: kernels are cached by
 //    op, constants, output length and argument lengths (`run`).
-// 2. A 2-D output wider or taller than the maximum texture size (16384 on llvmpipe) throws
-//    on GL; 1-D outputs are packed into a near-square texture. Every kernel here has a 1-D
-//    output, so a buffer holds up to maxTextureSize² values (268 M at 16384: fc6 of VGG-16,
-//    102.8 M weights, fits); `checkSize` refuses more with a clear error.
+// 2. A 2-D output wider or taller than the maximum texture size (16384 on llvmpipe, 8192
+//    on SwiftShader) throws on GL; 1-D outputs are packed into a near-square texture. Every
+//    kernel here has a 1-D output, so a buffer holds up to maxTextureSize² values in one
+//    float per texel; above that (`packLimit`) its kernels use gpu.js's optimizeFloatMemory
+//    (four floats per RGBA texel), up to 4·maxTextureSize² (268 M at 8192: fc6 of VGG-16,
+//    102.8 M weights, fits even on SwiftShader); `checkSize` refuses more with a clear error.
+//    A packed texture is another argument kind (trap 5): the cache key has each texture's
+//    type and size.
 // 3. The WebAssembly mode computes flat indices (this.thread.x, a[i]) in float32: wrong
 //    above 2^24. Buffers there are host arrays, so kernels that could index past 2^24 run
 //    on windows (subarrays) of at most `indexLimit` values (gemm is blocked over M, N, K;
@@ -134,12 +138,16 @@ export class Device {
   readonly info: DeviceInfo;
   /** Kernels that can index past it run on windows of at most this many values (trap 3); tests lower it. */
   indexLimit: number;
+  /** GL: outputs above this many values are packed four to a texel (trap 2); tests lower it. */
+  packLimit: number;
   /** The gpu.js instance (tests). */
   readonly gpu: GpuInstance;
   private readonly lib: GpuJs;
   private readonly kernels = new Map<string, KernelFn>();
   /** Compiles so far (tests: a shape seen before does not compile again). */
   compiles = 0;
+  /** Of which with outputs packed four to a texel (trap 2). */
+  packedCompiles = 0;
   /** Live textures (GL): made minus deleted. */
   liveTextures = 0;
   private readonly finalizer: FinalizationRegistry<{ s: Storage | null }>;
@@ -172,6 +180,8 @@ export class Device {
     this.host = mode === 'webasm' || mode === 'cpu';
     this.indexLimit = mode === 'webasm' ? 1 << 24 : Number.MAX_SAFE_INTEGER;
     this.info = describe(mode, probe);
+    const max = this.info.maxTextureSize;
+    this.packLimit = max === null ? Number.MAX_SAFE_INTEGER : max * max;
     probe.destroy?.();
     this.finalizer = new FinalizationRegistry((cell) => this.release(cell.s));
   }
@@ -188,10 +198,10 @@ export class Device {
     if (!this.host) this.finalizer.register(owner, cell);
   }
 
-  /** A buffer of n values must fit one 1-D output (trap 2). */
+  /** A buffer of n values must fit one 1-D output, four values per texel at most (trap 2). */
   checkSize(n: number): void {
     const max = this.info.maxTextureSize;
-    if (max !== null && n > max * max) throw new UsageError(`backend gpu: a buffer of ${n} values exceeds the ${max}×${max} texture limit of this GPU`);
+    if (max !== null && n > 4 * max * max) throw new UsageError(`backend gpu: a buffer of ${n} values exceeds the ${max}×${max} RGBA texture limit of this GPU (${4 * max * max} values)`);
   }
 
   /** Host values to storage. */
@@ -215,16 +225,18 @@ export class Device {
   run(name: string, source: string, n: number, constants: Record<string, number>, args: Storage[], functions: ((...a: number[]) => number)[] = []): Storage {
     if (n === 0) return new Float32Array(0);
     this.checkSize(n);
-    const lengths = args.map((a) => (a instanceof Float32Array ? a.length : -1));
-    const key = `${name}|${n}|${lengths.join(',')}|${JSON.stringify(constants)}|${source}`;
+    const packed = !this.host && n > this.packLimit;
+    const kinds = args.map((a) => (a instanceof Float32Array ? a.length : `${(a as { type?: string }).type}:${a.size?.join('x')}`));
+    const key = `${name}|${n}${packed ? 'p' : ''}|${kinds.join(',')}|${JSON.stringify(constants)}|${source}`;
     let k = this.kernels.get(key);
     const fresh = !k;
     if (!k) {
       k = this.gpu.createKernel(source, {
-        output: [n], constants, pipeline: true, immutable: true, precision: 'single', tactic: 'precision', functions,
+        output: [n], constants, pipeline: true, immutable: true, precision: 'single', tactic: 'precision', functions, optimizeFloatMemory: packed,
       });
       this.kernels.set(key, k);
       this.compiles++;
+      if (packed) this.packedCompiles++;
     }
     let out: Storage;
     try {
