@@ -241,3 +241,37 @@ export async function runChecks(): Promise<BrowserReport> {
 }
 
 (globalThis as { runChecks?: typeof runChecks }).runChecks = runChecks;
+
+/** Trap 3 on GL: buffers past 2^24 values (index arithmetic in float32 would round there). Returns what went wrong, if anything. */
+export function runBigChecks(): string[] {
+  const gpu = getBackend('gpu');
+  const bad: string[] = [];
+  const n = (1 << 24) + 8;
+  const big = new Float32Array(n);
+  for (let i = n - 16; i < n; i++) big[i] = i - (1 << 24);
+  const b = gpu.upload(big);
+  gpu.binaryScalar('add', b, 1, b, n, false);
+  const tail = Array.from(gpu.read(b, 1 << 24, 8));
+  if (tail.join() !== '1,2,3,4,5,6,7,8') bad.push(`binaryScalar over 2^24 + 8: tail ${tail}`);
+  const M = 4097, A = gpu.upload(Float32Array.from({ length: M }, (_, i) => i)), B = gpu.upload(new Float32Array(M).fill(1));
+  const C = gpu.alloc('float32', M * M);
+  gpu.gemm(false, false, M, M, 1, 1, A, 0, 1, B, 0, M, 0, C, 0, M);
+  const last = Array.from(gpu.read(C, (M - 1) * M + M - 3, 3));
+  if (last.join() !== [M - 1, M - 1, M - 1].join()) bad.push(`gemm 4097² last row: ${last}`);
+  const p = gpu.upload(big), g = gpu.upload(new Float32Array(n).fill(2));
+  gpu.gdmUpdate(p, g, null, n, { lr: 0.5, scale: 1, bsz: 1, mu: 0, wdecay: 0, nesterov: false, gclip: null, pclip: null });
+  const pt = Array.from(gpu.read(p, n - 4, 4));
+  if (pt.join() !== [3, 4, 5, 6].join()) bad.push(`gdm over 2^24 + 8: tail ${pt}`);
+  // write, fill and a gemm with a strided output (ldc > N) across the 2^24 boundary: splices per row
+  const L = (1 << 24) + 64, W = gpu.alloc('float32', L);
+  gpu.write(W, (1 << 24) + 2, Float32Array.of(5, 6));
+  gpu.fill(W, 9, (1 << 24) - 1, 2);
+  const w1 = Array.from(gpu.read(W, (1 << 24) - 2, 6));
+  if (w1.join() !== '0,9,9,0,5,6') bad.push(`write/fill across 2^24: ${w1}`);
+  const co = (1 << 24) - 5;
+  gpu.gemm(false, false, 2, 3, 1, 1, gpu.upload(Float32Array.of(1, 2)), 0, 1, gpu.upload(Float32Array.of(1, 10, 100)), 0, 3, 0, W, co, 20);
+  const g1 = [...Array.from(gpu.read(W, co, 3)), ...Array.from(gpu.read(W, co + 20, 3))];
+  if (g1.join() !== '1,10,100,2,20,200') bad.push(`gemm with ldc 20 across 2^24: ${g1}`);
+  return bad;
+}
+(globalThis as { runBigChecks?: typeof runBigChecks }).runBigChecks = runBigChecks;

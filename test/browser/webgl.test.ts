@@ -18,6 +18,7 @@ describe.skipIf(!CHROMIUM)('the browser bundle in headless Chromium (WebGL2 on S
   let browser: Browser;
   let report: BrowserReport;
   let pageErrors: string[] = [];
+  let bigBad: string[] = [];
 
   beforeAll(async () => {
     // @ts-expect-error: a plain .mjs build script without type declarations
@@ -31,7 +32,12 @@ describe.skipIf(!CHROMIUM)('the browser bundle in headless Chromium (WebGL2 on S
     await page.addScriptTag({ content: readFileSync(out, 'utf8'), type: 'module' });
     await page.waitForFunction('typeof globalThis.runChecks === "function"', { timeout: 30_000 });
     report = (await page.evaluate('globalThis.runChecks()')) as BrowserReport;
+    bigBad = (await page.evaluate('globalThis.runBigChecks()')) as string[];
   }, 240_000);
+
+  it('trap 3 on GL: elementwise kernels, gemm and the optimizer stay exact past 2^24 values', () => {
+    expect(bigBad).toEqual([]);
+  });
 
   afterAll(async () => {
     await browser?.close();

@@ -117,7 +117,7 @@ describe('gpu.js traps, handled', () => {
     expect(gpu.read(C, 5 * M, 2)).toEqual(Float32Array.of(5, 5));
   }, 60_000);
 
-  it('trap 3: with the index window lowered to 120 values, gemm (every transpose), conv, pooling and the elementwise kernels run in windows and agree', () => {
+  it('trap 3: with the index window lowered to 120 values, gemm (every transpose), conv, pooling, bias and the elementwise kernels run in windows and agree', () => {
     const d = gpuDevice();
     const prev = d.indexLimit;
     d.indexLimit = 120;
@@ -144,6 +144,12 @@ describe('gpu.js traps, handled', () => {
         b.avgPoolForward(u(x), 5, pg, true, ya);
         b.avgPoolBackward(u(dy.subarray(0, 90)), 5, pg, true, dxa);
         return [y, dx, ya, dxa];
+      });
+      same('windowed bias', (b, u) => {
+        const y = b.alloc('float32', x.length), db = u(w.subarray(0, 2));
+        b.biasAdd(u(x), u(w.subarray(0, 2)), 5, 2, 36, y);
+        b.biasBackward(u(x), 5, 2, 36, db, true);
+        return [y, db];
       });
       const step: GdmStep = { lr: 0.1, scale: 1, bsz: 2, mu: 0.9, wdecay: 1e-3, nesterov: true, gclip: null, pclip: 0.5 };
       same('windowed elementwise and gdm', (b, u) => {

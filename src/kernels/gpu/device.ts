@@ -19,7 +19,12 @@
 // 3. The WebAssembly mode computes flat indices (this.thread.x, a[i]) in float32: wrong
 //    above 2^24. Buffers there are host arrays, so kernels that could index past 2^24 run
 //    on windows (subarrays) of at most `indexLimit` values (gemm is blocked over M, N, K;
-//    elementwise kernels over ranges); see index.ts.
+//    elementwise kernels over ranges); see index.ts. On GL a plain `a[this.thread.x]` is
+//    exact past 2^24, but gpu.js converts the thread id to a float as soon as it is
+//    assigned or divided (`float user_t=float(threadId.x)`), so the index arithmetic of
+//    gemm, convolution, placement, ... is float32 there too: the same windows apply, cut
+//    out of a texture by a slice kernel and written back by a splice kernel whose only
+//    arithmetic is `this.thread.x ± constant` under strictIntegers (kept integer).
 // 4, 5. A kernel compiled for one argument size or kind throws (webasm), reads out of
 //    bounds (GL) or silently reads with the old shape (cpu) when given another: the cache
 //    key includes every argument's length, and arguments are always of one kind per mode
@@ -178,7 +183,8 @@ export class Device {
     if (want && mode !== want) throw new GpuUnavailableError(`backend gpu: asked for gpu.js mode '${want}' but it fell back to '${mode}'${probe.kernel.fallbackReason ? ` (${probe.kernel.fallbackReason})` : ''}`);
     this.mode = mode;
     this.host = mode === 'webasm' || mode === 'cpu';
-    this.indexLimit = mode === 'webasm' ? 1 << 24 : Number.MAX_SAFE_INTEGER;
+    // cpu mode computes in float64; webasm and GL index arithmetic is float32 (gpu.js turns GL's integer thread ids into floats).
+    this.indexLimit = mode === 'cpu' ? Number.MAX_SAFE_INTEGER : 1 << 24;
     this.info = describe(mode, probe);
     const max = this.info.maxTextureSize;
     this.packLimit = max === null ? Number.MAX_SAFE_INTEGER : max * max;
@@ -222,17 +228,17 @@ export class Device {
    * Runs the kernel `source` (cached by name, constants, output length and argument
    * lengths) over a 1-D output of n values and returns the new storage.
    */
-  run(name: string, source: string, n: number, constants: Record<string, number>, args: Storage[], functions: ((...a: number[]) => number)[] = []): Storage {
+  run(name: string, source: string, n: number, constants: Record<string, number>, args: Storage[], functions: ((...a: number[]) => number)[] = [], strictIntegers = false): Storage {
     if (n === 0) return new Float32Array(0);
     this.checkSize(n);
     const packed = !this.host && n > this.packLimit;
     const kinds = args.map((a) => (a instanceof Float32Array ? a.length : `${(a as { type?: string }).type}:${a.size?.join('x')}`));
-    const key = `${name}|${n}${packed ? 'p' : ''}|${kinds.join(',')}|${JSON.stringify(constants)}|${source}`;
+    const key = `${name}|${n}${packed ? 'p' : ''}${strictIntegers ? 's' : ''}|${kinds.join(',')}|${JSON.stringify(constants)}|${source}`;
     let k = this.kernels.get(key);
     const fresh = !k;
     if (!k) {
       k = this.gpu.createKernel(source, {
-        output: [n], constants, pipeline: true, immutable: true, precision: 'single', tactic: 'precision', functions, optimizeFloatMemory: packed,
+        output: [n], constants, pipeline: true, immutable: true, precision: 'single', tactic: 'precision', functions, optimizeFloatMemory: packed, strictIntegers,
       });
       this.kernels.set(key, k);
       this.compiles++;

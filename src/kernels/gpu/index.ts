@@ -76,7 +76,7 @@ function replace(b: GBuf, s: Storage): void {
   if (old !== s) dev().release(old);
 }
 
-/** Places r, a rows×cols block, into b at off with row stride ld. */
+/** Places r, a rows×cols block, into b at off with row stride ld (r is consumed). */
 function place(b: GBuf, r: Storage, off: number, rows: number, cols: number, ld = cols): void {
   const d = dev();
   if (rows * cols === 0) return;
@@ -90,22 +90,41 @@ function place(b: GBuf, r: Storage, off: number, rows: number, cols: number, ld 
     replace(b, r);
     return;
   }
-  const out = d.run('place', K.PLACE, b.n, { off, rows, cols, ld }, [b.s, r], [K.idiv]);
+  if (b.n <= d.indexLimit) {
+    replace(b, d.run('place', K.PLACE, b.n, { off, rows, cols, ld }, [b.s, r], [K.idiv]));
+  } else if (ld === cols || rows === 1) {
+    splice(b, r, off, rows * cols);
+  } else {
+    // Past 2^24 on GL (trap 3): one splice per row, each cut out of r by a slice.
+    for (let i = 0; i < rows; i++) {
+      const row = d.run('slice', K.SLICE, cols, { off: i * cols }, [r], [], true);
+      splice(b, row, off + i * ld, cols);
+      d.release(row);
+    }
+  }
   d.release(r);
-  replace(b, out);
 }
 
-/** Runs a kernel and frees intermediate storages afterwards (GL). */
-function runTemp(name: string, source: string, n: number, consts: Record<string, number>, args: Storage[], temps: Storage[] = []): Storage {
-  const out = dev().run(name, source, n, consts, args, [K.idiv]);
-  for (const t of temps) dev().release(t);
-  return out;
+/** b[off .. off + m) ← r[0 .. m) on GL, with integer index arithmetic (exact past 2^24). */
+function splice(b: GBuf, r: Storage, off: number, m: number): void {
+  replace(b, dev().run('splice', K.SPLICE, b.n, { s: off, e: off + m }, [b.s, r], [], true));
 }
 
-/** A window of a host storage (webasm/cpu: subarray) or the whole storage (GL, where offsets stay). */
+/** Storages made for one backend call (GL windows), released when it returns. */
+const temps: Storage[] = [];
+
+/**
+ * A window of len values from off: a subarray of a host storage (webasm/cpu); on GL the
+ * whole texture with the offset kept, or, where off + len passes the index limit (trap 3),
+ * a slice texture released when the backend call returns.
+ */
 function win(s: Storage, off: number, len: number): { s: Storage; off: number } {
-  if (s instanceof Float32Array && dev().host) return { s: s.subarray(off, off + Math.max(len, 1)), off: 0 };
-  return { s, off };
+  const d = dev();
+  if (s instanceof Float32Array && d.host) return { s: s.subarray(off, off + Math.max(len, 1)), off: 0 };
+  if (off + len <= d.indexLimit || s instanceof Float32Array) return { s, off };
+  const t = d.run('slice', K.SLICE, Math.max(len, 1), { off }, [s], [], true);
+  temps.push(t);
+  return { s: t, off: 0 };
 }
 
 /** Index tables (binary, copy, reduce) by key, uploaded once. */
@@ -181,7 +200,8 @@ function gemmRun(g: GemmArgs): void {
       gemmRun({ ...g, K: g.K - k1, beta: 1, ao: g.ao + (g.tA ? k1 * g.lda : k1), bo: g.bo + (g.tB ? k1 : k1 * g.ldb) });
       return;
     }
-    if (g.M >= g.N && g.M > 1) {
+    // M first when the output is too long: row blocks of C stay contiguous (one splice on GL).
+    if (g.M > 1 && (g.M >= g.N || spanC(g) > lim || g.M * g.N > lim)) {
       const m1 = g.M >> 1;
       gemmRun({ ...g, M: m1 });
       gemmRun({ ...g, M: g.M - m1, ao: g.ao + (g.tA ? m1 : m1 * g.lda), co: g.co + m1 * g.ldc });
@@ -251,10 +271,10 @@ function fillRange(b: GBuf, value: number, offset: number, n: number): void {
     (b.s as Float32Array).fill(value, offset, offset + n);
     return;
   }
-  replace(b, d.run('fill', K.FILL, b.n, { off: offset, end: offset + n, value }, [b.s]));
+  replace(b, d.run('fill', K.FILL, b.n, { off: offset, end: offset + n, value }, [b.s], [], true));
 }
 
-export const gpuBackend: Backend = {
+const impl: Backend = {
   name: 'gpu',
   description: 'gpu.js kernels on the GPU (WebGL), or gpu.js\'s WebAssembly fallback where there is none; float32',
   dtypes: ['float32'],
@@ -437,32 +457,43 @@ export const gpuBackend: Backend = {
 
   softmax: (x, rows, cols, log, y) => {
     checkIndexRange('softmax', rows * cols);
-    place(buf(y), runTemp('softmax', K.softmaxSource(log), rows * cols, { cols }, [S(x)]), 0, 1, rows * cols);
+    place(buf(y), dev().run('softmax', K.softmaxSource(log), rows * cols, { cols }, [S(x)], [K.idiv]), 0, 1, rows * cols);
   },
   softmaxBackward: (y, dy, rows, cols, log, dx) => {
     checkIndexRange('softmax', rows * cols);
-    place(buf(dx), runTemp('softmaxBack', K.softmaxBackSource(log), rows * cols, { cols }, [S(y), S(dy)]), 0, 1, rows * cols);
+    place(buf(dx), dev().run('softmaxBack', K.softmaxBackSource(log), rows * cols, { cols }, [S(y), S(dy)], [K.idiv]), 0, 1, rows * cols);
   },
   costRows: (cost: CostName, y, t, rows, Kk, out) => {
     checkIndexRange('costRows', rows * Kk);
-    place(buf(out), runTemp('costRows', K.costRowsSource(cost), rows, { K: Kk }, [S(y), S(t)]), 0, 1, rows);
+    place(buf(out), dev().run('costRows', K.costRowsSource(cost), rows, { K: Kk }, [S(y), S(t)], [K.idiv]), 0, 1, rows);
   },
   costGrad: (cost, y, t, n, scale, dy) => elementwise(`costGrad-${cost}`, K.costGradSource(cost), n, { scale }, [buf(y), buf(t)], buf(dy)),
 
   biasAdd: (x, b, N, C, HW, y) => {
-    const n = N * C * HW;
-    checkIndexRange('biasAdd', n);
-    place(buf(y), runTemp('biasAdd', K.BIAS_ADD, n, { C, HW }, [S(x), S(b)]), 0, 1, n);
+    const CHW = C * HW;
+    for (const [n0, m] of imageChunks(N, CHW)) {
+      const xs = win(S(x), n0 * CHW, m * CHW);
+      place(buf(y), dev().run('biasAdd', K.BIAS_ADD, m * CHW, { C, HW, xo: xs.off }, [xs.s, S(b)], [K.idiv]), n0 * CHW, 1, m * CHW);
+    }
   },
   biasBackward: (dy, N, C, HW, db, accumulate) => {
-    checkIndexRange('biasBackward', N * C * HW);
-    const args = accumulate ? [S(dy), S(db)] : [S(dy)];
-    place(buf(db), runTemp('biasBack', K.biasBackwardSource(accumulate), C, { N, C, HW, dyo: 0 }, args), 0, 1, C);
+    const CHW = C * HW;
+    if (N === 0) {
+      if (!accumulate) fillRange(buf(db), 0, 0, C);
+      return;
+    }
+    let acc = accumulate;
+    for (const [n0, m] of imageChunks(N, CHW)) {
+      const dys = win(S(dy), n0 * CHW, m * CHW);
+      const args = acc ? [dys.s, S(db)] : [dys.s];
+      place(buf(db), dev().run('biasBack', K.biasBackwardSource(acc), C, { N: m, C, HW, dyo: dys.off }, args, [K.idiv]), 0, 1, C);
+      acc = true;
+    }
   },
   dropoutMask: (mask, n, keep, scale, random) => {
     const m = new Float32Array(n);
     for (let i = 0; i < n; i++) m[i] = random() < keep ? scale : 0;
-    gpuBackend.write(mask, 0, m);
+    impl.write(mask, 0, m);
   },
   gdmUpdate: (p, g, v, n, s: GdmStep) => {
     if (n === 0) return;
@@ -484,6 +515,15 @@ export const gpuBackend: Backend = {
     gdmPair(K.gdmSource(2, s.nesterov, s.gclip !== null, s.pclip !== null), n, consts, [P, buf(g), V], P, V);
   },
 };
+
+/** The backend: each call releases the GL windows it made. */
+export const gpuBackend: Backend = Object.fromEntries(Object.entries(impl).map(([k, v]) => [k, typeof v !== 'function' ? v : (...a: unknown[]) => {
+  try {
+    return (v as (...a: unknown[]) => unknown)(...a);
+  } finally {
+    if (temps.length) for (const t of temps.splice(0)) dev().release(t);
+  }
+}])) as unknown as Backend;
 
 /** The new parameter and velocity from one source (what = 0, 1), both computed before either is stored. */
 function gdmPair(source: string, n: number, consts: Record<string, number>, args: GBuf[], P: GBuf, V: GBuf): void {

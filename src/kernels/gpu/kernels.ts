@@ -38,10 +38,19 @@ export const PLACE = src(`function(old, r) {
   return r[i * $cols + j];
 }`);
 
+/** old with [off, end) set to value. `this.thread.x` is used directly against integer constants (strictIntegers): exact past 2^24 on GL. */
 export const FILL = src(`function(old) {
-  const t = this.thread.x;
-  if (t >= $off && t < $end) { return $value; }
-  return old[t];
+  if (this.thread.x >= $off && this.thread.x < $end) { return $value; }
+  return old[this.thread.x];
+}`);
+
+/** m values of a from off: a window of a texture (run under strictIntegers: integer index arithmetic). */
+export const SLICE = src(`function(a) { return a[this.thread.x + $off]; }`);
+
+/** old with [s, e) replaced by r[0 .. e − s) (strictIntegers: integer comparisons and index arithmetic). */
+export const SPLICE = src(`function(old, r) {
+  if (this.thread.x >= $s && this.thread.x < $e) { return r[this.thread.x - $s]; }
+  return old[this.thread.x];
 }`);
 
 export const ZEROS = src(`function() { return 0; }`);
@@ -197,7 +206,7 @@ export const BIAS_ADD = src(`function(x, b) {
   const t = this.thread.x;
   const nc = idiv(t, $HW);
   const c = nc - idiv(nc, $C) * $C;
-  return x[t] + b[c];
+  return x[$xo + t] + b[c];
 }`);
 
 /** db[c] (+)= Σ over N and HW of dy (output C). */
