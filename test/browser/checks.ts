@@ -15,6 +15,8 @@ export interface BrowserReport {
   checks: Check[]; kernelModes: string[]; packedCompiles: number;
   vgg: { lossGpu: number; lossPacked: number; lossRef: number; violations: number; params: number };
   textures: number[];
+  /** Mean ms per training step (batch 4) over 10 epochs of 2 steps, evaluation included: for the docs, not asserted. */
+  stepMs: { gpu: number; ref: number };
 }
 
 const RTOL = 1e-4, ATOL = 1e-5;
@@ -231,12 +233,17 @@ export async function runChecks(): Promise<BrowserReport> {
     });
   }
   textures.length = 0;
-  await train('gpu', 10); // live textures after each of 10 epochs (20 steps): flat when every replaced or dropped texture is deleted
+  const t0 = performance.now();
+  await train('gpu', 10);
+  const gpuMs = (performance.now() - t0) / 20;
+  const t1 = performance.now();
+  await train(ref.name, 10);
+  const refMs = (performance.now() - t1) / 20; // live textures after each of 10 epochs (20 steps): flat when every replaced or dropped texture is deleted
   return {
     mode: d.mode, renderer: d.info.renderer, notAGpu: d.info.notAGpu, maxTextureSize: d.info.maxTextureSize,
     checks, kernelModes: d.kernelModes(), packedCompiles: d.packedCompiles,
     vgg: { lossGpu: gResult.loss, lossPacked: packedResult.loss, lossRef: r.loss, violations, params: gResult.weights.length },
-    textures,
+    textures, stepMs: { gpu: gpuMs, ref: refMs },
   };
 }
 
