@@ -10,6 +10,7 @@ import { convBench } from './conv.js';
 import { demoBench } from './demo.js';
 import { frozenBench, frozenW3aBench } from './frozen.js';
 import { gemmBench } from './gemm.js';
+import { gpuBench } from './gpu.js';
 import { seamBench } from './seam.js';
 import { vggBench, vggTfCpuBench } from './vgg.js';
 import { memoryBench } from './memory.js';
@@ -27,6 +28,7 @@ const benchmarks: Benchmark[] = [
   frozenW3aBench,
   streamBench,
   seamBench,
+  gpuBench,
 ];
 
 function select(args: string[]): Benchmark[] {

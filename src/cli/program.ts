@@ -2,6 +2,7 @@
 // where the lab uses them, neon-spec §10.1). Each action returns an exit code.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableBackends, backend, getNumThreads, registeredBackends, setNumThreads } from '../kernels/index.js';
+import { announceGpu } from '../kernels/gpu/index.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
@@ -37,13 +38,19 @@ function modelOptions(cmd: Command): Command {
 }
 
 // The choices are the registered backends (src/kernels/index.ts), so a new backend appears here by registering.
+/** -b gpu: start gpu.js now and say which mode runs (a clear error, exit 1, when it cannot start). */
+function startBackend(name: string): void {
+  if (name === 'gpu') announceGpu((l) => console.log(l), (l) => console.error(l));
+}
+
 const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}`).choices(availableBackends()).default(backend().name);
 
 // --threads: how many threads the cpu backend computes on (main thread included).
 const threadsOption = () => new Option('--threads <n>', 'threads of the cpu backend, the main one included').argParser(int('--threads', 1)).default(getNumThreads(), `${getNumThreads()}: the number of cores`);
 /** Applies --threads before the command runs. */
-const threaded = <T>(o: { threads: number }, f: () => T): T => {
+const threaded = <T>(o: { threads: number; backend?: string }, f: () => T): T => {
   setNumThreads(o.threads);
+  if (o.backend) startBackend(o.backend);
   return f();
 };
 

@@ -4,6 +4,7 @@
 import type { Backend, DeviceBuffer } from './backend.js';
 import { hostBackend, refBackend, type HostArray } from './cpu/index.js';
 import { fastCpu, fastUnavailable } from './fast/index.js';
+import { gpuBackend } from './gpu/index.js';
 import { UsageError } from '../util/errors.js';
 
 // `cpu`, the default: the fast backend (src/kernels/fast/: WebAssembly SIMD, worker
@@ -21,7 +22,8 @@ function makeCpu(): Backend {
 }
 
 const cpuBackend = makeCpu();
-const backends = new Map<string, Backend>([[cpuBackend.name, cpuBackend], [refBackend.name, refBackend]]);
+// gpu.js starts on the gpu backend's first use (src/kernels/gpu/), so registering it costs nothing.
+const backends = new Map<string, Backend>([[cpuBackend.name, cpuBackend], [refBackend.name, refBackend], [gpuBackend.name, gpuBackend]]);
 let current: Backend = cpuBackend;
 
 /**

@@ -1,0 +1,34 @@
+// The browser bundle of the engine: src/browser/index.ts (or another entry that imports it)
+// bundled by esbuild for browsers, as one ES module with gpu.js's browser build inside.
+// Checkpoints (HDF5 files on disk) are swapped for a stub; any other `node:` import in the
+// bundled part fails the build (esbuild cannot resolve it for the browser platform).
+//   node scripts/build-browser.mjs            → dist/browser/tl-scratch.js
+import { build } from 'esbuild';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Swaps src/models/checkpoint.ts for src/browser/checkpoint-stub.ts. */
+const checkpointStub = {
+  name: 'checkpoint-stub',
+  setup(b) {
+    b.onResolve({ filter: /\/checkpoint\.js$/ }, (args) => (args.importer.includes(`${'/'}src${'/'}`)
+      ? { path: resolve(ROOT, 'src/browser/checkpoint-stub.ts') }
+      : undefined));
+  },
+};
+
+/** Bundles `entry` into `outfile`; returns the outfile path. */
+export async function buildBrowserBundle(entry = resolve(ROOT, 'src/browser/index.ts'), outfile = resolve(ROOT, 'dist/browser/tl-scratch.js')) {
+  await build({
+    entryPoints: [entry], outfile, bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+    plugins: [checkpointStub], logLevel: 'error', sourcemap: false,
+  });
+  return outfile;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const out = await buildBrowserBundle();
+  console.log(`wrote ${out}`);
+}

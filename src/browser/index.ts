@@ -1,0 +1,24 @@
+// The engine in a browser: what a page needs to build, train and run a model (tensors, ops,
+// layers, VGG-16, costs, optimizers, in-memory data, the backends with gpu.js's WebGL),
+// bundled by `npm run build:browser` (scripts/build-browser.mjs) into
+// dist/browser/tl-scratch.js. Nothing here or below it imports a `node:` module: the files,
+// checkpoints and the command line stay in Node (checkpoint.ts is replaced by
+// checkpoint-stub.ts in the bundle).
+import * as gpujs from 'gpu.js';
+import { provideGpuJs } from '../kernels/gpu/index.js';
+
+provideGpuJs(gpujs);
+
+// Model.fit yields to the event loop between batches with Node's setImmediate.
+const g = globalThis as { setImmediate?: (f: () => void) => unknown };
+g.setImmediate ??= (f: () => void) => setTimeout(f, 0);
+
+export * from '../index.js';
+export { getBackend, registeredBackends, withBackend } from '../kernels/index.js';
+export { gpuDevice, setGpuMode, announceGpu, type DeviceInfo, type GpuMode } from '../kernels/gpu/index.js';
+export { generateVgg16TransferModel } from '../models/vgg16.js';
+export { Model } from '../models/model.js';
+export { GeneralizedCost, CrossEntropyBinary, CrossEntropyMulti, SumSquared } from '../models/cost.js';
+export { GradientDescentMomentum } from '../optim/index.js';
+export { ArrayIterator } from '../data/iterator.js';
+export { windowGeometry } from '../kernels/geometry.js';
