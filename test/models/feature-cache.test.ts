@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ArrayIterator } from '../../src/data/iterator.js';
+import { ArrayIterator, type DataIterator } from '../../src/data/iterator.js';
+import { HDF5IteratorOneHot } from '../../src/data/hdf5.js';
+import { writeNeonH5 } from '../../src/data/h5write.js';
 import { Dropout } from '../../src/layers/dropout.js';
 import { Accuracy } from '../../src/models/metrics.js';
 import { Model } from '../../src/models/model.js';
@@ -133,6 +135,34 @@ async function run(s: RunSpec): Promise<{ model: Model; trace: Trace }> {
   });
   return { model, trace: snapshot(model, trace) };
 }
+
+describe('iterators: batches({ needInputs }) skips reading the inputs of batches the loop has cached', () => {
+  async function check(open: () => Promise<DataIterator>) {
+    const a = await open(), b = await open();
+    const all = [...a.batches()];
+    const asked: number[][] = [];
+    const some = [...b.batches({ needInputs: (rows) => { asked.push([...rows]); return rows[0]! % 2 === 0; } })];
+    expect(asked).toEqual(all.map((x) => [...x.rows]));
+    expect(some.map((x) => [x.valid, [...x.rows], [...x.t], x.xShape])).toEqual(all.map((x) => [x.valid, [...x.rows], [...x.t], x.xShape]));
+    some.forEach((x, i) => expect(x.x.length === 0 ? x.rows[0]! % 2 === 1 : Buffer.compare(Buffer.from(bytes(x.x)), Buffer.from(bytes(all[i]!.x))) === 0).toBe(true));
+    expect(some.some((x) => x.x.length === 0) && some.some((x) => x.x.length > 0)).toBe(true);
+    a.close();
+    b.close();
+  }
+  it('ArrayIterator (shuffled, wrap-around)', async () => {
+    await check(async () => iterators({ shuffle: true }).train);
+  });
+  it('HDF5IteratorOneHot (mean subtracted)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-fcache-h5-'));
+    try {
+      const path = join(dir, 'train.h5');
+      await writeNeonH5(path, { x: Uint8Array.from(TRAIN.x, (v) => Math.round((v + 1) * 100)), lshape: [...LSHAPE], labels: TRAIN.y, nclass: 2, mean: Float32Array.from([1, 2, 3]) });
+      await check(() => HDF5IteratorOneHot.open(path, { bsz: 7 }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('cached frozen features: the same bits as without the cache', () => {
   it('extract-like optimizer, shuffled, batch 7 of 30 (wrap-around), 3 epochs, dropout in the head', async () => {
