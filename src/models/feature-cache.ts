@@ -185,24 +185,32 @@ class FileStore implements RowStore {
 export class FeatureCache {
   private readonly have: Uint8Array;
   private store: RowStore | null = null;
-  /** Bytes the rows take. */
-  readonly bytes: number;
-  readonly storage: 'memory' | 'file';
+  private float64: boolean;
 
   constructor(
     readonly ndata: number,
     /** Shape of one example's features (the prefix's output shape). */
     readonly shape: readonly number[],
-    private readonly float64: boolean,
+    /** The expected dtype of the features; the first rows stored set the actual one. */
+    float64: boolean,
     private readonly opts: { memoryBudget: number; tmpDir?: string },
   ) {
     this.have = new Uint8Array(ndata);
-    this.bytes = ndata * this.F * (float64 ? 8 : 4);
-    this.storage = this.bytes <= opts.memoryBudget ? 'memory' : 'file';
+    this.float64 = float64;
   }
 
   get F(): number {
     return this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  /** Bytes the rows take. */
+  get bytes(): number {
+    return this.ndata * this.F * (this.float64 ? 8 : 4);
+  }
+
+  /** In memory within the budget, else in a temporary file. */
+  get storage(): 'memory' | 'file' {
+    return this.store?.kind ?? (this.bytes <= this.opts.memoryBudget ? 'memory' : 'file');
   }
 
   private rows(): RowStore {
@@ -227,8 +235,11 @@ export class FeatureCache {
 
   /** Store the rows not cached yet from the prefix's output `values` ([rows.length, F]). */
   put(rows: Int32Array, values: FloatArray): void {
-    if ((values instanceof Float64Array) !== this.float64) throw new TlError('feature cache: the frozen layers gave a different dtype than planned');
+    const f64 = values instanceof Float64Array;
+    if (!this.store) this.float64 = f64;
+    else if (f64 !== this.float64) throw new TlError('feature cache: the frozen layers changed their output dtype during training');
     const F = this.F;
+    if (values.length !== rows.length * F) throw new TlError(`feature cache: ${values.length} values for ${rows.length} rows of ${F}`);
     for (let k = 0; k < rows.length; k++) {
       const r = rows[k]!;
       if (this.have[r]) continue;

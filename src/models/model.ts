@@ -44,7 +44,7 @@ export interface FitOptions {
   numEpochs: number;
   cost: GeneralizedCost;
   callbacks?: Callback[];
-  /** Cached frozen features for this call (merged over Model.featureCache); false turns them off. */
+  /** Cached frozen features for this call: options merged over Model.featureCache; true or false turns them on or off. */
   featureCache?: FeatureCacheOptions | boolean;
 }
 
@@ -159,8 +159,8 @@ export class Model {
     this.stopRequested = false;
     for (const c of callbacks) await c.onTrainBegin?.(this, numEpochs);
     const params = this.layersToOptimize;
-    const cacheOpts: FeatureCacheOptions = opts.featureCache === false ? { ...this.featureCache, enabled: false }
-      : opts.featureCache === true || opts.featureCache === undefined ? this.featureCache : { ...this.featureCache, ...opts.featureCache };
+    const fc = opts.featureCache;
+    const cacheOpts: FeatureCacheOptions = typeof fc === 'boolean' ? { ...this.featureCache, enabled: fc } : { ...this.featureCache, ...fc };
     let active = this.planFeatureCache(trainSet, optimizer, numEpochs, cacheOpts);
     const info = this.featureCacheInfo!;
     const firstEpoch = this.epochIndex;
@@ -169,7 +169,7 @@ export class Model {
         const epoch = this.epochIndex;
         this.markFrozen(optimizer, epoch);
         if (active && epoch > firstEpoch) {
-          const why = this.cacheStillValid(active);
+          const why = this.cacheInvalidReason(active);
           if (why) {
             active.cache.close();
             active = null;
@@ -288,7 +288,7 @@ export class Model {
   }
 
   /** Why the cache no longer holds at this epoch's start, or null while it does. */
-  private cacheStillValid(a: ActiveCache): string | null {
+  private cacheInvalidReason(a: ActiveCache): string | null {
     for (const l of this.layers.slice(0, a.cut)) {
       if (isParamLayer(l) && l.computeParamGrads) return `'${l.name}' trains at this epoch`;
     }

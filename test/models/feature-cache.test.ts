@@ -112,7 +112,8 @@ function expectSameBits(a: Trace, b: Trace): void {
 }
 
 interface RunSpec {
-  cache: FeatureCacheOptions | boolean;
+  /** FitOptions.featureCache; undefined: the model's setting. */
+  cache?: FeatureCacheOptions | boolean;
   epochs?: number;
   shuffle?: boolean;
   bsz?: number;
@@ -393,9 +394,11 @@ describe('cached frozen features: not used where they could differ', () => {
   });
 
   it('turned off by the model option; one epoch: nothing to reuse', async () => {
-    const off = await run({ cache: true, model: () => Object.assign(tinyModel(), { featureCache: { enabled: false } }) });
+    const off = await run({ model: () => Object.assign(tinyModel(), { featureCache: { enabled: false } }) });
     expect(off.model.featureCacheInfo!.used).toBe(false);
     expect(off.model.featureCacheInfo!.reason).toBe('turned off');
+    const forced = await run({ cache: true, model: () => Object.assign(tinyModel(), { featureCache: { enabled: false } }) });
+    expect(forced.model.featureCacheInfo!.used).toBe(true);
     const one = await run({ cache: true, epochs: 1 });
     expect(one.model.featureCacheInfo!.used).toBe(false);
   });
