@@ -8,6 +8,7 @@
 import os from 'node:os';
 import { convBench } from './conv.js';
 import { demoBench } from './demo.js';
+import { featureCacheBench } from './feature-cache.js';
 import { frozenBench, frozenW3aBench } from './frozen.js';
 import { gemmBench } from './gemm.js';
 import { gpuBench } from './gpu.js';
@@ -26,6 +27,7 @@ const benchmarks: Benchmark[] = [
   demoBench,
   frozenBench,
   frozenW3aBench,
+  featureCacheBench,
   streamBench,
   seamBench,
   gpuBench,

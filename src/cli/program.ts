@@ -86,7 +86,8 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .addOption(threadsOption())
     .addOption(new Option('--match <how>', 'pair source and model layers by name or by order').choices(['name', 'order']).default('name'))
     .option('--train_per_class <n>', 'train on N labelled images per class (chosen with --rng_seed)', int('--train_per_class', 1))
-    .option('--report_dir <dir>', 'report folder of --experiment all', 'report'))
+    .option('--report_dir <dir>', 'report folder of --experiment all', 'report')
+    .option('--no_feature_cache', 'recompute the frozen layers every epoch instead of caching their outputs (same results, slower)'))
     .action((o) => run(threaded(o, () => train({
       backend: o.backend, epochs: o.epochs, batchSize: o.batch_size, rngSeed: o.rng_seed, dataRoot: o.data_root,
       sourceModel: o.source_model, serialize: o.serialize, savePath: o.save_path, modelFile: o.model_file,
@@ -94,6 +95,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule,
+      featureCache: !o.no_feature_cache,
     }))));
 
   modelOptions(program.command('eval')

@@ -50,6 +50,8 @@ export interface TrainFlags extends ModelFlags {
   reportDir: string;
   /** --schedule spec (see schedule-spec.ts); undefined: constant, or the checkpoint's when resuming. */
   schedule?: string;
+  /** Cache the frozen layers' outputs (Model.featureCache; default true, --no_feature_cache: false). */
+  featureCache?: boolean;
 }
 
 /** Where checkpoints go when --serialize is given without --save_path (neon: "neon_model.pkl"). */
@@ -184,6 +186,7 @@ export async function train(f: TrainFlags): Promise<number> {
     data.train.reset();
     const model = buildModel(f, data.train.nclass);
     model.initialize(data.train.lshape);
+    model.featureCache = { enabled: f.featureCache ?? true, log: (l) => console.log(l) };
     const setup = {
       experiment, model, trainSet: data.train, source, match: f.match,
       optimizer: { lr: f.lr, momentum: f.momentum, wdecay: f.wdecay, importedLrScale: f.importedLrScale, schedule },
@@ -221,6 +224,8 @@ export async function train(f: TrainFlags): Promise<number> {
     } finally {
       interrupt.dispose();
     }
+    const cacheInfo = model.featureCacheInfo;
+    if (f.verbose > 0 && cacheInfo && !cacheInfo.used) console.log(`feature cache: not used (${cacheInfo.reason})`);
     if (interrupt.interrupted()) {
       if (savePath) {
         await model.save(savePath, { keepStates: f.saveStates ?? true });

@@ -19,6 +19,7 @@ import {
   seededRng,
   subtractMean,
   type Batch,
+  type BatchOptions,
   type IteratorOptions,
 } from './iterator.js';
 
@@ -210,12 +211,13 @@ export class ImageSetIterator extends PlannedIterator {
   }
 
 
-  *batches(): Generator<Batch, void, undefined> {
+  *batches(opts: BatchOptions = {}): Generator<Batch, void, undefined> {
     const F = this.lshape[0] * this.lshape[1] * this.lshape[2];
     for (const { rows, valid } of this.planner.epoch()) {
-      const x = new Float32Array(this.bsz * F);
-      for (let k = 0; k < this.bsz; k++) this.set.example(rows[k]!, this.opts, x.subarray(k * F, (k + 1) * F));
-      if (this.mean) subtractMean(x, this.mean, this.bsz, this.lshape);
+      const need = opts.needInputs?.(rows) ?? true;
+      const x = new Float32Array(need ? this.bsz * F : 0);
+      if (need) for (let k = 0; k < this.bsz; k++) this.set.example(rows[k]!, this.opts, x.subarray(k * F, (k + 1) * F));
+      if (need && this.mean) subtractMean(x, this.mean, this.bsz, this.lshape);
       yield {
         x,
         xShape: [this.bsz, ...this.lshape],

@@ -11,6 +11,7 @@ import {
   oneHotRows,
   subtractMean,
   type Batch,
+  type BatchOptions,
   type IteratorOptions,
 } from './iterator.js';
 
@@ -189,11 +190,12 @@ export class HDF5Iterator extends PlannedIterator {
     return x;
   }
 
-  *batches(): Generator<Batch, void, undefined> {
+  *batches(opts: BatchOptions = {}): Generator<Batch, void, undefined> {
     const F = this.lshape[0] * this.lshape[1] * this.lshape[2];
     for (const { rows, valid } of this.planner.epoch()) {
-      const x = this.gatherRows(this.input, 'input', rows, F);
-      if (this.mean) subtractMean(x, this.mean, this.bsz, this.lshape);
+      const need = opts.needInputs?.(rows) ?? true;
+      const x = need ? this.gatherRows(this.input, 'input', rows, F) : new Float32Array(0);
+      if (need && this.mean) subtractMean(x, this.mean, this.bsz, this.lshape);
       yield {
         x,
         xShape: [this.bsz, ...this.lshape],

@@ -19,8 +19,22 @@ export interface Batch {
    * wrap-around duplicates that fill the last batch (trained on, excluded from eval).
    */
   valid: number;
-  /** The example index (file row) of each of the bsz rows, for checks and debugging. */
+  /**
+   * The example index (file row) of each of the bsz rows: which examples the batch holds
+   * (the training loop's feature cache is keyed by it).
+   */
   rows: Int32Array;
+}
+
+/** Options of one epoch of batches. */
+export interface BatchOptions {
+  /**
+   * Called with each batch's rows before its inputs are read; when it returns false the
+   * batch comes with `x` empty (length 0, xShape unchanged) and only targets, rows and
+   * valid are filled (the training loop has those examples' features cached). Iterators
+   * may ignore it and always read the inputs.
+   */
+  needInputs?: (rows: Int32Array) => boolean;
 }
 
 /**
@@ -41,7 +55,7 @@ export interface DataIterator {
   /** First example index of the next epoch (neon's `start`). */
   readonly start: number;
   /** One epoch of batches. */
-  batches(): Generator<Batch, void, undefined>;
+  batches(opts?: BatchOptions): Generator<Batch, void, undefined>;
   /** Next epoch starts at example 0 (neon's reset, done before eval and get_outputs). */
   reset(): void;
   /** Position as after `epochs` epochs from a reset (resume); file order only. */
@@ -253,7 +267,7 @@ export abstract class PlannedIterator implements DataIterator {
 
   close(): void {}
 
-  abstract batches(): Generator<Batch, void, undefined>;
+  abstract batches(opts?: BatchOptions): Generator<Batch, void, undefined>;
 }
 
 /** Options common to every iterator. */
@@ -322,12 +336,13 @@ export class ArrayIterator extends PlannedIterator {
     this.planner = new EpochPlanner(this.ndata, bsz, opts.shuffle ?? false, opts.rng, opts.seed ?? 0);
   }
 
-  *batches(): Generator<Batch, void, undefined> {
+  *batches(opts: BatchOptions = {}): Generator<Batch, void, undefined> {
     const F = this.lshape[0] * this.lshape[1] * this.lshape[2];
     for (const { rows, valid } of this.planner.epoch()) {
-      const x = new Float32Array(this.bsz * F);
-      for (let k = 0; k < this.bsz; k++) x.set(this.x.subarray(rows[k]! * F, rows[k]! * F + F), k * F);
-      if (this.mean) subtractMean(x, this.mean, this.bsz, this.lshape);
+      const need = opts.needInputs?.(rows) ?? true;
+      const x = new Float32Array(need ? this.bsz * F : 0);
+      if (need) for (let k = 0; k < this.bsz; k++) x.set(this.x.subarray(rows[k]! * F, rows[k]! * F + F), k * F);
+      if (need && this.mean) subtractMean(x, this.mean, this.bsz, this.lshape);
       const t = this.y ? oneHotRows(this.y, rows, this.nclass) : new Float32Array(0);
       yield {
         x,

@@ -4,6 +4,10 @@
 // Frozen layers (beyond neon): a parameter layer whose optimizer gives it learning rate 0
 // at this epoch computes no weight gradient, and backward stops at the lowest layer that
 // still trains, so feature extraction costs little more than a forward pass.
+//
+// Cached frozen features (beyond neon, same results): when the lowest layers stay frozen
+// for the whole run, fit computes their output once per example and trains the later
+// epochs on it (see feature-cache.ts; Model.featureCache turns it off).
 import type { DataIterator } from '../data/iterator.js';
 import type { Layer, LayerDescription } from '../layers/layer.js';
 import type { ParamLayer } from '../layers/param.js';
@@ -15,6 +19,15 @@ import type { Callback } from './callbacks.js';
 import type { GeneralizedCost } from './cost.js';
 import type { Metric } from './metrics.js';
 import { loadCheckpoint, saveCheckpoint, type LoadOptions, type SaveOptions } from './checkpoint.js';
+import {
+  DEFAULT_FEATURE_CACHE_BUDGET,
+  FeatureCache,
+  fingerprint,
+  isDeterministicLayer,
+  layerRange,
+  type FeatureCacheInfo,
+  type FeatureCacheOptions,
+} from './feature-cache.js';
 
 /** What fit needs from an optimizer (src/optim implements it). */
 export interface TrainOptimizer {
@@ -31,6 +44,17 @@ export interface FitOptions {
   numEpochs: number;
   cost: GeneralizedCost;
   callbacks?: Callback[];
+  /** Cached frozen features for this call: options merged over Model.featureCache; true or false turns them on or off. */
+  featureCache?: FeatureCacheOptions | boolean;
+}
+
+/** The cache of one fit and what it covers. */
+interface ActiveCache {
+  cache: FeatureCache;
+  /** The head starts at this layer. */
+  cut: number;
+  /** Fingerprint of the frozen layers' parameters when the cache was made. */
+  print: string;
 }
 
 export function isParamLayer(l: Layer): l is Layer & ParamLayer {
@@ -48,6 +72,10 @@ export class Model {
   pendingOptimizerState: unknown = undefined;
   /** Set by a callback (e.g. Ctrl-C) to end training after the current minibatch. */
   stopRequested = false;
+  /** Cached frozen features in fit (on by default where they apply; `{ enabled: false }` turns them off). */
+  featureCache: FeatureCacheOptions = {};
+  /** What the last fit did about the feature cache. */
+  featureCacheInfo: FeatureCacheInfo | null = null;
 
   constructor(layers: (Layer | Layer[])[]) {
     this.layers = layers.flat();
@@ -81,8 +109,13 @@ export class Model {
 
   fprop(x: Tensor, inference = false): Tensor {
     this.checkInput(x);
+    return this.fpropLayers(x, 0, this.layers.length, inference);
+  }
+
+  /** Forward through layers [from, to) only; x is layer `from`'s input. */
+  fpropLayers(x: Tensor, from: number, to: number, inference = false): Tensor {
     let y = x;
-    for (const l of this.layers) y = l.fprop(y, inference);
+    for (let i = from; i < to; i++) y = this.layers[i]!.fprop(y, inference);
     return y;
   }
 
@@ -126,37 +159,141 @@ export class Model {
     this.stopRequested = false;
     for (const c of callbacks) await c.onTrainBegin?.(this, numEpochs);
     const params = this.layersToOptimize;
-    while (this.epochIndex < numEpochs && !this.stopRequested) {
-      const epoch = this.epochIndex;
-      this.markFrozen(optimizer, epoch);
-      for (const c of callbacks) await c.onEpochBegin?.(this, epoch);
-      let total = 0;
-      let mb = 0;
-      for (const batch of trainSet.batches()) {
-        const x = tensor(batch.x, batch.xShape);
-        const t = tensor(batch.t, batch.tShape);
-        const y = this.fprop(x, false);
-        const c = cost.getCost(y, t);
-        if (!Number.isFinite(c)) {
-          throw new TlError(`training diverged: the cost is ${c} at epoch ${epoch + 1}, minibatch ${mb + 1}; lower the learning rate (--lr) or check the data for NaN/Inf values. Checkpoints already written are unchanged.`);
+    const fc = opts.featureCache;
+    const cacheOpts: FeatureCacheOptions = typeof fc === 'boolean' ? { ...this.featureCache, enabled: fc } : { ...this.featureCache, ...fc };
+    let active = this.planFeatureCache(trainSet, optimizer, numEpochs, cacheOpts);
+    const info = this.featureCacheInfo!;
+    const firstEpoch = this.epochIndex;
+    try {
+      while (this.epochIndex < numEpochs && !this.stopRequested) {
+        const epoch = this.epochIndex;
+        this.markFrozen(optimizer, epoch);
+        if (active && epoch > firstEpoch) {
+          const why = this.cacheInvalidReason(active);
+          if (why) {
+            active.cache.close();
+            active = null;
+            info.stopped = why;
+            cacheOpts.log?.(`feature cache: stopped at epoch ${epoch + 1}: ${why}`);
+          }
         }
-        total += c;
-        this.bprop(cost.getErrors(y, t));
-        optimizer.optimize(params, epoch, batch.xShape[0]);
-        for (const cb of callbacks) await cb.onMinibatchEnd?.(this, epoch, mb, c, { y, t, valid: batch.valid });
-        mb++;
-        // Let the event loop run (signal handlers such as Ctrl-C, timers): awaits above
-        // resolve as microtasks and would otherwise keep it blocked for the whole fit.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (this.stopRequested) break;
+        for (const c of callbacks) await c.onEpochBegin?.(this, epoch);
+        let total = 0;
+        let mb = 0;
+        const cache = active?.cache ?? null;
+        const batches = cache ? trainSet.batches({ needInputs: (rows) => !cache.hasAll(rows) }) : trainSet.batches();
+        for (const batch of batches) {
+          const t = tensor(batch.t, batch.tShape);
+          let y: Tensor;
+          if (active && cache && (batch.x.length === 0 || cache.hasAll(batch.rows))) {
+            // Every example of the batch has its frozen features cached: run the head only.
+            const h = tensor(cache.gather(batch.rows), [batch.rows.length, ...cache.shape]);
+            y = this.fpropLayers(h, active.cut, this.layers.length, false);
+            info.cachedBatches++;
+          } else {
+            const x = tensor(batch.x, batch.xShape);
+            this.checkInput(x);
+            if (active && cache) {
+              const h = this.fpropLayers(x, 0, active.cut, false);
+              cache.put(batch.rows, h.toHost());
+              y = this.fpropLayers(h, active.cut, this.layers.length, false);
+              info.computedBatches++;
+            } else {
+              y = this.fpropLayers(x, 0, this.layers.length, false);
+            }
+          }
+          const c = cost.getCost(y, t);
+          if (!Number.isFinite(c)) {
+            throw new TlError(`training diverged: the cost is ${c} at epoch ${epoch + 1}, minibatch ${mb + 1}; lower the learning rate (--lr) or check the data for NaN/Inf values. Checkpoints already written are unchanged.`);
+          }
+          total += c;
+          this.bprop(cost.getErrors(y, t));
+          optimizer.optimize(params, epoch, batch.xShape[0]);
+          for (const cb of callbacks) await cb.onMinibatchEnd?.(this, epoch, mb, c, { y, t, valid: batch.valid });
+          mb++;
+          // Let the event loop run (signal handlers such as Ctrl-C, timers): awaits above
+          // resolve as microtasks and would otherwise keep it blocked for the whole fit.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.stopRequested) break;
+        }
+        if (this.stopRequested && mb < trainSet.nbatches) break; // an interrupted epoch does not count
+        // neon divides by nbatches after the loop (the next epoch's count when the data wraps).
+        const trainCost = total / Math.max(trainSet.nbatches, 1);
+        this.epochIndex++;
+        for (const c of callbacks) await c.onEpochEnd?.(this, epoch, trainCost);
       }
-      if (this.stopRequested && mb < trainSet.nbatches) break; // an interrupted epoch does not count
-      // neon divides by nbatches after the loop (the next epoch's count when the data wraps).
-      const trainCost = total / Math.max(trainSet.nbatches, 1);
-      this.epochIndex++;
-      for (const c of callbacks) await c.onEpochEnd?.(this, epoch, trainCost);
+    } finally {
+      active?.cache.close();
     }
     for (const c of callbacks) await c.onTrainEnd?.(this);
+  }
+
+  /**
+   * Whether fit can cache the output of the lowest layers, and up to which layer: the
+   * longest run of deterministic layers from the input whose parameter layers all have
+   * learning rate 0 at every epoch left in this run and zero (or no) optimizer states, with
+   * at least one parameter layer in it. Sets featureCacheInfo either way.
+   */
+  private planFeatureCache(trainSet: DataIterator, optimizer: TrainOptimizer, numEpochs: number, o: FeatureCacheOptions): ActiveCache | null {
+    const skip = (reason: string): null => {
+      this.featureCacheInfo = { used: false, reason, cachedBatches: 0, computedBatches: 0 };
+      return null;
+    };
+    if (o.enabled === false) return skip('turned off');
+    const lrFor = optimizer.learningRateFor?.bind(optimizer);
+    if (!lrFor) return skip('the optimizer gives no per-layer learning rates');
+    const from = this.epochIndex;
+    if (numEpochs - from < 2) return skip('fewer than two epochs to train: nothing to reuse');
+    let cut = 0;
+    let stop = 'every layer is frozen';
+    for (; cut < this.layers.length; cut++) {
+      const l = this.layers[cut]!;
+      if (!isDeterministicLayer(l)) {
+        stop = `'${l.name}' (${l.className}) ${l.className === 'Dropout' ? 'draws random numbers in training' : 'is not known to be deterministic'}`;
+        break;
+      }
+      if (!isParamLayer(l)) continue;
+      let trains = -1;
+      for (let e = from; e < numEpochs && trains < 0; e++) if (lrFor(l, e) !== 0) trains = e;
+      if (trains >= 0) {
+        stop = `'${l.name}' trains (learning rate ${lrFor(l, trains)} at epoch ${trains + 1})`;
+        break;
+      }
+    }
+    const frozen = this.layers.slice(0, cut).filter(isParamLayer);
+    if (!frozen.length) return skip(`no frozen layer at the bottom of the model: ${stop}`);
+    for (const l of frozen) {
+      for (const p of l.params()) {
+        for (const s of p.states) {
+          const v = s.toHost();
+          for (let i = 0; i < v.length; i++) {
+            if (v[i] !== 0) return skip(`'${l.name}' has a non-zero optimizer state (momentum velocity, e.g. from a checkpoint), which moves its weights even at learning rate 0`);
+          }
+        }
+      }
+    }
+    const float64 = frozen[0]!.params()[0]!.value.dtype === 'float64';
+    const budget = o.memoryBudget ?? DEFAULT_FEATURE_CACHE_BUDGET;
+    const cache = new FeatureCache(trainSet.ndata, this.layers[cut - 1]!.outShape, float64, { memoryBudget: budget, tmpDir: o.tmpDir });
+    const where = cache.storage === 'memory' ? 'in memory'
+      : `in a temporary file (${(cache.bytes / 2 ** 20).toFixed(1)} MiB, above the ${(budget / 2 ** 20).toFixed(0)} MiB memory budget)`;
+    const line = `feature cache: layers ${layerRange(this.layers, cut)} frozen, caching ${cache.F} floats per image ${where}`;
+    this.featureCacheInfo = { used: true, reason: line, cut, floatsPerExample: cache.F, storage: cache.storage, cachedBatches: 0, computedBatches: 0 };
+    o.log?.(line);
+    return { cache, cut, print: this.frozenFingerprint(cut) };
+  }
+
+  private frozenFingerprint(cut: number): string {
+    return fingerprint(this.layers.slice(0, cut).filter(isParamLayer).flatMap((l) => l.params().map((p) => p.value.toHost())));
+  }
+
+  /** Why the cache no longer holds at this epoch's start, or null while it does. */
+  private cacheInvalidReason(a: ActiveCache): string | null {
+    for (const l of this.layers.slice(0, a.cut)) {
+      if (isParamLayer(l) && l.computeParamGrads) return `'${l.name}' trains at this epoch`;
+    }
+    if (this.frozenFingerprint(a.cut) !== a.print) return 'the weights of the frozen layers changed';
+    return null;
   }
 
   /** Run inference over the whole set; `visit` sees each batch's outputs and its valid row count. */

@@ -44,7 +44,7 @@ describe('tl-scratch CLI', () => {
   it('--help of train lists every flag with its default', () => {
     const r = cli(['train', '--help'], work);
     expect(r.code).toBe(0);
-    for (const flag of ['--backend', '--epochs', '--batch_size', '--rng_seed', '--data_root', '--source_model', '--serialize', '--save_path', '--model_file', '--output_file', '--eval_freq', '--no_progress_bar', '--verbose', '--experiment', '--lr', '--momentum', '--wdecay', '--imported_lr_scale', '--inference_file', '--model', '--width_mult', '--fc_size', '--dropout_keep', '--match', '--train_per_class']) {
+    for (const flag of ['--backend', '--epochs', '--batch_size', '--rng_seed', '--data_root', '--source_model', '--serialize', '--save_path', '--model_file', '--output_file', '--eval_freq', '--no_progress_bar', '--verbose', '--experiment', '--lr', '--momentum', '--wdecay', '--imported_lr_scale', '--inference_file', '--model', '--width_mult', '--fc_size', '--dropout_keep', '--match', '--train_per_class', '--no_feature_cache']) {
       expect(r.stdout).toContain(flag);
     }
     for (const d of ['default: 10', 'default: 32', '"./data_wiki"', 'default: 0.001', 'default: 0.9', 'default: 0.0005', '"inference.txt"', 'default: 0.5', '"vgg16_transfer"']) expect(r.stdout).toContain(d);
@@ -132,6 +132,26 @@ describe('tl-scratch CLI', () => {
     const e = cli(['eval', '--model_file', 'int.h5', '--data_root', data, ...TINY], d);
     expect(e.code).toBe(0);
     expect(e.stdout).toMatch(/Accuracy = \d+\.\d%/);
+  });
+
+  it('extract caches the frozen layers\' outputs (one line says so); --no_feature_cache gives the same checkpoint and inference file', async () => {
+    const d = dir('feature-cache');
+    expect(cli(['train', '--model', 'vgg16', '--data_root', data, '-e', '1', '-z', '4', ...TINY, '--save_path', 'source.h5', '--no_progress_bar'], d).code).toBe(0);
+    // 24 examples, batch 5: wrap-around batches; 3 epochs, dropout on, momentum.
+    const common = ['train', '--experiment', 'extract', '--source_model', 'source.h5', '--data_root', data, '-e', '3', '-z', '5', ...TINY, '--lr', '0.01', '--no_progress_bar', '--serialize', '1'];
+    const on = cli([...common, '--save_path', 'on.h5', '--inference_file', 'on.txt'], d);
+    expect(on.stderr).toBe('');
+    expect(on.code).toBe(0);
+    expect(on.stdout).toContain('feature cache: layers conv1_1..pool5 frozen, caching 32 floats per image in memory\n');
+    const off = cli([...common, '--save_path', 'off.h5', '--inference_file', 'off.txt', '--no_feature_cache', '-v'], d);
+    expect(off.code).toBe(0);
+    expect(off.stdout).not.toContain('caching');
+    expect(off.stdout).toContain('feature cache: not used (turned off)');
+    expect(readFileSync(join(d, 'on.txt'), 'utf8')).toBe(readFileSync(join(d, 'off.txt'), 'utf8'));
+    const [a, b] = [await arrays(join(d, 'on.h5')), await arrays(join(d, 'off.h5'))];
+    expect(Object.keys(a).some((k) => k.startsWith('fc6_new/states/'))).toBe(true);
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    for (const k of Object.keys(a)) expect(b[k], k).toEqual(a[k]);
   });
 
   it('--experiment all prints the comparison table and writes the report with its images', () => {
