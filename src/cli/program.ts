@@ -7,6 +7,7 @@ import type { ChannelOrder } from '../data/image.js';
 import { evalCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
 import { demo } from './demo.js';
 import { train } from './train.js';
+import { packageInfo } from '../util/package.js';
 
 const int = (name: string, min = 0) => (v: string): number => {
   const n = Number(v);
@@ -36,10 +37,19 @@ function modelOptions(cmd: Command): Command {
 
 const backendOption = () => new Option('-b, --backend <name>', 'compute backend').choices(['cpu', 'gpu']).default('cpu');
 
+/** The version in tl-scratch's package.json; a broken install still runs every other command. */
+function version(): string {
+  try {
+    return packageInfo().version;
+  } catch (e) {
+    return `unknown (${(e as Error).message})`;
+  }
+}
+
 export function buildProgram(run: (code: Promise<number> | number) => void): Command {
   const program = new Command('tl-scratch')
     .description('Transfer learning with VGG-16, as in the neon lab, on an engine written from scratch in TypeScript')
-    .version('0.1.0')
+    .version(version())
     .showHelpAfterError('(run with --help for usage)');
 
   modelOptions(program.command('train')

@@ -5,11 +5,11 @@
 // tarballs are in npm's cache after `npm ci`) runs with `npx tl-scratch` and finds its
 // models/ and data/ inside the installed package.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import './run.js'; // dist/src/cli.js must be built (npm test's pretest)
+import { cli } from './run.js';
 
 const ROOT = resolve(__dirname, '../..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -29,6 +29,21 @@ function npm(args: string[], cwd: string, tool: 'npm' | 'npx' = 'npm') {
 }
 
 describe('the tl-scratch package', () => {
+  it("--version prints package.json's version, read from the package.json beside the running modules", () => {
+    const r = cli(['--version'], ROOT);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(PKG.version);
+    // a copy of the built CLI under another package.json prints that one's version
+    const pkg = mkdtempSync(join(tmpdir(), 'tl-version-'));
+    cpSync(join(ROOT, 'dist', 'src'), join(pkg, 'dist', 'src'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ ...PKG, version: '9.8.7-test' }));
+    const v = spawnSync(process.execPath, [join(pkg, 'dist', 'src', 'cli.js'), '-V'], { cwd: tmpdir(), encoding: 'utf8' });
+    expect(v.stderr).toBe('');
+    expect(v.stdout.trim()).toBe('9.8.7-test');
+  });
+
   it('a fresh checkout: npm ci builds dist/ (the prepare script), then npx tl-scratch runs', (ctx) => {
     // the checkout: the files git has or would add (no dist/, no node_modules/)
     const ls = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });
