@@ -10,6 +10,7 @@ import { evalCommand, inspectCommand, prepareCommand, summaryCommand } from './c
 import { demo, DEMO_DEFAULTS } from './demo.js';
 import { SCHEDULE_HELP } from './schedule-spec.js';
 import { DEFAULT_SAVE_PATH, train } from './train.js';
+import { packageInfo } from '../util/package.js';
 
 const int = (name: string, min = 0) => (v: string): number => {
   const n = Number(v);
@@ -54,10 +55,19 @@ const threaded = <T>(o: { threads: number; backend?: string }, f: () => T): T =>
   return f();
 };
 
+/** The version in tl-scratch's package.json; a broken install still runs every other command. */
+function version(): string {
+  try {
+    return packageInfo().version;
+  } catch (e) {
+    return `unknown (${(e as Error).message})`;
+  }
+}
+
 export function buildProgram(run: (code: Promise<number> | number) => void): Command {
   const program = new Command('tl-scratch')
     .description('Transfer learning with VGG-16, as in the neon lab, on an engine written from scratch in TypeScript')
-    .version('0.1.0')
+    .version(version())
     .showHelpAfterError('(run with --help for usage)');
 
   modelOptions(program.command('train')

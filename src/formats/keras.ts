@@ -37,10 +37,22 @@ function dtypeName(m: Meta): string {
   return `hdf5 type ${m.type}`;
 }
 
-/** A string-list attribute, including Keras's chunked form (`name0`, `name1`, ...). */
-function stringListAttr(obj: H5Group, name: string): string[] | undefined {
+/**
+ * A string-list attribute, including Keras's chunked form (`name0`, `name1`, ...).
+ *
+ * Keras assigns a Python list to the attribute, and for a layer without weights (InputLayer,
+ * pooling, Flatten, Dropout) that list is empty, which h5py stores as np.asarray([]): an
+ * empty float64 array, not an empty string array. That is an empty list of names; a numeric
+ * array with elements is not a list of names at all. `owner` names the group, for messages.
+ */
+function stringListAttr(obj: H5Group, name: string, owner: string, fail: (msg: string) => never): string[] | undefined {
   const attrs = obj.attrs;
   const conv = (v: unknown): string[] => {
+    if (ArrayBuffer.isView(v) && !(v instanceof Uint8Array)) {
+      const n = (v as unknown as ArrayLike<unknown>).length ?? 0;
+      if (n === 0) return [];
+      fail(`attribute '${name}' of ${owner} holds ${n} numbers, not names (Keras writes layer and weight names as strings)`);
+    }
     const list = Array.isArray(v) ? v : v === null || v === undefined ? [] : [v];
     return list.map((x) => (x instanceof Uint8Array ? Buffer.from(x).toString('utf8') : String(x)).replace(/\0+$/, ''));
   };
@@ -155,12 +167,12 @@ function readOpen(file: H5Group, path: string, options: ReadOptions): WeightFile
     throw new TlError(`Keras weight file ${path}: ${msg}`);
   };
   let root: H5Group = file;
-  let layerNames = stringListAttr(file, 'layer_names');
+  let layerNames = stringListAttr(file, 'layer_names', 'the root group', fail);
   if (!layerNames) {
     const mw = file.get('model_weights');
     if (isGroup(mw)) {
       root = mw;
-      layerNames = stringListAttr(mw, 'layer_names');
+      layerNames = stringListAttr(mw, 'layer_names', '/model_weights', fail);
     }
   }
   if (!layerNames) {
@@ -182,7 +194,7 @@ function readOpen(file: H5Group, path: string, options: ReadOptions): WeightFile
   for (const lname of layerNames) {
     const g = root.get(lname);
     if (!isGroup(g)) fail(`layer '${lname}' is listed in layer_names but has no group`);
-    const wnames = stringListAttr(g, 'weight_names') ?? [];
+    const wnames = stringListAttr(g, 'weight_names', `layer '${lname}'`, fail) ?? [];
     const weights: Weight[] = wnames.map((wn) => {
       const ds = g.get(wn);
       if (!isDataset(ds)) fail(`weight '${wn}' of layer '${lname}' is listed in weight_names but missing`);

@@ -1,21 +1,67 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
- * A temporary path beside `path` (same directory, so rename is atomic on one file system).
- * The pid and a counter keep two writers in one process or two processes apart.
+ * A temporary path beside `path` (same directory, so rename is atomic on one file system):
+ * `.NAME.tmp-PID-N`. The pid and a counter keep two writers in one process or two processes
+ * apart, and the pid tells removeStaleTemps whether the writer still exists.
  */
 let counter = 0;
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
 }
 
+/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
+export function processExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true; // not a pid we can judge: leave its files alone
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Remove the temporaries that writers of `path` left behind when they died mid-write
+ * (`kill -9`, power loss): `.NAME.tmp-PID-N` beside `path` whose process no longer exists.
+ * A live process's temporary (this one's included) and other targets' temporaries are kept.
+ * Best effort: a failure here never stops the write that follows.
+ */
+export function removeStaleTemps(path: string): string[] {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.tmp-`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-\d+$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processExists(pid)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+      removed.push(name);
+    } catch {
+      // another writer removed it first, or the folder is read-only: not ours to fail on
+    }
+  }
+  return removed;
+}
+
 /**
  * Write a file so that readers see either the old content or the new, never half of it:
  * `write(tmp)` produces the file at a temporary path, which is then renamed over `path`.
- * If `write` throws, the temporary file is removed and `path` is untouched.
+ * If `write` throws, the temporary file is removed and `path` is untouched. Temporaries of
+ * earlier writers of `path` that died mid-write are removed first.
  */
 export async function writeAtomic(path: string, write: (tmpPath: string) => void | Promise<void>): Promise<void> {
+  removeStaleTemps(path);
   const tmp = tempPathFor(path);
   try {
     await write(tmp);
@@ -28,6 +74,7 @@ export async function writeAtomic(path: string, write: (tmpPath: string) => void
 
 /** writeAtomic for content already in memory. */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  removeStaleTemps(path);
   const tmp = tempPathFor(path);
   try {
     writeFileSync(tmp, data);

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +114,19 @@ describe('tl-scratch CLI', () => {
     } finally {
       f.close();
     }
+  });
+
+  it('a run killed with kill -9 mid-write left temporaries: the next run writing those files removes them', () => {
+    const d = dir('debris');
+    // the pid of a process that has exited, as a killed run's is
+    const dead = spawnSync(process.execPath, ['-e', ''], { stdio: 'ignore' }).pid!;
+    const debris = [`.ckpt.h5.tmp-${dead}-0`, `.inference.txt.tmp-${dead}-1`];
+    const live = `.ckpt.h5.tmp-${process.pid}-0`; // a writer that is still running (this test)
+    for (const n of [...debris, live]) writeFileSync(join(d, n), 'half a file');
+    const r = cli(['train', '--data_root', data, '-e', '1', '-z', '8', ...TINY, '--save_path', 'ckpt.h5', '--serialize', '1', '--no_progress_bar'], d);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readdirSync(d).sort()).toEqual([live, 'ckpt.h5', 'inference.txt'].sort());
   });
 
   it('Ctrl-C writes a usable checkpoint and exits cleanly', async () => {

@@ -6,6 +6,7 @@
 //
 // Every CLI run is spawned at once in beforeAll (each is ~0.4 s of CPU, mostly start-up), and
 // the list is kept short (one file per layout; keras2_model.h5 is covered in test/formats).
+// The Keras 1 and Keras 2 save_weights() files are here because they once failed to load.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ function cliP(args: string[], cwd: string): Promise<Result> {
   });
 }
 
-type Layout = 'neon_old' | 'neon_fused' | 'keras' | 'torch';
+type Layout = 'neon_old' | 'neon_fused' | 'keras' | 'keras1' | 'keras2' | 'torch';
 
 interface Case {
   file: string;
@@ -43,6 +44,10 @@ const GOOD: Case[] = [
   { file: 'neon_old_py3.p', format: 'neon pickle', layout: 'neon_old', names: REF.names.neon_auto, mapsByName: false },
   { file: 'neon_fused.pkl.gz', format: 'neon pickle', layout: 'neon_fused', names: REF.names.neon, mapsByName: true },
   { file: 'keras_tf_kernels.h5', format: 'Keras HDF5', layout: 'keras', names: REF.names.keras, mapsByName: true },
+  // as Keras 1 and Keras 2 save_weights() write them, weightless layers (weight_names an empty
+  // float64 array) included (scripts/fixtures/make_keras_fixtures.py)
+  { file: 'keras1_save_weights.h5', format: 'Keras HDF5', layout: 'keras1', names: REF.names.keras, mapsByName: true },
+  { file: 'keras2_save_weights.h5', format: 'Keras HDF5', layout: 'keras2', names: REF.names.keras, mapsByName: true },
   { file: 'torch_vgg.pth', format: 'PyTorch zip', layout: 'torch', names: REF.names.torch, mapsByName: true },
   { file: 'tiny_vgg.safetensors', format: 'safetensors', layout: 'torch', names: REF.names.torch, mapsByName: true },
 ];
@@ -105,6 +110,16 @@ function storedArrays(c: Case): ArrayLine[] {
         // the tf_kernels weights-only layout: conv HWIO (R, S, C, K); Dense (in, out)
         f32(`${n}/${n}_W_1:0`, conv ? [w[2]!, w[3]!, w[1]!, w[0]!] : [w[1]!, w[0]!]);
         f32(`${n}/${n}_b_1:0`, [k]);
+        break;
+      case 'keras1':
+        // Keras 1 save_weights: the variables '<layer>_W' / '<layer>_b' directly in the layer group
+        f32(`${n}/${n}_W`, conv ? [w[2]!, w[3]!, w[1]!, w[0]!] : [w[1]!, w[0]!]);
+        f32(`${n}/${n}_b`, [k]);
+        break;
+      case 'keras2':
+        // Keras 2 save_weights: the variables '<layer>/kernel:0' / '<layer>/bias:0' (a subgroup per layer)
+        f32(`${n}/${n}/kernel:0`, conv ? [w[2]!, w[3]!, w[1]!, w[0]!] : [w[1]!, w[0]!]);
+        f32(`${n}/${n}/bias:0`, [k]);
         break;
       case 'torch':
         f32(`${n}.weight`, w);
@@ -194,7 +209,9 @@ describe('tl-scratch inspect', () => {
         expect(m!.dtype).toBe('float32');
         expect(m!.where, e.name).toMatch(e.where);
       }
-      if (c.layout === 'keras') expect(r.stdout).toContain("'fc1': input rows permuted from Keras channels-last Flatten order (H, W, C) = (3, 3, 16)");
+      // only the layers with weights hold arrays (no '' weight of input_1, block1_pool, flatten, dropout_1, …)
+      if (c.layout.startsWith('keras')) expect(out.arrays).toHaveLength(2 * REF.layers.length);
+      if (c.layout.startsWith('keras')) expect(r.stdout).toContain("'fc1': input rows permuted from Keras channels-last Flatten order (H, W, C) = (3, 3, 16)");
       if (c.layout.startsWith('neon')) expect(r.stdout).toMatch(/note: .*BGR/);
     });
   }

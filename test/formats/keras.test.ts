@@ -1,6 +1,16 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openH5 } from '../../src/formats/h5.js';
+import { readWeightFile } from '../../src/formats/index.js';
 import { KERAS_LIMITS, readKerasWeights } from '../../src/formats/keras.js';
 import { expectTinyVgg, expectTlError, fx, REF } from './helpers.js';
+
+const WEIGHT_LAYERS = [
+  'block1_conv1', 'block1_conv2', 'block2_conv1', 'block2_conv2', 'block3_conv1', 'block3_conv2', 'block3_conv3',
+  'fc1', 'fc2', 'predictions',
+];
 
 describe('Keras HDF5 weights', () => {
   it('the vgg16_weights_tf_dim_ordering_tf_kernels layout (block1_conv1_W_1:0 datasets)', async () => {
@@ -22,6 +32,45 @@ describe('Keras HDF5 weights', () => {
     const wf = await readKerasWeights(fx('keras2_model.h5'));
     expectTinyVgg(wf, REF.names.keras);
     expect(wf.notes[0]).toMatch(/keras_version 2\.2\.4, backend tensorflow, model\.save\(\) layout/);
+  });
+
+  // Files written exactly as Keras' own save_weights() writes them
+  // (scripts/fixtures/make_keras_fixtures.py follows Keras 1.1 keras/engine/topology.py
+  // Container.save_weights_to_hdf5_group and Keras 2.2 keras/engine/saving.py
+  // save_weights_to_hdf5_group line by line): `layer_names` lists every layer, and a layer
+  // without weights (input_1, the pools, flatten, dropout_1/2) has `weight_names` = np.asarray([]),
+  // an EMPTY FLOAT64 array. Such files once failed with "weight '' of layer 'input_1' is listed
+  // in weight_names but missing".
+  it('Keras 1 save_weights(): weightless layers with an empty float64 weight_names, <layer>_W / <layer>_b datasets', async () => {
+    const wf = await readWeightFile(fx('keras1_save_weights.h5'));
+    expect(wf.format).toBe('Keras HDF5');
+    expectTinyVgg(wf, REF.names.keras);
+    expect(wf.layers.map((l) => l.name)).toEqual(WEIGHT_LAYERS);
+    expect(wf.arrays.map((a) => a.name)).toEqual(WEIGHT_LAYERS.flatMap((l) => [`${l}/${l}_W`, `${l}/${l}_b`]));
+    expect(wf.arrays).toContainEqual({ name: 'block1_conv1/block1_conv1_W', shape: [3, 3, 3, 4], dtype: 'float32' });
+    expect(wf.arrays).toContainEqual({ name: 'fc1/fc1_W', shape: [144, 16], dtype: 'float32' });
+    expect(wf.notes.join('\n')).toContain("'fc1': input rows permuted from Keras channels-last Flatten order (H, W, C) = (3, 3, 16)");
+    expect(wf.notes[0]).toMatch(/^Keras HDF5 weights \(weights-only layout\)/);
+  });
+
+  it('Keras 2 save_weights(): weightless layers with an empty float64 weight_names, <layer>/<layer>/kernel:0 datasets, root backend and keras_version', async () => {
+    const wf = await readWeightFile(fx('keras2_save_weights.h5'));
+    expect(wf.format).toBe('Keras HDF5');
+    expectTinyVgg(wf, REF.names.keras);
+    expect(wf.layers.map((l) => l.name)).toEqual(WEIGHT_LAYERS);
+    expect(wf.arrays.map((a) => a.name)).toEqual(WEIGHT_LAYERS.flatMap((l) => [`${l}/${l}/kernel:0`, `${l}/${l}/bias:0`]));
+    expect(wf.arrays).toContainEqual({ name: 'block3_conv3/block3_conv3/kernel:0', shape: [3, 3, 16, 16], dtype: 'float32' });
+    expect(wf.notes[0]).toMatch(/keras_version 2\.2\.4, backend tensorflow, weights-only layout/);
+  });
+
+  it('an empty numeric weight_names is an empty list, a numeric one with elements is an error naming the layer', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tl-keras-')), 'numeric_names.h5');
+    const f = await openH5(path, 'w', 'test file');
+    f.create_attribute('layer_names', ['input_1', 'fc1']);
+    f.create_group('input_1').create_attribute('weight_names', new Float64Array(0), [0], '<d');
+    f.create_group('fc1').create_attribute('weight_names', Float64Array.of(1, 2), [2], '<d');
+    f.close();
+    await expectTlError(() => readWeightFile(path), 'numeric_names.h5', "attribute 'weight_names' of layer 'fc1' holds 2 numbers, not names");
   });
 
   it('reads Dense kernels a slice of rows at a time with the same result', async () => {
