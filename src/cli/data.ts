@@ -18,12 +18,16 @@ export interface DataOptions {
   builtinSize?: number;
   /** Only the test set will be used (eval): the batch size is not checked against the training set. */
   evalOnly?: boolean;
+  /** Pixels as stored, without the data's mean subtracted (for --preprocess caffe/torchvision). */
+  rawPixels?: boolean;
 }
 
 export interface DataSets {
   train: DataIterator;
   test: DataIterator;
   description: string;
+  /** A built-in set: its mean (0 with rawPixels) and class names. */
+  builtin?: { mean: number; classNames: string[] };
 }
 
 /** N examples of each class from `labels`, chosen by a seeded permutation, kept in file order. */
@@ -56,8 +60,9 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
       throw new UsageError(`data folder ${root} has no ${f}${has.length ? ` (it holds ${has.slice(0, 5).join(', ')}${has.length > 5 ? ', ...' : ''})` : ' (it is empty)'}; write it with 'tl-scratch prepare --out ${root} ...'`);
     }
   }
-  let train: DataIterator = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: 1 });
-  const test = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: 1 });
+  const subtractMean = !o.rawPixels;
+  let train: DataIterator = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: 1, subtractMean });
+  const test = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: 1, subtractMean });
   let description = `${root}: ${train.ndata} training, ${test.ndata} test examples of shape (${train.lshape.join(', ')}), ${train.nclass} classes`;
   const full = train as HDF5IteratorOneHot;
   if (o.trainPerClass !== undefined) {
@@ -68,11 +73,11 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
   } else {
     checkBatch(train, o.batchSize, `training set ${root}/train.h5`, o.evalOnly);
     full.close();
-    train = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: Math.min(o.batchSize, train.ndata) });
+    train = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: Math.min(o.batchSize, train.ndata), subtractMean });
   }
   checkBatch(train, o.batchSize, 'training set', o.evalOnly);
   test.close();
-  const testSet = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: Math.min(o.batchSize, test.ndata) });
+  const testSet = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: Math.min(o.batchSize, test.ndata), subtractMean });
   if (testSet.nclass !== train.nclass) throw new TlError(`${root}: train.h5 has ${train.nclass} classes but test.h5 has ${testSet.nclass}`);
   return { train, test: testSet, description };
 }
@@ -110,11 +115,12 @@ function loadBuiltinSets(o: DataOptions): DataSets {
   const name = o.dataRoot.slice('builtin:'.length) as BuiltinName;
   if (!BUILTIN_NAMES.includes(name)) throw new UsageError(`unknown built-in data set '${name}'; choose one of ${BUILTIN_NAMES.map((n) => `builtin:${n}`).join(', ')}`);
   const size = o.builtinSize ?? 32;
-  const b = builtinIterators(name, { size, bsz: o.batchSize, testBsz: o.batchSize, trainPerClass: o.trainPerClass, seed: o.seed });
+  const b = builtinIterators(name, { size, bsz: o.batchSize, testBsz: o.batchSize, trainPerClass: o.trainPerClass, seed: o.seed, mean: o.rawPixels ? 0 : undefined });
   checkBatch({ ndata: b.trainSet.n }, o.batchSize, `built-in training set ${name}`, o.evalOnly);
   return {
     train: b.train,
     test: b.test,
-    description: `built-in ${name}: ${b.trainSet.n} training, ${b.testSet.n} test images, ${size}×${size} gray, pixel values 0..255 minus their mean ${b.mean.toFixed(1)}, ${b.trainSet.nclass} classes`,
+    description: `built-in ${name}: ${b.trainSet.n} training, ${b.testSet.n} test images, ${size}×${size} gray, pixel values 0..255${o.rawPixels ? '' : ` minus their mean ${b.mean.toFixed(1)}`}, ${b.trainSet.nclass} classes`,
+    builtin: { mean: b.mean, classNames: [...b.trainSet.classNames] },
   };
 }
