@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
+import { parsePreprocess } from '../data/preprocess.js';
 import { evalCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
 import { demo } from './demo.js';
 import { train } from './train.js';
@@ -33,6 +34,8 @@ function modelOptions(cmd: Command): Command {
     .option('--fc_size <n>', 'width of the two hidden dense layers', int('--fc_size', 1), 4096)
     .option('--dropout_keep <p>', 'fraction kept by the dropout layers', fraction('--dropout_keep'), 0.5);
 }
+
+const preprocessOption = (dflt: string) => new Option('--preprocess <name>', `input preprocessing: neon (0..255 minus the data's mean), caffe (BGR 0..255 minus the ImageNet mean; Keras weights), torchvision (RGB /255, ImageNet mean/std; PyTorch weights); default ${dflt}`).argParser(parsePreprocess);
 
 const backendOption = () => new Option('-b, --backend <name>', 'compute backend').choices(['cpu', 'gpu']).default('cpu');
 
@@ -66,14 +69,15 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--inference_file <file>', 'where to write the test outputs', 'inference.txt')
     .addOption(new Option('--match <how>', 'pair source and model layers by name or by order').choices(['name', 'order']).default('name'))
     .option('--train_per_class <n>', 'train on N labelled images per class (chosen with --rng_seed)', int('--train_per_class', 1))
-    .option('--report_dir <dir>', 'report folder of --experiment all', 'report'))
+    .option('--report_dir <dir>', 'report folder of --experiment all', 'report')
+    .addOption(preprocessOption('from the weight file the model starts from (--model_file, else --source_model; none: neon)')))
     .action((o) => run(train({
       backend: o.backend, epochs: o.epochs, batchSize: o.batch_size, rngSeed: o.rng_seed, dataRoot: o.data_root,
       sourceModel: o.source_model, serialize: o.serialize, savePath: o.save_path, modelFile: o.model_file,
       outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: !o.no_progress_bar, verbose: o.verbose, saveStates: !o.no_save_states,
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
-      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
+      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, preprocess: o.preprocess,
     })));
 
   modelOptions(program.command('eval')
@@ -84,10 +88,11 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
     .option('--inference_file <file>', 'where to write the test outputs', 'inference.txt')
     .addOption(new Option('--match <how>', 'pair file and model layers by name or by order').choices(['name', 'order']).default('name'))
+    .addOption(preprocessOption('as the checkpoint records, else from the weight file\'s format'))
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
     .action((o) => run(evalCommand({
       backend: o.backend, modelFile: o.model_file, dataRoot: o.data_root, batchSize: o.batch_size, inferenceFile: o.inference_file,
-      match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
+      match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, preprocess: o.preprocess,
     })));
 
   modelOptions(program.command('summary')

@@ -8,7 +8,9 @@ import { manualSeed } from '../tensor/random.js';
 import { EXPERIMENTS, prepareExperiment, runExperiment, type EpochRecord, type ExperimentName } from '../transfer/experiment.js';
 import { readWeights } from '../transfer/read.js';
 import { UsageError } from '../util/errors.js';
-import { loadDataSets } from './data.js';
+import { setInputInfo } from '../models/checkpoint.js';
+import type { PreprocessName } from '../data/preprocess.js';
+import { choosePreprocess, loadInputSets } from './input.js';
 import { pct } from './format.js';
 import { writeInferenceFile } from './inference.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
@@ -41,6 +43,8 @@ export interface TrainFlags extends ModelFlags {
   match: 'name' | 'order';
   trainPerClass?: number;
   reportDir: string;
+  /** --preprocess; default from the weight file the model starts from. */
+  preprocess?: PreprocessName;
 }
 
 /** P with "_<tag>" before its extension: model.h5 → model_finetune.h5. */
@@ -78,14 +82,16 @@ export async function train(f: TrainFlags): Promise<number> {
   }
   if (f.modelFile && experiments.length > 1) throw new UsageError('--model_file resumes one run; use it with a single --experiment');
 
-  const data = await loadDataSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed });
+  const source: WeightFile | undefined = f.sourceModel ? await readWeights(f.sourceModel) : undefined;
+  const pre = await choosePreprocess(f.preprocess, f.modelFile ?? f.sourceModel, f.modelFile ? undefined : source, f.modelFile ? '--model_file' : '--source_model');
+  const input = await loadInputSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed }, pre.name);
+  const data = input.data;
   console.log(`data: ${data.description}`);
-  let source: WeightFile | undefined;
-  if (f.sourceModel) {
-    source = await readWeights(f.sourceModel);
+  if (f.sourceModel && source) {
     console.log(`source model: ${f.sourceModel} (${source.format}, ${source.layers.length} layers with weights)`);
     for (const n of source.notes) console.log(`note: ${n}`);
   }
+  console.log(pre.line);
 
   const runs: RunRecord[] = [];
   for (const experiment of experiments) {
@@ -95,6 +101,7 @@ export async function train(f: TrainFlags): Promise<number> {
     data.train.reset();
     const model = buildModel(f, data.train.nclass);
     model.initialize(data.train.lshape);
+    setInputInfo(model, { ...input.info, model: { model: f.model, widthMult: f.widthMult, fcSize: f.fcSize, dropoutKeep: f.dropoutKeep } });
     const setup = {
       experiment, model, trainSet: data.train, source, match: f.match,
       optimizer: { lr: f.lr, momentum: f.momentum, wdecay: f.wdecay, importedLrScale: f.importedLrScale },
