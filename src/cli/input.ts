@@ -99,6 +99,8 @@ export interface InputSets {
 export async function loadInputSets(o: DataOptions, preprocess: PreprocessName): Promise<InputSets> {
   const raw = preprocess !== 'neon';
   const data = await loadDataSets({ ...o, rawPixels: raw });
+  // the data's mean is recorded whenever known (a built-in set's is computed only for neon),
+  // so that predict can also run the model with --preprocess neon
   let channels: ChannelOrder, mean: Float32Array | null, classNames: string[] | undefined;
   if (data.builtin) {
     channels = 'gray';
@@ -108,10 +110,10 @@ export async function loadInputSets(o: DataOptions, preprocess: PreprocessName):
     const trainPath = join(o.dataRoot, 'train.h5');
     const d = await readDataFileInfo(existsSync(trainPath) ? trainPath : join(o.dataRoot, 'test.h5'));
     channels = d.channels;
-    mean = raw ? null : d.mean;
+    mean = d.mean;
     classNames = d.classNames;
   }
-  const spec: PreprocessSpec = { name: preprocess, channels, mean };
+  const spec: PreprocessSpec = { name: preprocess, channels, mean: raw ? null : mean };
   if (raw) {
     data.train = new PreprocessedIterator(data.train, spec, `${o.dataRoot}`);
     data.test = new PreprocessedIterator(data.test, spec, `${o.dataRoot}`);
