@@ -6,6 +6,7 @@ import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
 import { parsePreprocess } from '../data/preprocess.js';
 import { evalCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
+import { predictCommand } from './predict.js';
 import { demo } from './demo.js';
 import { train } from './train.js';
 
@@ -93,6 +94,23 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .action((o) => run(evalCommand({
       backend: o.backend, modelFile: o.model_file, dataRoot: o.data_root, batchSize: o.batch_size, inferenceFile: o.inference_file,
       match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, preprocess: o.preprocess,
+    })));
+
+  modelOptions(program.command('predict')
+    .description('class probabilities for JPEG/PNG images (files or folders), prepared as `prepare` does and preprocessed as the checkpoint\'s model was trained')
+    .argument('<images...>', 'image files and/or folders of them (walked recursively)')
+    .addOption(backendOption())
+    .requiredOption('--model_file <file>', 'checkpoint written by train (--save_path)')
+    .option('-o, --output <file>', 'write the predictions as CSV or JSON (by the extension) instead of printing a table')
+    .option('--data_root <dir>', 'folder with the train.h5 the model was trained on (class names, mean) for checkpoints that do not record them')
+    .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
+    .addOption(preprocessOption('as the checkpoint records (neon for older checkpoints)'))
+    .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
+    .action((images: string[], o, cmd: Command) => run(predictCommand({
+      backend: o.backend, inputs: images, modelFile: o.model_file, outputFile: o.output, dataRoot: o.data_root, batchSize: o.batch_size, preprocess: o.preprocess,
+      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
+      explicit: new Set(([['model', 'model'], ['width_mult', 'widthMult'], ['fc_size', 'fcSize'], ['dropout_keep', 'dropoutKeep']] as const)
+        .filter(([opt]) => cmd.getOptionValueSource(opt) === 'cli').map(([, k]) => k)),
     })));
 
   modelOptions(program.command('summary')

@@ -96,9 +96,9 @@ describe('tl-scratch --preprocess', () => {
     rmSync(join(d, 'bgr'), { recursive: true });
   });
 
-  it('an unknown --preprocess is a usage error in one line (train, eval)', () => {
+  it('an unknown --preprocess is a usage error in one line (train, eval, predict)', () => {
     const d = dir('bad');
-    for (const args of [['train', '--data_root', data], ['eval', '--model_file', 'x.h5', '--data_root', data]]) {
+    for (const args of [['train', '--data_root', data], ['eval', '--model_file', 'x.h5', '--data_root', data], ['predict', 'x.jpg', '--model_file', 'x.h5']]) {
       const r = cli([...args, '--preprocess', 'imagenet'], d);
       expect(r.code).toBe(2);
       oneLine(r.stderr);
