@@ -78,7 +78,7 @@ describe('tl-scratch --preprocess', () => {
     f.delete_attribute('input_info');
     f.close();
     expect(await rootAttr(join(d, 'old.h5'), 'input_info')).toBeUndefined();
-    const a = cli(['eval', '--model_file', 'new.h5', '--data_root', data, ...TINY, '--inference_file', 'a.txt'], d);
+    cli(['eval', '--model_file', 'new.h5', '--data_root', data, ...TINY, '--inference_file', 'a.txt'], d);
     const b = cli(['eval', '--model_file', 'old.h5', '--data_root', data, ...TINY, '--inference_file', 'b.txt'], d);
     expect(b.code).toBe(0);
     expect(b.stdout).toContain('preprocess: neon (the checkpoint predates recorded preprocessing: neon; override with --preprocess)');
