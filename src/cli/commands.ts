@@ -7,7 +7,8 @@ import { generateVgg16, generateVgg16TransferModel } from '../models/vgg16.js';
 import { labName } from '../transfer/aliases.js';
 import { readWeights } from '../transfer/read.js';
 import { TlError, UsageError } from '../util/errors.js';
-import { loadTestSet } from './data.js';
+import type { PreprocessName } from '../data/preprocess.js';
+import { choosePreprocess, inspectPreprocessLine, loadInputTestSet } from './input.js';
 import { pct } from './format.js';
 import { CountProgress } from './progress.js';
 import { testPass, writeTestPass } from './inference.js';
@@ -23,14 +24,17 @@ export interface EvalFlags extends ModelFlags {
   match: 'name' | 'order';
   /** Show the test pass's progress (default true). */
   progressBar?: boolean;
+  preprocess?: PreprocessName;
 }
 
 export async function evalCommand(f: EvalFlags): Promise<number> {
   checkBackend(f.backend);
   if (!f.modelFile) throw new UsageError('eval needs --model_file (a checkpoint written by train, or any importable weight file holding the whole model)');
   if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
-  const data = await loadTestSet({ dataRoot: f.dataRoot, batchSize: f.batchSize });
+  const pre = await choosePreprocess(f.preprocess, f.modelFile, undefined, '--model_file');
+  const data = await loadInputTestSet({ dataRoot: f.dataRoot, batchSize: f.batchSize }, pre.name);
   console.log(`data: ${data.description}`);
+  console.log(pre.line);
   const model = buildModel(f, data.test.nclass);
   model.initialize(data.test.lshape);
   await loadModelFile(model, f.modelFile, { resume: false, match: f.match, log: (l) => console.log(l) });
@@ -88,6 +92,7 @@ export async function inspectCommand(path: string): Promise<number> {
   const file = await readWeights(path);
   console.log(`${path}: ${file.format}`);
   for (const n of file.notes) console.log(`note: ${n}`);
+  console.log(await inspectPreprocessLine(path, file));
   console.log(`\narrays as stored (${file.arrays.length}):`);
   for (const a of file.arrays) console.log(`  ${a.name.padEnd(40)} (${a.shape.join(', ')})  ${a.dtype}`);
   console.log(`\nlayers with weights, converted to tl-scratch's layout (conv [K, C, R, S], dense [out, in]), and where they go:`);

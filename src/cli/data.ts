@@ -19,12 +19,16 @@ export interface DataOptions {
   builtinSize?: number;
   /** Only the test set will be used (eval): the batch size is not checked against the training set. */
   evalOnly?: boolean;
+  /** Pixels as stored, without the data's mean subtracted (for --preprocess caffe/torchvision). */
+  rawPixels?: boolean;
 }
 
 export interface DataSets {
   train: DataIterator;
   test: DataIterator;
   description: string;
+  /** A built-in set: its mean (0 with rawPixels) and class names. */
+  builtin?: { mean: number; classNames: string[] };
 }
 
 /** N examples of each class from `labels`, chosen by a seeded permutation, kept in file order. */
@@ -62,13 +66,13 @@ function checkDataFolder(root: string, files: string[]): void {
  * training split's mean into both files), or a built-in test split (minus the mean of its
  * official training split, as in training). DIR/train.h5 need not exist.
  */
-export async function loadTestSet(o: { dataRoot: string; batchSize: number; builtinSize?: number }): Promise<{ test: DataIterator; description: string }> {
+export async function loadTestSet(o: { dataRoot: string; batchSize: number; builtinSize?: number; rawPixels?: boolean }): Promise<{ test: DataIterator; description: string }> {
   if (o.dataRoot.startsWith('builtin:')) {
     const name = builtinName(o.dataRoot);
     const size = o.builtinSize ?? 32;
-    const b = builtinIterators(name, { size, bsz: o.batchSize, testBsz: o.batchSize, seed: 0 });
+    const b = builtinIterators(name, { size, bsz: o.batchSize, testBsz: o.batchSize, seed: 0, mean: o.rawPixels ? 0 : undefined });
     b.train.close();
-    return { test: b.test, description: `built-in ${name}: ${b.testSet.n} test images, ${size}×${size} gray, pixel values 0..255 minus their training split's mean ${b.mean.toFixed(1)}, ${b.testSet.nclass} classes` };
+    return { test: b.test, description: `built-in ${name}: ${b.testSet.n} test images, ${size}×${size} gray, pixel values 0..255${o.rawPixels ? '' : ` minus their training split's mean ${b.mean.toFixed(1)}`}, ${b.testSet.nclass} classes` };
   }
   const root = o.dataRoot;
   checkDataFolder(root, ['test.h5']);
@@ -76,7 +80,7 @@ export async function loadTestSet(o: { dataRoot: string; batchSize: number; buil
   const probe = await HDF5IteratorOneHot.open(path, { bsz: 1 });
   const n = probe.ndata;
   probe.close();
-  const test = await HDF5IteratorOneHot.open(path, { bsz: Math.min(o.batchSize, n) });
+  const test = await HDF5IteratorOneHot.open(path, { bsz: Math.min(o.batchSize, n), subtractMean: !o.rawPixels });
   return { test, description: `${shareablePath(path)}: ${test.ndata} test examples of shape (${test.lshape.join(', ')}), ${test.nclass} classes` };
 }
 
@@ -84,8 +88,9 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
   if (o.dataRoot.startsWith('builtin:')) return loadBuiltinSets(o);
   const root = o.dataRoot;
   checkDataFolder(root, ['train.h5', 'test.h5']);
-  let train: DataIterator = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: 1 });
-  const test = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: 1 });
+  const subtractMean = !o.rawPixels;
+  let train: DataIterator = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: 1, subtractMean });
+  const test = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: 1, subtractMean });
   let description = `${shareablePath(root)}: ${train.ndata} training, ${test.ndata} test examples of shape (${train.lshape.join(', ')}), ${train.nclass} classes`;
   const full = train as HDF5IteratorOneHot;
   if (o.trainPerClass !== undefined) {
@@ -96,11 +101,11 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
   } else {
     checkBatch(train, o.batchSize, `training set ${root}/train.h5`, o.evalOnly);
     full.close();
-    train = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: Math.min(o.batchSize, train.ndata) });
+    train = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: Math.min(o.batchSize, train.ndata), subtractMean });
   }
   checkBatch(train, o.batchSize, 'training set', o.evalOnly);
   test.close();
-  const testSet = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: Math.min(o.batchSize, test.ndata) });
+  const testSet = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: Math.min(o.batchSize, test.ndata), subtractMean });
   if (testSet.nclass !== train.nclass) throw new TlError(`${root}: train.h5 has ${train.nclass} classes but test.h5 has ${testSet.nclass}`);
   return { train, test: testSet, description };
 }
@@ -143,11 +148,12 @@ function builtinName(dataRoot: string): BuiltinName {
 function loadBuiltinSets(o: DataOptions): DataSets {
   const name = builtinName(o.dataRoot);
   const size = o.builtinSize ?? 32;
-  const b = builtinIterators(name, { size, bsz: o.batchSize, testBsz: o.batchSize, trainPerClass: o.trainPerClass, seed: o.seed });
+  const b = builtinIterators(name, { size, bsz: o.batchSize, testBsz: o.batchSize, trainPerClass: o.trainPerClass, seed: o.seed, mean: o.rawPixels ? 0 : undefined });
   checkBatch({ ndata: b.trainSet.n }, o.batchSize, `built-in training set ${name}`, o.evalOnly);
   return {
     train: b.train,
     test: b.test,
-    description: `built-in ${name}: ${b.trainSet.n} training, ${b.testSet.n} test images, ${size}×${size} gray, pixel values 0..255 minus their mean ${b.mean.toFixed(1)}, ${b.trainSet.nclass} classes`,
+    description: `built-in ${name}: ${b.trainSet.n} training, ${b.testSet.n} test images, ${size}×${size} gray, pixel values 0..255${o.rawPixels ? '' : ` minus their mean ${b.mean.toFixed(1)}`}, ${b.trainSet.nclass} classes`,
+    builtin: { mean: b.mean, classNames: [...b.trainSet.classNames] },
   };
 }

@@ -6,7 +6,9 @@ import { announceGpu } from '../kernels/gpu/index.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
+import { parsePreprocess } from '../data/preprocess.js';
 import { evalCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
+import { predictCommand } from './predict.js';
 import { demo, DEMO_DEFAULTS } from './demo.js';
 import { SCHEDULE_HELP } from './schedule-spec.js';
 import { DEFAULT_SAVE_PATH, train } from './train.js';
@@ -37,6 +39,8 @@ function modelOptions(cmd: Command): Command {
     .option('--fc_size <n>', 'width of the two hidden dense layers', int('--fc_size', 1), 4096)
     .option('--dropout_keep <p>', 'fraction kept by the dropout layers', fraction('--dropout_keep'), 0.5);
 }
+
+const preprocessOption = (dflt: string) => new Option('--preprocess <name>', `input preprocessing: neon (0..255 minus the data's mean), caffe (BGR 0..255 minus the ImageNet mean; Keras weights), torchvision (RGB /255, ImageNet mean/std; PyTorch weights); default ${dflt}`).argParser(parsePreprocess);
 
 // The choices are the registered backends (src/kernels/index.ts), so a new backend appears here by registering.
 /** -b gpu: start gpu.js now and say which mode runs (a clear error, exit 1, when it cannot start). */
@@ -97,14 +101,15 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .addOption(new Option('--match <how>', 'pair source and model layers by name or by order').choices(['name', 'order']).default('name'))
     .option('--train_per_class <n>', 'train on N labelled images per class (chosen with --rng_seed)', int('--train_per_class', 1))
     .option('--report_dir <dir>', 'report folder of --experiment all', 'report')
-    .option('--no_feature_cache', 'recompute the frozen layers every epoch instead of caching their outputs (same results, slower)'))
+    .option('--no_feature_cache', 'recompute the frozen layers every epoch instead of caching their outputs (same results, slower)')
+    .addOption(preprocessOption('from the weight file the model starts from (--model_file, else --source_model; none: neon)')))
     .action((o) => run(threaded(o, () => train({
       backend: o.backend, epochs: o.epochs, batchSize: o.batch_size, rngSeed: o.rng_seed, dataRoot: o.data_root,
       sourceModel: o.source_model, serialize: o.serialize, savePath: o.save_path, modelFile: o.model_file,
       outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: !o.no_progress_bar, verbose: o.verbose, saveStates: !o.no_save_states,
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
-      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule,
+      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule, preprocess: o.preprocess,
       featureCache: !o.no_feature_cache,
     }))));
 
@@ -118,10 +123,29 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .addOption(new Option('--match <how>', 'pair file and model layers by name or by order').choices(['name', 'order']).default('name'))
     .addOption(threadsOption())
     .option('--no_progress_bar', 'no progress of the test pass')
+    .addOption(preprocessOption('as the checkpoint records, else from the weight file\'s format'))
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
     .action((o) => run(threaded(o, () => evalCommand({
       backend: o.backend, modelFile: o.model_file, dataRoot: o.data_root, batchSize: o.batch_size, inferenceFile: o.inference_file,
-      match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, progressBar: !o.no_progress_bar,
+      match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, progressBar: !o.no_progress_bar, preprocess: o.preprocess,
+    }))));
+
+  modelOptions(program.command('predict')
+    .description('class probabilities for JPEG/PNG images (files or folders), prepared as `prepare` does and preprocessed as the checkpoint\'s model was trained')
+    .argument('<images...>', 'image files and/or folders of them (walked recursively)')
+    .addOption(backendOption())
+    .requiredOption('--model_file <file>', 'checkpoint written by train (--save_path)')
+    .option('-o, --output <file>', 'write the predictions as CSV or JSON (by the extension) instead of printing a table')
+    .option('--data_root <dir>', 'folder with the train.h5 the model was trained on (class names, mean) for checkpoints that do not record them')
+    .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
+    .addOption(preprocessOption('as the checkpoint records (neon for older checkpoints)'))
+    .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
+    .addOption(threadsOption())
+    .action((images: string[], o, cmd: Command) => run(threaded(o, () => predictCommand({
+      backend: o.backend, inputs: images, modelFile: o.model_file, outputFile: o.output, dataRoot: o.data_root, batchSize: o.batch_size, preprocess: o.preprocess,
+      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
+      explicit: new Set(([['model', 'model'], ['width_mult', 'widthMult'], ['fc_size', 'fcSize'], ['dropout_keep', 'dropoutKeep']] as const)
+        .filter(([opt]) => cmd.getOptionValueSource(opt) === 'cli').map(([, k]) => k)),
     }))));
 
   modelOptions(program.command('summary')

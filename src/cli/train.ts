@@ -9,14 +9,15 @@ import { EXPERIMENTS, prepareExperiment, runExperiment, type EpochRecord, type E
 import { readWeights } from '../transfer/read.js';
 import { UsageError } from '../util/errors.js';
 import { setBackend } from '../kernels/index.js';
-import { loadDataSets } from './data.js';
 import { pct, shareablePath } from './format.js';
 import { isTlCheckpoint } from '../formats/index.js';
-import { readCheckpointOptimizer } from '../models/checkpoint.js';
+import { readCheckpointOptimizer, setInputInfo } from '../models/checkpoint.js';
 import { MultiOptimizer, type Optimizer } from '../optim/index.js';
 import type { ScheduleDescription } from '../optim/schedule.js';
 import { writeTestPass } from './inference.js';
 import { parseScheduleSpec, sameSchedule, scheduleSpecOf } from './schedule-spec.js';
+import type { PreprocessName } from '../data/preprocess.js';
+import { choosePreprocess, loadInputSets } from './input.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
 import { OutputFileCallback } from './output-file.js';
 import { CountProgress, ProgressBarCallback } from './progress.js';
@@ -52,6 +53,8 @@ export interface TrainFlags extends ModelFlags {
   schedule?: string;
   /** Cache the frozen layers' outputs (Model.featureCache; default true, --no_feature_cache: false). */
   featureCache?: boolean;
+  /** --preprocess; default from the weight file the model starts from. */
+  preprocess?: PreprocessName;
 }
 
 /** Where checkpoints go when --serialize is given without --save_path (neon: "neon_model.pkl"). */
@@ -168,15 +171,17 @@ export async function train(f: TrainFlags): Promise<number> {
   }
   if (f.modelFile && experiments.length > 1) throw new UsageError('--model_file resumes one run; use it with a single --experiment');
 
-  const data = await loadDataSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed });
+  const source: WeightFile | undefined = f.sourceModel ? await readWeights(f.sourceModel) : undefined;
+  const pre = await choosePreprocess(f.preprocess, f.modelFile ?? f.sourceModel, f.modelFile ? undefined : source, f.modelFile ? '--model_file' : '--source_model');
+  const input = await loadInputSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed }, pre.name);
+  const data = input.data;
   const evalFreq = evalFrequency(f.evalFreq, experiments.length, data.test.ndata, f.epochs);
   console.log(`data: ${data.description}`);
-  let source: WeightFile | undefined;
-  if (f.sourceModel) {
-    source = await readWeights(f.sourceModel);
+  if (f.sourceModel && source) {
     console.log(`source model: ${f.sourceModel} (${source.format}, ${source.layers.length} layers with weights)`);
     for (const n of source.notes) console.log(`note: ${n}`);
   }
+  console.log(pre.line);
 
   const runs: RunRecord[] = [];
   for (const experiment of experiments) {
@@ -187,6 +192,7 @@ export async function train(f: TrainFlags): Promise<number> {
     const model = buildModel(f, data.train.nclass);
     model.initialize(data.train.lshape);
     model.featureCache = { enabled: f.featureCache ?? true, log: (l) => console.log(l) };
+    setInputInfo(model, { ...input.info, model: { model: f.model, widthMult: f.widthMult, fcSize: f.fcSize, dropoutKeep: f.dropoutKeep } });
     const setup = {
       experiment, model, trainSet: data.train, source, match: f.match,
       optimizer: { lr: f.lr, momentum: f.momentum, wdecay: f.wdecay, importedLrScale: f.importedLrScale, schedule },

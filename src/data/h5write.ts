@@ -17,6 +17,8 @@ export interface NeonH5WriterOptions {
   classNames?: readonly string[];
   /** dtype of `input`; default 'uint8'. */
   dtype?: InputDtype;
+  /** Channel order of the rows ('rgb', 'bgr', 'gray'), written as `input.attrs.channel_order`; omitted when unknown. */
+  channelOrder?: string;
 }
 
 /** Appends examples to a new neon-format file. Call `close()` when done. */
@@ -57,6 +59,7 @@ export class NeonH5Writer {
         dtype: float ? '<f' : '<B',
       });
       input.create_attribute('lshape', new Int32Array([C, H, W]));
+      if (opts.channelOrder) input.create_attribute('channel_order', opts.channelOrder);
       const output = f.create_dataset({
         name: 'output',
         data: new Int32Array(0),

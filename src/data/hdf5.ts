@@ -15,7 +15,10 @@ import {
   type IteratorOptions,
 } from './iterator.js';
 
-export type HDF5IteratorOptions = IteratorOptions;
+export interface HDF5IteratorOptions extends IteratorOptions {
+  /** Subtract the file's `mean` (default true); false gives the stored pixels (other preprocessing, src/data/preprocess.ts). */
+  subtractMean?: boolean;
+}
 
 /** openH5 for reading, as the data layer names its files. */
 function openForReading(path: string): Promise<H5File> {
@@ -110,7 +113,7 @@ export class HDF5Iterator extends PlannedIterator {
       if (mv.length !== F && mv.length !== this.lshape[0]) {
         throw new TlError(`${path}: 'mean' has ${mv.length} values; expected ${F} (full mean image) or ${this.lshape[0]} (one per channel)`);
       }
-      this.mean = Float32Array.from(mv);
+      this.mean = opts.subtractMean === false ? null : Float32Array.from(mv);
     } else {
       this.mean = null;
     }

@@ -1,5 +1,5 @@
 // `tl-scratch prepare`: build DIR/train.h5 and DIR/test.h5 in neon's HDF5Iterator format
-// (uint8 `input` + `lshape`, int32 `output` (N, 1) + `nclass` + `class_names`, per-channel
+// (uint8 `input` + `lshape` + `channel_order`, int32 `output` (N, 1) + `nclass` + `class_names`, per-channel
 // `mean` of the training split in both files) from an image folder tree, from IMDB-WIKI's
 // wiki.mat/imdb.mat, or from a built-in data set. Each file is written atomically.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -374,7 +374,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareReport> {
     const perClass = new Array<number>(classNames.length).fill(0);
     let count = 0;
     await writeAtomic(path, async (tmp) => {
-      const w = await NeonH5Writer.create(tmp, { lshape, nclass: classNames.length, classNames, dtype: 'uint8' });
+      const w = await NeonH5Writer.create(tmp, { lshape, nclass: classNames.length, classNames, dtype: 'uint8', channelOrder: channels });
       try {
         for (const it of items) {
           try {

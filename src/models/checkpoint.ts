@@ -4,6 +4,9 @@
 //   /layers               attr layer_order (JSON list of names, model order)
 //   /layers/<name>        attrs: type, config (JSON); datasets W and/or b, float32, our layout
 //   /layers/<name>/states datasets <param>_<i>: optimizer state arrays (momentum velocities)
+//   /                     attr input_info (JSON: preprocess, channels, class_names, model) and
+//                         dataset input_mean (the data's mean) when set with setInputInfo;
+//                         older checkpoints have neither (their input counts as 'neon')
 // Writing goes to a temporary file renamed over the target, so a crash mid-write leaves
 // the previous checkpoint intact. Loading checks everything before changing the model.
 import { openH5, type H5Dataset, type H5File, type H5Group } from '../formats/h5.js';
@@ -24,6 +27,66 @@ export interface SaveOptions {
   keepStates?: boolean;
 }
 
+/**
+ * How the model's inputs were made (src/data/preprocess.ts), the class names and the model
+ * flags: saved with every checkpoint of the model so that eval and predict can reuse them.
+ */
+export interface InputInfo {
+  preprocess: string;
+  channels: string;
+  /** The data's own mean (0..255), C or C·H·W values; what 'neon' preprocessing subtracts. */
+  mean: Float32Array | null;
+  classNames?: string[];
+  model?: Record<string, unknown>;
+}
+
+const inputInfos = new WeakMap<Model, InputInfo>();
+
+/** Attach input facts to a model; its checkpoints will carry them. */
+export function setInputInfo(model: Model, info: InputInfo): void {
+  inputInfos.set(model, info);
+}
+
+export interface CheckpointHeader {
+  inputShape: number[];
+  /** null for checkpoints written before input_info existed. */
+  info: InputInfo | null;
+  /** Rows of the last layer with a weight (the class count of a classifier), if any. */
+  nout?: number;
+}
+
+/** The input shape, input facts and output width of a checkpoint, without loading its weights. */
+export async function readCheckpointHeader(path: string): Promise<CheckpointHeader> {
+  const f = await openH5(path, 'r', 'checkpoint');
+  try {
+    if (!isCheckpointFile(f)) throw new TlError(`checkpoint ${path}: an HDF5 file, but not a tl-scratch checkpoint`);
+    const inputShape = JSON.parse(String(attr(f, 'input_shape') ?? '[]')) as number[];
+    let info: InputInfo | null = null;
+    const raw = attr(f, 'input_info');
+    if (raw !== undefined) {
+      const j = JSON.parse(String(raw)) as Omit<InputInfo, 'mean'>;
+      const m = f.keys().includes('input_mean') ? readArray(f.get('input_mean') as H5Dataset, `checkpoint ${path}: input_mean`).data : null;
+      info = { ...j, mean: m };
+    }
+    let nout: number | undefined;
+    const layers = f.get('layers') as H5Group | null;
+    if (layers) {
+      const order = JSON.parse(String(attr(layers, 'layer_order') ?? '[]')) as string[];
+      for (const name of order) {
+        const g = layers.get(name) as H5Group | null;
+        const w = g?.keys().includes('W') ? (g.get('W') as H5Dataset) : null;
+        if (w?.shape?.length) nout = w.shape[0];
+      }
+    }
+    return { inputShape, info, nout };
+  } catch (e) {
+    if (e instanceof TlError) throw e;
+    throw new TlError(`checkpoint ${path}: cannot read (${(e as Error).message}); the file may be truncated or damaged`);
+  } finally {
+    f.close();
+  }
+}
+
 export async function saveCheckpoint(model: Model, path: string, opts: SaveOptions = {}): Promise<void> {
   const keepStates = opts.keepStates ?? true;
   await writeAtomic(path, async (tmp) => {
@@ -37,6 +100,12 @@ export async function saveCheckpoint(model: Model, path: string, opts: SaveOptio
       if (model.cost) f.create_attribute('cost', JSON.stringify(model.cost.describe()));
       if (keepStates && model.optimizer?.getState) f.create_attribute('optimizer_state', JSON.stringify(model.optimizer.getState() ?? null));
       if (model.optimizer?.describe) f.create_attribute('optimizer', JSON.stringify(model.optimizer.describe()));
+      const info = inputInfos.get(model);
+      if (info) {
+        const { mean, ...rest } = info;
+        f.create_attribute('input_info', JSON.stringify(rest));
+        if (mean) f.create_dataset({ name: 'input_mean', data: Float32Array.from(mean), shape: [mean.length], dtype: '<f' });
+      }
       const layers = f.create_group('layers');
       layers.create_attribute('layer_order', JSON.stringify(model.layers.map((l) => l.name)));
       for (const l of model.layers) {
