@@ -46,6 +46,7 @@ export const FORMAT_NAMES = {
   keras: 'Keras HDF5',
   torch: 'PyTorch zip',
   safetensors: 'safetensors',
+  onnx: 'ONNX',
   checkpoint: 'tl-scratch checkpoint',
 } as const;
 
