@@ -21,7 +21,9 @@ import {
   type IteratorOptions,
 } from './iterator.js';
 
+/** Names of the built-in data sets (no download: the files ship in npm packages or in data/). */
 export type BuiltinName = 'mnist' | 'fashion-tshirt-shirt';
+/** Every {@link BuiltinName}. */
 export const BUILTIN_NAMES: readonly BuiltinName[] = ['mnist', 'fashion-tshirt-shirt'];
 export type Split = 'train' | 'test';
 
@@ -209,6 +211,7 @@ export class ImageSetIterator extends PlannedIterator {
   }
 
 
+  /** One epoch of batches (see DataIterator). */
   *batches(): Generator<Batch, void, undefined> {
     const F = this.lshape[0] * this.lshape[1] * this.lshape[2];
     for (const { rows, valid } of this.planner.epoch()) {

@@ -47,7 +47,7 @@ interface AttributeSpec { name: string; type: number; i?: number; f?: number; in
 interface NodeSpec { name: string; op_type: string; input: string[]; output: string[]; attribute: AttributeSpec[] }
 interface TensorSpec { name: string; dims: number[]; data_type: number; raw_data: Uint8Array }
 
-/** Options of {@link onnxBytes} and {@link exportOnnx}. */
+/** Options of {@link onnxBytes} and {@link exportModel}. */
 export interface OnnxExportOptions {
   /** Name of the graph (default 'tl-scratch'). */
   graphName?: string;

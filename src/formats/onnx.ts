@@ -27,6 +27,7 @@ function floatsOf(t: TensorMsg, n: number, fail: (m: string) => never): Float32A
   fail(`initializer '${t.name}' holds no data (external data is not supported)`);
 }
 
+/** Read the weights (float initializers) of an ONNX model: by layer name for files tl-scratch exported, grouped like PyTorch state_dict keys otherwise. */
 export async function readOnnxWeights(path: string): Promise<WeightFile> {
   const fail: (msg: string) => never = (msg) => {
     throw new TlError(`ONNX file ${path}: ${msg}`);

@@ -77,6 +77,7 @@ function tlScratchLayers(flat: FlatTensor[], meta: Record<string, unknown>, fail
   return [...byLayer.values()];
 }
 
+/** Read a safetensors file (PyTorch naming; files written by tl-scratch export map back to the layers they came from). */
 export async function readSafetensors(path: string): Promise<WeightFile> {
   const size = checkFile(path, 'safetensors file');
   const fail: (msg: string) => never = (msg) => {
