@@ -8,6 +8,7 @@ import { TlError } from '../util/errors.js';
 import { noGrad } from './graph.js';
 import { tensor, toDtype } from './ops/create.js';
 
+/** Options of {@link gradcheck}: finite-difference step, tolerances, which inputs and how many elements. */
 export interface GradcheckOptions {
   /** Name of the op, for messages. */
   name?: string;
@@ -21,6 +22,7 @@ export interface GradcheckOptions {
   wrt?: number[];
 }
 
+/** What {@link gradcheck} compared: elements checked and the largest absolute and relative errors. */
 export interface GradcheckReport {
   checked: number;
   maxAbsError: number;

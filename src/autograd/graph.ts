@@ -9,6 +9,7 @@ import { ShapeError } from '../util/errors.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/** The record of one op in the autograd graph: its inputs and how to send a gradient back to them. */
 export interface GradFn {
   /** The op's name, for error messages and graph printing. */
   readonly op: string;
@@ -19,6 +20,7 @@ export interface GradFn {
 
 let gradEnabled = true;
 
+/** True unless inside {@link noGrad}: whether ops record the graph. */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -54,6 +56,7 @@ export function setGraphHelpers(seed: typeof makeSeed, add: typeof addInto): voi
   addInto = add;
 }
 
+/** Reverse-mode differentiation from `root`: accumulates ∂root/∂t into `t.grad` of every tensor that requires a gradient (outputGrad defaults to 1 for a scalar root). */
 export function backward(root: Tensor, outputGrad?: Tensor | FloatArray | number[]): void {
   if (!root.requiresGrad) {
     throw new Error('backward(): this tensor does not require grad (no input had requiresGrad, or it was computed under noGrad)');

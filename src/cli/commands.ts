@@ -1,5 +1,7 @@
 // eval, summary, inspect and prepare: the small subcommands.
 import { existsSync } from 'node:fs';
+import { checkExportFormat, checkWritable, exportModel, matchVgg16, modelFromCheckpoint } from '../export/index.js';
+import { isTlCheckpoint } from '../formats/index.js';
 import { prepare, type PrepareOptions } from '../data/prepare.js';
 import type { WeightFile } from '../formats/types.js';
 import { formatSummary } from '../models/summary.js';
@@ -111,5 +113,40 @@ export async function prepareCommand(o: PrepareOptions, progress: boolean): Prom
   console.log(`  ${report.train.path}: ${report.train.count} examples (${report.train.perClass.join(' / ')} per class)`);
   console.log(`  ${report.test.path}: ${report.test.count} examples (${report.test.perClass.join(' / ')} per class)`);
   console.log(`  classes: ${report.classNames.join(', ')}; shape (${report.lshape.join(', ')}), ${report.channels}`);
+  return 0;
+}
+
+export interface ExportFlags extends ModelFlags {
+  modelFile: string;
+  format: string;
+  out: string;
+  /** For weight files other than checkpoints: the input the model is built for. */
+  imageSize: number;
+  channels: number;
+  nclass: number;
+}
+
+/**
+ * export: a checkpoint is rebuilt from the layer list it stores (no model flags needed);
+ * any other importable weight file is loaded into the model the flags describe. Every
+ * check (format, output folder, layers the format can express) comes before the write.
+ */
+export async function exportCommand(f: ExportFlags): Promise<number> {
+  const format = checkExportFormat(f.format);
+  checkWritable(f.out);
+  if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
+  let model;
+  if (await isTlCheckpoint(f.modelFile)) {
+    model = await modelFromCheckpoint(f.modelFile);
+    console.log(`model: ${model.layers.length} layers rebuilt from the checkpoint ${f.modelFile}, input (${model.inShape!.join(', ')})`);
+  } else {
+    model = buildModel(f, f.nclass);
+    model.initialize([f.channels, f.imageSize, f.imageSize]);
+    await loadModelFile(model, f.modelFile, { resume: false, log: (l) => console.log(l) });
+  }
+  const bytes = exportModel(model, f.out, format);
+  const layout = format === 'onnx' ? `ONNX opset 13, input 'input' [N, ${model.inShape!.join(', ')}], output 'output'`
+    : matchVgg16(model) ? "torchvision's VGG-16 names (features.N, classifier.N), dense weights after dropout scaled by keep" : "tl-scratch's layer names";
+  console.log(`exported ${f.out} (${format}, ${(bytes / 1e6).toFixed(2)} MB): ${layout}`);
   return 0;
 }

@@ -7,7 +7,7 @@ import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare.js';
 import type { ChannelOrder } from '../data/image.js';
 import { parsePreprocess } from '../data/preprocess.js';
-import { evalCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
+import { evalCommand, exportCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
 import { predictCommand } from './predict.js';
 import { demo, DEMO_DEFAULTS } from './demo.js';
 import { SCHEDULE_HELP } from './schedule-spec.js';
@@ -155,6 +155,20 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--nclass <n>', 'number of classes', int('--nclass', 1), 2)
     .option('-z, --batch_size <n>', 'minibatch size (for the per-batch totals)', int('--batch_size', 1), 32))
     .action((o) => run(summaryCommand({ imageSize: o.image_size, channels: o.channels, nclass: o.nclass, batchSize: o.batch_size, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep })));
+
+  modelOptions(program.command('export')
+    .description('write a model for other frameworks: safetensors (PyTorch; torchvision\'s names for VGG-16) or ONNX (onnxruntime)')
+    .requiredOption('--model_file <file>', 'checkpoint (rebuilt from the layers it stores), or any importable weight file with the model flags below')
+    .requiredOption('--format <format>', 'safetensors or onnx')
+    .requiredOption('--out <file>', 'file to write (atomically: nothing is left behind on error)')
+    .option('--image_size <n>', 'input height = width, for weight files other than checkpoints', int('--image_size', 1), 224)
+    .option('--channels <n>', 'input channels, for weight files other than checkpoints', int('--channels', 1), 3)
+    .option('--nclass <n>', 'number of classes, for weight files other than checkpoints', int('--nclass', 1), 2)
+    .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
+    .action((o) => run(exportCommand({
+      modelFile: o.model_file, format: o.format, out: o.out, imageSize: o.image_size, channels: o.channels, nclass: o.nclass,
+      model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
+    })));
 
   program.command('inspect')
     .description('list the arrays of a weight file and what each maps to in the VGG-16 models')

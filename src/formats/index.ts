@@ -9,6 +9,7 @@ import { readKerasWeights } from './keras.js';
 import { readNeonWeights } from './neon.js';
 import { looksLikeSafetensors, readSafetensors } from './safetensors.js';
 import { isLegacyTorch, readTorchWeights } from './torch.js';
+import { looksLikeOnnx, readOnnxWeights } from './onnx.js';
 import { FORMAT_NAMES, type ReadOptions, type WeightFile } from './types.js';
 import { isZip } from './zip.js';
 
@@ -61,7 +62,7 @@ function looksLikePickle(head: Uint8Array): boolean {
 
 const BUILTIN_DESCRIPTION =
   'neon pickles (.p/.pkl/.prm, optionally gzipped), Keras HDF5 weights (.h5), PyTorch zip checkpoints (.pth/.pt), ' +
-  'safetensors, and tl-scratch checkpoints';
+  'safetensors, ONNX models (.onnx: their weights), and tl-scratch checkpoints';
 
 /** The format of a file, by its content: one of FORMAT_NAMES or a registered format. */
 export async function detectFormat(path: string): Promise<string> {
@@ -73,6 +74,7 @@ export async function detectFormat(path: string): Promise<string> {
   if (isLegacyTorch(head) || isZip(head)) return FORMAT_NAMES.torch;
   if (looksLikeHdf5(path)) return (await isTlCheckpoint(path)) ? FORMAT_NAMES.checkpoint : FORMAT_NAMES.keras;
   if (looksLikeSafetensors(head, size)) return FORMAT_NAMES.safetensors;
+  if (looksLikeOnnx(path, head)) return FORMAT_NAMES.onnx;
   if (looksLikePickle(head)) return FORMAT_NAMES.neon;
   throw new TlError(`weight file ${path}: unknown format; tl-scratch reads ${BUILTIN_DESCRIPTION}${registeredList()}`);
 }
@@ -96,6 +98,8 @@ export async function readWeightFile(path: string, options: ReadOptions = {}): P
       return readKerasWeights(path, options);
     case FORMAT_NAMES.safetensors:
       return readSafetensors(path);
+    case FORMAT_NAMES.onnx:
+      return readOnnxWeights(path);
     case FORMAT_NAMES.checkpoint:
       throw new TlError(`weight file ${path}: a tl-scratch checkpoint, but no checkpoint reader is registered (registerReader('${FORMAT_NAMES.checkpoint}', ...))`);
     default:
@@ -103,4 +107,4 @@ export async function readWeightFile(path: string, options: ReadOptions = {}): P
   }
 }
 
-export { readKerasWeights, readNeonWeights, readSafetensors, readTorchWeights };
+export { readKerasWeights, readNeonWeights, readOnnxWeights, readSafetensors, readTorchWeights };

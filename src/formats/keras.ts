@@ -153,6 +153,7 @@ function looksLikeBias(wname: string): boolean {
   return /bias|(^|_)b(_\d+)?$/.test(b);
 }
 
+/** Read a Keras HDF5 weight file (a saved model or save_weights), converting kernels to tl-scratch's layouts. */
 export async function readKerasWeights(path: string, options: ReadOptions = {}): Promise<WeightFile> {
   const file = await openH5(path, 'r', 'Keras weight file');
   try {

@@ -9,7 +9,7 @@ import { TlError } from '../util/errors.js';
 import { ELEM_SIZE, naturalCompare, numel, toFloat32, type ElemType } from './convert.js';
 import { groupDotted, type FlatTensor } from './group.js';
 import { checkFile, readAt } from './io.js';
-import { FORMAT_NAMES, type RawArrayInfo, type WeightFile } from './types.js';
+import { FORMAT_NAMES, type RawArrayInfo, type SourceLayer, type WeightFile } from './types.js';
 
 const DTYPES: Record<string, ElemType> = {
   F64: 'float64',
@@ -37,6 +37,47 @@ export function looksLikeSafetensors(head: Uint8Array, size: number): boolean {
   return n >= 2n && n <= BigInt(Math.min(MAX_HEADER, size - 8)) && head[8] === 0x7b; // '{'
 }
 
+/**
+ * Files written by `tl-scratch export` (src/export/safetensors.ts) record in __metadata__
+ * each tensor's [layer, parameter] in the model ('tl_scratch.names') and the factor its
+ * values were multiplied by ('tl_scratch.scales': keep, for the dense layers after neon
+ * dropout in torchvision's layout). With them the file maps back onto the exported model
+ * exactly; null when the file has no such metadata.
+ */
+function tlScratchLayers(flat: FlatTensor[], meta: Record<string, unknown>, fail: (msg: string) => never): SourceLayer[] | null {
+  const rawNames = meta['tl_scratch.names'];
+  if (rawNames === undefined) return null;
+  let names: Record<string, [string, string]>;
+  let scales: Record<string, number>;
+  try {
+    names = JSON.parse(String(rawNames)) as Record<string, [string, string]>;
+    scales = JSON.parse(String(meta['tl_scratch.scales'] ?? '{}')) as Record<string, number>;
+  } catch {
+    fail("__metadata__ 'tl_scratch.names' or 'tl_scratch.scales' is not valid JSON");
+  }
+  const byLayer = new Map<string, SourceLayer>();
+  for (const t of flat) {
+    const target = names[t.key];
+    if (!Array.isArray(target) || target.length !== 2 || typeof target[0] !== 'string' || typeof target[1] !== 'string') {
+      fail(`__metadata__ 'tl_scratch.names' has no [layer, parameter] for tensor '${t.key}'`);
+    }
+    const [layer, param] = target;
+    const scale = scales[t.key] ?? 1;
+    if (!(typeof scale === 'number' && Number.isFinite(scale) && scale !== 0)) fail(`__metadata__ 'tl_scratch.scales' has an invalid factor for '${t.key}'`);
+    let l = byLayer.get(layer);
+    if (!l) byLayer.set(layer, (l = { name: layer, kind: 'other', params: [] }));
+    const data = t.load();
+    // Undo the export's scaling; dividing by the same float32 factor returns the exact value
+    // whenever the product was exact (keep = 0.5, a power of two, always is).
+    const values = scale === 1 ? data : data.map((v) => Math.fround(v / scale));
+    l.params.push({ name: param, shape: [...t.shape], dtype: t.dtype, data: values });
+    if (param === 'W') l.kind = t.shape.length === 4 ? 'conv' : t.shape.length === 2 ? 'linear' : 'other';
+    else if (param === 'b' && l.kind === 'other' && l.params.length === 1) l.kind = 'bias';
+  }
+  return [...byLayer.values()];
+}
+
+/** Read a safetensors file (PyTorch naming; files written by tl-scratch export map back to the layers they came from). */
 export async function readSafetensors(path: string): Promise<WeightFile> {
   const size = checkFile(path, 'safetensors file');
   const fail: (msg: string) => never = (msg) => {
@@ -60,9 +101,11 @@ export async function readSafetensors(path: string): Promise<WeightFile> {
     const dataLen = size - dataStart;
     const entries: { key: string; type: ElemType; dtype: string; shape: number[]; begin: number; end: number }[] = [];
     const notes: string[] = [];
+    let meta: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(header as Record<string, unknown>)) {
       if (key === '__metadata__') {
-        const fmt = (v as Record<string, unknown> | null)?.['format'];
+        meta = typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+        const fmt = meta['format'];
         if (typeof fmt === 'string') notes.push(`metadata format '${fmt}'.`);
         continue;
       }
@@ -109,7 +152,9 @@ export async function readSafetensors(path: string): Promise<WeightFile> {
         return toFloat32(raw, e.type, true, count, `safetensors file ${path}: tensor '${e.key}'`, false);
       },
     }));
-    const layers = groupDotted(flat);
+    const exported = tlScratchLayers(flat, meta, fail);
+    const layers = exported ?? groupDotted(flat);
+    if (exported) notes.push(`written by tl-scratch export (${String(meta['tl_scratch.layout'])} layout): tensors mapped back to the layer names recorded in the file${Object.keys(JSON.parse(String(meta['tl_scratch.scales'] ?? '{}')) as object).length ? ', dropout scaling of the dense layers undone' : ''}.`);
     notes.unshift(`safetensors (${entries.length} tensors); names grouped as PyTorch state_dict keys, conv weights taken as [K, C, R, S].`);
     return { path, format: FORMAT_NAMES.safetensors, layers, notes, arrays };
   } finally {

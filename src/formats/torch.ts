@@ -156,6 +156,7 @@ export function tensorToFloat32(zip: ZipFile, t: TorchTensor, littleEndian: bool
 
 const STATE_DICT_KEYS = ['state_dict', 'model_state_dict', 'model', 'net', 'module'];
 
+/** Read a PyTorch checkpoint (torch.save zip format, a state_dict or a module), without executing the pickle. */
 export async function readTorchWeights(path: string): Promise<WeightFile> {
   checkFile(path, 'PyTorch file');
   if (isLegacyTorch(readHead(path, 16))) {

@@ -12,6 +12,7 @@ export interface WeightArray {
   data: Float32Array;
 }
 
+/** One layer of a weight file, with its parameters converted to our layouts. */
 export interface SourceLayer {
   /** The name as in the file (e.g. 'conv1_1', 'block1_conv1', 'features.0'). */
   name: string;
@@ -29,6 +30,7 @@ export interface RawArrayInfo {
   dtype: string;
 }
 
+/** What every weight-file reader returns: the layers with weights, notes for the user, and the raw arrays as stored. */
 export interface WeightFile {
   path: string;
   /** One of FORMAT_NAMES, or a registered reader's format. */
@@ -46,9 +48,11 @@ export const FORMAT_NAMES = {
   keras: 'Keras HDF5',
   torch: 'PyTorch zip',
   safetensors: 'safetensors',
+  onnx: 'ONNX',
   checkpoint: 'tl-scratch checkpoint',
 } as const;
 
+/** Options of the weight-file readers. */
 export interface ReadOptions {
   /**
    * Keras only: the (H, W, C) shape of the map that Flatten turns into the first Dense

@@ -17,6 +17,7 @@
 // `dtypes` (float64 is for gradient checks and may exist on the reference backend only);
 // argmax and other index buffers are int32.
 
+/** Element type of tensors: float32 (the default) or float64 (gradient checks). */
 export type DType = 'float32' | 'float64';
 
 /** Host arrays: what `read` returns and `upload`/`write` take. */
@@ -60,6 +61,7 @@ export interface WindowGeometry {
   Q: number;
 }
 
+/** The elementwise unary kernels every backend provides. */
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu' | 'logistic' | 'tanh';
 /** 'ge' gives 1 where a ≥ b (or a is NaN: the side `max` picks), else 0. */
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'ge';
@@ -93,6 +95,7 @@ export interface GdmStep {
   pclip: number | null;
 }
 
+/** A compute backend: it owns tensor storage (DeviceBuffer) and provides every kernel the engine runs; see src/kernels/cpu for the reference. */
 export interface Backend {
   readonly name: string;
   /** One line for `--help` and start-up messages. */
@@ -114,6 +117,7 @@ export interface Backend {
   write(buf: DeviceBuffer, offset: number, values: FloatArray): void;
   /** buf[offset .. offset + n) ← value. */
   fill(buf: DeviceBuffer, value: number, offset: number, n: number): void;
+  /** The dtype of a buffer. */
   dtypeOf(buf: DeviceBuffer): DType;
   /** Number of elements. */
   lengthOf(buf: DeviceBuffer): number;
@@ -158,6 +162,7 @@ export interface Backend {
   maxPoolBackward(dy: DeviceBuffer, argmax: DeviceBuffer, N: number, g: WindowGeometry, dx: DeviceBuffer): void;
   /** Average over the window; padding counts in the divisor when countPad (neon, PyTorch's default). */
   avgPoolForward(x: DeviceBuffer, N: number, g: WindowGeometry, countPad: boolean, y: DeviceBuffer): void;
+  /** dx[N, C, H, W] += dy spread evenly over each window (the divisor as in avgPoolForward). */
   avgPoolBackward(dy: DeviceBuffer, N: number, g: WindowGeometry, countPad: boolean, dx: DeviceBuffer): void;
 
   // ---- Elementwise ----------------------------------------------------------------------

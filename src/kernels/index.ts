@@ -73,6 +73,7 @@ export function withBackend<T>(name: string | Backend, fn: () => T): T {
   }
 }
 
+/** Names of the registered backends (those setBackend accepts). */
 export function availableBackends(): string[] {
   return [...backends.keys()];
 }

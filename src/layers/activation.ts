@@ -6,21 +6,29 @@ import type { Tensor } from '../tensor/tensor.js';
 import { dense, wrap } from '../autograd/ops/util.js';
 import { BaseLayer } from './layer.js';
 
+/** neon's activation transforms. */
 export type TransformName = 'Rectlin' | 'Softmax' | 'Logistic' | 'Tanh' | 'Identity';
 
+/** An activation transform, as the Activation layer and the compound builders take it. */
 export interface Transform {
   readonly name: TransformName;
   readonly shortcut?: boolean;
 }
 
+/** neon's Rectlin: max(x, 0). */
 export const Rectlin = (): Transform => ({ name: 'Rectlin' });
+/** neon's Softmax over the classes of each example (its bprop is 1: pair it with a cross-entropy cost). */
 export const Softmax = (): Transform => ({ name: 'Softmax' });
+/** neon's Logistic, 1/(1 + e^−x); with shortcut, bprop passes the delta through (for CrossEntropyBinary). */
 export const Logistic = (opts: { shortcut?: boolean } = {}): Transform => ({ name: 'Logistic', shortcut: opts.shortcut ?? false });
+/** neon's Tanh. */
 export const Tanh = (): Transform => ({ name: 'Tanh' });
+/** The identity transform. */
 export const Identity = (): Transform => ({ name: 'Identity' });
 
 const unaryOf: Partial<Record<TransformName, UnaryOp>> = { Rectlin: 'relu', Logistic: 'logistic', Tanh: 'tanh' };
 
+/** neon's Activation layer: applies a {@link Transform} elementwise (Softmax: per example). */
 export class Activation extends BaseLayer {
   readonly className = 'Activation';
   private y: Tensor | null = null;

@@ -8,6 +8,7 @@ import { Constant, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
 import { initParam, makeParam } from './param-util.js';
 
+/** neon's Bias layer: one learned value per channel (after a conv) or unit (after a Linear). */
 export class Bias extends BaseLayer implements ParamLayer {
   readonly className = 'Bias';
   readonly init: Initializer;

@@ -8,6 +8,7 @@ import type { Initializer } from './initializers.js';
 import type { Layer } from './layer.js';
 import { Linear } from './linear.js';
 
+/** Options of {@link Conv} and {@link Affine}: weight and bias initializers, activation, name. */
 export interface CompoundOptions {
   init?: Initializer;
   /** Bias initializer; no Bias layer when omitted (as neon). */
@@ -16,6 +17,7 @@ export interface CompoundOptions {
   name?: string;
 }
 
+/** neon's Conv: Convolution + Bias '<name>_bias' (when a bias initializer is given) + Activation. fshape = [R, S, K]. */
 export function Conv(fshape: readonly [number, number, number], opts: CompoundOptions & { strides?: Pair; padding?: Pair; dilation?: Pair } = {}): Layer[] {
   const conv = new Convolution(fshape, { init: opts.init, strides: opts.strides, padding: opts.padding, dilation: opts.dilation, name: opts.name });
   const layers: Layer[] = [conv];
@@ -24,6 +26,7 @@ export function Conv(fshape: readonly [number, number, number], opts: CompoundOp
   return layers;
 }
 
+/** neon's Affine: Linear + Bias '<name>_bias' (when a bias initializer is given) + Activation. */
 export function Affine(nout: number, opts: CompoundOptions = {}): Layer[] {
   const lin = new Linear(nout, { init: opts.init, name: opts.name });
   const layers: Layer[] = [lin];

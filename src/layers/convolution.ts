@@ -11,6 +11,7 @@ import { Xavier, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
 import { initParam, makeParam } from './param-util.js';
 
+/** Stride, padding, dilation (a number or [height, width]), weight initializer and name of a Convolution. */
 export interface ConvolutionOptions {
   strides?: Pair;
   padding?: Pair;
@@ -19,6 +20,7 @@ export interface ConvolutionOptions {
   name?: string;
 }
 
+/** neon's Convolution layer (weights only; the bias is a separate Bias layer): x [N, C, H, W] → y [N, K, P, Q], W [K, C, R, S]. */
 export class Convolution extends BaseLayer implements ParamLayer {
   readonly className = 'Convolution';
   readonly R: number;

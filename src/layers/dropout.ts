@@ -9,6 +9,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
 
+/** neon's Dropout layer: train y = mask⊙x (mask kept with probability keep); inference y = keep·x ('neon' mode) or x ('caffe'). */
 export class Dropout extends BaseLayer {
   readonly className = 'Dropout';
   readonly keep: number;

@@ -8,12 +8,16 @@ import type { FloatArray } from '../kernels/backend.js';
 /** neon's 2-D view of a parameter: [shape0, shape1]. */
 export type NeonShape = readonly [number, number];
 
+/** neon's initializers: fill a parameter's values (drawing from the engine's generator). */
 export interface Initializer {
   readonly name: string;
+  /** Fill `data`; neonShape is neon's (fan-in, fan-out) view of the parameter. */
   fill(data: FloatArray, neonShape: NeonShape): void;
+  /** Name and settings, JSON-serializable (saved in checkpoints). */
   describe(): Record<string, unknown>;
 }
 
+/** Every value `val`. */
 export class Constant implements Initializer {
   readonly name = 'Constant';
   constructor(readonly val = 0) {}
@@ -25,6 +29,7 @@ export class Constant implements Initializer {
   }
 }
 
+/** Uniform in [low, high). */
 export class Uniform implements Initializer {
   readonly name = 'Uniform';
   constructor(readonly low = 0, readonly high = 1) {}
@@ -36,6 +41,7 @@ export class Uniform implements Initializer {
   }
 }
 
+/** Normal with mean `loc` and standard deviation `scale`. */
 export class Gaussian implements Initializer {
   readonly name = 'Gaussian';
   /** scale is the standard deviation. */

@@ -11,6 +11,7 @@ import type { Param } from './param.js';
 
 export type Shape3 = readonly number[];
 
+/** What describe() returns: name, type, config, shapes, parameter count and forward FLOPs. */
 export interface LayerDescription {
   name: string;
   /** neon's class name ('Convolution', 'Bias', 'Activation', 'Pooling', 'Linear', 'Dropout'). */
@@ -24,16 +25,22 @@ export interface LayerDescription {
   flops: number;
 }
 
+/** The protocol every layer follows (neon's, batch first): configure, fprop, bprop, params, describe. */
 export interface Layer {
+  /** Unique within a model: checkpoints and weight import match by it. */
   readonly name: string;
   readonly className: string;
   readonly inShape: readonly number[];
   readonly outShape: readonly number[];
+  /** Set the input shape of one example ([C, H, W] or [F]), allocate parameters once; returns the output shape. */
   configure(inShape: readonly number[]): readonly number[];
+  /** Forward pass of a batch x [N, ...inShape]; `inference` selects inference behaviour (dropout). */
   fprop(x: Tensor, inference: boolean): Tensor;
   /** Returns ∂cost/∂x, or null when needInputGrad is false (nothing below needs it). */
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null;
+  /** The trainable parameters with their gradients (empty for parameter-free layers). */
   params(): Param[];
+  /** Name, type, config, shapes, parameter count, forward FLOPs. */
   describe(): LayerDescription;
 }
 

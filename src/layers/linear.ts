@@ -10,6 +10,7 @@ import { GlorotUniform, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
 import { initParam, makeParam } from './param-util.js';
 
+/** neon's Linear layer (weights only; Affine adds the Bias): inputs flattened per example, W [nout, nin]. */
 export class Linear extends BaseLayer implements ParamLayer {
   readonly className = 'Linear';
   readonly init: Initializer;

@@ -2,6 +2,7 @@
 // (momentum velocity), as neon keeps ((param, grad), states) triples.
 import type { Tensor } from '../tensor/tensor.js';
 
+/** A trainable array: its value, its gradient, and the optimizer's state arrays (velocities). */
 export interface Param {
   /** 'W' or 'b' (neon's names inside a layer). */
   readonly name: string;
@@ -18,6 +19,7 @@ export interface ParamLayer {
   readonly name: string;
   /** neon's class name: 'Convolution', 'Linear', 'Bias', ... */
   readonly className: string;
+  /** The layer's parameters. */
   params(): Param[];
   /**
    * When false, backward skips this layer's weight gradients (beyond neon: set for layers

@@ -7,6 +7,7 @@ import { shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
 
+/** Operation ('max' or 'avg'), stride (default: the window), padding and name of a Pooling layer. */
 export interface PoolingOptions {
   op?: 'max' | 'avg';
   strides?: Pair;
@@ -14,6 +15,7 @@ export interface PoolingOptions {
   name?: string;
 }
 
+/** neon's Pooling layer: max or average over windows of each channel. */
 export class Pooling extends BaseLayer {
   readonly className = 'Pooling';
   private g: WindowGeometry | null = null;

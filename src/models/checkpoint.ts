@@ -22,6 +22,7 @@ import type { SourceLayer, WeightFile } from '../formats/types.js';
 export const CHECKPOINT_FORMAT = 'tl-scratch checkpoint';
 export const CHECKPOINT_VERSION = '1';
 
+/** Options of {@link saveCheckpoint}. */
 export interface SaveOptions {
   /** Also save optimizer states (velocities) and the optimizer's own state. Default true. */
   keepStates?: boolean;
@@ -87,6 +88,7 @@ export async function readCheckpointHeader(path: string): Promise<CheckpointHead
   }
 }
 
+/** Save a name-keyed HDF5 checkpoint (weights, layer types and configs, input shape, optimizer states), atomically. */
 export async function saveCheckpoint(model: Model, path: string, opts: SaveOptions = {}): Promise<void> {
   const keepStates = opts.keepStates ?? true;
   await writeAtomic(path, async (tmp) => {
@@ -144,6 +146,7 @@ export function isCheckpointFile(f: H5File): boolean {
   return attr(f, 'format') === CHECKPOINT_FORMAT;
 }
 
+/** Options of {@link loadCheckpoint}. */
 export interface LoadOptions {
   /** Restore optimizer states, epoch index and generator state (resume). Default true. */
   loadStates?: boolean;

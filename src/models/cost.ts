@@ -10,6 +10,7 @@ import { backendOf, dense, wrap } from '../autograd/ops/util.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 
+/** One of neon's cost functions, by name, with its scale. */
 export interface CostFunction {
   readonly name: CostName;
   /** The delta is scale·(y − t) for all three costs (neon's bprop). */
@@ -23,6 +24,7 @@ export const CrossEntropyMulti = (scale = 1): CostFunction => ({ name: 'CrossEnt
 /** (y − t)² / 2, summed over classes. */
 export const SumSquared = (): CostFunction => ({ name: 'SumSquared', scale: 1 });
 
+/** neon's GeneralizedCost: the mean over the batch of a cost function, and its delta for backprop. */
 export class GeneralizedCost {
   constructor(readonly costfunc: CostFunction) {}
 
@@ -60,6 +62,7 @@ export class GeneralizedCost {
     return wrap(be, d, y.shape);
   }
 
+  /** The cost function and scale, JSON-serializable (saved in checkpoints). */
   describe(): Record<string, unknown> {
     return { type: 'GeneralizedCost', costfunc: this.costfunc.name, scale: this.costfunc.scale };
   }

@@ -2,6 +2,7 @@
 // argmax takes the first maximum, as numpy.
 import { safelog } from '../autograd/ops/loss.js';
 
+/** A metric of Model.eval: named values summed over a batch's valid rows (eval divides by the example count). */
 export interface Metric {
   readonly names: string[];
   /** One value per metric name for example rows [0, rows) of y, t ([N, K] row-major), summed. */
@@ -14,6 +15,7 @@ function argmax(a: Float32Array, start: number, K: number): number {
   return best - start;
 }
 
+/** Fraction of examples whose largest output is the target class. */
 export class Accuracy implements Metric {
   readonly names = ['Accuracy'];
   sum(y: Float32Array, t: Float32Array, K: number, rows: number): number[] {
@@ -23,6 +25,7 @@ export class Accuracy implements Metric {
   }
 }
 
+/** 1 − accuracy. */
 export class Misclassification implements Metric {
   readonly names = ['Top1Misclass'];
   sum(y: Float32Array, t: Float32Array, K: number, rows: number): number[] {
@@ -32,6 +35,7 @@ export class Misclassification implements Metric {
   }
 }
 
+/** Mean −log(y of the target class). */
 export class LogLoss implements Metric {
   readonly names = ['LogLoss'];
   sum(y: Float32Array, t: Float32Array, K: number, rows: number): number[] {

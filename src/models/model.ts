@@ -31,14 +31,19 @@ import {
 
 /** What fit needs from an optimizer (src/optim implements it). */
 export interface TrainOptimizer {
+  /** Update the parameters of `layers` from their gradients (summed over a batch of `bsz`). */
   optimize(layers: ParamLayer[], epoch: number, bsz: number): void;
   /** Learning rate a layer gets at an epoch; 0 marks it frozen. Optional. */
   learningRateFor?(layer: ParamLayer, epoch: number): number;
+  /** State to save in checkpoints. */
   getState?(): unknown;
+  /** Restore a state from getState. */
   setState?(state: unknown): void;
+  /** Type and settings, saved in checkpoints. */
   describe?(): Record<string, unknown>;
 }
 
+/** What Model.fit needs besides the data: optimizer, number of epochs, cost, callbacks. */
 export interface FitOptions {
   optimizer: TrainOptimizer;
   numEpochs: number;
@@ -61,6 +66,7 @@ export function isParamLayer(l: Layer): l is Layer & ParamLayer {
   return 'computeParamGrads' in l && l.params().length > 0;
 }
 
+/** neon's Sequential model: a list of layers with fit (training), eval, getOutputs, checkpoints and a description. */
 export class Model {
   readonly layers: Layer[];
   /** 0-based index of the next epoch to train (restored from checkpoints). */
@@ -103,10 +109,12 @@ export class Model {
     return this.layers.filter(isParamLayer);
   }
 
+  /** The layer named `name`, if any. */
   layer(name: string): Layer | undefined {
     return this.layers.find((l) => l.name === name);
   }
 
+  /** Forward pass of a batch x [N, ...inShape] through every layer. */
   fprop(x: Tensor, inference = false): Tensor {
     this.checkInput(x);
     return this.fpropLayers(x, 0, this.layers.length, inference);
@@ -125,6 +133,7 @@ export class Model {
     return i < 0 ? this.layers.length : i;
   }
 
+  /** Backward pass of ∂cost/∂output, down to the lowest layer that still trains. */
   bprop(delta: Tensor): void {
     const lowest = this.lowestTrainable();
     let d: Tensor | null = delta;
@@ -146,6 +155,7 @@ export class Model {
     }
   }
 
+  /** Train for opts.numEpochs epochs (counting from epochIndex, so a resumed model continues), calling the callbacks, as neon's fit. */
   async fit(trainSet: DataIterator, opts: FitOptions): Promise<void> {
     const { optimizer, numEpochs, cost } = opts;
     const callbacks = opts.callbacks ?? [];
@@ -384,6 +394,7 @@ export class Model {
     await loadCheckpoint(this, path, opts);
   }
 
+  /** Every layer's description, in model order. */
   describeLayers(): LayerDescription[] {
     return this.layers.map((l) => l.describe());
   }

@@ -1,6 +1,7 @@
 // A model summary: per layer name, type, output shape, parameters, forward MFLOPs; totals.
 import type { Model } from './model.js';
 
+/** One row of the summary table. */
 export interface SummaryRow {
   name: string;
   type: string;
@@ -9,10 +10,12 @@ export interface SummaryRow {
   mflops: number;
 }
 
+/** One row per layer: name, type, output shape, parameters, forward MFLOPs. */
 export function summaryRows(model: Model): SummaryRow[] {
   return model.describeLayers().map((d) => ({ name: d.name, type: d.type, outShape: d.outShape, params: d.nparams, mflops: d.flops / 1e6 }));
 }
 
+/** The summary table as text, with totals. */
 export function formatSummary(model: Model): string {
   const rows = summaryRows(model);
   const fmtInt = (n: number) => n.toLocaleString('en-US');

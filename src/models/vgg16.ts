@@ -12,6 +12,7 @@ import { UsageError } from '../util/errors.js';
 import { GeneralizedCost, CrossEntropyBinary } from './cost.js';
 import { Model } from './model.js';
 
+/** Options of the VGG-16 builders: classes, width multiplier, dense width, dropout. */
 export interface Vgg16Options {
   nclass?: number;
   /** Scales every conv width: 64·w, 128·w, 256·w, 512·w (rounded, at least 1). */

@@ -10,6 +10,7 @@ import type { DeviceBuffer, GdmStep } from '../kernels/backend.js';
 import { checkEpoch, Schedule, type Json, type LearningRateSchedule } from './schedule.js';
 import type { Optimizer, OptimizerDescription } from './optimizer.js';
 
+/** Settings of {@link GradientDescentMomentum} besides the learning rate (neon's keyword arguments). */
 export interface GradientDescentMomentumOptions {
   /** μ; 0 (the default) takes neon's momentum-free branch and keeps no velocity. */
   momentumCoef?: number;

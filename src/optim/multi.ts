@@ -5,6 +5,7 @@ import { TlError, UsageError } from '../util/errors.js';
 import type { Json } from './schedule.js';
 import { isOptimizer, type Optimizer, type OptimizerDescription } from './optimizer.js';
 
+/** neon's MultiOptimizer: one optimizer per layer, looked up by layer name, then class name, then 'default'. */
 export class MultiOptimizer implements Optimizer {
   readonly name: string | null;
   /** The mapping, in the order given (a Map, so that keys like 'constructor' are never inherited). */
@@ -31,6 +32,7 @@ export class MultiOptimizer implements Optimizer {
     return 'default';
   }
 
+  /** The optimizer that applies to `layer`. */
   optimizerFor(layer: ParamLayer): Optimizer {
     return this.mapping.get(this.keyFor(layer))!;
   }

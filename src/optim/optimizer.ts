@@ -8,6 +8,7 @@ export interface OptimizerDescription {
   [key: string]: Json;
 }
 
+/** What Model.fit uses to update parameters: neon's optimizer protocol, plus learning-rate queries and state for checkpoints. */
 export interface Optimizer {
   /** The optimizer's name (neon's `name`), or null when none was given. */
   readonly name: string | null;
@@ -27,7 +28,9 @@ export interface Optimizer {
    * lives in `param.states` and is saved with the parameters.
    */
   getState(): { [key: string]: Json };
+  /** Restore the state from getState() (resuming from a checkpoint). */
   setState(state: Json): void;
+  /** Type and settings, JSON-serializable (saved in checkpoints). */
   describe(): OptimizerDescription;
 }
 

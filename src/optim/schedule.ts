@@ -14,6 +14,7 @@ export interface ScheduleDescription {
   [key: string]: Json;
 }
 
+/** neon's learning-rate schedules: the rate of each epoch from the base rate. */
 export interface LearningRateSchedule {
   /**
    * The LR for this epoch (0-based). May update the schedule's state, as neon's
@@ -22,8 +23,11 @@ export interface LearningRateSchedule {
   getLearningRate(baseLr: number, epoch: number): number;
   /** What getLearningRate would return now for this epoch, without changing any state. */
   peekLearningRate(baseLr: number, epoch: number): number;
+  /** Type and settings, JSON-serializable (saved in checkpoints). */
   describe(): ScheduleDescription;
+  /** The mutable state (StepSchedule: the last step reached), for checkpoints. */
   getState(): { [key: string]: Json };
+  /** Restore the state from getState(). */
   setState(state: Json): void;
 }
 
@@ -178,7 +182,9 @@ export class StepSchedule implements LearningRateSchedule {
 
 /** Stateless schedules share the no-op state methods. */
 abstract class StatelessSchedule implements LearningRateSchedule {
+  /** The rate at `epoch` for base rate `baseLr`. */
   abstract getLearningRate(baseLr: number, epoch: number): number;
+  /** Type and settings, JSON-serializable. */
   abstract describe(): ScheduleDescription;
   peekLearningRate(baseLr: number, epoch: number): number {
     return this.getLearningRate(baseLr, epoch);
@@ -198,10 +204,12 @@ export class PowerSchedule extends StatelessSchedule {
     if (typeof stepConfig !== 'number' || !Number.isInteger(stepConfig) || stepConfig <= 0) throw new UsageError(`PowerSchedule: step_config must be a positive integer, got ${String(stepConfig)}`);
     checkFinite(change, 'change', 'PowerSchedule');
   }
+  /** The rate at `epoch` for base rate `baseLr`. */
   getLearningRate(baseLr: number, epoch: number): number {
     checkEpoch(epoch, 'PowerSchedule.getLearningRate');
     return baseLr * this.change ** Math.floor(epoch / this.stepConfig);
   }
+  /** Type and settings, JSON-serializable. */
   describe(): ScheduleDescription {
     return { type: 'PowerSchedule', stepConfig: this.stepConfig, change: this.change };
   }
@@ -214,10 +222,12 @@ export class ExpSchedule extends StatelessSchedule {
     checkFinite(decay, 'decay', 'ExpSchedule');
     if (decay < 0) throw new UsageError(`ExpSchedule: decay must be >= 0, got ${decay}`);
   }
+  /** The rate at `epoch` for base rate `baseLr`. */
   getLearningRate(baseLr: number, epoch: number): number {
     checkEpoch(epoch, 'ExpSchedule.getLearningRate');
     return baseLr / (1 + this.decay * epoch);
   }
+  /** Type and settings, JSON-serializable. */
   describe(): ScheduleDescription {
     return { type: 'ExpSchedule', decay: this.decay };
   }
@@ -235,10 +245,12 @@ export class PolySchedule extends StatelessSchedule {
     if (typeof totalEpochs !== 'number' || !Number.isInteger(totalEpochs) || totalEpochs <= 0) throw new UsageError(`PolySchedule: total_epochs must be a positive integer, got ${String(totalEpochs)}`);
     checkFinite(power, 'power', 'PolySchedule');
   }
+  /** The rate at `epoch` for base rate `baseLr`. */
   getLearningRate(baseLr: number, epoch: number): number {
     checkEpoch(epoch, 'PolySchedule.getLearningRate');
     return baseLr * (1 - Math.floor(epoch / this.totalEpochs)) ** this.power;
   }
+  /** Type and settings, JSON-serializable. */
   describe(): ScheduleDescription {
     return { type: 'PolySchedule', totalEpochs: this.totalEpochs, power: this.power };
   }

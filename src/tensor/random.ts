@@ -3,6 +3,7 @@
 // state can be saved in a checkpoint and restored. Algorithm: xoshiro128** (32-bit state
 // words, fast in JavaScript's int32 arithmetic), seeded through splitmix32.
 
+/** The generator's state (four 32-bit words), saved in checkpoints. */
 export type RngState = [number, number, number, number];
 
 function splitmix32(seed: number): () => number {
@@ -16,6 +17,7 @@ function splitmix32(seed: number): () => number {
   };
 }
 
+/** A seedable pseudo-random generator; `rng` is the engine's (initializers, dropout, shuffling). */
 export class Generator {
   private s0 = 0;
   private s1 = 0;
@@ -26,6 +28,7 @@ export class Generator {
     this.seed(seed);
   }
 
+  /** Restart the sequence from `seed`. */
   seed(seed: number): void {
     const sm = splitmix32(seed);
     this.s0 = sm();
@@ -52,6 +55,7 @@ export class Generator {
     return this.nextUint32() / 4294967296;
   }
 
+  /** Uniform in [low, high). */
   uniform(low: number, high: number): number {
     return low + (high - low) * this.random();
   }
@@ -81,10 +85,12 @@ export class Generator {
     return p;
   }
 
+  /** The current state (see setState). */
   getState(): RngState {
     return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
   }
 
+  /** Continue from a state returned by getState. */
   setState(state: readonly number[]): void {
     if (state.length !== 4 || state.every((w) => w === 0)) throw new Error('random generator state must be four 32-bit words, not all zero');
     [this.s0, this.s1, this.s2, this.s3] = state.map((w) => w >>> 0) as RngState;

@@ -2,8 +2,10 @@
 // lives at offset + Σ ik·strides[k]. Contiguous row-major strides make the last axis fastest.
 import { ShapeError } from '../util/errors.js';
 
+/** A tensor shape: one size per axis. */
 export type Shape = readonly number[];
 
+/** The number of elements of a shape (1 for a scalar). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;

@@ -24,6 +24,7 @@ export function allocate(dtype: DType, n: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
 }
 
+/** An n-dimensional array: a strided view over storage owned by its backend, with an optional gradient and autograd record. Read values with toHost(), write with setValues(). */
 export class Tensor {
   /** The backend's buffer; opaque above src/kernels. */
   readonly storage: DeviceBuffer;
@@ -132,37 +133,58 @@ export class Tensor {
     return new Tensor(this.storage, this.shape, this.strides, this.offset, this.backend);
   }
 
+  /** Set whether backward() computes a gradient for this tensor; returns this. */
   requiresGrad_(flag = true): this {
     if (this.gradFn && !flag) throw new Error('requiresGrad_(false) on a non-leaf tensor: use detach()');
     this.requiresGrad = flag;
     return this;
   }
 
+  /** Drop the accumulated gradient. */
   zeroGrad(): void {
     this.grad = null;
   }
 
+  /** Shape, dtype and values, for printing. */
   toString(): string {
     return `Tensor(${shapeStr(this.shape)}, ${this.dtype}, ${this.backend.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }
 
   // Conveniences over the ops (see src/autograd/ops for forward and backward).
+  /** Method form of the `add` op. */
   add(b: Tensor | number): Tensor { return ops.add(this, b); }
+  /** Method form of the `sub` op. */
   sub(b: Tensor | number): Tensor { return ops.sub(this, b); }
+  /** Method form of the `mul` op. */
   mul(b: Tensor | number): Tensor { return ops.mul(this, b); }
+  /** Method form of the `div` op. */
   div(b: Tensor | number): Tensor { return ops.div(this, b); }
+  /** Method form of the `neg` op. */
   neg(): Tensor { return ops.neg(this); }
+  /** Method form of the `exp` op. */
   exp(): Tensor { return ops.exp(this); }
+  /** Method form of the `log` op. */
   log(): Tensor { return ops.log(this); }
+  /** Method form of the `matmul` op. */
   matmul(b: Tensor): Tensor { return ops.matmul(this, b); }
+  /** Method form of the `sum` op. */
   sum(axes?: number | number[], keepdims = false): Tensor { return ops.sum(this, axes, keepdims); }
+  /** Method form of the `mean` op. */
   mean(axes?: number | number[], keepdims = false): Tensor { return ops.mean(this, axes, keepdims); }
+  /** Method form of the `max` op. */
   max(axes?: number | number[], keepdims = false): Tensor { return ops.max(this, axes, keepdims); }
+  /** Method form of the `reshape` op. */
   reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
+  /** Method form of the `view` op. */
   view(shape: Shape): Tensor { return ops.view(this, shape); }
+  /** Method form of the `permute` op. */
   permute(order: readonly number[]): Tensor { return ops.permute(this, order); }
+  /** Method form of the `transpose` op. */
   transpose(a = -2, b = -1): Tensor { return ops.transpose(this, a, b); }
+  /** Method form of the `contiguous` op. */
   contiguous(): Tensor { return ops.contiguous(this); }
+  /** Method form of the `slice` op. */
   slice(start: number, end: number, axis = 0): Tensor { return ops.slice(this, start, end, axis); }
+  /** Method form of the `relu` op. */
   relu(): Tensor { return ops.relu(this); }
 }

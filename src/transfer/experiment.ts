@@ -22,6 +22,7 @@ export const EXPERIMENTS: readonly ExperimentName[] = ['scratch', 'finetune', 'e
 /** The lab's learning-rate scale for imported layers. */
 export const DEFAULT_IMPORTED_LR_SCALE: Record<ExperimentName, number> = { scratch: 1, finetune: 0.001, extract: 0 };
 
+/** The settings of {@link transferOptimizer}: base rate, momentum, weight decay, the imported layers' rate scale, schedule. */
 export interface OptimizerSettings {
   lr: number;
   momentum: number;

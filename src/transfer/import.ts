@@ -13,6 +13,7 @@ import { sameShape, shapeStr } from '../tensor/shape.js';
 import { TlError } from '../util/errors.js';
 import { labName } from './aliases.js';
 
+/** Options of {@link importMatchingLayers}: match by name or order, what to do on a shape mismatch, where the report goes. */
 export interface ImportOptions {
   /** 'name' pairs layers by (aliased) name; 'order' pairs conv/linear layers by position and type. */
   match?: 'name' | 'order';
@@ -22,6 +23,7 @@ export interface ImportOptions {
   log?: (line: string) => void;
 }
 
+/** A model parameter whose shape differs from its source array. */
 export interface ShapeMismatch {
   layer: string;
   param: string;
@@ -30,6 +32,7 @@ export interface ShapeMismatch {
   source: string;
 }
 
+/** What {@link importMatchingLayers} did: layers imported, not in the source, unused in the source, mismatched. */
 export interface ImportReport {
   /** Names of model layers whose parameters were all copied. */
   imported: string[];
@@ -92,6 +95,7 @@ function byOrder(layers: SourceLayer[], model: Model): Map<string, SourceEntry> 
   return map;
 }
 
+/** The lab's import_matching_layers: copy every parameter of an initialized model that the source provides (by aliased name, or by order), all or nothing; returns the report. */
 export function importMatchingLayers(source: WeightFile | SourceLayer[], model: Model, opts: ImportOptions = {}): ImportReport {
   const layers = Array.isArray(source) ? source : source.layers;
   const file = Array.isArray(source) ? 'source' : source.path;

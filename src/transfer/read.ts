@@ -5,6 +5,7 @@ import { readCheckpointWeights } from '../models/checkpoint.js';
 
 registerReader(FORMAT_NAMES.checkpoint, (path) => isTlCheckpoint(path), (path) => readCheckpointWeights(path));
 
+/** Read any weight file tl-scratch knows (neon, Keras, PyTorch, safetensors, ONNX, checkpoints), detecting the format by content. */
 export async function readWeights(path: string, options: ReadOptions = {}): Promise<WeightFile> {
   return readWeightFile(path, options);
 }

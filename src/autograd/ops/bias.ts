@@ -5,6 +5,7 @@ import { ShapeError } from '../../util/errors.js';
 import { record } from '../graph.js';
 import { backendOf, commonDtype, dense, wrap } from './util.js';
 
+/** x + b with b broadcast over every axis but the channel axis 1 (one value per channel or unit); differentiable in both. */
 export function biasAdd(x: Tensor, b: Tensor): Tensor {
   if (x.ndim < 2 || b.ndim !== 1 || b.shape[0] !== x.shape[1]) {
     throw new ShapeError(`biasAdd: bias ${shapeStr(b.shape)} does not match the channels of x ${shapeStr(x.shape)} (need x [N, C, ...] and b [C])`);

@@ -12,8 +12,10 @@ import { ShapeError } from '../../util/errors.js';
 import { record } from '../graph.js';
 import { backendOf, commonDtype, dense, wrap } from './util.js';
 
+/** Stride, padding and dilation of {@link conv2d} (a number, or [height, width]). */
 export type Conv2dOptions = WindowOptions;
 
+/** The validated window geometry (output size included) of a convolution of x [N, C, H, W] by w [K, C, R, S]. */
 export function convGeometry(xShape: readonly number[], wShape: readonly number[], opts: Conv2dOptions): WindowGeometry {
   if (xShape.length !== 4 || wShape.length !== 4) {
     throw new ShapeError(`conv2d: expected x [N, C, H, W] and w [K, C, R, S], got x ${shapeStr(xShape)} and w ${shapeStr(wShape)}`);
@@ -24,6 +26,7 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
   return windowGeometry('conv2d', C, H, W, R, S, opts);
 }
 
+/** 2-D convolution (cross-correlation, as PyTorch) of x [N, C, H, W] by w [K, C, R, S], plus an optional bias b [K]; y [N, K, P, Q]; differentiable in x, w and b. */
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   const g = convGeometry(x.shape, w.shape, opts);
   const [N] = x.shape as [number];

@@ -8,6 +8,7 @@ import type { Backend, FloatArray } from '../../kernels/backend.js';
 import { checkShape, shapeStr, sizeOf, type Shape } from '../../tensor/shape.js';
 import { ShapeError } from '../../util/errors.js';
 
+/** Options of the tensor constructors: gradient tracking, dtype, backend. */
 export interface CreateOptions {
   requiresGrad?: boolean;
   dtype?: DType;
@@ -57,6 +58,7 @@ export function tensor(data: ArrayLike<number> | number | unknown[], shape?: Sha
   return finish(storage, s, opts);
 }
 
+/** A tensor of `shape` filled with `value`. */
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
   checkShape(shape, 'full');
   const data = allocate(opts.dtype ?? 'float32', sizeOf(shape));
@@ -64,10 +66,12 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
   return finish(data, shape, opts);
 }
 
+/** A tensor of `shape` filled with 0. */
 export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
   return full(shape, 0, opts);
 }
 
+/** A tensor of `shape` filled with 1. */
 export function ones(shape: Shape, opts: CreateOptions = {}): Tensor {
   return full(shape, 1, opts);
 }

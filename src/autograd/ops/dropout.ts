@@ -9,8 +9,10 @@ import { noGrad, record } from '../graph.js';
 import { mul } from './elementwise.js';
 import { wrap } from './util.js';
 
+/** neon's dropout conventions: 'neon' (train mask⊙x, infer keep·x) and 'caffe' (inverted: train mask⊙x/keep, infer x). */
 export type DropoutMode = 'neon' | 'caffe';
 
+/** Options of {@link dropout}: training (default true) and the mode. */
 export interface DropoutOptions {
   training?: boolean;
   mode?: DropoutMode;
@@ -29,6 +31,7 @@ export function dropoutInferenceScale(keep: number, mode: DropoutMode): number {
   return mode === 'neon' ? keep : 1;
 }
 
+/** Dropout keeping each element with probability `keep` (a fresh mask from the engine's generator); at inference the mode's scale. */
 export function dropout(x: Tensor, keep: number, opts: DropoutOptions = {}): Tensor {
   if (!(keep > 0 && keep <= 1)) throw new ShapeError(`dropout: keep must be in (0, 1], got ${keep}`);
   const mode = opts.mode ?? 'neon';

@@ -21,6 +21,7 @@ function scalarForward(op: BinaryOp, a: Tensor, s: number, reverse: boolean): Te
 }
 
 // d(a+b) = g, g
+/** Elementwise a + b with broadcasting (b may be a number); differentiable in both. */
 export function add(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return record('add', [a], scalarForward('add', a, b, false), (g) => [g]);
   const out = binaryForward('add', a, b, 'add');
@@ -28,6 +29,7 @@ export function add(a: Tensor, b: Tensor | number): Tensor {
 }
 
 // d(a−b) = g, −g
+/** Elementwise a − b with broadcasting (b may be a number); differentiable in both. */
 export function sub(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return record('sub', [a], scalarForward('sub', a, b, false), (g) => [g]);
   const out = binaryForward('sub', a, b, 'sub');
@@ -35,6 +37,7 @@ export function sub(a: Tensor, b: Tensor | number): Tensor {
 }
 
 // d(a·b) = g·b, g·a
+/** Elementwise a · b with broadcasting (b may be a number); differentiable in both. */
 export function mul(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return record('mul', [a], scalarForward('mul', a, b, false), (g) => [mul(g, b)]);
   const out = binaryForward('mul', a, b, 'mul');
@@ -45,6 +48,7 @@ export function mul(a: Tensor, b: Tensor | number): Tensor {
 }
 
 // d(a/b) = g/b, −g·a/b²
+/** Elementwise a / b with broadcasting (b may be a number); differentiable in both. */
 export function div(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === 'number') return record('div', [a], scalarForward('div', a, b, false), (g) => [mul(g, 1 / b)]);
   const out = binaryForward('div', a, b, 'div');
@@ -83,14 +87,21 @@ function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   });
 }
 
+/** Elementwise −x; differentiable. */
 export const neg = (x: Tensor): Tensor => unaryOp('neg', x);
+/** Elementwise e^x; differentiable. */
 export const exp = (x: Tensor): Tensor => unaryOp('exp', x);
+/** Elementwise natural logarithm; differentiable. */
 export const log = (x: Tensor): Tensor => unaryOp('log', x);
+/** Elementwise square root; differentiable. */
 export const sqrt = (x: Tensor): Tensor => unaryOp('sqrt', x);
+/** Elementwise |x|; differentiable. */
 export const abs = (x: Tensor): Tensor => unaryOp('abs', x);
 /** max(x, 0); derivative 1 where the output is > 0, 0 elsewhere (0 at 0, as neon). */
 export const relu = (x: Tensor): Tensor => unaryOp('relu', x);
 /** 1 / (1 + e^−x), neon's Logistic. */
 export const logistic = (x: Tensor): Tensor => unaryOp('logistic', x);
+/** Alias of {@link logistic}. */
 export const sigmoid = logistic;
+/** Elementwise hyperbolic tangent; differentiable. */
 export const tanh = (x: Tensor): Tensor => unaryOp('tanh', x);

@@ -7,6 +7,7 @@ import { record } from '../graph.js';
 import { biasAdd } from './bias.js';
 import { mm } from './matmul.js';
 
+/** A dense layer: x [N, in] · wᵀ (w [out, in]) + b [out], as PyTorch's F.linear; differentiable. */
 export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   if (x.ndim !== 2 || w.ndim !== 2 || x.shape[1] !== w.shape[1]) {
     throw new ShapeError(`linear: input ${shapeStr(x.shape)} does not fit weight ${shapeStr(w.shape)} (need x [N, in], w [out, in])`);

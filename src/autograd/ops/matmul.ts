@@ -30,6 +30,7 @@ export function mm(a: Tensor, b: Tensor, transA = false, transB = false): Tensor
 }
 
 // d(a·b) = g·bᵀ, aᵀ·g
+/** Matrix product of the last two axes, broadcasting leading (batch) axes; differentiable. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 2 || b.ndim !== 2 || a.shape[1] !== b.shape[0]) {
     throw new ShapeError(`matmul: cannot multiply ${shapeStr(a.shape)} by ${shapeStr(b.shape)} (need [M, K] · [K, N])`);

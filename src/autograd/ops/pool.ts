@@ -7,6 +7,7 @@ import { ShapeError } from '../../util/errors.js';
 import { record } from '../graph.js';
 import { dense, wrap } from './util.js';
 
+/** Window, stride, padding (and the divisor rule of average pooling) of the pooling ops. */
 export interface Pool2dOptions {
   kernel: Pair;
   /** Defaults to the kernel size, as in neon and PyTorch. */
@@ -16,6 +17,7 @@ export interface Pool2dOptions {
   countIncludePad?: boolean;
 }
 
+/** The validated window geometry (output size included) of pooling x [N, C, H, W]. */
 export function poolGeometry(op: string, xShape: readonly number[], opts: Pool2dOptions): WindowGeometry {
   if (xShape.length !== 4) throw new ShapeError(`${op}: expected x [N, C, H, W], got ${shapeStr(xShape)}`);
   const [, C, H, W] = xShape as [number, number, number, number];
@@ -25,6 +27,7 @@ export function poolGeometry(op: string, xShape: readonly number[], opts: Pool2d
   return g;
 }
 
+/** Max pooling over each channel of x [N, C, H, W]; the gradient goes to the element that won each window. */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = poolGeometry('maxPool2d', x.shape, opts);
   const N = x.shape[0]!;
@@ -40,6 +43,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   });
 }
 
+/** Average pooling over each channel of x [N, C, H, W]. */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = poolGeometry('avgPool2d', x.shape, opts);
   const N = x.shape[0]!;

@@ -26,6 +26,7 @@ function expandBack(g: Tensor, kept: number[], shape: readonly number[]): Tensor
 }
 
 // d sum = g broadcast
+/** Sum over `axes` (all by default), keeping them as size 1 with keepdims; differentiable. */
 export function sum(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
   const ax = normalizeAxes(axes, x.ndim, 'sum');
   const { kept, out: outShape } = reducedShape(x.shape, ax, keepdims);
@@ -36,6 +37,7 @@ export function sum(x: Tensor, axes?: number | number[], keepdims = false): Tens
 }
 
 // d mean = g broadcast / count
+/** Mean over `axes` (all by default), keeping them as size 1 with keepdims; differentiable. */
 export function mean(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
   const ax = normalizeAxes(axes, x.ndim, 'mean');
   const count = ax.reduce((n, k) => n * x.shape[k]!, 1);
@@ -43,6 +45,7 @@ export function mean(x: Tensor, axes?: number | number[], keepdims = false): Ten
 }
 
 // d max = g at the argmax, 0 elsewhere
+/** Maximum over `axes` (all by default); the gradient goes to the first maximal element. */
 export function max(x: Tensor, axes?: number | number[], keepdims = false): Tensor {
   const ax = normalizeAxes(axes, x.ndim, 'max');
   const { kept, out: outShape } = reducedShape(x.shape, ax, keepdims);

@@ -48,6 +48,7 @@ export function flatten(x: Tensor, startAxis = 1): Tensor {
   return reshape(x, [...lead, -1]);
 }
 
+/** A view with the axes in `order` (no copy); differentiable. */
 export function permute(x: Tensor, order: readonly number[]): Tensor {
   const axes = order.map((a) => normalizeAxis(a, x.ndim, 'permute'));
   if (axes.length !== x.ndim || new Set(axes).size !== x.ndim) {
@@ -59,6 +60,7 @@ export function permute(x: Tensor, order: readonly number[]): Tensor {
   return record('permute', [x], out, (g) => [permute(g, inverse)]);
 }
 
+/** A view with axes a and b swapped (the last two by default); differentiable. */
 export function transpose(x: Tensor, a = -2, b = -1): Tensor {
   const i = normalizeAxis(a, x.ndim, 'transpose'), j = normalizeAxis(b, x.ndim, 'transpose');
   const order = Array.from({ length: x.ndim }, (_, k) => k);

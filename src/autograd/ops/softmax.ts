@@ -31,10 +31,12 @@ function alongAxis(x: Tensor, axis: number, log: boolean): Tensor {
   return permute(lastAxisSoftmax(permute(x, order), log), inverse);
 }
 
+/** Softmax along `axis` (the last by default), computed stably; differentiable. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   return alongAxis(x, axis, false);
 }
 
+/** log(softmax(x)) along `axis`, computed stably; differentiable. */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return alongAxis(x, axis, true);
 }

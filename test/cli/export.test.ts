@@ -1,0 +1,125 @@
+// tl-scratch export: a checkpoint from train, exported to both formats, reproduces the
+// checkpoint's test pass through eval --model_file (inference files identical), and bad
+// input gives one line, a non-zero exit code and no file.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BaseLayer, Linear, Model, Pooling, type Tensor } from '../../src/index.js';
+import { cli, TINY, writeTinyData } from './run.js';
+
+const work = mkdtempSync(join(tmpdir(), 'tl-export-'));
+const data = join(work, 'data');
+const ckpt = join(work, 'ckpt.h5');
+
+beforeAll(async () => {
+  mkdirSync(data);
+  await writeTinyData(data);
+  const r = cli(['train', '--data_root', data, '-e', '1', '-z', '4', ...TINY, '--save_path', ckpt, '--serialize', '1', '--no_progress_bar', '--inference_file', 'train-inference.txt'], work);
+  if (r.code !== 0) throw new Error(`train failed: ${r.stderr}`);
+}, 120_000);
+
+function fresh(name: string): string {
+  const d = join(work, name);
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+/** One line on stderr, the given exit code, nothing on stdout about a file written. */
+function expectOneLineError(r: { code: number | null; stderr: string }, code: number, pattern: RegExp): void {
+  expect(r.code).toBe(code);
+  const lines = r.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^tl-scratch: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('tl-scratch export', () => {
+  it('--help lists the flags', () => {
+    const r = cli(['export', '--help'], work);
+    expect(r.code).toBe(0);
+    for (const f of ['--model_file', '--format', '--out', 'safetensors', 'onnx']) expect(r.stdout).toContain(f);
+  });
+
+  it('exports a checkpoint to safetensors and ONNX; eval --model_file on either gives the checkpoint\'s inference file exactly', () => {
+    const d = fresh('roundtrip');
+    for (const [format, file] of [['safetensors', 'm.safetensors'], ['onnx', 'm.onnx']]) {
+      const r = cli(['export', '--model_file', ckpt, '--format', format!, '--out', file!], d);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`exported ${file} (${format}`);
+    }
+    const evalOf = (model: string, out: string) => {
+      const r = cli(['eval', '--model_file', model, '--data_root', data, '-z', '4', ...TINY, '--inference_file', out, '--no_progress_bar'], d);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return { stdout: r.stdout, inference: readFileSync(join(d, out), 'utf8') };
+    };
+    const base = evalOf(ckpt, 'ckpt.txt');
+    const st = evalOf('m.safetensors', 'st.txt');
+    const onnx = evalOf('m.onnx', 'onnx.txt');
+    expect(st.inference).toBe(base.inference);
+    expect(onnx.inference).toBe(base.inference);
+    const acc = /Accuracy = .*/.exec(base.stdout)![0];
+    expect(st.stdout).toContain(acc);
+    expect(onnx.stdout).toContain(acc);
+  });
+
+  it('--source_model takes the exported file (train imports every conv layer from it)', () => {
+    const d = fresh('source');
+    expect(cli(['export', '--model_file', ckpt, '--format', 'safetensors', '--out', 'm.safetensors'], d).code).toBe(0);
+    const r = cli(['train', '--data_root', data, '-e', '1', '-z', '4', ...TINY, '--source_model', 'm.safetensors', '--experiment', 'extract', '--no_progress_bar'], d);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Successfully copied layer # \d+ 'conv5_3'/);
+    expect(r.stdout).toMatch(/Successfully copied layer # \d+ 'cls_imdb_wiki_face_bias'/);
+  });
+
+  it('an unknown --format: one line, exit 2, no file', () => {
+    const d = fresh('format');
+    expectOneLineError(cli(['export', '--model_file', ckpt, '--format', 'tflite', '--out', 'm.tflite'], d), 2, /--format must be one of safetensors, onnx, got 'tflite'/);
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('an unwritable --out (missing folder, a folder, under a file): one line, exit 1, nothing written', () => {
+    const d = fresh('out');
+    writeFileSync(join(d, 'plain'), 'x');
+    expectOneLineError(cli(['export', '--model_file', ckpt, '--format', 'onnx', '--out', 'missing/m.onnx'], d), 1, /--out missing\/m.onnx: cannot write there, the folder .* does not exist/);
+    expectOneLineError(cli(['export', '--model_file', ckpt, '--format', 'onnx', '--out', '.'], d), 1, /--out \.: is a folder/);
+    expectOneLineError(cli(['export', '--model_file', ckpt, '--format', 'safetensors', '--out', 'plain/m.safetensors'], d), 1, /is not a folder/);
+    expect(readdirSync(d)).toEqual(['plain']);
+  });
+
+  it('a missing --model_file: one line, exit 1', () => {
+    const d = fresh('missing');
+    expectOneLineError(cli(['export', '--model_file', 'nope.h5', '--format', 'onnx', '--out', 'm.onnx'], d), 1, /--model_file nope.h5: no such file/);
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('a model with a layer ONNX cannot express: one line naming it, exit 1, no file; safetensors of it works', async () => {
+    const d = fresh('inexpressible');
+    const m = new Model([new Pooling(2, { strides: 2, padding: 2, name: 'wide_pool' }), new Linear(2, { name: 'fc' })]);
+    m.initialize([1, 4, 4]);
+    await m.save(join(d, 'ck.h5'));
+    expectOneLineError(cli(['export', '--model_file', 'ck.h5', '--format', 'onnx', '--out', 'm.onnx'], d), 1, /cannot export to ONNX: layer 'wide_pool' \(Pooling\) pads by 2×2 with a 2×2 window/);
+    expect(readdirSync(d)).toEqual(['ck.h5']);
+    expect(cli(['export', '--model_file', 'ck.h5', '--format', 'safetensors', '--out', 'm.safetensors'], d).code).toBe(0);
+  });
+
+  it('a checkpoint with a layer type tl-scratch cannot rebuild: one line, exit 1, no file', async () => {
+    class Swish extends BaseLayer {
+      readonly className = 'Swish';
+      constructor() { super('swish', 'Swish'); }
+      protected computeOutShape(s: readonly number[]) { return [...s]; }
+      fprop(x: Tensor): Tensor { return x; }
+      bprop(dx: Tensor): Tensor { return dx; }
+    }
+    const d = fresh('custom');
+    const m = new Model([new Linear(2, { name: 'fc' }), new Swish()]);
+    m.initialize([3]);
+    await m.save(join(d, 'ck.h5'));
+    expectOneLineError(cli(['export', '--model_file', 'ck.h5', '--format', 'onnx', '--out', 'm.onnx'], d), 1, /layer 'swish' has type 'Swish', which tl-scratch cannot rebuild/);
+    expect(readdirSync(d)).toEqual(['ck.h5']);
+  });
+});
