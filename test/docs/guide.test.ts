@@ -1,8 +1,10 @@
 // The guide's examples run: every ```ts block of docs/guide/*.md is written out as a module
 // (its 'tl-scratch' imports pointed at src/, see blocks.ts) and imported, so a block that
-// throws or whose assert fails fails this test. Also checked: every relative link in docs/
-// points at a file that exists, and blocks marked no-run stay few.
+// throws or whose assert fails fails this test; the blocks are also type-checked. Also
+// checked: every relative link in docs/ points at a file that exists, and blocks marked
+// no-run stay few.
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +26,24 @@ function markdownFiles(dir: string): string[] {
 const chapters = markdownFiles(guideDir).sort();
 const blocks: DocBlock[] = chapters.flatMap((f) => tsBlocks(root, f));
 
+// Every runnable block as a module file (written when the tests are collected), and a
+// tsconfig that type-checks them with the project's settings.
+mkdirSync(outDir, { recursive: true });
+const runnable = blocks.filter((b) => b.run).map((b) => {
+  const path = join(outDir, `${b.file.replace(/[^A-Za-z0-9]+/g, '_')}_${b.line}.ts`);
+  writeFileSync(path, `// Generated from ${b.file}:${b.line} by test/docs/guide.test.ts\n${resolveImports(b.code, root)}\nexport {};\n`);
+  return { ...b, path };
+});
+writeFileSync(join(outDir, 'tsconfig.json'), JSON.stringify({
+  extends: '../../tsconfig.json',
+  compilerOptions: { noEmit: true, allowImportingTsExtensions: true, rootDir: '../..', noUnusedLocals: false },
+  include: ['*.ts'],
+}, null, 2));
+
 describe('the guide', () => {
   it('has chapters with runnable examples', () => {
     expect(chapters.length).toBeGreaterThanOrEqual(9);
-    expect(blocks.filter((b) => b.run).length).toBeGreaterThanOrEqual(15);
+    expect(runnable.length).toBeGreaterThanOrEqual(15);
   });
 
   it('marks few blocks no-run', () => {
@@ -35,16 +51,19 @@ describe('the guide', () => {
     expect(skipped.length, skipped.join(', ')).toBeLessThanOrEqual(3);
   });
 
-  for (const b of blocks.filter((x) => x.run)) {
+  for (const b of runnable) {
     it(`example at ${b.file}:${b.line} runs`, async () => {
-      mkdirSync(outDir, { recursive: true });
-      const name = `${b.file.replace(/[^A-Za-z0-9]+/g, '_')}_${b.line}.ts`;
-      const path = join(outDir, name);
-      writeFileSync(path, `// Generated from ${b.file}:${b.line} by test/docs/guide.test.ts\n${resolveImports(b.code, root)}\nexport {};\n`);
       manualSeed(0);
-      await import(path);
+      await import(b.path);
     });
   }
+
+  it('every example type-checks (tsc with the project\'s settings)', () => {
+    const tsc = resolve(root, 'node_modules/typescript/bin/tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', join(outDir, 'tsconfig.json')], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout + r.stderr, 'type errors in the guide\'s examples (file names give chapter and line)').toBe('');
+    expect(r.status).toBe(0);
+  });
 });
 
 describe('links in docs/', () => {
