@@ -6,7 +6,7 @@
 // "img/s", "MB"); the ratio column is ours / peer.
 
 export interface Row {
-  /** Workload label, starting with its id from shared/docs/perf-baseline.md, e.g. "W1 gemm 1024³ f32". */
+  /** Workload label, starting with its id from docs/perf-baseline.md, e.g. "W1 gemm 1024³ f32". */
   workload: string;
   unit: string;
   /** Our value (null: not measured, see note). */

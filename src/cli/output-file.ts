@@ -1,4 +1,4 @@
-// neon's --output_file (neon-spec §10.3): an HDF5 log of the run, overwritten, written
+// neon's --output_file (neon/callbacks/callbacks.py): an HDF5 log of the run, overwritten, written
 // atomically at the end of training:
 //   config                   attrs total_minibatches, total_epochs
 //   time_markers/minibatch   cumulative minibatch count at each epoch end; attrs epochs_complete, minibatches_complete

@@ -1,5 +1,5 @@
 // The command line: commander definitions of every subcommand and its flags (neon's names
-// where the lab uses them, neon-spec §10.1). Each action returns an exit code.
+// where the lab uses them: neon/util/argparser.py, docs/neon-notes.md). Each action returns an exit code.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableBackends, backend, getNumThreads, registeredBackends, setNumThreads } from '../kernels/index.js';
 import { announceGpu } from '../kernels/gpu/index.js';

@@ -1,4 +1,4 @@
-// Writing neon-format HDF5 files (neon-spec.md §1.1, §1.5): `input` (N, C*H*W) with
+// Writing neon-format HDF5 files (as neon/data/hdf5iterator.py reads them): `input` (N, C*H*W) with
 // attribute `lshape`, `output` (N, 1) int32 class indices with attributes `nclass` and
 // `class_names`, optional top-level `mean`. Rows are appended in chunks, so a large data
 // set never has to be in memory.

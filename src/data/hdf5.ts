@@ -1,4 +1,4 @@
-// neon's HDF5Iterator and HDF5IteratorOneHot (neon-spec.md §1) over h5wasm. Rows are read
+// neon's HDF5Iterator and HDF5IteratorOneHot (neon/data/hdf5iterator.py) over h5wasm. Rows are read
 // a batch at a time with dataset slices; only `output` of the one-hot iterator (class
 // indices, one number per example) and `mean` are read whole, as neon does.
 import { h5wasm, openH5, type H5Dataset, type H5File } from '../formats/h5.js';

@@ -1,5 +1,5 @@
 // The iterator interface shared by every data source, and neon's batching rule
-// (neon-spec.md §1.3-1.4) in one place: EpochPlanner decides which rows make up each
+// (neon/data/hdf5iterator.py) in one place: EpochPlanner decides which rows make up each
 // batch; the iterators only fetch those rows.
 import { TlError } from '../util/errors.js';
 
@@ -39,7 +39,7 @@ export interface BatchOptions {
 
 /**
  * What every iterator offers. `batches()` runs one epoch; the next call continues with
- * neon's wrap offset (§1.4) unless `reset()` was called in between.
+ * neon's wrap offset unless `reset()` was called in between.
  */
 export interface DataIterator {
   /** Number of examples. */

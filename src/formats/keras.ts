@@ -6,7 +6,7 @@
 // Conversion to our layout: conv kernels HWIO (R, S, C, K) -> [K, C, R, S]; Dense kernels
 // (in, out) -> (out, in); the first Dense after the convolutions (fc1, fed by a
 // channels-last Flatten) also has its input rows permuted from (H, W, C) order to ours
-// (C, H, W) (neon-spec §3.5-3.6).
+// (C, H, W) (docs/neon-notes.md#weight-layouts).
 
 import { TlError } from '../util/errors.js';
 import { hwioToKCRS, numel } from './convert.js';

@@ -1,8 +1,8 @@
 // neon weight pickles (`.p`, `.pkl`, `.prm`, optionally gzipped): the unfused layout of
 // VGG_D.p (Convolution, Bias, Activation entries; neon <= 2.2) and the fused
-// `Convolution_bias` layout of neon >= 2.3 (neon-spec §2.2-2.6, §4.2). Weights come out in
-// our layout: conv (C·R·S, K) -> [K, C, R, S] (neon-spec §3.6), bias (K, 1) -> [K], linear
-// (nout, nin) as is (neon's fc6 input order is already C·H·W, §3.5).
+// `Convolution_bias` layout of neon >= 2.3 (docs/neon-notes.md#serialized-models-pickles). Weights
+// come out in our layout: conv (C·R·S, K) -> [K, C, R, S], bias (K, 1) -> [K], linear (nout, nin)
+// as is (neon's fc6 input order is already C·H·W; docs/neon-notes.md#weight-layouts).
 
 import { TlError } from '../util/errors.js';
 import { neonConvToKCRS, npToFloat32, numel } from './convert.js';
@@ -10,11 +10,11 @@ import { gunzipFile, isGzip, readHead, readWhole } from './io.js';
 import { isTuple, loadPickle, NpArray, PyBytes, PyDict, pyNumber, pyText } from './pickle.js';
 import { FORMAT_NAMES, type RawArrayInfo, type SourceLayer, type WeightArray, type WeightFile } from './types.js';
 
-/** What VGG_D.p expects as input (neon-spec §4.4); the caller prints it. */
+/** What VGG_D.p expects as input (docs/neon-notes.md#vgg_dp); the caller prints it. */
 export const NEON_VGG_INPUT_NOTE =
   'VGG_D.p (ported from Caffe) expects BGR input: pixels 0..255 in B, G, R channel order with the per-channel ' +
   'mean subtracted (Caffe means B,G,R = 102.98, 115.95, 122.77 or 104, 117, 123; neon 2.x aeon BGRMeanSubtract ' +
-  'uses 127, 119, 104), 224x224 crops; the first conv\'s input-channel axis is B, G, R (neon-spec §4.4).';
+  'uses 127, 119, 104), 224x224 crops; the first conv\'s input-channel axis is B, G, R.';
 
 const MAX_WALK_DEPTH = 1000;
 

@@ -1,4 +1,4 @@
-// neon's initializers (neon-spec §6). Each fills a parameter from the engine's generator
+// neon's initializers (neon/initializers/initializer.py). Each fills a parameter from the engine's generator
 // in row-major order. Fan-in/fan-out follow neon's shapes: a conv W is (C·R·S, K) in neon,
 // so shape[0] = C·R·S and shape[1] = K whatever our own [K, C, R, S] storage order is;
 // a Linear W is (nout, nin).

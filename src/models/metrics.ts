@@ -1,4 +1,4 @@
-// neon's metrics (neon-spec §7.2): per-example values averaged over the valid rows.
+// neon's metrics (neon/transforms/cost.py): per-example values averaged over the valid rows.
 // argmax takes the first maximum, as numpy.
 import { safelog } from '../autograd/ops/loss.js';
 

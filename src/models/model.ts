@@ -1,5 +1,5 @@
 // A Model is neon's Sequential container: a list of layers, the training loop (fit), and
-// evaluation (eval, getOutputs) with neon's exact semantics (neon-spec §7.3-7.5).
+// evaluation (eval, getOutputs) with neon's exact semantics (neon/models/model.py; docs/neon-notes.md).
 //
 // Frozen layers (beyond neon): a parameter layer whose optimizer gives it learning rate 0
 // at this epoch computes no weight gradient, and backward stops at the lowest layer that

@@ -1,4 +1,4 @@
-// Optimizers and learning-rate schedules with neon's semantics (neon-spec §5).
+// Optimizers and learning-rate schedules with neon's semantics (neon/optimizers/optimizer.py; docs/neon-notes.md).
 export { Schedule, StepSchedule, PowerSchedule, ExpSchedule, PolySchedule, scheduleFromDescription, type LearningRateSchedule, type ScheduleDescription, type Json } from './schedule.js';
 export { isOptimizer, type Optimizer, type OptimizerDescription } from './optimizer.js';
 export { GradientDescentMomentum, type GradientDescentMomentumOptions } from './gdm.js';

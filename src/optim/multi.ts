@@ -1,4 +1,4 @@
-// neon's MultiOptimizer (neon/optimizers/optimizer.py l.993-1140, spec §5.4): one optimizer
+// neon's MultiOptimizer (neon/optimizers/optimizer.py l.993-1140; docs/neon-notes.md#optimizers): one optimizer
 // per layer, looked up by the layer's name, then its class name, then 'default'.
 import type { ParamLayer } from '../layers/param.js';
 import { TlError, UsageError } from '../util/errors.js';

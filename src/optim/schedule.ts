@@ -1,4 +1,4 @@
-// Learning-rate schedules, exactly as neon's (neon/optimizers/optimizer.py, spec §5.3).
+// Learning-rate schedules, exactly as neon's (neon/optimizers/optimizer.py; docs/neon-notes.md#optimizers).
 // `epoch` is 0-based and the LR only changes at epoch granularity.
 //
 // Beyond neon: every schedule has getState()/setState() with plain JSON, so the stateful

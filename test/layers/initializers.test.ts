@@ -1,4 +1,4 @@
-// neon's initializer formulas (neon-spec §6), with fan-in/fan-out from neon's shapes:
+// neon's initializer formulas (neon/initializers/initializer.py), with fan-in/fan-out from neon's shapes:
 // conv W as (C·R·S, K), Linear W as (nout, nin).
 import { describe, expect, it } from 'vitest';
 import { Constant, Convolution, Gaussian, GlorotUniform, Kaiming, Linear, Uniform, Xavier } from '../../src/layers/index.js';

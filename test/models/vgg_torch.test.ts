@@ -2,7 +2,7 @@
 // transfer model (widthMult 1/16, fcSize 16, dropout keep 1 = off, 3×32×32 inputs, batch
 // 4). test/fixtures/vgg/ is written by scripts/fixtures/make_vgg_reference.py (CI does not
 // run it): initial weights, two batches with one-hot targets, and, computed by torch in
-// float64 with neon's definitions (neon-spec §5.1-5.2, §7.1),
+// float64 with neon's definitions (docs/neon-notes.md: optimizers; costs),
 //   - the softmax outputs and the CrossEntropyBinary loss (mean over the batch of Σ_k) at
 //     the initial weights on batch A,
 //   - every parameter gradient, summed over the batch (delta y − t into the softmax input),

@@ -7,7 +7,7 @@ import { bits, fakeLayer, setGrad, vals, vel } from './fake.js';
 import type { ParamLayer } from '../../src/layers/param.js';
 
 // ---------------------------------------------------------------------------------------
-// Independent float64 reference of neon's update (spec §5.2), over plain number arrays, with
+// Independent float64 reference of neon's update (neon/optimizers/optimizer.py), over plain number arrays, with
 // float32 rounding where neon stores: the velocity, then the parameter.
 interface RefParam { p: number[]; v: number[] | null; G: number[] }
 interface RefCfg { lr: number; mu: number; wd: number; nesterov: boolean; clipNorm: number | null; clipValue: number | null; paramClip: number | null }

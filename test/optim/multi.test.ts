@@ -5,7 +5,7 @@ import { bits, fakeLayer, setGrad, vals } from './fake.js';
 
 const layer = (name: string, className: string, value: number[] = [1]) => fakeLayer(name, className, [{ value }]);
 
-describe('MultiOptimizer (neon §5.4)', () => {
+describe('MultiOptimizer (neon/optimizers/optimizer.py)', () => {
   const def = new GradientDescentMomentum(0.001, { momentumCoef: 0.9, wdecay: 0.0005, name: 'default' });
   const bias = new GradientDescentMomentum(0.002, { momentumCoef: 0.9, name: 'Bias' });
   const cls = new GradientDescentMomentum(0.01, { momentumCoef: 0.9, wdecay: 0.0005, name: 'class_layer' });

@@ -5,7 +5,7 @@ import { TlError, UsageError } from '../../src/util/errors.js';
 
 const lrs = (s: LearningRateSchedule, base: number, n: number): number[] => Array.from({ length: n }, (_, e) => s.getLearningRate(base, e));
 
-describe('Schedule (neon §5.3)', () => {
+describe('Schedule (neon/optimizers/optimizer.py)', () => {
   it('constant by default', () => {
     expect(lrs(new Schedule(), 0.01, 5)).toEqual([0.01, 0.01, 0.01, 0.01, 0.01]);
     expect(lrs(new Schedule(null, 0.5), 0.01, 3)).toEqual([0.01, 0.01, 0.01]);

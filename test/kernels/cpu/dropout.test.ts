@@ -1,4 +1,4 @@
-// Dropout in neon's two modes (neon-spec §8):
+// Dropout in neon's two modes (neon/layers/layer.py; docs/neon-notes.md#dropout):
 //   neon (default): training y = mask ⊙ x (no rescale), inference y = keep · x, δ = mask ⊙ δ
 //   caffe:          training y = mask ⊙ x / keep,      inference y = x,        δ = mask ⊙ δ / keep
 // and the fraction of kept units ≈ keep on a large tensor.

@@ -1,0 +1,13 @@
+// vitest configuration for `npm run exercise NAME` (scripts/exercise.mjs): runs only
+// exercises/exercise.test.ts, which loads the exercise named by $EXERCISE.
+import { defineConfig } from 'vitest/config';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export default defineConfig({
+  root: resolve(dirname(fileURLToPath(import.meta.url)), '..'),
+  test: {
+    include: ['exercises/exercise.test.ts'],
+    testTimeout: 60_000,
+  },
+});
