@@ -19,11 +19,31 @@ const checkpointStub = {
   },
 };
 
+/** Swaps src/kernels/fast/index.ts (Node worker threads) for src/browser/fast-stub.ts. */
+const fastStub = {
+  name: 'fast-stub',
+  setup(b) {
+    b.onResolve({ filter: /\/fast\/index\.js$/ }, (args) => (args.importer.includes(`${'/'}src${'/'}kernels`)
+      ? { path: resolve(ROOT, 'src/browser/fast-stub.ts') }
+      : undefined));
+  },
+};
+
+/** node:fs/os/path as imported by the feature cache (its file-backed path never runs in a page). */
+const nodeStub = {
+  name: 'node-stub',
+  setup(b) {
+    b.onResolve({ filter: /^node:(fs|os|path)$/ }, (args) => (args.importer.endsWith('feature-cache.ts')
+      ? { path: resolve(ROOT, 'src/browser/node-stub.ts') }
+      : undefined));
+  },
+};
+
 /** Bundles `entry` into `outfile`; returns the outfile path. */
 export async function buildBrowserBundle(entry = resolve(ROOT, 'src/browser/index.ts'), outfile = resolve(ROOT, 'dist/browser/tl-scratch.js')) {
   await build({
     entryPoints: [entry], outfile, bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    plugins: [checkpointStub], logLevel: 'error', sourcemap: false,
+    plugins: [checkpointStub, fastStub, nodeStub], logLevel: 'error', sourcemap: false,
   });
   return outfile;
 }

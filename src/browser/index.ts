@@ -13,7 +13,16 @@ provideGpuJs(gpujs);
 const g = globalThis as { setImmediate?: (f: () => void) => unknown };
 g.setImmediate ??= (f: () => void) => setTimeout(f, 0);
 
-export * from '../index.js';
+// The engine's core (the package entry also exports file readers and Node-only parts).
+export { Tensor, type DType } from '../tensor/tensor.js';
+export { manualSeed, rng, Generator, type RngState } from '../tensor/random.js';
+export { sizeOf, broadcastShapes, type Shape } from '../tensor/shape.js';
+export { backward, noGrad, isGradEnabled, record, type GradFn } from '../autograd/graph.js';
+export * from '../autograd/ops/index.js';
+export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport } from '../autograd/gradcheck.js';
+export { backend, setBackend, registerBackend, availableBackends } from '../kernels/index.js';
+export type { Backend, FloatArray, Strided, WindowGeometry, UnaryOp, BinaryOp } from '../kernels/backend.js';
+export { TlError, UsageError, ShapeError } from '../util/errors.js';
 export { getBackend, registeredBackends, withBackend } from '../kernels/index.js';
 export { gpuDevice, setGpuMode, announceGpu, type DeviceInfo, type GpuMode } from '../kernels/gpu/index.js';
 export { generateVgg16TransferModel } from '../models/vgg16.js';

@@ -11,6 +11,7 @@ import { readWeights } from '../transfer/read.js';
 import { TlError, UsageError } from '../util/errors.js';
 import type { PreprocessName } from '../data/preprocess.js';
 import { choosePreprocess, inspectPreprocessLine, loadInputTestSet } from './input.js';
+import { checkDataFolder } from './data.js';
 import { pct } from './format.js';
 import { CountProgress } from './progress.js';
 import { testPass, writeTestPass } from './inference.js';
@@ -33,6 +34,7 @@ export async function evalCommand(f: EvalFlags): Promise<number> {
   checkBackend(f.backend);
   if (!f.modelFile) throw new UsageError('eval needs --model_file (a checkpoint written by train, or any importable weight file holding the whole model)');
   if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
+  if (!f.dataRoot.startsWith('builtin:')) checkDataFolder(f.dataRoot, ['test.h5']);
   const pre = await choosePreprocess(f.preprocess, f.modelFile, undefined, '--model_file');
   const data = await loadInputTestSet({ dataRoot: f.dataRoot, batchSize: f.batchSize }, pre.name);
   console.log(`data: ${data.description}`);

@@ -49,7 +49,7 @@ function checkBatch(set: { ndata: number }, bsz: number, what: string, skip = fa
   if (!skip && set.ndata < bsz) throw new UsageError(`batch size ${bsz} is larger than the ${what} (${set.ndata} examples); use a smaller -z/--batch_size`);
 }
 
-function checkDataFolder(root: string, files: string[]): void {
+export function checkDataFolder(root: string, files: string[]): void {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new UsageError(`data folder ${root} does not exist; create ${files.join(' and ')} there with 'tl-scratch prepare --out ${root} ...', or use --data_root builtin:fashion-tshirt-shirt`);
   }

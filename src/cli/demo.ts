@@ -125,7 +125,7 @@ export async function demo(f: DemoFlags): Promise<number> {
   const threadsPerRun = Math.max(1, Math.floor(getNumThreads() / nWorkers));
   for (const j of jobs) j.threads = threadsPerRun;
   const source = f.sourceModel ? shareablePath(sourceModel) : `models/${basename(sourceModel)}`;
-  console.log(`tl-scratch demo: VGG-16 (width ×${DEMO_MODEL.widthMult}, fc ${DEMO_MODEL.fcSize}) pretrained on ${f.sourceModel ? 'the given source model' : DEMO_SOURCE.task} (${source})`);
+  console.log(`tl-scratch demo: VGG-16 (width ×${DEMO_MODEL.widthMult}, fc ${DEMO_MODEL.fcSize}) pretrained on ${f.sourceModel ? 'the given source model' : DEMO_SOURCE.task} (${sourceModel})`);
   console.log(`target: Fashion-MNIST T-shirt/top vs Shirt, ${f.trainPerClass} labelled images per class, ${f.epochs} epochs, batch ${DEMO_MODEL.batchSize}, base learning rate ${f.lr}, tested on 2000 images${f.evalEvery > 0 ? ` (every ${f.evalEvery} epoch${f.evalEvery > 1 ? 's' : ''} for the curves)` : ''}`);
   console.log(`${jobs.length} runs (3 experiments × ${f.seeds} seeds) on ${nWorkers} worker${nWorkers > 1 ? 's' : ''}...`);
   const start = Date.now();

@@ -5,13 +5,13 @@
 //
 //   neon         0..255 minus the data's own mean (train.h5's `mean`: per channel or a mean
 //                image), channels as stored. What the lab's neon scripts do with the
-//                HDF5Iterator (neon-spec §1), and what tl-scratch always did; bit-identical.
+//                HDF5Iterator (neon/data/hdf5iterator.py), and what tl-scratch always did; bit-identical.
 //   caffe        0..255, channels reordered to B, G, R, minus the fixed ImageNet mean
 //                B, G, R = 103.939, 116.779, 123.68. Keras' VGG16 weights (ported from
 //                Caffe) expect it: keras.applications.imagenet_utils.preprocess_input with
 //                mode='caffe' ("will convert the images from RGB to BGR, then will
 //                zero-center each color channel with respect to the ImageNet dataset,
-//                without scaling"), and VGG_D.p, also a Caffe port (neon-spec §4.4).
+//                without scaling"), and VGG_D.p, also a Caffe port (see docs/neon-notes.md).
 //   torchvision  RGB, scaled to [0, 1] (x / 255), then (x − mean) / std per channel with
 //                mean = 0.485, 0.456, 0.406 and std = 0.229, 0.224, 0.225, the ImageNet
 //                statistics of torchvision's pretrained models (torchvision.transforms

@@ -22,7 +22,7 @@ import {
   poolGeometry, readKerasWeights, readNeonWeights, readOnnxWeights, readSafetensors, readTorchWeights,
   readWeights, record, registerBackend, relu, resetLayerNames, reshape, rng, rsub, safelog, safetensorsBytes,
   saveCheckpoint, setBackend, sigmoid, sizeOf, slice, softmax, sqrt, sub, sum, sumSquared, summaryRows, tanh,
-  tensor, toDtype, transferOptimizer, transpose, uniform, vgg16Features, view, withBackend, zeros,
+  tensor, toDtype, transferOptimizer, transpose, uniform, vgg16Features, view, withBackend, zeros, getNumThreads, setNumThreads,
 } from '../../dist/src/index.js';
 import type {
   ArrayIteratorOptions, Backend, Batch, BinaryOp, BuiltinName, Callback, CompoundOptions, ConvolutionOptions, CostFunction,
@@ -50,7 +50,7 @@ const VALUES = {
   poolGeometry, readKerasWeights, readNeonWeights, readOnnxWeights, readSafetensors, readTorchWeights,
   readWeights, record, registerBackend, relu, resetLayerNames, reshape, rng, rsub, safelog, safetensorsBytes,
   saveCheckpoint, setBackend, sigmoid, sizeOf, slice, softmax, sqrt, sub, sum, sumSquared, summaryRows, tanh,
-  tensor, toDtype, transferOptimizer, transpose, uniform, vgg16Features, view, withBackend, zeros,
+  tensor, toDtype, transferOptimizer, transpose, uniform, vgg16Features, view, withBackend, zeros, getNumThreads, setNumThreads,
 };
 
 // Every public type, used once so that the type check fails if one disappears.

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, DeviceBuffer, GdmStep } from '../../src/kernels/backend.js';
-import { getBackend, setBackend } from '../../src/kernels/index.js';
+import { backend, getBackend, setBackend } from '../../src/kernels/index.js';
 import { Device, GpuUnavailableError, gpuDevice, gpuStarted } from '../../src/kernels/gpu/index.js';
 import { windowGeometry } from '../../src/kernels/geometry.js';
 import { Generator, manualSeed } from '../../src/index.js';
@@ -35,7 +35,7 @@ describe('starting the GPU backend', () => {
   it('gpu.js is pinned at 2.24.1 and its optional native gl package is never built by npm install', () => {
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
     expect(pkg.dependencies['gpu.js']).toBe('2.24.1');
-    expect(pkg.allowScripts).toEqual({ gl: false });
+    expect(pkg.allowScripts).toEqual({ gl: false, 'onnxruntime-node': false });
   });
 
   it('registering it does not start gpu.js; the first use does, in a mode it reports', () => {
@@ -199,6 +199,8 @@ describe('training on the GPU backend', () => {
       return { loss, weights };
     };
     let backendName = referenceBackend().name;
+    const prevDefault = backend().name;
+    setBackend(backendName);
     const ref = await run();
     backendName = 'gpu';
     setBackend('gpu');
@@ -206,7 +208,7 @@ describe('training on the GPU backend', () => {
     try {
       got = await run();
     } finally {
-      setBackend(referenceBackend().name);
+      setBackend(prevDefault);
     }
     expect(Number.isFinite(ref.loss)).toBe(true);
     expect(Math.abs(got.loss - ref.loss)).toBeLessThanOrEqual(1e-4 * Math.abs(ref.loss));

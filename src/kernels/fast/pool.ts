@@ -1,3 +1,4 @@
+/// <reference path="./webassembly.d.ts" />
 // The thread pool behind the fast backend: `threads − 1` worker_threads plus the main
 // thread, which the synchronous Backend interface keeps busy anyway.
 //

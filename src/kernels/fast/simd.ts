@@ -1,3 +1,4 @@
+/// <reference path="./webassembly.d.ts" />
 // Feature detection and per-thread instances of the SIMD gemm module (simd-gemm.ts).
 //
 // Relaxed SIMD (f32x4.relaxed_madd) sits behind a V8 flag in Node 20; a program may set it

@@ -1,3 +1,4 @@
+/// <reference path="./webassembly.d.ts" />
 // A helper thread of the fast backend's pool (pool.ts): its own WebAssembly instance (for
 // packed gemm panels), then forever: wait for the doorbell, read the job from the port,
 // take tasks from the shared counter until none is left, report done.
