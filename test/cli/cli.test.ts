@@ -1,24 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openH5, type H5Dataset, type H5Group } from '../../src/formats/h5.js';
-import { cli, cliAsync, TINY, writeTinyData } from './run.js';
+import { cli, cliAsync, TINY, tinyWorkspace } from './run.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tl-cli-'));
-const data = join(work, 'data');
-
-beforeAll(async () => {
-  mkdirSync(data);
-  await writeTinyData(data);
-}, 60_000);
-
-function dir(name: string): string {
-  const d = join(work, name);
-  mkdirSync(d, { recursive: true });
-  return d;
-}
+const { work, data, dir } = tinyWorkspace('tl-cli-');
 
 async function arrays(path: string): Promise<Record<string, number[]>> {
   const f = await openH5(path);

@@ -1,25 +1,12 @@
 // Issue 11, "What a user hits first": eval on a test set alone, neon's save rules,
 // learning-rate schedules from the command line, progress of the test pass.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { openH5, type H5Dataset, type H5Group } from '../../src/formats/h5.js';
-import { cli, TINY, writeTinyData } from './run.js';
+import { cli, TINY, tinyWorkspace } from './run.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tl-first-'));
-const data = join(work, 'data');
-
-beforeAll(async () => {
-  mkdirSync(data);
-  await writeTinyData(data);
-}, 60_000);
-
-function dir(name: string): string {
-  const d = join(work, name);
-  mkdirSync(d, { recursive: true });
-  return d;
-}
+const { work, data, dir } = tinyWorkspace('tl-first-');
 
 /** Parameters (no optimizer states) and the attributes of a checkpoint. */
 async function checkpoint(path: string): Promise<{ params: Record<string, number[]>; epochIndex: number; optimizer: Record<string, unknown> }> {

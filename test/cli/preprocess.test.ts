@@ -1,27 +1,14 @@
 // --preprocess: which input convention train, eval and predict use, how the default follows
 // the weight file, and that checkpoints carry the choice (older ones count as neon).
-import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { h5wasm, openH5, type H5Dataset } from '../../src/formats/h5.js';
-import { cli, TINY, writeTinyData } from './run.js';
+import { cli, TINY, tinyWorkspace } from './run.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tl-pre-'));
-const data = join(work, 'data');
+const { data, dir } = tinyWorkspace('tl-pre-');
 const FORMATS = resolve(__dirname, '../fixtures/formats');
 const oneLine = (s: string) => expect(s.trim().split('\n')).toHaveLength(1);
-
-beforeAll(async () => {
-  mkdirSync(data);
-  await writeTinyData(data);
-}, 60_000);
-
-function dir(name: string): string {
-  const d = join(work, name);
-  mkdirSync(d, { recursive: true });
-  return d;
-}
 
 async function rootAttr(path: string, name: string): Promise<unknown> {
   const f = await openH5(path);

@@ -1,7 +1,9 @@
 // Run the built CLI (dist/src/cli.js, built by `npm test`'s pretest step) as a child process.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll } from 'vitest';
 import { Generator } from '../../src/index.js';
 import { writeNeonH5 } from '../../src/data/h5write.js';
 
@@ -40,3 +42,22 @@ export async function writeTinyData(dir: string, nTrain = 24, nTest = 10, seed =
 }
 
 export const TINY = ['--width_mult', '0.0625', '--fc_size', '16'];
+
+/**
+ * A temporary folder for one test file, with the tiny data set written into work/data before
+ * the tests run, and `dir(name)` for a fresh sub-folder per test.
+ */
+export function tinyWorkspace(prefix: string): { work: string; data: string; dir: (name: string) => string } {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const data = join(work, 'data');
+  beforeAll(async () => {
+    mkdirSync(data);
+    await writeTinyData(data);
+  }, 60_000);
+  const dir = (name: string): string => {
+    const d = join(work, name);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+  return { work, data, dir };
+}
