@@ -254,8 +254,12 @@ export const MAXPOOL = src(`function(x) {
   return best;
 }`);
 
-/** dx of the planes + dy routed to each window's argmax (a gather over the windows that hold each pixel). */
-export const MAXPOOL_BACK = src(`function(dy, argmax, dx) {
+/**
+ * The body of a pooling backward as a gather: thread t is pixel (plane, h, w) of dx, which
+ * starts from dx and adds `body` for every window (p, q) that holds the pixel (body sees
+ * plane, hw, p, q and adds to `sum`).
+ */
+const POOL_GATHER = (args: string, body: string): string => `function(${args}) {
   const t = this.thread.x;
   const plane = idiv(t, $HW);
   const hw = t - plane * $HW;
@@ -270,16 +274,20 @@ export const MAXPOOL_BACK = src(`function(dy, argmax, dx) {
         const wq = w + $padW - s;
         const q = idiv(wq, $strideW);
         if (q * $strideW === wq && q >= 0 && q < $Q) {
-          const o = $yo + plane * $PQ + p * $Q + q;
-          if (argmax[o] === hw) {
-            sum += dy[o];
-          }
-        }
+${body}        }
       }
     }
   }
   return sum;
-}`);
+}`;
+
+/** dx of the planes + dy routed to each window's argmax (a gather over the windows that hold each pixel). */
+export const MAXPOOL_BACK = src(POOL_GATHER('dy, argmax, dx', `
+          const o = $yo + plane * $PQ + p * $Q + q;
+          if (argmax[o] === hw) {
+            sum += dy[o];
+          }
+`));
 
 /** The divisor of the window at (p, q), as the reference backend's windowCount. */
 const WINDOW_COUNT = (countPad: boolean): string => (countPad
@@ -314,33 +322,14 @@ export function avgPoolSource(countPad: boolean): string {
 }
 
 export function avgPoolBackSource(countPad: boolean): string {
-  return src(`function(dy, dx) {
-  const t = this.thread.x;
-  const plane = idiv(t, $HW);
-  const hw = t - plane * $HW;
-  const h = idiv(hw, $W);
-  const w = hw - h * $W;
-  let sum = dx[$dxo + t];
-  for (let r = 0; r < $R; r++) {
-    const hp = h + $padH - r;
-    const p = idiv(hp, $strideH);
-    if (p * $strideH === hp && p >= 0 && p < $P) {
-      for (let s = 0; s < $S; s++) {
-        const wq = w + $padW - s;
-        const q = idiv(wq, $strideW);
-        if (q * $strideW === wq && q >= 0 && q < $Q) {
+  return src(POOL_GATHER('dy, dx', `
           const h0 = p * $strideH - $padH;
           const w0 = q * $strideW - $padW;
           ${WINDOW_COUNT(countPad)}
           if (n > 0) {
             sum += dy[$yo + plane * $PQ + p * $Q + q] / n;
           }
-        }
-      }
-    }
-  }
-  return sum;
-}`);
+`));
 }
 
 // ---- Elementwise -------------------------------------------------------------------------------
