@@ -35,7 +35,7 @@ describe('starting the GPU backend', () => {
   it('gpu.js is pinned at 2.24.1 and its optional native gl package is never built by npm install', () => {
     const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
     expect(pkg.dependencies['gpu.js']).toBe('2.24.1');
-    expect(pkg.allowScripts).toEqual({ gl: false, 'onnxruntime-node': false });
+    expect(pkg.allowScripts).toMatchObject({ gl: false });
   });
 
   it('registering it does not start gpu.js; the first use does, in a mode it reports', () => {
