@@ -126,7 +126,7 @@ export async function demo(f: DemoFlags): Promise<number> {
   for (const j of jobs) j.threads = threadsPerRun;
   const source = f.sourceModel ? shareablePath(sourceModel) : `models/${basename(sourceModel)}`;
   console.log(`tl-scratch demo: VGG-16 (width ×${DEMO_MODEL.widthMult}, fc ${DEMO_MODEL.fcSize}) pretrained on ${f.sourceModel ? 'the given source model' : DEMO_SOURCE.task} (${sourceModel})`);
-  console.log(`target: Fashion-MNIST T-shirt/top vs Shirt, ${f.trainPerClass} labelled images per class, ${f.epochs} epochs, batch ${DEMO_MODEL.batchSize}, base learning rate ${f.lr}, tested on 2000 images${f.evalEvery > 0 ? ` (every ${f.evalEvery} epoch${f.evalEvery > 1 ? 's' : ''} for the curves)` : ''}`);
+  console.log(`target: Fashion-MNIST T-shirt/top vs Shirt, ${f.trainPerClass} labelled images per class, ${f.epochs} epochs, batch ${DEMO_MODEL.batchSize}, base learning rate ${f.lr}, tested on 2000 images${f.evalEvery > 0 ? ` (before training and every ${f.evalEvery} epoch${f.evalEvery > 1 ? 's' : ''} for the curves)` : ''}`);
   console.log(`${jobs.length} runs (3 experiments × ${f.seeds} seeds) on ${nWorkers} worker${nWorkers > 1 ? 's' : ''}...`);
   const start = Date.now();
   let done = 0;
@@ -143,7 +143,7 @@ export async function demo(f: DemoFlags): Promise<number> {
     title: 'tl-scratch demo: transfer from Fashion-MNIST\'s other classes to T-shirt/top vs Shirt',
     setup: [
       `source: VGG-16 (head fc6/fc7/fc8), width ×${DEMO_MODEL.widthMult}, fc ${DEMO_MODEL.fcSize}, pretrained on ${f.sourceModel ? 'the given source model' : DEMO_SOURCE.task}: ${source}`,
-      `target: Fashion-MNIST T-shirt/top vs Shirt, ${f.trainPerClass} labelled training images per class (a different draw per seed), ${f.epochs} epochs, batch ${DEMO_MODEL.batchSize}; the 2000 official test images of the two classes${f.evalEvery > 0 ? `, evaluated every ${f.evalEvery} epoch${f.evalEvery > 1 ? 's' : ''} for the curves` : ''}`,
+      `target: Fashion-MNIST T-shirt/top vs Shirt, ${f.trainPerClass} labelled training images per class (a different draw per seed), ${f.epochs} epochs, batch ${DEMO_MODEL.batchSize}; the 2000 official test images of the two classes${f.evalEvery > 0 ? `, evaluated before training and every ${f.evalEvery} epoch${f.evalEvery > 1 ? 's' : ''} for the curves (extract's frozen conv layers run once per test image: later evaluations cost its head alone)` : ''}`,
       `input: 28×28 images zero-padded to ${DEMO_MODEL.imageSize}×${DEMO_MODEL.imageSize}, pixel values 0..255 minus the source's mean ${mean.toFixed(1)}, as neon reads prepared uint8 data`,
       `optimizer: GradientDescentMomentum(${f.lr}, momentum 0.9, wdecay 0.0005); imported layers ×0.001 (finetune, the lab's rate) or ×0 (extract). The base rate is ${f.lr === DEMO_DEFAULTS.lr ? "the demo's default, 10× the lab's 0.001: with 20 images (2 minibatches an epoch) the new head needs it to learn within the epochs" : 'as given'}`,
       `seeds 0..${f.seeds - 1}; every run is reported, none is picked`,

@@ -105,7 +105,11 @@ export function summarize(runs: RunRecord[], costName = 'CrossEntropyBinary', K 
     const first = mean(g.runs.map((r) => r.history[0]?.trainCost ?? NaN)), last = mean(g.runs.map((r) => r.finalCost));
     return `${g.experiment} from ${first.toFixed(2)} to ${last.toFixed(2)}`;
   });
-  if (falls.length) sentences.push(`The mean training cost went ${falls.join(', ')}${u !== null ? ` (a uniform output costs ${u.toFixed(2)})` : ''}.`);
+  const rises = groups.filter((g) => g.runs.every((r) => r.initialEval)).map((g) =>
+    `${g.experiment} from ${pct(mean(g.runs.map((r) => r.initialEval!.accuracy)))} to ${pct(mean(g.runs.map((r) => r.testAccuracy)))}`);
+  if (falls.length) {
+    sentences.push(`The mean training cost went ${falls.join(', ')}${u !== null ? ` (a uniform output costs ${u.toFixed(2)})` : ''}${rises.length ? `; the mean test accuracy before training and after it: ${rises.join(', ')}` : ''}.`);
+  }
   return sentences.join(' ');
 }
 
@@ -115,7 +119,7 @@ export function writeReport(o: ReportOptions): string {
   const groups = groupRuns(o.runs);
   const nSeeds = new Set(o.runs.map((r) => r.seed)).size;
   const over = nSeeds > 1 ? `mean over ${nSeeds} seeds, band: min–max` : 'one seed';
-  const series = (value: (h: RunRecord['history'][number]) => number | undefined): Series[] => groups.map(({ experiment, runs }) => {
+  const series = (value: (h: RunRecord['history'][number]) => number | undefined, of = groups): Series[] => of.map(({ experiment, runs }) => {
     const agg = acrossSeeds(runs, value);
     const s: Series = { name: experiment, color: COLORS[experiment], points: agg.map((a): [number, number] => [a.epoch, a.mean]) };
     if (nSeeds > 1) s.band = agg.map((a): [number, number, number] => [a.epoch, a.min, a.max]);
@@ -127,7 +131,11 @@ export function writeReport(o: ReportOptions): string {
     title: `Training cost per epoch (${over})`, xLabel: 'epoch', yLabel: `training cost (${costName})`, series: series((h) => h.trainCost),
     references: u !== null ? [{ y: u, label: `uniform output ${u.toFixed(2)}` }] : [], notes,
   }));
-  const testSeries = series((h) => h.evalAccuracy);
+  // The test curves start where each run was evaluated before training (initialEval).
+  const withStart = groups.map((g) => ({ ...g, runs: g.runs.map((r): RunRecord => r.initialEval
+    ? { ...r, history: [{ epoch: r.initialEval.epoch, trainCost: NaN, trainAccuracy: NaN, seconds: 0, evalAccuracy: r.initialEval.accuracy, evalLoss: r.initialEval.loss }, ...r.history] }
+    : r) }));
+  const testSeries = series((h) => h.evalAccuracy, withStart);
   const chance = { y: 1 / K, label: `chance ${pct(1 / K)}` };
   const accuracyChart = testSeries.length
     ? { file: 'accuracy.svg', alt: 'test accuracy', chart: lineChart({ title: `Test accuracy per epoch (${over})`, xLabel: 'epoch', yLabel: 'test accuracy', series: testSeries, yMin: 0, yMax: 1, references: [chance], notes }) }

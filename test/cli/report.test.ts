@@ -65,6 +65,18 @@ describe('report', () => {
     expect(uniformCost('CrossEntropyMulti', 8)).toBeCloseTo(Math.log(8), 12);
   });
 
+  it('the test curves start at the evaluation before training, and the summary says where they went', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-report-'));
+    const withStart = RUNS.map((r) => ({ ...r, initialEval: { epoch: 0, accuracy: r.experiment === 'scratch' ? 0.5 : 0.46, loss: 1.4 } }));
+    writeReport({ dir, title: 't', setup: [], runs: withStart });
+    const acc = readFileSync(join(dir, 'accuracy.svg'), 'utf8'), loss = readFileSync(join(dir, 'loss.svg'), 'utf8');
+    const points = (svg: string) => [...svg.matchAll(/<polyline class="series"[^>]* points="([^"]*)"/g)].map((m) => m[1]!.trim().split(/\s+/).length);
+    expect(points(acc)).toEqual([4, 4, 4]); // epoch 0 and the three evaluated epochs
+    expect(points(loss)).toEqual([3, 3, 3]); // no training cost before training
+    expect(summarize(withStart)).toContain('the mean test accuracy before training and after it: scratch from 50.0% to 52.0%, finetune from 46.0% to 72.0%, extract from 46.0% to 60.0%.');
+    expect(summarize(RUNS)).not.toContain('before training');
+  });
+
   it('holds no absolute path of the machine', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-report-'));
     writeReport({ dir, title: 't', setup: ['a line'], runs: RUNS });
