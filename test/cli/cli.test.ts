@@ -292,26 +292,28 @@ describe('tl-scratch eval on another weight format', () => {
 describe('tl-scratch demo', () => {
   it('runs offline with the shipped source model: the cost of finetune and extract falls, the report holds test curves (a short run)', () => {
     const d = dir('demo');
-    const r = cli(['demo', '--seeds', '1', '-e', '8', '--eval_every', '4'], d);
+    const r = cli(['demo', '--seeds', '1', '-e', '20', '--eval_every', '10'], d);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/3 runs \(3 experiments × 1 seeds\)/);
     // Each run reports its epochs as they end, from the worker threads.
-    const costs = (e: string) => [...r.stdout.matchAll(new RegExp(`^ +${e} seed 0: epoch (\\d)/8 cost (\\d+\\.\\d{3})`, 'gm'))].sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => Number(m[2]));
-    for (const e of ['scratch', 'finetune', 'extract']) expect(costs(e), e).toHaveLength(8);
+    const costs = (e: string) => [...r.stdout.matchAll(new RegExp(`^ +${e} seed 0: epoch (\\d+)/20 cost (\\d+\\.\\d{3})`, 'gm'))].sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => Number(m[2]));
+    for (const e of ['scratch', 'finetune', 'extract']) expect(costs(e), e).toHaveLength(20);
+    const avg = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     for (const e of ['finetune', 'extract']) {
       const c = costs(e);
-      // The transferred runs learn: the last epoch's cost is under 1.0 and under the first's
-      // (a uniform output costs 2·ln 2 ≈ 1.39 under CrossEntropyBinary).
-      expect(c[7]!, `${e}: ${c.join(' ')}`).toBeLessThan(1.0);
-      expect(c[7]!, `${e}: ${c.join(' ')}`).toBeLessThan(c[0]! - 0.3);
+      // The transferred runs learn. An epoch is two minibatches with dropout in the head, so
+      // single epochs are noisy: the mean of the last five epochs is under 1.0 and well under
+      // that of the first three (a uniform output costs 2·ln 2 ≈ 1.39 under CrossEntropyBinary).
+      expect(avg(c.slice(-5)), `${e}: ${c.join(' ')}`).toBeLessThan(1.0);
+      expect(avg(c.slice(-5)), `${e}: ${c.join(' ')}`).toBeLessThan(avg(c.slice(0, 3)) - 0.3);
     }
     expect(r.stdout).toMatch(/finetune\s+26\s/);
     expect(r.stdout).toMatch(/extract\s+26\s+25,090 of 255,514/);
     expect(r.stdout).toMatch(/the mean test accuracy before training and after it: scratch from [\d.]+% to [\d.]+%, finetune from/);
     const files = readdirSync(join(d, 'report')).sort();
     expect(files).toEqual(['accuracy.svg', 'index.md', 'inference_extract_seed0.txt', 'inference_finetune_seed0.txt', 'inference_scratch_seed0.txt', 'loss.svg']);
-    // Test accuracy before training (epoch 0) and at epochs 4 and 8, one line per experiment.
+    // Test accuracy before training (epoch 0) and at epochs 10 and 20, one line per experiment.
     const acc = readFileSync(join(d, 'report', 'accuracy.svg'), 'utf8');
     expect(acc).toMatch(/Test accuracy per epoch/);
     const lines = [...acc.matchAll(/<polyline class="series" data-name="(\w+)"[^>]* points="([^"]*)"/g)].map((m) => [m[1], m[2]!.trim().split(/\s+/).length]);
