@@ -292,7 +292,7 @@ describe('tl-scratch eval on another weight format', () => {
 describe('tl-scratch demo', () => {
   it('runs offline with the shipped source model: the cost of finetune and extract falls, the report holds test curves (a short run)', () => {
     const d = dir('demo');
-    const r = cli(['demo', '--seeds', '1', '-e', '20', '--eval_every', '10'], d);
+    const r = cli(['demo', '--seeds', '1', '-e', '20', '--eval_every', '10', '--train_per_class', '10'], d);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/3 runs \(3 experiments × 1 seeds\)/);
