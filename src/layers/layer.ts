@@ -9,8 +9,6 @@
 import type { DType, Tensor } from '../tensor/tensor.js';
 import type { Param } from './param.js';
 
-export type Shape3 = readonly number[];
-
 /** What describe() returns: name, type, config, shapes, parameter count and forward FLOPs. */
 export interface LayerDescription {
   name: string;
@@ -46,7 +44,7 @@ export interface Layer {
 
 // neon names unnamed layers '<ClassName>_<n>' with one counter per class.
 const counters = new Map<string, number>();
-export function autoName(className: string): string {
+function autoName(className: string): string {
   const n = counters.get(className) ?? 0;
   counters.set(className, n + 1);
   return `${className}_${n}`;

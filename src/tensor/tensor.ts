@@ -14,11 +14,6 @@ import { backward as runBackward } from '../autograd/graph.js';
 
 export type { DType };
 
-/** The dtype of a host array. */
-export function dtypeOf(a: FloatArray): DType {
-  return a instanceof Float64Array ? 'float64' : 'float32';
-}
-
 /** A host array of n zeros (for data and file readers; tensors get storage from their backend). */
 export function allocate(dtype: DType, n: number): FloatArray {
   return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);

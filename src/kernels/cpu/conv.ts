@@ -91,7 +91,7 @@ export interface ConvContext {
   winograd: WinogradContext;
 }
 
-export const referenceConv: ConvContext = { gemm, alloc: allocate, winograd: referenceWinograd };
+const referenceConv: ConvContext = { gemm, alloc: allocate, winograd: referenceWinograd };
 
 /** y[N, K, P, Q] = conv(x, w) (+ b). */
 export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, ctx: ConvContext = referenceConv): void {

@@ -50,8 +50,8 @@ import type { FloatArray } from '../backend.js';
 import { ShapeError } from '../../util/errors.js';
 
 /** Micro-tile height and width (fixed: the micro-kernel below is written for 4 × 4). */
-export const MR = 4;
-export const NR = 4;
+const MR = 4;
+const NR = 4;
 
 /** Cache-block sizes. mc must be a multiple of MR and nc of NR. */
 export interface GemmBlocking {

@@ -16,7 +16,7 @@
 import type { Backend, BinaryOp, CostName, DeviceBuffer, DType, FloatArray, GdmStep, Strided, UnaryOp, WindowGeometry } from '../backend.js';
 import { UNARY_BACKWARD_READS } from '../backend.js';
 import { ShapeError } from '../../util/errors.js';
-import { Device, GpuUnavailableError, type Storage } from './device.js';
+import { Device, type Storage } from './device.js';
 import * as K from './kernels.js';
 
 export { Device, GpuUnavailableError, provideGpuJs, type DeviceInfo, type GpuMode } from './device.js';
@@ -543,10 +543,6 @@ function gdmPair(source: string, n: number, consts: Record<string, number>, args
   const nv = d.run('gdm', source, n, { ...consts, what: 1 }, args.map((a) => a.s), [K.idiv]);
   place(P, np, 0, 1, n);
   place(V, nv, 0, 1, n);
-}
-
-export function gpuUnavailable(e: unknown): e is GpuUnavailableError {
-  return e instanceof GpuUnavailableError;
 }
 
 /**
