@@ -1,6 +1,6 @@
 // Window geometry for convolution and pooling, validated once with messages that name the
 // op and the offending values.
-import { ShapeError } from '../util/errors.js';
+import { ShapeError, ValueError } from '../util/errors.js';
 import type { WindowGeometry } from './backend.js';
 
 export type Pair = number | readonly [number, number];
@@ -22,10 +22,10 @@ export function windowGeometry(op: string, C: number, H: number, W: number, R: n
   const [dilH, dilW] = pair(opts.dilation, 1);
   const ints: [string, number][] = [['kernel height', R], ['kernel width', S], ['stride', strideH], ['stride', strideW], ['dilation', dilH], ['dilation', dilW]];
   for (const [name, v] of ints) {
-    if (!Number.isInteger(v) || v < 1) throw new ShapeError(`${op}: ${name} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new ValueError(`${op}: ${name} must be a positive integer, got ${v}`);
   }
   for (const v of [padH, padW]) {
-    if (!Number.isInteger(v) || v < 0) throw new ShapeError(`${op}: padding must be a non-negative integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 0) throw new ValueError(`${op}: padding must be a non-negative integer, got ${v}`);
   }
   const effR = dilH * (R - 1) + 1, effS = dilW * (S - 1) + 1;
   if (effR > H + 2 * padH || effS > W + 2 * padW) {

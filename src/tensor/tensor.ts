@@ -6,7 +6,7 @@
 // here are thin conveniences over them.
 import type { Backend, DeviceBuffer, DType, FloatArray } from '../kernels/backend.js';
 import { backend as defaultBackend } from '../kernels/index.js';
-import { ShapeError } from '../util/errors.js';
+import { BackendError, ShapeError } from '../util/errors.js';
 import { contiguousStrides, sizeOf, shapeStr, type Shape } from './shape.js';
 import type { GradFn } from '../autograd/graph.js';
 import * as ops from '../autograd/ops/index.js';
@@ -90,7 +90,7 @@ export class Tensor {
 
   /** A copy of this tensor on another backend (cut off from the graph). */
   to(be: Backend): Tensor {
-    if (!be.dtypes.includes(this.dtype)) throw new ShapeError(`to(${be.name}): backend '${be.name}' does not store ${this.dtype} (it stores ${be.dtypes.join(', ')})`);
+    if (!be.dtypes.includes(this.dtype)) throw new BackendError(`to(${be.name}): backend '${be.name}' does not store ${this.dtype} (it stores ${be.dtypes.join(', ')})`);
     const host = this.toHost();
     const copy = allocate(this.dtype, host.length);
     copy.set(host);

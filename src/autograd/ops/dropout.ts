@@ -4,7 +4,7 @@
 //   'caffe' (inverted): train y = mask ⊙ x / keep, infer y = x,      back dx = mask ⊙ g / keep
 import { rng } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { ShapeError } from '../../util/errors.js';
+import { ValueError } from '../../util/errors.js';
 import { noGrad, record } from '../graph.js';
 import { mul } from './elementwise.js';
 import { wrap } from './util.js';
@@ -33,7 +33,7 @@ export function dropoutInferenceScale(keep: number, mode: DropoutMode): number {
 
 /** Dropout keeping each element with probability `keep` (a fresh mask from the engine's generator); at inference the mode's scale. */
 export function dropout(x: Tensor, keep: number, opts: DropoutOptions = {}): Tensor {
-  if (!(keep > 0 && keep <= 1)) throw new ShapeError(`dropout: keep must be in (0, 1], got ${keep}`);
+  if (!(keep > 0 && keep <= 1)) throw new ValueError(`dropout: keep must be in (0, 1], got ${keep}`);
   const mode = opts.mode ?? 'neon';
   const training = opts.training ?? true;
   if (!training) return mode === 'neon' ? mul(x, keep) : x;

@@ -26,7 +26,7 @@
 // 2.92 → 3.87 with the forward and input gradient, 2.53 → 3.74 (a loaded run) with the
 // weight gradient as well.
 import type { FloatArray, WindowGeometry } from '../backend.js';
-import { ShapeError } from '../../util/errors.js';
+import { ValueError } from '../../util/errors.js';
 import { biasAdd, biasBackward } from './bias.js';
 import { gemm } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
@@ -46,7 +46,7 @@ let convColumnBudget = DEFAULT_COLUMN_BUDGET;
  * argument restores the default. For benchmarks and tests.
  */
 export function setConvColumnBudget(values: number = DEFAULT_COLUMN_BUDGET): number {
-  if (!Number.isInteger(values) || values < 0) throw new ShapeError(`conv2d: the column budget must be a non-negative integer, got ${values}`);
+  if (!Number.isInteger(values) || values < 0) throw new ValueError(`conv2d: the column budget must be a non-negative integer, got ${values}`);
   const prev = convColumnBudget;
   convColumnBudget = values;
   return prev;

@@ -47,7 +47,7 @@
 // 2-core Xeon dev machine (noisy, within ±10%): 4 × 8, 2 × 8, 3 × 4, 3 × 3 and 2 × 4 tiles
 // were no faster in the full gemm, so the simplest symmetric tile stays.
 import type { FloatArray } from '../backend.js';
-import { ShapeError } from '../../util/errors.js';
+import { ShapeError, ValueError } from '../../util/errors.js';
 
 /** Micro-tile height and width (fixed: the micro-kernel below is written for 4 × 4). */
 const MR = 4;
@@ -73,7 +73,7 @@ export function setGemmBlocking(b: Partial<GemmBlocking> = DEFAULT_BLOCKING): Ge
   const next = { ...blocking, ...b };
   const ok = (v: number, m: number) => Number.isInteger(v) && v > 0 && v % m === 0;
   if (!ok(next.mc, MR) || !ok(next.kc, 1) || !ok(next.nc, NR)) {
-    throw new ShapeError(`gemm blocking: mc must be a positive multiple of ${MR}, nc of ${NR}, kc positive; got mc=${next.mc}, kc=${next.kc}, nc=${next.nc}`);
+    throw new ValueError(`gemm blocking: mc must be a positive multiple of ${MR}, nc of ${NR}, kc positive; got mc=${next.mc}, kc=${next.kc}, nc=${next.nc}`);
   }
   blocking = next;
   return prev;
@@ -350,7 +350,7 @@ export function checkArgs(
   }
   const check = (name: string, X: FloatArray, off: number, ld: number, rows: number, cols: number) => {
     if (rows === 0 || cols === 0) return;
-    if (!Number.isInteger(off) || off < 0) throw new ShapeError(`${call}: ${name} offset ${off} must be a non-negative integer`);
+    if (!Number.isInteger(off) || off < 0) throw new ValueError(`${call}: ${name} offset ${off} must be a non-negative integer`);
     if (!Number.isInteger(ld) || ld < cols) throw new ShapeError(`${call}: ld${name.toLowerCase()}=${ld} is smaller than the ${cols} columns ${name} is stored with`);
     const last = off + (rows - 1) * ld + cols;
     if (last > X.length) throw new ShapeError(`${call}: ${name} stored as [${rows}, ${cols}] with ld=${ld} at offset ${off} needs ${last} elements, array has ${X.length}`);
