@@ -1,5 +1,13 @@
 // Window geometry for convolution and pooling, validated once with messages that name the
 // op and the offending values.
+//
+// Naming, one rule per level:
+// - the window's step is `stride` in the ops and kernels (conv2d, maxPool2d, avgPool2d,
+//   WindowOptions; strideH/strideW in WindowGeometry), as PyTorch's F.conv2d;
+// - the layers (Convolution, Pooling, Conv) take neon's `strides`, the name the lab's code
+//   passes, and hand it to the ops as `stride`;
+// - `strides` anywhere else is memory strides: the element step of each axis of a strided
+//   view (Strided, Tensor.strides), as NumPy's and PyTorch's.
 import { ShapeError, ValueError } from '../util/errors.js';
 import type { WindowGeometry } from './backend.js';
 

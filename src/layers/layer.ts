@@ -4,6 +4,8 @@
 //   bprop(delta, needInputGrad) → dx    delta = ∂cost/∂y summed over the batch (neon's convention)
 //   params()                            trainable arrays with their gradients (Param)
 //   describe()                          name, type, shapes, parameter count, forward FLOPs
+// The mode flag is neon's `inference` (fprop(inputs, inference=False)) in every layer and
+// in Model; only the autograd op dropout() keeps PyTorch's `training` option (public API).
 // Layers compute with raw kernels and explicit backward passes, as neon does; the autograd
 // tape (src/autograd) is the Tensor-level API and is not used here.
 import type { DType, Tensor } from '../tensor/tensor.js';

@@ -7,7 +7,7 @@ import { shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
 
-/** Operation ('max' or 'avg'), stride (default: the window), padding and name of a Pooling layer. */
+/** Operation ('max' or 'avg'), strides (neon's name for the window step; default: the window), padding and name of a Pooling layer. */
 export interface PoolingOptions {
   op?: 'max' | 'avg';
   strides?: Pair;

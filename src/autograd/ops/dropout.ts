@@ -12,7 +12,10 @@ import { wrap } from './util.js';
 /** neon's dropout conventions: 'neon' (train mask⊙x, infer keep·x) and 'caffe' (inverted: train mask⊙x/keep, infer x). */
 export type DropoutMode = 'neon' | 'caffe';
 
-/** Options of {@link dropout}: training (default true) and the mode. */
+/**
+ * Options of {@link dropout}: training (default true; PyTorch's F.dropout name, the negation of
+ * the `inference` flag that layers and Model take, as neon's fprop) and the mode.
+ */
 export interface DropoutOptions {
   training?: boolean;
   mode?: DropoutMode;
