@@ -38,8 +38,8 @@ export interface GemmJob {
 }
 
 /**
- * Largest block: rows (in tiles of MR) and columns. Exported for benchmarks that tune them:
- * mh 96..256 and nw 256..1024 measured within noise (±3%) of each other on W1 and a W3a step.
+ * Largest block: rows (in tiles of MR) and columns. The choice is not sensitive: nearby
+ * sizes time the same (bench/README.md, History).
  */
 const gemmBlocks = { mTiles: 40, nw: 512 };
 
