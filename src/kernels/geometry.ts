@@ -24,11 +24,12 @@ export interface WindowOptions {
   dilation?: Pair;
 }
 
-export function windowGeometry(op: string, C: number, H: number, W: number, R: number, S: number, opts: WindowOptions, defaultStride = 1): WindowGeometry {
+/** `strideName` is the option's name in messages: 'strides' for the layers (see above). */
+export function windowGeometry(op: string, C: number, H: number, W: number, R: number, S: number, opts: WindowOptions, defaultStride = 1, strideName = 'stride'): WindowGeometry {
   const [strideH, strideW] = pair(opts.stride, defaultStride);
   const [padH, padW] = pair(opts.padding, 0);
   const [dilH, dilW] = pair(opts.dilation, 1);
-  const ints: [string, number][] = [['kernel height', R], ['kernel width', S], ['stride', strideH], ['stride', strideW], ['dilation', dilH], ['dilation', dilW]];
+  const ints: [string, number][] = [['kernel height', R], ['kernel width', S], [strideName, strideH], [strideName, strideW], ['dilation', dilH], ['dilation', dilW]];
   for (const [name, v] of ints) {
     if (!Number.isInteger(v) || v < 1) throw new ValueError(`${op}: ${name} must be a positive integer, got ${v}`);
   }

@@ -34,7 +34,7 @@ export class Pooling extends BaseLayer {
     if (inShape.length !== 3) throw new ShapeError(`layer '${this.name}' (Pooling) needs an image input [C, H, W], got ${shapeStr(inShape)}`);
     const [C, H, W] = inShape as [number, number, number];
     const [R, S] = typeof this.fshape === 'number' ? [this.fshape, this.fshape] : this.fshape;
-    this.g = windowGeometry(`layer '${this.name}'`, C, H, W, R, S, { stride: this.opts.strides ?? [R, S], padding: this.opts.padding ?? 0 });
+    this.g = windowGeometry(`layer '${this.name}'`, C, H, W, R, S, { stride: this.opts.strides ?? [R, S], padding: this.opts.padding ?? 0 }, 1, 'strides');
     return [C, this.g.P, this.g.Q];
   }
 

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  add, avgPool2d, biasAdd, conv2d, crossEntropyBinary, crossEntropyMulti, div, dropout, gradcheck, GradcheckError, linear, log, matmul,
-  maxPool2d, mul, permute, record, reshape, ShapeError, slice, softmax, sub, sum, sqrt, sumSquared, tensor, Tensor, TlError, transpose, view, zeros,
+  add, avgPool2d, biasAdd, conv2d, Convolution, crossEntropyBinary, crossEntropyMulti, div, dropout, gradcheck, GradcheckError, linear, log, matmul,
+  maxPool2d, mul, permute, Pooling, record, reshape, ShapeError, slice, softmax, sub, sum, sqrt, sumSquared, tensor, Tensor, TlError, transpose, view, zeros,
 } from '../../src/index.js';
 import { BackendError, ValueError } from '../../src/util/errors.js';
 import { shapeArb } from '../helpers/arbitraries.js';
@@ -94,6 +94,11 @@ describe('ShapeError is for shapes only: bad option values and dtype mismatches 
     const stride = errorOf(() => conv2d(z(1, 1, 5, 5), z(1, 1, 3, 3), null, { stride: 0 }));
     expect(stride).toBeInstanceOf(ValueError);
     expect(errorOf(() => maxPool2d(z(1, 1, 4, 4), { kernel: 2, padding: 2 }))).toBeInstanceOf(ValueError);
+    // The layers take neon's `strides`, and their messages say so.
+    const layerStride = errorOf(() => new Convolution([3, 3, 4], { strides: 0, name: 'c' }).configure([1, 5, 5]));
+    expect(layerStride).toBeInstanceOf(ValueError);
+    expect(layerStride.message).toBe("layer 'c': strides must be a positive integer, got 0");
+    expect(errorOf(() => new Pooling(2, { strides: [1, 0], name: 'p' }).configure([1, 4, 4])).message).toBe("layer 'p': strides must be a positive integer, got 0");
     for (const e of [dtypes, keep, stride]) expect(e).toBeInstanceOf(TlError);
   });
 });
