@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { checkExportFormat, checkWritable, exportModel, matchVgg16, modelFromCheckpoint } from '../export/index.js';
 import { isTlCheckpoint } from '../formats/index.js';
-import { prepare, type PrepareOptions } from '../data/prepare.js';
+import { prepare, type PrepareOptions } from '../data/prepare/index.js';
 import type { WeightFile } from '../formats/types.js';
 import { formatSummary } from '../models/summary.js';
 import { generateVgg16, generateVgg16TransferModel } from '../models/vgg16.js';

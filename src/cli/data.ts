@@ -32,7 +32,7 @@ export interface DataSets {
 }
 
 /** N examples of each class from `labels`, chosen by a seeded permutation, kept in file order. */
-export function rowsPerClass(labels: ArrayLike<number>, nclass: number, n: number, seed: number, where: string): Int32Array {
+function rowsPerClass(labels: ArrayLike<number>, nclass: number, n: number, seed: number, where: string): Int32Array {
   const byClass: number[][] = Array.from({ length: nclass }, () => []);
   for (let i = 0; i < labels.length; i++) byClass[labels[i]!]!.push(i);
   const rng = seededRng(seed);

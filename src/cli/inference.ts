@@ -33,10 +33,6 @@ export function targetClasses(set: DataIterator): Int32Array {
   return out;
 }
 
-export function writeInferenceFile(path: string, model: Model, set: DataIterator): number {
-  return writeTestPass(path, testPass(model, set));
-}
-
 /** The test accuracy, outputs and target classes of one pass over the test set. */
 export interface TestPass {
   accuracy: number;

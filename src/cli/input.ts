@@ -27,7 +27,7 @@ function hasTorchvisionNames(file: WeightFile): boolean {
 }
 
 /** What a weight file's weights expect, by its format (checkpoints: see fromCheckpoint). */
-export function expectedByWeights(file: WeightFile): { name: PreprocessName; why: string } {
+function expectedByWeights(file: WeightFile): { name: PreprocessName; why: string } {
   switch (file.format) {
     case FORMAT_NAMES.neon: return { name: 'neon', why: 'from the neon weight file' };
     case FORMAT_NAMES.keras: return { name: 'caffe', why: 'from the Keras weight file' };
@@ -41,7 +41,7 @@ export function expectedByWeights(file: WeightFile): { name: PreprocessName; why
 }
 
 /** What a tl-scratch checkpoint's model was trained with: stored, or neon for older checkpoints. */
-export function expectedByCheckpoint(info: InputInfo | null): { name: PreprocessName; why: string } {
+function expectedByCheckpoint(info: InputInfo | null): { name: PreprocessName; why: string } {
   if (!info) return { name: 'neon', why: 'the checkpoint predates recorded preprocessing: neon' };
   return { name: info.preprocess as PreprocessName, why: 'as stored in the checkpoint' };
 }

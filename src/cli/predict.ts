@@ -36,7 +36,7 @@ export interface Prediction {
 }
 
 /** The image files named by `inputs`: files as given, folders walked (sorted, hidden entries skipped). */
-export function collectImages(inputs: string[]): string[] {
+function collectImages(inputs: string[]): string[] {
   const files: string[] = [];
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -71,7 +71,7 @@ function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function formatCsv(preds: Prediction[], classes: string[]): string {
+function formatCsv(preds: Prediction[], classes: string[]): string {
   const lines = [['file', 'predicted', 'predicted_index', ...classes.map((c) => `p_${c}`)].map(csvField).join(',')];
   for (const p of preds) lines.push([csvField(p.file), csvField(classes[p.predicted]!), String(p.predicted), ...p.probabilities.map((v) => String(fmt(v)))].join(','));
   return lines.join('\n') + '\n';

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableBackends, backend, getNumThreads, registeredBackends, setNumThreads } from '../kernels/index.js';
 import { announceGpu } from '../kernels/gpu/index.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
-import { PREPARE_DEFAULTS } from '../data/prepare.js';
+import { PREPARE_DEFAULTS } from '../data/prepare/index.js';
 import type { ChannelOrder } from '../data/image.js';
 import { parsePreprocess } from '../data/preprocess.js';
 import { evalCommand, exportCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';

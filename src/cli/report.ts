@@ -37,7 +37,7 @@ export interface ComparisonRow {
   runs: RunRecord[];
 }
 
-export function groupRuns(runs: RunRecord[]): ComparisonRow[] {
+function groupRuns(runs: RunRecord[]): ComparisonRow[] {
   const order: ExperimentName[] = ['scratch', 'finetune', 'extract'];
   return order.map((e) => ({ experiment: e, runs: runs.filter((r) => r.experiment === e) })).filter((g) => g.runs.length);
 }

@@ -22,7 +22,7 @@ export const SCHEDULE_HELP =
   'power:N:F (×F every N epochs, PowerSchedule) | exp:D (lr/(1+D·epoch), ExpSchedule) | poly:T:P (lr·(1−epoch//T)^P, PolySchedule); ' +
   'e.g. schedule:2,4:0.1 (×0.1 from the 3rd epoch, ×0.01 from the 5th); -v prints each epoch\'s rate. Stored in checkpoints: resuming with --model_file continues it';
 
-export const SCHEDULE_FORMS = ['constant', 'schedule:E1,E2,...:F', 'step:E1,E2,...:R1,R2,...', 'power:N:F', 'exp:D', 'poly:T:P'];
+const SCHEDULE_FORMS = ['constant', 'schedule:E1,E2,...:F', 'step:E1,E2,...:R1,R2,...', 'power:N:F', 'exp:D', 'poly:T:P'];
 
 function bad(spec: string, why: string): UsageError {
   return new UsageError(`--schedule '${spec}': ${why}; the forms are ${SCHEDULE_FORMS.join(' | ')} (see train --help)`);

@@ -68,7 +68,7 @@ function warn(line: string): void {
  * neon's save rules (neon/util/argparser.py, parse_args): --serialize N without a path saves
  * to a default file, and a path without --serialize saves every epoch; each with a warning.
  */
-export function saveRules(f: { serialize: number; savePath?: string }, log: (line: string) => void = warn): { serialize: number; savePath?: string } {
+function saveRules(f: { serialize: number; savePath?: string }, log: (line: string) => void = warn): { serialize: number; savePath?: string } {
   let { serialize, savePath } = f;
   if (serialize > 0 && !savePath) {
     savePath = DEFAULT_SAVE_PATH;
@@ -110,14 +110,14 @@ async function runSchedule(f: TrainFlags): Promise<ScheduleDescription | undefin
  * report of --experiment all, every epoch (every epochs/5 when the test set has over
  * 10,000 examples).
  */
-export function evalFrequency(asked: number | undefined, nExperiments: number, testExamples: number, epochs: number): number {
+function evalFrequency(asked: number | undefined, nExperiments: number, testExamples: number, epochs: number): number {
   if (asked !== undefined) return asked;
   if (nExperiments < 2) return 0;
   return testExamples > 10_000 ? Math.max(1, Math.round(epochs / 5)) : 1;
 }
 
 /** P with "_<tag>" before its extension: model.h5 → model_finetune.h5. */
-export function withTag(path: string, tag: string): string {
+function withTag(path: string, tag: string): string {
   const ext = extname(path);
   return join(dirname(path), `${basename(path, ext)}_${tag}${ext}`);
 }

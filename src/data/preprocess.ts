@@ -26,14 +26,14 @@ import { TlError, UsageError } from '../util/errors.js';
 import type { ChannelOrder } from './image.js';
 import { subtractMean, type Batch, type DataIterator } from './iterator.js';
 
-export const PREPROCESS_NAMES = ['neon', 'caffe', 'torchvision'] as const;
+const PREPROCESS_NAMES = ['neon', 'caffe', 'torchvision'] as const;
 export type PreprocessName = (typeof PREPROCESS_NAMES)[number];
 
 /** Caffe's ImageNet mean in B, G, R order (keras imagenet_utils, mode 'caffe'). */
-export const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68] as const;
+const CAFFE_BGR_MEAN = [103.939, 116.779, 123.68] as const;
 /** torchvision's ImageNet mean and std in R, G, B order, for inputs scaled to [0, 1]. */
-export const TORCHVISION_RGB_MEAN = [0.485, 0.456, 0.406] as const;
-export const TORCHVISION_RGB_STD = [0.229, 0.224, 0.225] as const;
+const TORCHVISION_RGB_MEAN = [0.485, 0.456, 0.406] as const;
+const TORCHVISION_RGB_STD = [0.229, 0.224, 0.225] as const;
 
 export const PREPROCESS_DESCRIPTIONS: Record<PreprocessName, string> = {
   neon: 'pixels 0..255 minus the training data\'s own mean, channels as stored (neon\'s HDF5Iterator)',

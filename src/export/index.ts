@@ -9,8 +9,8 @@ import { TlError, UsageError } from '../util/errors.js';
 import { onnxBytes, type OnnxExportOptions } from './onnx.js';
 import { safetensorsBytes } from './safetensors.js';
 
-export { onnxBytes, ONNX_IR_VERSION, ONNX_OPSET, type OnnxExportOptions } from './onnx.js';
-export { exportedTensors, matchVgg16, safetensorsBytes, TORCHVISION_VGG16_CONV_INDICES, TORCHVISION_VGG16_DENSE_INDICES, type ExportedTensor } from './safetensors.js';
+export { onnxBytes, ONNX_OPSET, type OnnxExportOptions } from './onnx.js';
+export { matchVgg16, safetensorsBytes, TORCHVISION_VGG16_CONV_INDICES, type ExportedTensor } from './safetensors.js';
 export { modelFromCheckpoint } from './rebuild.js';
 
 /** The formats {@link exportModel} writes. */

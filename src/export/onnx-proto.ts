@@ -6,7 +6,7 @@
 import protobuf from 'protobufjs';
 
 /** ONNX's schema, the subset tl-scratch uses (field numbers as in onnx.proto3). */
-export const ONNX_PROTO_SUBSET = `
+const ONNX_PROTO_SUBSET = `
 syntax = "proto3";
 package onnx;
 

@@ -37,7 +37,7 @@ import { onnxModelProto } from './onnx-proto.js';
 /** The opset the exporter targets (every op it writes has this signature since opset 13). */
 export const ONNX_OPSET = 13;
 /** ONNX IR version 8 (ONNX 1.10+; onnxruntime ≥ 1.10 reads it). */
-export const ONNX_IR_VERSION = 8;
+const ONNX_IR_VERSION = 8;
 
 const FLOAT = 1;
 const INT64 = 7;

@@ -33,7 +33,7 @@ import { TlError } from '../util/errors.js';
 /** torchvision's indices of the 13 convs in vgg16().features (ReLU and MaxPool take the others). */
 export const TORCHVISION_VGG16_CONV_INDICES: readonly number[] = [0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28];
 /** torchvision's indices of the three dense layers in vgg16().classifier. */
-export const TORCHVISION_VGG16_DENSE_INDICES: readonly number[] = [0, 3, 6];
+const TORCHVISION_VGG16_DENSE_INDICES: readonly number[] = [0, 3, 6];
 
 /** One tensor of the file: its name there, where it comes from here, and the factor applied. */
 export interface ExportedTensor {
@@ -112,7 +112,7 @@ function tensorOf(key: string, l: Layer, param: string, scale = 1): ExportedTens
  * The tensors a safetensors export writes, in file order: torchvision's names for a
  * VGG-16 ({@link matchVgg16}), tl-scratch's layer names otherwise.
  */
-export function exportedTensors(model: Model): { layout: 'torchvision-vgg16' | 'tl-scratch'; tensors: ExportedTensor[] } {
+function exportedTensors(model: Model): { layout: 'torchvision-vgg16' | 'tl-scratch'; tensors: ExportedTensor[] } {
   if (!model.inShape) throw new TlError('cannot export: the model is not initialized; call model.initialize([C, H, W]) first');
   const L = model.layers;
   const biasAfter = (l: Layer): Bias => L[L.indexOf(l) + 1] as Bias;

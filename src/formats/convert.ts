@@ -118,7 +118,7 @@ function halfTable(): Float32Array {
 }
 
 /** The ElemType of a numpy dtype, or undefined when we do not convert it. */
-export function npElemType(kind: string, itemsize: number): ElemType | undefined {
+function npElemType(kind: string, itemsize: number): ElemType | undefined {
   const t = `${kind}${itemsize}`;
   const map: Record<string, ElemType> = {
     f2: 'float16', f4: 'float32', f8: 'float64', i1: 'int8', i2: 'int16', i4: 'int32', i8: 'int64',
@@ -145,7 +145,7 @@ export function npToFloat32(a: NpArray, where: string): Float32Array {
 }
 
 /** Reorder column-major data of `shape` into row-major. */
-export function fortranToC(src: Float32Array, shape: readonly number[]): Float32Array {
+function fortranToC(src: Float32Array, shape: readonly number[]): Float32Array {
   // Fortran order of shape s is C order of the reversed shape; reverse the axes back.
   const rev = [...shape].reverse();
   const perm = rev.map((_, i) => rev.length - 1 - i);
@@ -156,7 +156,7 @@ export function fortranToC(src: Float32Array, shape: readonly number[]): Float32
  * General axis permutation: out has shape perm.map(i => shape[i]), and
  * out[j0, j1, ...] = src[... index with axis perm[k] = jk ...] (numpy's transpose(perm)).
  */
-export function permute(src: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
+function permute(src: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
   const nd = shape.length;
   const n = src.length;
   const out = new Float32Array(n);
@@ -196,7 +196,7 @@ export function permute(src: Float32Array, shape: readonly number[], perm: reado
 }
 
 /** 2-D transpose: src is rows x cols row-major, out is cols x rows. Blocked for cache use. */
-export function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
+function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   const B = 32;
   for (let r0 = 0; r0 < rows; r0 += B) {

@@ -63,7 +63,7 @@ export function looksLikeHdf5(path: string): boolean {
  * The end-of-file address recorded in an HDF5 superblock (at offset 0), or null when it
  * cannot be read. HDF5 refuses files shorter than this ("truncated file").
  */
-export function hdf5StoredEof(path: string): number | null {
+function hdf5StoredEof(path: string): number | null {
   const fd = openSync(path, 'r');
   try {
     const b = Buffer.alloc(64);

@@ -21,7 +21,7 @@ export type FormatDetector = (path: string, head: Uint8Array) => boolean | Promi
 export type FormatReader = (path: string, options?: ReadOptions) => Promise<WeightFile>;
 
 /** How many leading bytes detectors receive. */
-export const HEAD_BYTES = 64;
+const HEAD_BYTES = 64;
 
 interface Registered {
   format: string;

@@ -27,7 +27,7 @@ export async function readNeonWeights(path: string): Promise<WeightFile> {
 }
 
 /** Parse neon weights from a pickle buffer the caller hands over (it may be modified in place). */
-export function neonFromBuffer(buf: Uint8Array, path: string, gzipped = false): WeightFile {
+function neonFromBuffer(buf: Uint8Array, path: string, gzipped = false): WeightFile {
   if (buf.length === 0) throw new TlError(`neon file ${path}: empty file`);
   const root = loadPickle(buf, {
     file: path,
@@ -46,7 +46,7 @@ function fail(path: string, msg: string): never {
 }
 
 /** Turn an unpickled neon description into a WeightFile. */
-export function neonFromObject(root: unknown, path: string, gzipped = false): WeightFile {
+function neonFromObject(root: unknown, path: string, gzipped = false): WeightFile {
   if (!(root instanceof PyDict)) {
     fail(path, `the pickle holds a ${root === null ? 'None' : Array.isArray(root) ? 'list' : typeof root}, not a neon model dict; is this a neon weight file?`);
   }

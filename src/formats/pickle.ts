@@ -101,7 +101,7 @@ export class PySet extends Set<unknown> {
 }
 
 /** A numpy dtype (simple or structured). */
-export class NpDtype {
+class NpDtype {
   /** '<', '>' or '|' (not applicable). '=' (native) is stored as '<'. */
   byteorder: '<' | '>' | '|' = '|';
   structured = false;
@@ -164,7 +164,7 @@ export interface PyGlobal {
 }
 
 /** An object built through copyreg._reconstructor / NEWOBJ of an allowed plain class. */
-export class PyObject {
+class PyObject {
   attrs = new PyDict();
   constructor(readonly cls: PyGlobal) {}
 }
@@ -225,7 +225,7 @@ export const PICKLE_LIMITS = {
 
 const utf8Decoder = new TextDecoder('utf-8');
 
-export function latin1Decode(b: Uint8Array): string {
+function latin1Decode(b: Uint8Array): string {
   if (b.length > PICKLE_LIMITS.maxJsString) throw new TlError(`byte string of ${b.length} bytes is too long to decode as text`);
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 }
@@ -593,11 +593,6 @@ function makeDefaultGlobals(): Map<string, PyGlobal> {
 }
 
 const DEFAULT_GLOBALS = makeDefaultGlobals();
-
-/** Names of the globals every load accepts (for messages and documentation). */
-export function defaultGlobalNames(): string[] {
-  return [...DEFAULT_GLOBALS.keys()];
-}
 
 // ---------------------------------------------------------------------------------------
 // Describing values in messages

@@ -44,7 +44,7 @@ const STORAGE_TYPES: Record<string, ElemType> = {
 };
 
 /** A storage named by a persistent id; its bytes stay in the archive until a tensor needs them. */
-export class TorchStorage {
+class TorchStorage {
   constructor(
     readonly key: string,
     readonly dtype: ElemType,
@@ -54,7 +54,7 @@ export class TorchStorage {
 }
 
 /** A tensor as torch._utils._rebuild_tensor_v2 describes it. */
-export class TorchTensor {
+class TorchTensor {
   constructor(
     readonly storage: TorchStorage,
     readonly offset: number,
@@ -106,7 +106,7 @@ function torchGlobals(): Map<string, PyGlobal> {
 const TORCH_GLOBALS = torchGlobals();
 
 /** The float32 values of a tensor in row-major order, reading only the bytes it covers. */
-export function tensorToFloat32(zip: ZipFile, t: TorchTensor, littleEndian: boolean, where: string): Float32Array {
+function tensorToFloat32(zip: ZipFile, t: TorchTensor, littleEndian: boolean, where: string): Float32Array {
   const n = numel(t.size, where);
   if (n === 0) return new Float32Array(0);
   const s = t.storage;

@@ -11,7 +11,7 @@ import { Xavier, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
 import { initParam, makeParam } from './param-util.js';
 
-/** Stride, padding, dilation (a number or [height, width]), weight initializer and name of a Convolution. */
+/** Strides (neon's name for the window step), padding, dilation (a number or [height, width]), weight initializer and name of a Convolution. */
 export interface ConvolutionOptions {
   strides?: Pair;
   padding?: Pair;
@@ -42,7 +42,7 @@ export class Convolution extends BaseLayer implements ParamLayer {
   protected computeOutShape(inShape: readonly number[]): number[] {
     if (inShape.length !== 3) throw new ShapeError(`layer '${this.name}' (Convolution) needs an image input [C, H, W], got ${shapeStr(inShape)}`);
     const [C, H, W] = inShape as [number, number, number];
-    this.g = windowGeometry(`layer '${this.name}'`, C, H, W, this.R, this.S, { stride: this.opts.strides ?? 1, padding: this.opts.padding ?? 0, dilation: this.opts.dilation ?? 1 });
+    this.g = windowGeometry(`layer '${this.name}'`, C, H, W, this.R, this.S, { stride: this.opts.strides ?? 1, padding: this.opts.padding ?? 0, dilation: this.opts.dilation ?? 1 }, 1, 'strides');
     if (!this.W || this.W.value.shape[1] !== C) {
       this.W = makeParam('W', [this.K, C, this.R, this.S], this.dtype);
       initParam(this.W, this.init, [C * this.R * this.S, this.K]);

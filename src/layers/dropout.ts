@@ -6,7 +6,7 @@ import { dropoutInferenceScale, dropoutMask, type DropoutMode } from '../autogra
 import { noGrad } from '../autograd/graph.js';
 import { mul } from '../autograd/ops/elementwise.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { ShapeError } from '../util/errors.js';
+import { ValueError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
 
 /** neon's Dropout layer: train y = mask⊙x (mask kept with probability keep); inference y = keep·x ('neon' mode) or x ('caffe'). */
@@ -20,7 +20,7 @@ export class Dropout extends BaseLayer {
     super(opts.name, 'Dropout');
     this.keep = opts.keep ?? 0.5;
     this.mode = opts.mode ?? 'neon';
-    if (!(this.keep > 0 && this.keep <= 1)) throw new ShapeError(`Dropout '${this.name}': keep must be in (0, 1], got ${this.keep}`);
+    if (!(this.keep > 0 && this.keep <= 1)) throw new ValueError(`Dropout '${this.name}': keep must be in (0, 1], got ${this.keep}`);
   }
 
   protected computeOutShape(inShape: readonly number[]): number[] {

@@ -91,15 +91,3 @@ export class Kaiming implements Initializer {
     return { type: this.name, local: this.local };
   }
 }
-
-export function initializerFromDescription(d: Record<string, unknown>): Initializer {
-  switch (d.type) {
-    case 'Constant': return new Constant(Number(d.val ?? 0));
-    case 'Uniform': return new Uniform(Number(d.low ?? 0), Number(d.high ?? 1));
-    case 'Gaussian': return new Gaussian(Number(d.loc ?? 0), Number(d.scale ?? 1));
-    case 'GlorotUniform': return new GlorotUniform();
-    case 'Xavier': return new Xavier(Boolean(d.local ?? true));
-    case 'Kaiming': return new Kaiming(Boolean(d.local ?? true));
-    default: throw new Error(`unknown initializer ${String(d.type)}`);
-  }
-}

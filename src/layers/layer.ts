@@ -4,12 +4,12 @@
 //   bprop(delta, needInputGrad) → dx    delta = ∂cost/∂y summed over the batch (neon's convention)
 //   params()                            trainable arrays with their gradients (Param)
 //   describe()                          name, type, shapes, parameter count, forward FLOPs
+// The mode flag is neon's `inference` (fprop(inputs, inference=False)) in every layer and
+// in Model; only the autograd op dropout() keeps PyTorch's `training` option (public API).
 // Layers compute with raw kernels and explicit backward passes, as neon does; the autograd
 // tape (src/autograd) is the Tensor-level API and is not used here.
 import type { DType, Tensor } from '../tensor/tensor.js';
 import type { Param } from './param.js';
-
-export type Shape3 = readonly number[];
 
 /** What describe() returns: name, type, config, shapes, parameter count and forward FLOPs. */
 export interface LayerDescription {
@@ -46,7 +46,7 @@ export interface Layer {
 
 // neon names unnamed layers '<ClassName>_<n>' with one counter per class.
 const counters = new Map<string, number>();
-export function autoName(className: string): string {
+function autoName(className: string): string {
   const n = counters.get(className) ?? 0;
   counters.set(className, n + 1);
   return `${className}_${n}`;

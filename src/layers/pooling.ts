@@ -7,7 +7,7 @@ import { shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
 
-/** Operation ('max' or 'avg'), stride (default: the window), padding and name of a Pooling layer. */
+/** Operation ('max' or 'avg'), strides (neon's name for the window step; default: the window), padding and name of a Pooling layer. */
 export interface PoolingOptions {
   op?: 'max' | 'avg';
   strides?: Pair;
@@ -34,7 +34,7 @@ export class Pooling extends BaseLayer {
     if (inShape.length !== 3) throw new ShapeError(`layer '${this.name}' (Pooling) needs an image input [C, H, W], got ${shapeStr(inShape)}`);
     const [C, H, W] = inShape as [number, number, number];
     const [R, S] = typeof this.fshape === 'number' ? [this.fshape, this.fshape] : this.fshape;
-    this.g = windowGeometry(`layer '${this.name}'`, C, H, W, R, S, { stride: this.opts.strides ?? [R, S], padding: this.opts.padding ?? 0 });
+    this.g = windowGeometry(`layer '${this.name}'`, C, H, W, R, S, { stride: this.opts.strides ?? [R, S], padding: this.opts.padding ?? 0 }, 1, 'strides');
     return [C, this.g.P, this.g.Q];
   }
 

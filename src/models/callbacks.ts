@@ -24,7 +24,7 @@ export interface Callback {
   onTrainEnd?(model: Model): void | Promise<void>;
 }
 
-export function shouldFire(epoch: number, freq: number): boolean {
+function shouldFire(epoch: number, freq: number): boolean {
   return freq > 0 && (epoch + 1) % freq === 0;
 }
 

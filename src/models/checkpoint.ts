@@ -19,8 +19,8 @@ import { TlError } from '../util/errors.js';
 import type { Model } from './model.js';
 import type { SourceLayer, WeightFile } from '../formats/types.js';
 
-export const CHECKPOINT_FORMAT = 'tl-scratch checkpoint';
-export const CHECKPOINT_VERSION = '1';
+const CHECKPOINT_FORMAT = 'tl-scratch checkpoint';
+const CHECKPOINT_VERSION = '1';
 
 /** Options of {@link saveCheckpoint}. */
 export interface SaveOptions {

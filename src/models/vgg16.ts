@@ -27,7 +27,7 @@ export interface Vgg16Options {
 /** The conv widths per block and the number of convs in each. */
 export const VGG16_BLOCKS: readonly (readonly [number, number])[] = [[64, 2], [128, 2], [256, 3], [512, 3], [512, 3]];
 
-export function scaledWidth(width: number, widthMult: number): number {
+function scaledWidth(width: number, widthMult: number): number {
   return Math.max(1, Math.round(width * widthMult));
 }
 

@@ -6,18 +6,13 @@
 // here are thin conveniences over them.
 import type { Backend, DeviceBuffer, DType, FloatArray } from '../kernels/backend.js';
 import { backend as defaultBackend } from '../kernels/index.js';
-import { ShapeError } from '../util/errors.js';
+import { BackendError, ShapeError } from '../util/errors.js';
 import { contiguousStrides, sizeOf, shapeStr, type Shape } from './shape.js';
 import type { GradFn } from '../autograd/graph.js';
 import * as ops from '../autograd/ops/index.js';
 import { backward as runBackward } from '../autograd/graph.js';
 
 export type { DType };
-
-/** The dtype of a host array. */
-export function dtypeOf(a: FloatArray): DType {
-  return a instanceof Float64Array ? 'float64' : 'float32';
-}
 
 /** A host array of n zeros (for data and file readers; tensors get storage from their backend). */
 export function allocate(dtype: DType, n: number): FloatArray {
@@ -95,7 +90,7 @@ export class Tensor {
 
   /** A copy of this tensor on another backend (cut off from the graph). */
   to(be: Backend): Tensor {
-    if (!be.dtypes.includes(this.dtype)) throw new ShapeError(`to(${be.name}): backend '${be.name}' does not store ${this.dtype} (it stores ${be.dtypes.join(', ')})`);
+    if (!be.dtypes.includes(this.dtype)) throw new BackendError(`to(${be.name}): backend '${be.name}' does not store ${this.dtype} (it stores ${be.dtypes.join(', ')})`);
     const host = this.toHost();
     const copy = allocate(this.dtype, host.length);
     copy.set(host);

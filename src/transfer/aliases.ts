@@ -23,7 +23,7 @@ function buildAliases(): Map<string, string> {
   return m;
 }
 
-export const LAYER_ALIASES: ReadonlyMap<string, string> = buildAliases();
+const LAYER_ALIASES: ReadonlyMap<string, string> = buildAliases();
 
 /** The lab's name for a layer name found in a weight file (itself when not an alias). */
 export function labName(fileName: string): string {

@@ -20,7 +20,7 @@ export type ExperimentName = 'scratch' | 'finetune' | 'extract';
 export const EXPERIMENTS: readonly ExperimentName[] = ['scratch', 'finetune', 'extract'];
 
 /** The lab's learning-rate scale for imported layers. */
-export const DEFAULT_IMPORTED_LR_SCALE: Record<ExperimentName, number> = { scratch: 1, finetune: 0.001, extract: 0 };
+const DEFAULT_IMPORTED_LR_SCALE: Record<ExperimentName, number> = { scratch: 1, finetune: 0.001, extract: 0 };
 
 /** The settings of {@link transferOptimizer}: base rate, momentum, weight decay, the imported layers' rate scale, schedule. */
 export interface OptimizerSettings {
@@ -39,7 +39,7 @@ export interface OptimizerSettings {
  * rates (StepSchedule, Schedule(list, list)) get their rates × `scale` too, so that imported
  * layers keep training at `scale` times the new layers' rate.
  */
-export function scaledSchedule(d: ScheduleDescription | undefined, scale: number): LearningRateSchedule | undefined {
+function scaledSchedule(d: ScheduleDescription | undefined, scale: number): LearningRateSchedule | undefined {
   if (!d) return undefined;
   const s = scheduleFromDescription(d);
   if (scale === 1) return s;
@@ -103,7 +103,7 @@ export function prepareExperiment(s: ExperimentSetup): PreparedExperiment {
 }
 
 /** Mean over examples of the cost C_n of outputs [n, K] against one-hot targets given as class indices. */
-export function meanCost(cost: CostName, outputs: Float32Array, targets: Int32Array, K: number): number {
+function meanCost(cost: CostName, outputs: Float32Array, targets: Int32Array, K: number): number {
   const f = COST_TERMS[cost].f;
   let total = 0;
   for (let i = 0; i < targets.length; i++) {

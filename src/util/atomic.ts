@@ -28,7 +28,7 @@ export function processExists(pid: number): boolean {
  * A live process's temporary (this one's included) and other targets' temporaries are kept.
  * Best effort: a failure here never stops the write that follows.
  */
-export function removeStaleTemps(path: string): string[] {
+function removeStaleTemps(path: string): string[] {
   const dir = dirname(path);
   const prefix = `.${basename(path)}.tmp-`;
   const removed: string[] = [];

@@ -18,10 +18,37 @@ export class UsageError extends TlError {
   }
 }
 
-/** A shape or parameter that an op cannot accept (a programming error in the caller's model). */
+/**
+ * A shape an op cannot accept: operands that do not fit each other, a rank or size the op
+ * does not take, a layout that does not hold the shape it claims (a programming error in
+ * the caller's model).
+ */
 export class ShapeError extends TlError {
   constructor(message: string) {
     super(message, 1);
     this.name = 'ShapeError';
+  }
+}
+
+/**
+ * An option value an op, layer or kernel cannot accept, whatever the shapes: a keep
+ * probability outside (0, 1], a stride of 0, negative padding, GEMM block sizes that are not
+ * multiples of the micro-tile (Python's ValueError).
+ */
+export class ValueError extends TlError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'ValueError';
+  }
+}
+
+/**
+ * Tensors a backend cannot take as they are: inputs on different backends or of different
+ * dtypes, a dtype the backend does not store, a size beyond what the backend can index.
+ */
+export class BackendError extends TlError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'BackendError';
   }
 }

@@ -1,13 +1,15 @@
 // Bad input: shape mismatches (matmul, linear, conv channels, broadcasting, bias, costs),
 // invalid conv / pool parameters (kernel larger than the padded input, stride 0, negative
 // or fractional padding) and NaN gradients in the checker raise errors that name the op
-// and the offending shapes or values.
+// and the offending shapes or values; ShapeError only for shapes (ValueError for option
+// values, BackendError for dtype and backend mismatches).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  add, avgPool2d, biasAdd, conv2d, crossEntropyBinary, crossEntropyMulti, div, dropout, gradcheck, GradcheckError, linear, log, matmul,
-  maxPool2d, mul, permute, record, reshape, ShapeError, slice, softmax, sub, sum, sqrt, sumSquared, tensor, Tensor, transpose, view, zeros,
+  add, avgPool2d, biasAdd, conv2d, Convolution, crossEntropyBinary, crossEntropyMulti, div, dropout, gradcheck, GradcheckError, linear, log, matmul,
+  maxPool2d, mul, permute, Pooling, record, reshape, ShapeError, slice, softmax, sub, sum, sqrt, sumSquared, tensor, Tensor, TlError, transpose, view, zeros,
 } from '../../src/index.js';
+import { BackendError, ValueError } from '../../src/util/errors.js';
 import { shapeArb } from '../helpers/arbitraries.js';
 
 /** The error thrown by fn (fails the test if none). */
@@ -76,9 +78,28 @@ describe('shape mismatches', () => {
     expect(errorOf(() => softmax(z(2, 3), -3)).message).toMatch(/softmax: axis -3 out of range/);
     expect(errorOf(() => tensor([1, 2, 3], [2, 2])).message).toMatch(/tensor: 3 values do not fit shape \[2, 2\]/);
     expect(errorOf(() => zeros([2, -1])).message).toMatch(/full: invalid shape \[2, -1\]/);
-    expect(errorOf(() => add(z(2), tensor([1, 2], [2], { dtype: 'float64' }))).message).toMatch(/add: inputs have different dtypes \(float32, float64\)/);
-    expect(errorOf(() => dropout(z(2), 0)).message).toMatch(/dropout: keep must be in \(0, 1\], got 0/);
     expect(errorOf(() => z(2, 3).item()).message).toMatch(/item\(\): tensor of shape \[2, 3\] has 6 values/);
+  });
+});
+
+describe('ShapeError is for shapes only: bad option values and dtype mismatches have their own classes', () => {
+  it('a dtype mismatch is a BackendError, a keep probability out of range or a stride of 0 a ValueError', () => {
+    const dtypes = errorOf(() => add(z(2), tensor([1, 2], [2], { dtype: 'float64' })));
+    expect(dtypes).toBeInstanceOf(BackendError);
+    expect(dtypes).not.toBeInstanceOf(ShapeError);
+    expect(dtypes.message).toMatch(/add: inputs have different dtypes \(float32, float64\)/);
+    const keep = errorOf(() => dropout(z(2), 0));
+    expect(keep).toBeInstanceOf(ValueError);
+    expect(keep.message).toMatch(/dropout: keep must be in \(0, 1\], got 0/);
+    const stride = errorOf(() => conv2d(z(1, 1, 5, 5), z(1, 1, 3, 3), null, { stride: 0 }));
+    expect(stride).toBeInstanceOf(ValueError);
+    expect(errorOf(() => maxPool2d(z(1, 1, 4, 4), { kernel: 2, padding: 2 }))).toBeInstanceOf(ValueError);
+    // The layers take neon's `strides`, and their messages say so.
+    const layerStride = errorOf(() => new Convolution([3, 3, 4], { strides: 0, name: 'c' }).configure([1, 5, 5]));
+    expect(layerStride).toBeInstanceOf(ValueError);
+    expect(layerStride.message).toBe("layer 'c': strides must be a positive integer, got 0");
+    expect(errorOf(() => new Pooling(2, { strides: [1, 0], name: 'p' }).configure([1, 4, 4])).message).toBe("layer 'p': strides must be a positive integer, got 0");
+    for (const e of [dtypes, keep, stride]) expect(e).toBeInstanceOf(TlError);
   });
 });
 

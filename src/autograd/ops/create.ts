@@ -6,7 +6,7 @@ import { allocate, Tensor, type DType } from '../../tensor/tensor.js';
 import { backend as defaultBackend } from '../../kernels/index.js';
 import type { Backend, FloatArray } from '../../kernels/backend.js';
 import { checkShape, shapeStr, sizeOf, type Shape } from '../../tensor/shape.js';
-import { ShapeError } from '../../util/errors.js';
+import { BackendError, ShapeError } from '../../util/errors.js';
 
 /** Options of the tensor constructors: gradient tracking, dtype, backend. */
 export interface CreateOptions {
@@ -20,7 +20,7 @@ export interface CreateOptions {
 function finish(data: FloatArray, shape: Shape, opts: CreateOptions): Tensor {
   const be = opts.backend ?? defaultBackend();
   const dtype = data instanceof Float64Array ? 'float64' : 'float32';
-  if (!be.dtypes.includes(dtype)) throw new ShapeError(`backend '${be.name}' does not store ${dtype} (it stores ${be.dtypes.join(', ')})`);
+  if (!be.dtypes.includes(dtype)) throw new BackendError(`backend '${be.name}' does not store ${dtype} (it stores ${be.dtypes.join(', ')})`);
   const t = new Tensor(be.upload(data), shape, undefined, 0, be);
   t.requiresGrad = opts.requiresGrad ?? false;
   return t;

@@ -4,7 +4,7 @@
 //   'caffe' (inverted): train y = mask ⊙ x / keep, infer y = x,      back dx = mask ⊙ g / keep
 import { rng } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { ShapeError } from '../../util/errors.js';
+import { ValueError } from '../../util/errors.js';
 import { noGrad, record } from '../graph.js';
 import { mul } from './elementwise.js';
 import { wrap } from './util.js';
@@ -12,7 +12,10 @@ import { wrap } from './util.js';
 /** neon's dropout conventions: 'neon' (train mask⊙x, infer keep·x) and 'caffe' (inverted: train mask⊙x/keep, infer x). */
 export type DropoutMode = 'neon' | 'caffe';
 
-/** Options of {@link dropout}: training (default true) and the mode. */
+/**
+ * Options of {@link dropout}: training (default true; PyTorch's F.dropout name, the negation of
+ * the `inference` flag that layers and Model take, as neon's fprop) and the mode.
+ */
 export interface DropoutOptions {
   training?: boolean;
   mode?: DropoutMode;
@@ -33,7 +36,7 @@ export function dropoutInferenceScale(keep: number, mode: DropoutMode): number {
 
 /** Dropout keeping each element with probability `keep` (a fresh mask from the engine's generator); at inference the mode's scale. */
 export function dropout(x: Tensor, keep: number, opts: DropoutOptions = {}): Tensor {
-  if (!(keep > 0 && keep <= 1)) throw new ShapeError(`dropout: keep must be in (0, 1], got ${keep}`);
+  if (!(keep > 0 && keep <= 1)) throw new ValueError(`dropout: keep must be in (0, 1], got ${keep}`);
   const mode = opts.mode ?? 'neon';
   const training = opts.training ?? true;
   if (!training) return mode === 'neon' ? mul(x, keep) : x;

@@ -3,7 +3,7 @@ import { windowGeometry, type Pair } from '../../kernels/geometry.js';
 import type { WindowGeometry } from '../../kernels/backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { shapeStr } from '../../tensor/shape.js';
-import { ShapeError } from '../../util/errors.js';
+import { ShapeError, ValueError } from '../../util/errors.js';
 import { record } from '../graph.js';
 import { dense, wrap } from './util.js';
 
@@ -23,7 +23,7 @@ export function poolGeometry(op: string, xShape: readonly number[], opts: Pool2d
   const [, C, H, W] = xShape as [number, number, number, number];
   const [R, S] = typeof opts.kernel === 'number' ? [opts.kernel, opts.kernel] : opts.kernel;
   const g = windowGeometry(op, C, H, W, R, S, { stride: opts.stride ?? [R, S], padding: opts.padding });
-  if (g.padH * 2 > R || g.padW * 2 > S) throw new ShapeError(`${op}: padding ${g.padH},${g.padW} must be at most half the kernel ${R}×${S}`);
+  if (g.padH * 2 > R || g.padW * 2 > S) throw new ValueError(`${op}: padding ${g.padH},${g.padW} must be at most half the kernel ${R}×${S}`);
   return g;
 }
 

@@ -5,7 +5,7 @@
 import type { Backend, DeviceBuffer, Strided } from '../../kernels/backend.js';
 import { Tensor, type DType } from '../../tensor/tensor.js';
 import { sameShape, sizeOf, type Shape } from '../../tensor/shape.js';
-import { ShapeError } from '../../util/errors.js';
+import { BackendError } from '../../util/errors.js';
 
 /** The backend of the op's tensor inputs; an error naming both backends and the op when they differ. */
 export function backendOf(op: string, ...ts: (Tensor | null | undefined)[]): Backend {
@@ -14,7 +14,7 @@ export function backendOf(op: string, ...ts: (Tensor | null | undefined)[]): Bac
     if (!t) continue;
     if (be === null) be = t.backend;
     else if (t.backend !== be) {
-      throw new ShapeError(`${op}: inputs live on different backends ('${be.name}' and '${t.backend.name}'); move one with .to(backend) first`);
+      throw new BackendError(`${op}: inputs live on different backends ('${be.name}' and '${t.backend.name}'); move one with .to(backend) first`);
     }
   }
   if (be === null) throw new Error(`${op}: no tensor input`);
@@ -47,7 +47,7 @@ export function dense(t: Tensor): DeviceBuffer {
 export function commonDtype(op: string, ...ts: Tensor[]): DType {
   const d = ts[0]!.dtype;
   for (const t of ts) {
-    if (t.dtype !== d) throw new ShapeError(`${op}: inputs have different dtypes (${ts.map((x) => x.dtype).join(', ')}); convert with toDtype(x, dtype)`);
+    if (t.dtype !== d) throw new BackendError(`${op}: inputs have different dtypes (${ts.map((x) => x.dtype).join(', ')}); convert with toDtype(x, dtype)`);
   }
   return d;
 }

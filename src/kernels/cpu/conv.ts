@@ -11,22 +11,18 @@
 // 512 KB in float32: about a core's L2 cache): small feature maps (the demo's 8-64
 // channel convs on 4² and 2² images, where one image is a gemm of N = 16 or 4 columns)
 // then run as a few wider gemms instead of many tiny ones whose packing and call overhead
-// cost more than their arithmetic. A larger budget was measured slower (the columns of the
-// chunk no longer stay in cache between im2col and the gemm: 4M values made the demo's
-// batch-50 inference ~10% slower than 128K). An image whose columns exceed the budget
-// alone (VGG at 56² and up) goes one image per gemm, writing the gemm's output straight
-// into y as before (nb = 1 needs no scatter or gather).
+// cost more than their arithmetic. A larger budget is slower: the columns of the chunk no
+// longer stay in cache between im2col and the gemm (figures in bench/README.md, History).
+// An image whose columns exceed the budget alone (VGG at 56² and up) goes one image per
+// gemm, writing the gemm's output straight into y (nb = 1 needs no scatter or gather).
 // 3×3 convolutions with stride 1 (VGG's) take another route: Winograd F(2×2, 3×3)
 // (winograd.ts), 16 gemms of K × C × tiles, 2.25× fewer multiply-adds than
 // im2col + gemm and no 9× column buffer. The input gradient is the same kind of
 // convolution, of dy with the filters flipped and transposed (padding 2 − pad), so no
 // col2im; the weight gradient is the adjoint of the Winograd forward (16 gemms
-// Ŷ_ξ · V_ξᵀ). W2 (batch 8, 64→64, 56², float32), old and new alternated in one process on
-// the 2-core machine (nominal FLOPs): forward 3.13 → 5.19 GFLOP/s, forward + backward
-// 2.92 → 3.87 with the forward and input gradient, 2.53 → 3.74 (a loaded run) with the
-// weight gradient as well.
+// Ŷ_ξ · V_ξᵀ). What it gained on W2 is in bench/README.md (History).
 import type { FloatArray, WindowGeometry } from '../backend.js';
-import { ShapeError } from '../../util/errors.js';
+import { ValueError } from '../../util/errors.js';
 import { biasAdd, biasBackward } from './bias.js';
 import { gemm } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
@@ -46,7 +42,7 @@ let convColumnBudget = DEFAULT_COLUMN_BUDGET;
  * argument restores the default. For benchmarks and tests.
  */
 export function setConvColumnBudget(values: number = DEFAULT_COLUMN_BUDGET): number {
-  if (!Number.isInteger(values) || values < 0) throw new ShapeError(`conv2d: the column budget must be a non-negative integer, got ${values}`);
+  if (!Number.isInteger(values) || values < 0) throw new ValueError(`conv2d: the column budget must be a non-negative integer, got ${values}`);
   const prev = convColumnBudget;
   convColumnBudget = values;
   return prev;
@@ -91,7 +87,7 @@ export interface ConvContext {
   winograd: WinogradContext;
 }
 
-export const referenceConv: ConvContext = { gemm, alloc: allocate, winograd: referenceWinograd };
+const referenceConv: ConvContext = { gemm, alloc: allocate, winograd: referenceWinograd };
 
 /** y[N, K, P, Q] = conv(x, w) (+ b). */
 export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, ctx: ConvContext = referenceConv): void {

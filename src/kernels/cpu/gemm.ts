@@ -26,9 +26,9 @@
 //
 // Packed buffers are always Float64Array, whatever the input type, and are reused across
 // calls. JavaScript arithmetic is in float64 anyway; reading a Float32Array element costs a
-// float→double conversion on every load, so packing once into float64 was measured faster
-// for float32 inputs (the micro-kernel ≈12–17% faster on float64 slivers than on float32
-// ones), and it keeps the micro-kernel monomorphic: it only ever sees Float64Array,
+// float→double conversion on every load, so packing once into float64 is faster for
+// float32 inputs too (bench/README.md, History), and it keeps the micro-kernel
+// monomorphic: it only ever sees Float64Array,
 // whether the caller passed float32 data or float64 data (gradient checker).
 // Only the O(M·K + K·N) packing and the O(M·N) write-back touch the caller's arrays.
 //
@@ -36,22 +36,20 @@
 // K = 8..64 for the input gradient) spend a large share outside the micro-kernel, so:
 // full 4 × 4 tiles are written straight into C by the micro-kernel (microKernel4x4C; the
 // tile buffer + storeTile remain for ragged edges), and the packing loops copy a full
-// sliver 4 values per step instead of looping over its 4 rows or columns. Measured on the
-// 2-core EPYC, best of 15 rounds, float32, GFLOP/s before → after: M=8 N=1024 K=72
-// 1.73 → 2.54; M=8 N=1024 K=9 1.32 → 2.18; M=72 N=1024 K=8 (transA) 1.80 → 2.58;
-// M=8 N=72 K=1024 (transB) 1.34 → 1.79; 256³ 3.05 → 3.15. Smaller nc (256..32) for small
-// M was measured and did not help (the packed panel is not the bottleneck).
+// sliver 4 values per step instead of looping over its 4 rows or columns. A smaller nc for
+// small M does not help: the packed panel is not the bottleneck. (The figures behind both
+// are in bench/README.md, History.)
 //
 // The 4 × 4 tile: 16 accumulators + 4 values of op(A) + 1 of op(B) slightly exceed the ~15
-// double registers V8 allocates on x64 (a few spill to the stack, cheaply). Measured on the
-// 2-core Xeon dev machine (noisy, within ±10%): 4 × 8, 2 × 8, 3 × 4, 3 × 3 and 2 × 4 tiles
-// were no faster in the full gemm, so the simplest symmetric tile stays.
+// double registers V8 allocates on x64 (a few spill to the stack, cheaply). Other tiles
+// (4 × 8, 2 × 8, 3 × 4, 3 × 3, 2 × 4) were no faster in the full gemm, so the simplest
+// symmetric tile stays.
 import type { FloatArray } from '../backend.js';
-import { ShapeError } from '../../util/errors.js';
+import { ShapeError, ValueError } from '../../util/errors.js';
 
 /** Micro-tile height and width (fixed: the micro-kernel below is written for 4 × 4). */
-export const MR = 4;
-export const NR = 4;
+const MR = 4;
+const NR = 4;
 
 /** Cache-block sizes. mc must be a multiple of MR and nc of NR. */
 export interface GemmBlocking {
@@ -73,7 +71,7 @@ export function setGemmBlocking(b: Partial<GemmBlocking> = DEFAULT_BLOCKING): Ge
   const next = { ...blocking, ...b };
   const ok = (v: number, m: number) => Number.isInteger(v) && v > 0 && v % m === 0;
   if (!ok(next.mc, MR) || !ok(next.kc, 1) || !ok(next.nc, NR)) {
-    throw new ShapeError(`gemm blocking: mc must be a positive multiple of ${MR}, nc of ${NR}, kc positive; got mc=${next.mc}, kc=${next.kc}, nc=${next.nc}`);
+    throw new ValueError(`gemm blocking: mc must be a positive multiple of ${MR}, nc of ${NR}, kc positive; got mc=${next.mc}, kc=${next.kc}, nc=${next.nc}`);
   }
   blocking = next;
   return prev;
@@ -236,9 +234,9 @@ function packB(
  * of bPack from bi (4 values per p). Each step loads 4 values of a, then streams the 4
  * values of b one at a time, doing 16 multiply-adds into the 16 local accumulators.
  * The `| 0` on index arithmetic tells V8 the sums stay int32, which drops an overflow check
- * per index (measured ≈5% faster); indices are far below 2^31 (buffers are ~10^5 long).
- * The loop uses the literal 4 rather than the module constants MR / NR: reading a module
- * binding inside the loop cost ≈15% (V8 reloads it from the module context).
+ * per index; indices are far below 2^31 (buffers are ~10^5 long).
+ * The loop uses the literal 4 rather than the module constants MR / NR: V8 reloads a module
+ * binding from the module context on every read inside the loop.
  */
 function microKernel4x4(kc: number, a: Float64Array, ai: number, b: Float64Array, bi: number, t: Float64Array): void {
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
@@ -350,7 +348,7 @@ export function checkArgs(
   }
   const check = (name: string, X: FloatArray, off: number, ld: number, rows: number, cols: number) => {
     if (rows === 0 || cols === 0) return;
-    if (!Number.isInteger(off) || off < 0) throw new ShapeError(`${call}: ${name} offset ${off} must be a non-negative integer`);
+    if (!Number.isInteger(off) || off < 0) throw new ValueError(`${call}: ${name} offset ${off} must be a non-negative integer`);
     if (!Number.isInteger(ld) || ld < cols) throw new ShapeError(`${call}: ld${name.toLowerCase()}=${ld} is smaller than the ${cols} columns ${name} is stored with`);
     const last = off + (rows - 1) * ld + cols;
     if (last > X.length) throw new ShapeError(`${call}: ${name} stored as [${rows}, ${cols}] with ld=${ld} at offset ${off} needs ${last} elements, array has ${X.length}`);

@@ -8,12 +8,12 @@
 // [C·R·S, nb·P·Q] matrix (image k at colsOffset = k·P·Q, ldCols = nb·P·Q) and go through
 // one gemm. Defaults: colsOffset 0, ldCols = P·Q (one image, the whole array).
 import type { FloatArray, WindowGeometry } from '../backend.js';
-import { ShapeError } from '../../util/errors.js';
+import { ShapeError, ValueError } from '../../util/errors.js';
 
 function checkCols(op: string, g: WindowGeometry, cols: FloatArray, colsOffset: number, ldCols: number): void {
   const PQ = g.P * g.Q, rows = g.C * g.R * g.S;
   if (!Number.isInteger(colsOffset) || colsOffset < 0 || !Number.isInteger(ldCols) || ldCols < PQ) {
-    throw new ShapeError(`${op}: colsOffset ${colsOffset} must be a non-negative integer and ldCols ${ldCols} an integer ≥ P·Q = ${PQ}`);
+    throw new ValueError(`${op}: colsOffset ${colsOffset} must be a non-negative integer and ldCols ${ldCols} an integer ≥ P·Q = ${PQ}`);
   }
   const need = rows === 0 || PQ === 0 ? 0 : colsOffset + (rows - 1) * ldCols + PQ;
   if (need > cols.length) throw new ShapeError(`${op}: cols [${rows}, ${PQ}] with ldCols ${ldCols} at offset ${colsOffset} needs ${need} elements, array has ${cols.length}`);

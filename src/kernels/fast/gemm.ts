@@ -25,7 +25,7 @@
 import type { SimdInstance } from './simd.js';
 
 /** Depth of one packed slice of K. */
-export const KC = 256;
+const KC = 256;
 
 export interface GemmJob {
   kind: 'gemm';
@@ -38,10 +38,10 @@ export interface GemmJob {
 }
 
 /**
- * Largest block: rows (in tiles of MR) and columns. Exported for benchmarks that tune them:
- * mh 96..256 and nw 256..1024 measured within noise (±3%) of each other on W1 and a W3a step.
+ * Largest block: rows (in tiles of MR) and columns. The choice is not sensitive: nearby
+ * sizes time the same (bench/README.md, History).
  */
-export const gemmBlocks = { mTiles: 40, nw: 512 };
+const gemmBlocks = { mTiles: 40, nw: 512 };
 
 /** Splits C into blocks: as large as the caches allow, but at least ~3 per thread when there are several. */
 export function planGemm(M: number, N: number, MR: number, NR: number, threads: number): { mh: number; nw: number; tilesM: number; tasks: number } {

@@ -40,8 +40,7 @@ const CONV_GROUPS = 8;
  * the gemms, its own weight gradient and that gradient's transform, the sum of the
  * groups' gradients), which pays only where the activations dwarf the weights (VGG's
  * first blocks); smaller maps run as one convolution over the whole batch with the gemms
- * split over the threads. A VGG-16 training step at batch 8, 3×64×64, one thread, went
- * from ~6.3 s with groups everywhere to ~2.5 s (same loaded machine, same hour).
+ * split over the threads (bench/README.md, History, has what this threshold saved).
  */
 const CONV_GROUP_MIN_PQ = 1024;
 

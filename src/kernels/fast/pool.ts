@@ -143,6 +143,6 @@ export class ThreadPool {
 }
 
 /** The default number of threads: the machine's logical cores. */
-export function defaultThreads(): number {
+function defaultThreads(): number {
   return Math.max(1, Math.min(MAX_HELPERS + 1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
 }

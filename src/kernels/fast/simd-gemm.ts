@@ -19,10 +19,8 @@
 //
 // MR × NR = 4 × 8: 8 accumulators + 2 B vectors + 1 broadcast = 11 registers, 8
 // multiply-adds per 6 loads. Larger tiles do more work per load on paper (6 × 8: 12 per 8,
-// 15 registers) but V8's register allocator then spills. Measured on the 2-core EPYC, gemm
-// 1024³ on one thread, all variants alternated in one process (GFLOP/s, median of 5,
-// relaxed madd / mul + add): 4 × 8 39.4 / 33.8; 6 × 8 32.5 / 24.3; 5 × 8 24.3 / 30.3;
-// 2 × 16 29.6 / 25.9; 4 × 12 19.3 / 21.1.
+// 15 registers) but V8's register allocator then spills, and they run slower (the tiles
+// compared are in bench/README.md, History).
 //
 // With relaxed SIMD the multiply-add is f32x4.relaxed_madd (one vfmadd on hardware with
 // FMA: one rounding instead of two, within the 1e-5 tolerance the tests hold it to);

@@ -50,7 +50,7 @@ export type MapJob = { chunk: number; n: number } & (
 export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob;
 
 /** A gemm that runs every block on this thread's instance (inside a task: no nested parallelism). */
-export function localGemm(inst: SimdInstance): typeof refGemm {
+function localGemm(inst: SimdInstance): typeof refGemm {
   return (transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc) => {
     if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) || M === 0 || N === 0 || K === 0 || alpha === 0) {
       refGemm(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc);
@@ -69,7 +69,7 @@ const localArenas = new WeakMap<SimdInstance, Arena>();
  * The convolution context of one thread, for one task: its local SIMD gemm, float32
  * scratch from the thread's arena (taken back when its next task starts).
  */
-export function localConv(inst: SimdInstance): ConvContext {
+function localConv(inst: SimdInstance): ConvContext {
   let ctx = localContexts.get(inst);
   let arena = localArenas.get(inst);
   if (!ctx || !arena) {
@@ -88,7 +88,7 @@ export function localConv(inst: SimdInstance): ConvContext {
 }
 
 /** Images [lo, hi) of group t when N images go in `groups` groups. */
-export function groupRange(N: number, groups: number, t: number): [number, number] {
+function groupRange(N: number, groups: number, t: number): [number, number] {
   const per = Math.ceil(N / groups);
   return [Math.min(N, t * per), Math.min(N, (t + 1) * per)];
 }

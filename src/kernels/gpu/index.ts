@@ -15,8 +15,8 @@
 // mode; the default lets gpu.js choose (headlessgl → webgl2 → webgl → webasm → cpu).
 import type { Backend, BinaryOp, CostName, DeviceBuffer, DType, FloatArray, GdmStep, Strided, UnaryOp, WindowGeometry } from '../backend.js';
 import { UNARY_BACKWARD_READS } from '../backend.js';
-import { ShapeError } from '../../util/errors.js';
-import { Device, GpuUnavailableError, type Storage } from './device.js';
+import { BackendError } from '../../util/errors.js';
+import { Device, type Storage } from './device.js';
 import * as K from './kernels.js';
 
 export { Device, GpuUnavailableError, provideGpuJs, type DeviceInfo, type GpuMode } from './device.js';
@@ -154,7 +154,7 @@ function geo(g: WindowGeometry): Record<string, number> {
 function imageChunks(N: number, perImage: number): [number, number][] {
   const lim = dev().indexLimit;
   const nb = Math.max(1, Math.min(N, Math.floor(lim / Math.max(1, perImage))));
-  if (perImage > lim) throw new ShapeError(`backend gpu: one image of ${perImage} values exceeds gpu.js's ${lim}-value index range in mode ${dev().mode}`);
+  if (perImage > lim) throw new BackendError(`backend gpu: one image of ${perImage} values exceeds gpu.js's ${lim}-value index range in mode ${dev().mode}`);
   const out: [number, number][] = [];
   for (let n0 = 0; n0 < N; n0 += nb) out.push([n0, Math.min(nb, N - n0)]);
   return out;
@@ -252,13 +252,13 @@ const viewKey = (v: Strided): string => `${v.offset}:${v.shape.join(',')}:${v.st
 
 function checkIndexRange(op: string, ...lengths: number[]): void {
   const lim = dev().indexLimit;
-  for (const n of lengths) if (n > lim) throw new ShapeError(`backend gpu: ${op} over ${n} values exceeds gpu.js's ${lim}-value index range in mode ${dev().mode}`);
+  for (const n of lengths) if (n > lim) throw new BackendError(`backend gpu: ${op} over ${n} values exceeds gpu.js's ${lim}-value index range in mode ${dev().mode}`);
 }
 
 // ---- The backend ------------------------------------------------------------------------------
 
 function alloc(dtype: DType, n: number): DeviceBuffer {
-  if (dtype !== 'float32') throw new ShapeError(`backend gpu: dtype ${dtype} is not supported (float32 only)`);
+  if (dtype !== 'float32') throw new BackendError(`backend gpu: dtype ${dtype} is not supported (float32 only)`);
   const d = dev();
   d.checkSize(n);
   return make(n, d.host ? new Float32Array(n) : n === 0 ? new Float32Array(0) : d.run('zeros', K.ZEROS, n, {}, []));
@@ -543,10 +543,6 @@ function gdmPair(source: string, n: number, consts: Record<string, number>, args
   const nv = d.run('gdm', source, n, { ...consts, what: 1 }, args.map((a) => a.s), [K.idiv]);
   place(P, np, 0, 1, n);
   place(V, nv, 0, 1, n);
-}
-
-export function gpuUnavailable(e: unknown): e is GpuUnavailableError {
-  return e instanceof GpuUnavailableError;
 }
 
 /**

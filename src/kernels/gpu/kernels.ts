@@ -21,7 +21,7 @@ export function idiv(i: number, c: number): number {
 }
 
 /** A kernel source: `$x` → `this.constants.x`. */
-export function src(s: string): string {
+function src(s: string): string {
   return s.replace(/\$(\w+)/g, 'this.constants.$1');
 }
 

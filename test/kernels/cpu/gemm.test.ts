@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gemm, getGemmBlocking, setGemmBlocking, type GemmBlocking } from '../../../src/kernels/cpu/gemm.js';
-import { ShapeError } from '../../../src/util/errors.js';
+import { ShapeError, ValueError } from '../../../src/util/errors.js';
 
 type Dtype = 'float32' | 'float64';
 
@@ -158,7 +158,7 @@ describe('gemm', () => {
   });
 
   it('rejects block sizes that are not multiples of the micro-tile', () => {
-    expect(() => setGemmBlocking({ mc: 6 })).toThrow(ShapeError);
+    expect(() => setGemmBlocking({ mc: 6 })).toThrow(ValueError);
     expect(getGemmBlocking().mc % 4).toBe(0);
   });
 });

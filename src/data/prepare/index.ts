@@ -1,0 +1,176 @@
+// `tl-scratch prepare`: build DIR/train.h5 and DIR/test.h5 in neon's HDF5Iterator format
+// (uint8 `input` + `lshape` + `channel_order`, int32 `output` (N, 1) + `nclass` + `class_names`, per-channel
+// `mean` of the training split in both files) from an image folder tree, from IMDB-WIKI's
+// wiki.mat/imdb.mat, or from a built-in data set. Each file is written atomically.
+//
+// One file per source (image-folder.ts, imdb-wiki.ts, builtin.ts), what they share
+// (items.ts: examples, skips, the split) and the writer (write.ts); this file checks the
+// options, picks the source and reports.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { TlError, UsageError } from '../../util/errors.js';
+import { BUILTIN_NAMES, type BuiltinName } from '../builtin.js';
+import type { ChannelOrder } from '../image.js';
+import { seededRng } from '../iterator.js';
+import { builtinSource } from './builtin.js';
+import { folderSource } from './image-folder.js';
+import { imdbWikiSource } from './imdb-wiki.js';
+import { limitItems, splitItems, Tally, type Item, type SkipReason } from './items.js';
+import { writeSplits, type SplitReport } from './write.js';
+
+export type { SkipReason, SplitReport };
+
+/**
+ * Options of `prepare`. Exactly one source: `imageFolder`, `imdbWiki` or `builtin`.
+ * Defaults are in PREPARE_DEFAULTS.
+ */
+export interface PrepareOptions {
+  /** Output folder (created if missing); receives train.h5 and test.h5. */
+  out: string;
+  /** Image folder tree ROOT/<class>/*.{jpg,jpeg,png}; classes are the sorted folder names. */
+  imageFolder?: string;
+  /** IMDB-WIKI folder holding wiki.mat (or imdb.mat) and the images named in its full_path. */
+  imdbWiki?: string;
+  /** A built-in set: 'mnist' or 'fashion-tshirt-shirt' (official train/test splits). */
+  builtin?: BuiltinName;
+  /** Output height = width. Default 224 (builtin: 28, the native size). */
+  size?: number;
+  /** Channel order of `input`. Default 'rgb' (builtin: 'gray'; 'rgb'/'bgr' replicate the gray image). */
+  channels?: ChannelOrder;
+  /** Seed of the deterministic shuffle and split. Default 0. */
+  rngSeed?: number;
+  /** Fraction of each class that goes to test.h5 (image folder, IMDB-WIKI). Default 0.2. */
+  testFraction?: number;
+  /** IMDB-WIKI: keep faces with face_score above this. Default 1.0. */
+  minFaceScore?: number;
+  /** IMDB-WIKI: margin around the face box, as a fraction of its width/height on each side. Default 0.4. */
+  faceMargin?: number;
+  /** Keep at most this many examples (after filtering and shuffling; before the split). Default: all. */
+  maxImages?: number;
+  /** Builtin: take this many training images per class (seeded by rngSeed). Default: all. */
+  perClass?: number;
+  /** Builtin: 'resize' (bilinear) or 'pad' (zero padding, size ≥ 28) to reach `size`. Default 'resize'. */
+  fit?: 'resize' | 'pad';
+  /** Called after every image; the CLI draws its progress bar from it. */
+  onProgress?: (p: PrepareProgress) => void;
+}
+
+export interface PrepareProgress {
+  /** Images processed so far (kept or skipped), over both splits. */
+  done: number;
+  /** Images to process in all. */
+  total: number;
+  split: 'train' | 'test';
+  /** The image just processed (a path, or "name #index" for built-in data). */
+  item: string;
+}
+
+export const PREPARE_DEFAULTS = {
+  size: 224,
+  builtinSize: 28,
+  channels: 'rgb' as ChannelOrder,
+  builtinChannels: 'gray' as ChannelOrder,
+  rngSeed: 0,
+  testFraction: 0.2,
+  minFaceScore: 1.0,
+  faceMargin: 0.4,
+  fit: 'resize' as const,
+} as const;
+
+export interface PrepareReport {
+  source: 'image-folder' | 'imdb-wiki' | 'builtin';
+  out: string;
+  train: SplitReport;
+  test: SplitReport;
+  classNames: string[];
+  /** (C, H, W) of every row. */
+  lshape: [number, number, number];
+  channels: ChannelOrder;
+  /** Per-channel mean of the training rows (0..255), as written to both files. */
+  mean: number[];
+  /** Candidates examined: files, MAT rows or built-in examples. */
+  considered: number;
+  kept: number;
+  /** Count per reason of everything not kept. */
+  skipped: Partial<Record<SkipReason, number>>;
+  /** The first few skipped items, with the reason and detail. */
+  skippedExamples: { item: string; reason: SkipReason; detail: string }[];
+}
+
+function checkNumber(name: string, v: number, lo: number, hi: number, integer = false): void {
+  if (!Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
+    throw new UsageError(`prepare: ${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${v}`);
+  }
+}
+
+/**
+ * Build `out/train.h5` and `out/test.h5` (see PrepareOptions). Images that cannot be read
+ * or decoded are skipped and counted in the report; configuration problems, a missing or
+ * empty class folder, or a bad MAT-file throw a TlError naming the path.
+ */
+export async function prepare(options: PrepareOptions): Promise<PrepareReport> {
+  const sources = [options.imageFolder, options.imdbWiki, options.builtin].filter((s) => s !== undefined);
+  if (sources.length !== 1) throw new UsageError('prepare: give exactly one source: an image folder, --imdb_wiki DIR or --builtin NAME');
+  if (!options.out) throw new UsageError('prepare: --out DIR is required');
+  const isBuiltin = options.builtin !== undefined;
+  if (isBuiltin && !BUILTIN_NAMES.includes(options.builtin!)) {
+    throw new UsageError(`prepare: unknown built-in data set '${options.builtin}'; choose one of ${BUILTIN_NAMES.join(', ')}`);
+  }
+  const size = options.size ?? (isBuiltin ? PREPARE_DEFAULTS.builtinSize : PREPARE_DEFAULTS.size);
+  const channels = options.channels ?? (isBuiltin ? PREPARE_DEFAULTS.builtinChannels : PREPARE_DEFAULTS.channels);
+  const seed = options.rngSeed ?? PREPARE_DEFAULTS.rngSeed;
+  const testFraction = options.testFraction ?? PREPARE_DEFAULTS.testFraction;
+  const minFaceScore = options.minFaceScore ?? PREPARE_DEFAULTS.minFaceScore;
+  const faceMargin = options.faceMargin ?? PREPARE_DEFAULTS.faceMargin;
+  checkNumber('size', size, 1, 4096, true);
+  checkNumber('testFraction', testFraction, 0, 0.99);
+  checkNumber('faceMargin', faceMargin, 0, 10);
+  if (!Number.isFinite(minFaceScore) && minFaceScore !== -Infinity) throw new UsageError(`prepare: minFaceScore must be a number, got ${minFaceScore}`);
+  if (options.maxImages !== undefined) checkNumber('maxImages', options.maxImages, 1, Number.MAX_SAFE_INTEGER, true);
+  if (options.perClass !== undefined) checkNumber('perClass', options.perClass, 1, Number.MAX_SAFE_INTEGER, true);
+  if (!['rgb', 'bgr', 'gray'].includes(channels)) throw new UsageError(`prepare: channels must be rgb, bgr or gray, got '${channels}'`);
+
+  const rng = seededRng(seed);
+  const tally = new Tally();
+  let classNames: string[];
+  let train: Item[];
+  let test: Item[];
+  let considered: number;
+  let source: PrepareReport['source'];
+  if (isBuiltin) {
+    source = 'builtin';
+    const fit = options.fit ?? PREPARE_DEFAULTS.fit;
+    ({ classNames, train, test, considered } = builtinSource(options.builtin!, { size, channels, fit, seed, perClass: options.perClass, maxImages: options.maxImages }, rng));
+  } else {
+    const src = options.imageFolder !== undefined
+      ? ((source = 'image-folder'), folderSource(resolve(options.imageFolder), size, channels, tally))
+      : ((source = 'imdb-wiki'), imdbWikiSource(resolve(options.imdbWiki!), { size, channels, minFaceScore, faceMargin }, tally));
+    classNames = src.classNames;
+    considered = src.considered;
+    const items = limitItems(src.items, options.maxImages, rng);
+    ({ train, test } = splitItems(items, classNames.length, testFraction, rng));
+  }
+  if (train.length === 0) throw new TlError(`prepare: no training images left to write (${tally.total} skipped)`);
+
+  const out = resolve(options.out);
+  mkdirSync(out, { recursive: true });
+  const written = await writeSplits({ out, classNames, channels, size, train, test, tally, onProgress: options.onProgress });
+  const trainReport = written.train;
+  const testReport = written.test;
+  const lshape: [number, number, number] = [channels === 'gray' ? 1 : 3, size, size];
+  const mean = written.mean;
+  return {
+    source,
+    out,
+    train: trainReport,
+    test: testReport,
+    classNames,
+    lshape,
+    channels,
+    mean: Array.from(mean),
+    considered,
+    kept: trainReport.count + testReport.count,
+    skipped: tally.skipped,
+    skippedExamples: tally.examples,
+  };
+}

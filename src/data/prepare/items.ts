@@ -1,0 +1,96 @@
+// What every source of `prepare` produces and shares: the examples to be written (Item),
+// the reasons an image is skipped and their tally, reading and decoding an image file, and
+// the seeded limit and stratified split of the folder-like sources.
+import { readFileSync } from 'node:fs';
+import { decodeImage } from '../image.js';
+import { permutation, type Rng } from '../iterator.js';
+
+/** Why an image was not kept. */
+export type SkipReason =
+  | 'unreadable'
+  | 'undecodable'
+  | 'missing file'
+  | 'not an image file'
+  | 'gender unknown'
+  | 'no face'
+  | 'face score too low'
+  | 'second face'
+  | 'bad face box';
+
+/** Thrown by an Item's row() for an image that is skipped, not fatal. */
+export class Skip extends Error {
+  constructor(
+    readonly reason: SkipReason,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** One example to be made: a label and a way to produce its row (or throw Skip). */
+export interface Item {
+  label: number;
+  name: string;
+  row: () => Uint8Array;
+}
+
+/** What a folder-like source yields before the split: class names, its items, candidates examined. */
+export interface SourceItems {
+  classNames: string[];
+  items: Item[];
+  considered: number;
+}
+
+const MAX_SKIP_EXAMPLES = 20;
+
+/** Skipped items: the count per reason and the first few with their detail. */
+export class Tally {
+  readonly skipped: Partial<Record<SkipReason, number>> = {};
+  readonly examples: { item: string; reason: SkipReason; detail: string }[] = [];
+  add(item: string, reason: SkipReason, detail: string): void {
+    this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
+    if (this.examples.length < MAX_SKIP_EXAMPLES) this.examples.push({ item, reason, detail });
+  }
+  get total(): number {
+    return Object.values(this.skipped).reduce((a, b) => a + (b ?? 0), 0);
+  }
+}
+
+export function readImageFile(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') throw new Skip('missing file', `${path}: no such file`);
+    throw new Skip('unreadable', `${path}: ${err.message}`);
+  }
+}
+
+export function decodeOrSkip(buf: Uint8Array, path: string) {
+  try {
+    return decodeImage(buf, path);
+  } catch (e) {
+    throw new Skip('undecodable', (e as Error).message);
+  }
+}
+
+/** Stratified split: per class, a seeded shuffle, the first round(n·f) to test; then each split shuffled. */
+export function splitItems(items: Item[], nclass: number, testFraction: number, rng: Rng): { train: Item[]; test: Item[] } {
+  const train: Item[] = [];
+  const test: Item[] = [];
+  for (let c = 0; c < nclass; c++) {
+    const cls = items.filter((it) => it.label === c);
+    const p = permutation(cls.length, rng);
+    const nTest = Math.round(cls.length * testFraction);
+    for (let k = 0; k < cls.length; k++) (k < nTest ? test : train).push(cls[p[k]!]!);
+  }
+  const shuffle = (a: Item[]) => Array.from(permutation(a.length, rng), (i) => a[i]!);
+  return { train: shuffle(train), test: shuffle(test) };
+}
+
+/** At most `max` items, a seeded choice kept in their original order. */
+export function limitItems(items: Item[], max: number | undefined, rng: Rng): Item[] {
+  if (max === undefined || items.length <= max) return items;
+  const p = permutation(items.length, rng);
+  return Array.from(p.subarray(0, max)).sort((a, b) => a - b).map((i) => items[i]!);
+}
