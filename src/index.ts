@@ -19,7 +19,7 @@ export { backend, setBackend, withBackend, registerBackend, availableBackends, s
 export type { Backend, FloatArray, Strided, WindowGeometry, UnaryOp, BinaryOp } from './kernels/backend.js';
 
 // Errors a user can act on.
-export { TlError, UsageError, ShapeError } from './util/errors.js';
+export { TlError, UsageError, ShapeError, ValueError, BackendError } from './util/errors.js';
 
 // The model: neon's Sequential container, its summary, checkpoints.
 export { Model, type EvaluateOptions, type FitOptions, type TrainOptimizer } from './models/model.js';
