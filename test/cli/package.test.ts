@@ -22,8 +22,11 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 };
 const SHIPPED_MODEL = 'models/vgg16-fashion8-w0.125-fc128.h5';
 
-/** npm (or npx) without the npm_* settings that `npm test` passes to its child processes. */
-// Generous limits: an offline npm ci of this project took 155 s on the shared 2-core machine under load.
+/**
+ * npm (or npx) without the npm_* settings that `npm test` passes to its child processes. The
+ * limit is generous: an offline npm ci of this project took 155 s on the shared 2-core
+ * machine under load.
+ */
 function npm(args: string[], cwd: string, tool: 'npm' | 'npx' = 'npm') {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   return spawnSync(tool, args, { cwd, env, encoding: 'utf8', timeout: 300_000 });
