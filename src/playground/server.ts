@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { FASHION_TSHIRT_SHIRT_CLASSES, loadBuiltin } from '../data/builtin.js';
 import type { WeightFile } from '../formats/types.js';
 import { readWeights } from '../transfer/read.js';
@@ -81,14 +81,15 @@ export async function startPlaygroundServer(o: PlaygroundServerOptions = {}): Pr
   if (!existsSync(join(dir, 'playground.js'))) {
     throw new TlError(`the playground page is not built (no ${join(dir, 'playground.js')}); run 'npm run build' in tl-scratch's folder`);
   }
-  const sourceModel = o.sourceModel ?? DEMO_SOURCE_MODEL;
+  // The shipped model in this package (DEMO_SOURCE_MODEL is found from dist/; this also works from src/).
+  const sourceModel = o.sourceModel ?? join(packageInfo().root, 'models', basename(DEMO_SOURCE_MODEL));
   if (!existsSync(sourceModel)) throw new TlError(`the demo's source model ${sourceModel} is missing; recreate it with the command in models/README.md`);
   let source: Promise<Uint8Array> | null = null;
   const info = (): PlaygroundInfo => {
     const train = loadBuiltin('fashion-tshirt-shirt', 'train'), test = loadBuiltin('fashion-tshirt-shirt', 'test');
     return {
       version: packageInfo().version,
-      source: { file: `models/${sourceModel.split(/[\\/]/).pop()}`, task: DEMO_SOURCE.task, mean: DEMO_SOURCE.mean },
+      source: { file: `models/${basename(sourceModel)}`, task: DEMO_SOURCE.task, mean: DEMO_SOURCE.mean },
       model: { ...DEMO_MODEL },
       defaults: { trainPerClass: DEMO_DEFAULTS.trainPerClass, epochs: DEMO_DEFAULTS.epochs, lr: DEMO_DEFAULTS.lr, evalEvery: DEMO_DEFAULTS.evalEvery },
       data: { name: 'fashion-tshirt-shirt', classNames: [...FASHION_TSHIRT_SHIRT_CLASSES], trainImages: train.n, testImages: test.n },
@@ -102,7 +103,7 @@ export async function startPlaygroundServer(o: PlaygroundServerOptions = {}): Pr
     if (file) return send(res, 200, file.type, readFileSync(join(dir, file.file)));
     if (url.pathname === '/api/info') return send(res, 200, 'application/json', JSON.stringify(info()));
     if (url.pathname === '/api/source') {
-      source ??= readWeights(sourceModel).then((w) => sourcePayload(w, `models/${sourceModel.split(/[\\/]/).pop()}`));
+      source ??= readWeights(sourceModel).then((w) => sourcePayload(w, `models/${basename(sourceModel)}`));
       return send(res, 200, 'application/octet-stream', await source);
     }
     if (url.pathname === '/api/builtin') {
@@ -149,6 +150,7 @@ export function openInBrowser(url: string): boolean {
 
 /** The command: serve until Ctrl-C. */
 export async function playgroundCommand(o: { port: number; open: boolean }): Promise<number> {
+  if (o.port > 65535) throw new UsageError(`--port must be in 0..65535, got ${o.port}`);
   const { server, url } = await startPlaygroundServer({ port: o.port });
   console.log(`tl-scratch playground: ${url}`);
   console.log('open it in a browser (WebGL2 for the gpu backend); Ctrl-C stops the server');
