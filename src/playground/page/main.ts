@@ -221,13 +221,19 @@ function showImportReport(): void {
     el('td', { class: 'num' }, l.lr === 0 ? '0 (frozen)' : String(l.lr)))));
 }
 
-/** A [H, W] plane as a gray canvas, scaled to its own min..max. */
-function planeCanvas(values: Float32Array, H: number, W: number, cls: string, diverging = false): HTMLCanvasElement {
+/** Smallest and largest value. */
+function range(values: Float32Array): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  return [lo, hi];
+}
+
+/** A [H, W] plane as a canvas: gray from `scale`'s low to high (default its own range), or red/blue around zero. */
+function planeCanvas(values: Float32Array, H: number, W: number, cls: string, diverging = false, scale = range(values)): HTMLCanvasElement {
   const c = el('canvas', { class: cls, width: String(W), height: String(H) });
   const ctx = c.getContext('2d')!;
   const img = ctx.createImageData(W, H);
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const [lo, hi] = scale;
   const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
   for (let p = 0; p < H * W; p++) {
     const v = values[p]!;
@@ -265,10 +271,12 @@ function predict(): void {
           el('p', {}, el('strong', {}, `predicted: ${names[p.predicted]}`), ` — true class: ${names[p.target]} ${p.predicted === p.target ? '(right)' : '(wrong)'}`),
           el('ul', {}, ...p.probabilities.map((v, k) => el('li', {}, `${names[k]}: ${pct(v)}`))),
           el('p', { class: 'help' }, `frozen layers (learning rate 0) of this ${r.experiment} model: ${r.rates.filter((l) => l.lr === 0).map((l) => l.name).join(', ') || 'none'}`))));
-    maps.replaceChildren(el('p', { class: 'help' }, 'Each conv block\'s output after its pooling layer, first 8 channels, each scaled to its own range (black low, white high):'),
+    maps.replaceChildren(el('p', { class: 'help' }, 'Each conv block\'s output after its pooling layer (ReLU, so ≥ 0), first 8 channels, on one gray scale per block (black: the block\'s lowest value, white: its highest):'),
       el('div', { class: 'blocks' }, ...p.blocks.map((b) => {
         const [K, P, Q] = b.shape as [number, number, number];
-        const canvases = Array.from({ length: Math.min(8, K) }, (_, k) => planeCanvas(b.values.subarray(k * P * Q, (k + 1) * P * Q), P, Q, 'map'));
+        // One gray scale per block (its shown channels' range), so that 1×1 maps show too.
+        const shown = b.values.subarray(0, Math.min(8, K) * P * Q), scale = range(shown);
+        const canvases = Array.from({ length: Math.min(8, K) }, (_, k) => planeCanvas(shown.subarray(k * P * Q, (k + 1) * P * Q), P, Q, 'map', false, scale));
         const frozen = r.rates.filter((l) => l.name.startsWith(`conv${b.name.replace('pool', '')}_`)).every((l) => l.lr === 0);
         return el('div', { class: 'block feature-block', 'data-block': b.name }, el('span', { class: 'label' }, `${b.name} [${b.shape.join(', ')}]${frozen ? ' frozen' : ''}`), ...canvases);
       })));
