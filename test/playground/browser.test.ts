@@ -185,6 +185,16 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     const res = await page.evaluate(() => (globalThis as unknown as { playground: Hook }).playground.results());
     expect(res.map((x) => [x.experiment, x.backend, x.testCount, x.history.length])).toEqual([['finetune', 'gpu', 2, 2], ['extract', 'gpu', 2, 2]]);
     for (const x of res) expect(Number.isFinite(x.finalCost)).toBe(true);
+
+    // Stop (from the keyboard): a long run ends after the current minibatch, with a message, and the page runs again.
+    await setSettings(page, { experiments: ['scratch'], backend: 'cpu', epochs: 500, evalEvery: 0, data: 'folder' });
+    await page.click('#run');
+    await page.waitForFunction(() => /^scratch: epoch \d+\/500/.test(document.querySelector('#run-status').textContent), { timeout: 60_000, polling: 50 });
+    await page.focus('#stop');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => !document.querySelector('#run').disabled, { timeout: 30_000, polling: 100 });
+    expect(await page.$eval('#run-status', (e) => e.textContent)).toBe('stopped during scratch; the runs before it are kept');
+    expect(await page.evaluate(() => (globalThis as unknown as { playground: Hook }).playground.results())).toEqual([]);
   }, 120_000);
 
   it('finetune on the built-in data (cpu backend) gets the CLI\'s accuracy for the same seed and settings; the curves and the import report appear', async () => {
