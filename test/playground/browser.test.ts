@@ -127,6 +127,20 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     expect(await page.$eval('#backend', (e) => (e as Dom).value)).toBe('gpu');
   });
 
+  it('without WebGL the page falls back to the cpu backend and says why', async () => {
+    const { launch } = await import('puppeteer-core');
+    const noGl = await launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-webgl', '--disable-3d-apis'] });
+    try {
+      const p = await noGl.newPage();
+      await p.goto(url);
+      await p.waitForFunction(() => !document.querySelector('#backend-line').textContent.includes('starting'), { timeout: 30_000 });
+      expect(await p.$eval('#backend-line', (e) => e.textContent)).toMatch(/^backend: cpu: the reference kernels \(gpu\.js found no WebGL here, only its \w+ mode\)$/);
+      expect(await p.$eval('#backend', (e: Dom) => [e.value, e.querySelector('option[value=gpu]').disabled])).toEqual(['cpu', true]);
+    } finally {
+      await noGl.close();
+    }
+  });
+
   it('the drop zone is a keyboard control: Tab reaches it, Enter opens the folder picker', async () => {
     // (puppeteer's file-chooser interception does not see directory pickers: the input's click is recorded instead)
     await page.evaluate(() => {
