@@ -237,8 +237,11 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
   }, 120_000);
 
   it('a test image: its prediction, the feature maps of each conv block, the frozen layers', async () => {
-    await page.$eval('#test-index', (e) => { (e as Dom).value = '3'; });
-    await page.click('#predict');
+    // The strip of the first test images: the 4th button predicts test image 3.
+    expect(await page.$$eval('#test-strip button', (bs: Dom[]) => bs.length)).toBe(16);
+    await page.click('#test-strip button:nth-child(4)');
+    expect(await page.$eval('#test-index', (e: Dom) => e.value)).toBe('3');
+    expect(await page.$eval('#test-strip button:nth-child(4)', (e: Dom) => e.getAttribute('aria-pressed'))).toBe('true');
     expect(await page.$eval('#prediction', (e) => e.textContent)).toMatch(/predicted: (T-shirt\/top|Shirt) — true class: (T-shirt\/top|Shirt)/);
     const blocks = await page.$$eval('.feature-block', (bs: Dom[]) => bs.map((b: Dom) => [b.getAttribute('data-block'), b.querySelectorAll('canvas').length]));
     expect(blocks).toEqual([['pool1', 8], ['pool2', 8], ['pool3', 8], ['pool4', 8], ['pool5', 8]]);
@@ -247,7 +250,7 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
       const d = (c as Dom).getContext('2d')!.getImageData(0, 0, (c as Dom).width, (c as Dom).height).data;
       return new Set(Array.from(d as number[]).filter((_, i) => i % 4 === 0)).size;
     })).toBeGreaterThan(2);
-    const box = await page.$eval('#prediction', (e) => e.getBoundingClientRect().top + window.scrollY);
+    const box = await page.$eval('#test-strip', (e) => e.getBoundingClientRect().top + window.scrollY);
     const end = await page.$eval('#feature-maps', (e) => e.getBoundingClientRect().bottom + window.scrollY);
     await page.screenshot({ path: join(SHOTS, 'playground-features.png'), clip: { x: 0, y: Math.floor(box) - 40, width: 1200, height: Math.ceil(end - box) + 50 } });
   });

@@ -210,6 +210,7 @@ function updateModelSelect(select: ExperimentName): void {
   $<HTMLButtonElement>('predict').disabled = false;
   $<HTMLButtonElement>('open-step').disabled = false;
   showImportReport();
+  showTestStrip();
 }
 
 function showImportReport(): void {
@@ -249,6 +250,25 @@ function planeCanvas(values: Float32Array, H: number, W: number, cls: string, di
   }
   ctx.putImageData(img, 0, 0);
   return c;
+}
+
+/** Buttons with the first test images of the selected run's data: a click (or Enter) predicts that image. */
+function showTestStrip(): void {
+  const r = selectedRun();
+  const strip = $('test-strip');
+  if (!r) return strip.replaceChildren();
+  const [C, H, W] = r.data.test.lshape;
+  const current = Number($<HTMLInputElement>('test-index').value);
+  strip.replaceChildren(...Array.from({ length: Math.min(16, r.data.test.n) }, (_, i) => {
+    const px = Float32Array.from(r.data.test.images.subarray(i * C * H * W, i * C * H * W + H * W));
+    const b = el('button', { type: 'button', 'aria-label': `test image ${i} (${r.data.classNames[r.data.test.labels[i]!]})`, 'aria-pressed': String(i === current), title: `#${i}: ${r.data.classNames[r.data.test.labels[i]!]}` }, planeCanvas(px, H, W, ''));
+    b.addEventListener('click', () => {
+      $<HTMLInputElement>('test-index').value = String(i);
+      for (const o of strip.querySelectorAll('button')) o.setAttribute('aria-pressed', String(o === b));
+      predict();
+    });
+    return b;
+  }));
 }
 
 function predict(): void {
@@ -341,7 +361,7 @@ async function start(): Promise<void> {
   setupFolder();
   $('run').addEventListener('click', () => void runAll());
   $('stop').addEventListener('click', () => { state.stop = true; setStatus('stopping after this minibatch…'); });
-  $('model-exp').addEventListener('change', () => { showImportReport(); state.step = null; });
+  $('model-exp').addEventListener('change', () => { showImportReport(); showTestStrip(); state.step = null; });
   $('predict').addEventListener('click', predict);
   $('open-step').addEventListener('click', openStep);
   $('im2col-layer').addEventListener('change', showIm2col);
