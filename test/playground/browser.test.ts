@@ -162,6 +162,9 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     }, files);
     const empty = await use([]);
     expect(empty.problem).toMatch(/^the dropped folder is empty; drop a folder with one subfolder per class \(at least two classes\)/);
+    const loose = await use([['x.png', folderFiles(join(ROOT, 'test/fixtures/data/folder_empty'))[0]![1]]]);
+    expect(loose.problem).toMatch(/^the folder has no class subfolder with a decodable image; transfer learning here needs a folder with one subfolder per class/);
+    expect(loose.shown).toContain('x.png: not inside a class subfolder');
     const one = await use(folderFiles(join(ROOT, 'test/fixtures/data/folder_empty')));
     expect(one.problem).toMatch(/^the folder has only one class \(a\); transfer learning here needs a folder with one subfolder per class/);
     expect(one.shown).toContain('folder_empty/b/readme.txt: the browser cannot decode it as an image');
@@ -171,6 +174,12 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
   });
 
   it('a dropped folder: undecodable files are listed and skipped; a backend failure mid-run stops the run with a message and the page runs again after it', async () => {
+    // The class folders dropped together (no parent folder) read the same.
+    const classes = await page.evaluate(async (files) => {
+      const hook = (globalThis as unknown as { playground: Hook }).playground;
+      return hook.useFiles(files.map(([path, b64]) => ({ path: path.replace(/^folder\//, ''), file: new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]) })));
+    }, folderFiles(join(ROOT, 'test/fixtures/data/folder')));
+    expect(classes.counts).toEqual({ a_red: 5, b_blue: 4 });
     const r = await page.evaluate(async (files) => {
       const hook = (globalThis as unknown as { playground: Hook }).playground;
       return hook.useFiles(files.map(([path, b64]) => ({ path, file: new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))]) })));

@@ -76,20 +76,24 @@ export async function folderData(files: DroppedFile[]): Promise<FolderResult> {
   const skipped: FolderResult['skipped'] = [];
   const byClass = new Map<string, { path: string; pixels: Uint8Array }[]>();
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // One dropped folder: its subfolders are the classes (pets/cat/1.png). Several dropped
+  // folders at once (cat/, dog/): each is a class (cat/1.png).
+  const firsts = new Set(sorted.map((f) => f.path.split('/').filter(Boolean)[0]));
+  const classAt = firsts.size === 1 ? 1 : 0;
   for (const f of sorted) {
     const parts = f.path.split('/').filter(Boolean);
-    // parts[0] is the dropped folder, parts[1] the class; a file right inside the folder has no class.
-    if (parts.length < 3) {
+    if (parts[parts.length - 1]!.startsWith('.')) continue; // hidden files (.DS_Store, .keep)
+    // A file right inside the dropped folder (or dropped alone) has no class.
+    if (parts.length < classAt + 2) {
       skipped.push({ path: f.path, why: 'not inside a class subfolder' });
       continue;
     }
-    if (parts[parts.length - 1]!.startsWith('.')) continue; // hidden files (.DS_Store, .keep)
     const pixels = await decodeGray(f.file);
     if (!pixels) {
       skipped.push({ path: f.path, why: 'the browser cannot decode it as an image' });
       continue;
     }
-    const cls = parts[1]!;
+    const cls = parts[classAt]!;
     if (!byClass.has(cls)) byClass.set(cls, []);
     byClass.get(cls)!.push({ path: f.path, pixels });
   }
@@ -118,7 +122,7 @@ export async function folderData(files: DroppedFile[]): Promise<FolderResult> {
     rows.forEach((r, i) => images.set(r.px, i * F));
     return new ImageSet(images, [1, FOLDER_IMAGE_SIZE, FOLDER_IMAGE_SIZE], Int32Array.from(rows, (r) => r.c), classNames.length, classNames, name);
   };
-  const root = sorted[0]!.path.split('/')[0]!;
+  const root = classAt === 1 ? sorted[0]!.path.split('/')[0]! : classNames.join(', ');
   return {
     data: { name: `dropped folder ${root}`, classNames, train: set(split.train, `${root} train`), test: set(split.test, `${root} test`) },
     problem: null,
