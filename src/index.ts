@@ -22,7 +22,7 @@ export type { Backend, FloatArray, Strided, WindowGeometry, UnaryOp, BinaryOp } 
 export { TlError, UsageError, ShapeError } from './util/errors.js';
 
 // The model: neon's Sequential container, its summary, checkpoints.
-export { Model, type FitOptions, type TrainOptimizer } from './models/model.js';
+export { Model, type EvaluateOptions, type FitOptions, type TrainOptimizer } from './models/model.js';
 export { formatSummary, summaryRows, type SummaryRow } from './models/summary.js';
 export { saveCheckpoint, loadCheckpoint, type SaveOptions, type LoadOptions } from './models/checkpoint.js';
 

@@ -59,7 +59,7 @@ export async function runDemoJob(job: DemoJob, onEpoch?: (e: DemoEpoch) => void)
   const callbacks: Callback[] = onEpoch
     ? [{ onEpochEnd: (_m, epoch, cost) => onEpoch({ experiment: job.experiment, seed: job.seed, epoch: epoch + 1, epochs: job.epochs, cost, testAccuracy: history[history.length - 1]?.evalAccuracy }) }]
     : [];
-  const { test, ...result } = await runExperiment(setup, prepared, { numEpochs: job.epochs, testSet, callbacks, history, evalFreq: job.evalEvery });
+  const { test, ...result } = await runExperiment(setup, prepared, { numEpochs: job.epochs, testSet, callbacks, history, evalFreq: job.evalEvery, evalAtStart: job.evalEvery > 0 });
   const inferenceFile = `inference_${job.experiment}_seed${job.seed}.txt`;
   writeTestPass(join(job.reportDir, inferenceFile), { accuracy: result.testAccuracy, ...test });
   return { ...result, seed: job.seed, inferenceFile };

@@ -204,7 +204,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--seeds <n>', 'repeat each experiment with seeds 0..N-1', int('--seeds', 1), DEMO_DEFAULTS.seeds)
     .option('-e, --epochs <n>', 'epochs per experiment', int('--epochs', 1), DEMO_DEFAULTS.epochs)
     .option('--lr <rate>', 'base learning rate (new layers; every layer for scratch); imported layers ×0.001 (finetune) or ×0 (extract)', num('--lr', 0, true), DEMO_DEFAULTS.lr)
-    .option('--eval_every <n>', 'evaluate test accuracy every N epochs for the curves (0: only at the end)', int('--eval_every'), DEMO_DEFAULTS.evalEvery)
+    .option('--eval_every <n>', 'evaluate test accuracy before training and every N epochs for the curves (0: only at the end)', int('--eval_every'), DEMO_DEFAULTS.evalEvery)
     .option('--report_dir <dir>', 'report folder', 'report')
     .option('--source_model <file>', 'source checkpoint (default: the one shipped in models/)')
     .addOption(threadsOption())

@@ -8,6 +8,23 @@ import { int, markdownTable, pct, table } from './format.js';
 import { lineChart, type Series } from './svg.js';
 
 const COLORS: Record<ExperimentName, string> = { scratch: '#d62728', finetune: '#1f77b4', extract: '#2ca02c' };
+/** extract is drawn last and dashed: where it runs on top of finetune (×0.001 barely moves the imported layers), both stay visible. */
+const DASHED: Record<ExperimentName, boolean> = { scratch: false, finetune: false, extract: true };
+
+/** Legend lines naming experiments whose mean curves lie within 1% of the y range of each other at every shared epoch. */
+export function overlapNotes(series: Series[], yRange: number): string[] {
+  const notes: string[] = [];
+  for (let i = 0; i < series.length; i++) {
+    for (let j = i + 1; j < series.length; j++) {
+      const b = new Map(series[j]!.points);
+      const gaps = series[i]!.points.filter(([x]) => b.has(x)).map(([x, y]) => Math.abs(y - b.get(x)!));
+      if (gaps.length < 2) continue;
+      const worst = Math.max(...gaps);
+      if (worst <= 0.01 * yRange) notes.push(`${series[i]!.name} and ${series[j]!.name}`, `overlap (≤ ${worst.toPrecision(2)} apart)`);
+    }
+  }
+  return notes;
+}
 
 export interface RunRecord extends ExperimentResult {
   seed: number;
@@ -105,7 +122,11 @@ export function summarize(runs: RunRecord[], costName = 'CrossEntropyBinary', K 
     const first = mean(g.runs.map((r) => r.history[0]?.trainCost ?? NaN)), last = mean(g.runs.map((r) => r.finalCost));
     return `${g.experiment} from ${first.toFixed(2)} to ${last.toFixed(2)}`;
   });
-  if (falls.length) sentences.push(`The mean training cost went ${falls.join(', ')}${u !== null ? ` (a uniform output costs ${u.toFixed(2)})` : ''}.`);
+  const rises = groups.filter((g) => g.runs.every((r) => r.initialEval)).map((g) =>
+    `${g.experiment} from ${pct(mean(g.runs.map((r) => r.initialEval!.accuracy)))} to ${pct(mean(g.runs.map((r) => r.testAccuracy)))}`);
+  if (falls.length) {
+    sentences.push(`The mean training cost went ${falls.join(', ')}${u !== null ? ` (a uniform output costs ${u.toFixed(2)})` : ''}${rises.length ? `; the mean test accuracy before training and after it: ${rises.join(', ')}` : ''}.`);
+  }
   return sentences.join(' ');
 }
 
@@ -115,22 +136,28 @@ export function writeReport(o: ReportOptions): string {
   const groups = groupRuns(o.runs);
   const nSeeds = new Set(o.runs.map((r) => r.seed)).size;
   const over = nSeeds > 1 ? `mean over ${nSeeds} seeds, band: min–max` : 'one seed';
-  const series = (value: (h: RunRecord['history'][number]) => number | undefined): Series[] => groups.map(({ experiment, runs }) => {
+  const series = (value: (h: RunRecord['history'][number]) => number | undefined, of = groups): Series[] => of.map(({ experiment, runs }) => {
     const agg = acrossSeeds(runs, value);
-    const s: Series = { name: experiment, color: COLORS[experiment], points: agg.map((a): [number, number] => [a.epoch, a.mean]) };
+    const s: Series = { name: experiment, color: COLORS[experiment], dashed: DASHED[experiment], points: agg.map((a): [number, number] => [a.epoch, a.mean]) };
     if (nSeeds > 1) s.band = agg.map((a): [number, number, number] => [a.epoch, a.min, a.max]);
     return s;
   }).filter((s) => s.points.length > 0);
   const u = uniformCost(costName, K);
   const notes = nSeeds > 1 ? [`lines: mean of ${nSeeds} seeds`, 'bands: min–max'] : [];
+  const costSeries = series((h) => h.trainCost);
+  const costRange = Math.max(...costSeries.flatMap((c) => c.points.map(([, y]) => y)), 1e-9);
   writeFileAtomicSync(join(o.dir, 'loss.svg'), lineChart({
-    title: `Training cost per epoch (${over})`, xLabel: 'epoch', yLabel: `training cost (${costName})`, series: series((h) => h.trainCost),
-    references: u !== null ? [{ y: u, label: `uniform output ${u.toFixed(2)}` }] : [], notes,
+    title: `Training cost per epoch (${over})`, xLabel: 'epoch', yLabel: `training cost (${costName})`, series: costSeries,
+    references: u !== null ? [{ y: u, label: `uniform output ${u.toFixed(2)}` }] : [], notes: [...notes, ...overlapNotes(costSeries, costRange)],
   }));
-  const testSeries = series((h) => h.evalAccuracy);
+  // The test curves start where each run was evaluated before training (initialEval).
+  const withStart = groups.map((g) => ({ ...g, runs: g.runs.map((r): RunRecord => r.initialEval
+    ? { ...r, history: [{ epoch: r.initialEval.epoch, trainCost: NaN, trainAccuracy: NaN, seconds: 0, evalAccuracy: r.initialEval.accuracy, evalLoss: r.initialEval.loss }, ...r.history] }
+    : r) }));
+  const testSeries = series((h) => h.evalAccuracy, withStart);
   const chance = { y: 1 / K, label: `chance ${pct(1 / K)}` };
   const accuracyChart = testSeries.length
-    ? { file: 'accuracy.svg', alt: 'test accuracy', chart: lineChart({ title: `Test accuracy per epoch (${over})`, xLabel: 'epoch', yLabel: 'test accuracy', series: testSeries, yMin: 0, yMax: 1, references: [chance], notes }) }
+    ? { file: 'accuracy.svg', alt: 'test accuracy', chart: lineChart({ title: `Test accuracy per epoch (${over})`, xLabel: 'epoch', yLabel: 'test accuracy', series: testSeries, yMin: 0, yMax: 1, references: [chance], notes: [...notes, ...overlapNotes(testSeries, 1)] }) }
     : { file: 'accuracy.svg', alt: 'training accuracy', chart: lineChart({ title: `Accuracy on the training minibatches per epoch (${over}; no test evaluation ran)`, xLabel: 'epoch', yLabel: 'training accuracy', series: series((h) => h.trainAccuracy), yMin: 0, yMax: 1, references: [chance], notes }) };
   writeFileAtomicSync(join(o.dir, accuracyChart.file), accuracyChart.chart);
   const images = ['![training cost](loss.svg)', `![${accuracyChart.alt}](${accuracyChart.file})`];

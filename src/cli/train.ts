@@ -226,7 +226,7 @@ export async function train(f: TrainFlags): Promise<number> {
         const bar = new CountProgress(tag ? `${experiment} test` : 'test', 'images');
         return (done: number, total: number) => bar.update(done, total);
       } : undefined;
-      result = await runExperiment(setup, prepared, { numEpochs: f.epochs, testSet: data.test, evalFreq, callbacks, history, testProgress });
+      result = await runExperiment(setup, prepared, { numEpochs: f.epochs, testSet: data.test, evalFreq, evalAtStart: experiments.length > 1 && evalFreq > 0, callbacks, history, testProgress });
     } finally {
       interrupt.dispose();
     }

@@ -2,6 +2,7 @@
 // (neon/data/hdf5iterator.py) in one place: EpochPlanner decides which rows make up each
 // batch; the iterators only fetch those rows.
 import { TlError } from '../util/errors.js';
+import { Generator as RandomGenerator } from '../tensor/random.js';
 
 /** A uniform generator on [0, 1). The engine's global generator fits. */
 export type Rng = () => number;
@@ -64,16 +65,14 @@ export interface DataIterator {
   close(): void;
 }
 
-/** A small seeded generator (mulberry32) for when no generator is passed in. */
+/**
+ * Uniform numbers in [0, 1) from the engine's generator (xoshiro128**, src/tensor/random.ts),
+ * in a stream of its own: shuffling and subset draws are reproducible from their seed and
+ * do not move the global `rng` that initializers and dropout draw from.
+ */
 export function seededRng(seed = 0): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new RandomGenerator(seed);
+  return () => g.random();
 }
 
 /** A uniformly random permutation of 0..n-1 (Fisher-Yates), drawn from `rng`. */

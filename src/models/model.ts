@@ -7,7 +7,9 @@
 //
 // Cached frozen features (beyond neon, same results): when the lowest layers stay frozen
 // for the whole run, fit computes their output once per example and trains the later
-// epochs on it (see feature-cache.ts; Model.featureCache turns it off).
+// epochs on it (see feature-cache.ts; Model.featureCache turns it off). evaluate keeps the
+// same prefix's outputs for a test set between evaluations while those layers' weights
+// stay as they were (frozenBelow), so evaluating every epoch costs the head alone.
 import type { DataIterator } from '../data/iterator.js';
 import type { Layer, LayerDescription } from '../layers/layer.js';
 import type { ParamLayer } from '../layers/param.js';
@@ -62,6 +64,19 @@ interface ActiveCache {
   print: string;
 }
 
+/** Options of Model.evaluate. */
+export interface EvaluateOptions {
+  /** Sees the examples done so far after every batch (progress). */
+  onBatch?: (done: number, total: number) => void;
+  /**
+   * Layers [0, frozenBelow) do not change between evaluations (frozenPrefix says how many):
+   * their outputs for this set are kept in memory and reused by the next evaluation of the
+   * same set while those layers' weights are unchanged (checked by a fingerprint), so repeated
+   * evaluations cost the head alone. Results equal the uncached pass bit for bit. 0 (default): off.
+   */
+  frozenBelow?: number;
+}
+
 export function isParamLayer(l: Layer): l is Layer & ParamLayer {
   return 'computeParamGrads' in l && l.params().length > 0;
 }
@@ -82,6 +97,8 @@ export class Model {
   featureCache: FeatureCacheOptions = {};
   /** What the last fit did about the feature cache. */
   featureCacheInfo: FeatureCacheInfo | null = null;
+  /** The frozen prefix's outputs for the last set evaluated with frozenBelow (see evaluate). */
+  private evalCache: ActiveCache & { set: DataIterator } | null = null;
 
   constructor(layers: (Layer | Layer[])[]) {
     this.layers = layers.flat();
@@ -250,10 +267,37 @@ export class Model {
       return null;
     };
     if (o.enabled === false) return skip('turned off');
+    const { cut, why } = this.frozenPrefixOf(optimizer, this.epochIndex, numEpochs);
+    if (cut === 0) return skip(why);
+    const frozen = this.layers.slice(0, cut).filter(isParamLayer);
+    const float64 = frozen[0]!.params()[0]!.value.dtype === 'float64';
+    const budget = o.memoryBudget ?? DEFAULT_FEATURE_CACHE_BUDGET;
+    const cache = new FeatureCache(trainSet.ndata, this.layers[cut - 1]!.outShape, float64, { memoryBudget: budget, tmpDir: o.tmpDir });
+    const where = cache.storage === 'memory' ? 'in memory'
+      : `in a temporary file (${(cache.bytes / 2 ** 20).toFixed(1)} MiB, above the ${(budget / 2 ** 20).toFixed(0)} MiB memory budget)`;
+    const line = `feature cache: layers ${layerRange(this.layers, cut)} frozen, caching ${cache.F} floats per image ${where}`;
+    this.featureCacheInfo = { used: true, reason: line, cut, floatsPerExample: cache.F, storage: cache.storage, cachedBatches: 0, computedBatches: 0 };
+    o.log?.(line);
+    return { cache, cut, print: this.frozenFingerprint(cut) };
+  }
+
+  /**
+   * How many layers from the input stay exactly as they are through epochs [from, to) of
+   * `optimizer`: the longest run of deterministic layers whose parameter layers all have
+   * learning rate 0 at every one of those epochs and zero (or no) optimizer states, with at
+   * least one parameter layer in it; 0 when there is none. Their output for an example is
+   * then the same in every epoch (fit's feature cache) and in every evaluation (evaluate's
+   * frozenBelow). The model must be initialized.
+   */
+  frozenPrefix(optimizer: TrainOptimizer, from: number, to: number): number {
+    return this.frozenPrefixOf(optimizer, from, to).cut;
+  }
+
+  /** frozenPrefix, with the reason the prefix stops (or why there is none). */
+  private frozenPrefixOf(optimizer: TrainOptimizer, from: number, to: number): { cut: number; why: string } {
     const lrFor = optimizer.learningRateFor?.bind(optimizer);
-    if (!lrFor) return skip('the optimizer gives no per-layer learning rates');
-    const from = this.epochIndex;
-    if (numEpochs - from < 2) return skip('fewer than two epochs to train: nothing to reuse');
+    if (!lrFor) return { cut: 0, why: 'the optimizer gives no per-layer learning rates' };
+    if (to - from < 2) return { cut: 0, why: 'fewer than two epochs to train: nothing to reuse' };
     let cut = 0;
     let stop = 'every layer is frozen';
     for (; cut < this.layers.length; cut++) {
@@ -264,33 +308,25 @@ export class Model {
       }
       if (!isParamLayer(l)) continue;
       let trains = -1;
-      for (let e = from; e < numEpochs && trains < 0; e++) if (lrFor(l, e) !== 0) trains = e;
+      for (let e = from; e < to && trains < 0; e++) if (lrFor(l, e) !== 0) trains = e;
       if (trains >= 0) {
         stop = `'${l.name}' trains (learning rate ${lrFor(l, trains)} at epoch ${trains + 1})`;
         break;
       }
     }
     const frozen = this.layers.slice(0, cut).filter(isParamLayer);
-    if (!frozen.length) return skip(`no frozen layer at the bottom of the model: ${stop}`);
+    if (!frozen.length) return { cut: 0, why: `no frozen layer at the bottom of the model: ${stop}` };
     for (const l of frozen) {
       for (const p of l.params()) {
-        for (const s of p.states) {
-          const v = s.toHost();
+        for (const st of p.states) {
+          const v = st.toHost();
           for (let i = 0; i < v.length; i++) {
-            if (v[i] !== 0) return skip(`'${l.name}' has a non-zero optimizer state (momentum velocity, e.g. from a checkpoint), which moves its weights even at learning rate 0`);
+            if (v[i] !== 0) return { cut: 0, why: `'${l.name}' has a non-zero optimizer state (momentum velocity, e.g. from a checkpoint), which moves its weights even at learning rate 0` };
           }
         }
       }
     }
-    const float64 = frozen[0]!.params()[0]!.value.dtype === 'float64';
-    const budget = o.memoryBudget ?? DEFAULT_FEATURE_CACHE_BUDGET;
-    const cache = new FeatureCache(trainSet.ndata, this.layers[cut - 1]!.outShape, float64, { memoryBudget: budget, tmpDir: o.tmpDir });
-    const where = cache.storage === 'memory' ? 'in memory'
-      : `in a temporary file (${(cache.bytes / 2 ** 20).toFixed(1)} MiB, above the ${(budget / 2 ** 20).toFixed(0)} MiB memory budget)`;
-    const line = `feature cache: layers ${layerRange(this.layers, cut)} frozen, caching ${cache.F} floats per image ${where}`;
-    this.featureCacheInfo = { used: true, reason: line, cut, floatsPerExample: cache.F, storage: cache.storage, cachedBatches: 0, computedBatches: 0 };
-    o.log?.(line);
-    return { cache, cut, print: this.frozenFingerprint(cut) };
+    return { cut, why: stop };
   }
 
   private frozenFingerprint(cut: number): string {
@@ -307,12 +343,25 @@ export class Model {
   }
 
   /** Run inference over the whole set; `visit` sees each batch's outputs and its valid row count. */
-  private forEachInference(set: DataIterator, visit: (y: Tensor, t: Tensor, valid: number) => void, onBatch?: (done: number, total: number) => void): void {
+  private forEachInference(set: DataIterator, visit: (y: Tensor, t: Tensor, valid: number) => void, onBatch?: (done: number, total: number) => void, frozenBelow = 0): void {
     this.initialize(set.lshape);
     set.reset();
+    const cache = frozenBelow > 0 ? this.evalFeatureCache(set, frozenBelow) : null;
+    const L = this.layers.length;
     let processed = 0;
-    for (const batch of set.batches()) {
-      const y = this.fprop(tensor(batch.x, batch.xShape), true);
+    for (const batch of cache ? set.batches({ needInputs: (rows) => !cache.hasAll(rows) }) : set.batches()) {
+      let y: Tensor;
+      if (cache && cache.hasAll(batch.rows)) {
+        y = this.fpropLayers(tensor(cache.gather(batch.rows), [batch.rows.length, ...cache.shape]), frozenBelow, L, true);
+      } else if (cache) {
+        const x = tensor(batch.x, batch.xShape);
+        this.checkInput(x);
+        const h = this.fpropLayers(x, 0, frozenBelow, true);
+        cache.put(batch.rows, h.toHost());
+        y = this.fpropLayers(h, frozenBelow, L, true);
+      } else {
+        y = this.fprop(tensor(batch.x, batch.xShape), true);
+      }
       const valid = Math.min(set.ndata - processed, batch.xShape[0], batch.valid);
       visit(y, tensor(batch.t, batch.tShape), valid);
       processed += valid;
@@ -323,12 +372,32 @@ export class Model {
   }
 
   /**
+   * The cache of layers [0, cut)'s outputs for `set`: the one kept from the last evaluation
+   * when it was made for this set and cut from the same weights (fingerprint), else a new one;
+   * null where caching is turned off (featureCache.enabled false) or would take more memory
+   * than the feature cache's budget (evaluation never spills to a file).
+   */
+  private evalFeatureCache(set: DataIterator, cut: number): FeatureCache | null {
+    if (this.featureCache.enabled === false) return null;
+    const print = this.frozenFingerprint(cut);
+    const kept = this.evalCache;
+    if (kept && kept.set === set && kept.cut === cut && kept.print === print) return kept.cache;
+    kept?.cache.close();
+    this.evalCache = null;
+    const float64 = this.layers.slice(0, cut).filter(isParamLayer)[0]?.params()[0]?.value.dtype === 'float64';
+    const cache = new FeatureCache(set.ndata, this.layers[cut - 1]!.outShape, float64, { memoryBudget: this.featureCache.memoryBudget ?? DEFAULT_FEATURE_CACHE_BUDGET });
+    if (cache.storage !== 'memory') return null;
+    this.evalCache = { set, cut, print, cache };
+    return cache;
+  }
+
+  /**
    * One inference pass over the whole set giving at once the metric values (as eval), the
    * outputs (as getOutputs, [ndata, nout] row-major) and each example's target class (argmax
    * of its target row), so a test file is read once for the accuracy and the inference file.
    * `onBatch` sees the examples done so far after every batch (progress).
    */
-  evaluate(set: DataIterator, metric: Metric, opts: { onBatch?: (done: number, total: number) => void } = {}): { metrics: number[]; outputs: Float32Array; nout: number; targets: Int32Array } {
+  evaluate(set: DataIterator, metric: Metric, opts: EvaluateOptions = {}): { metrics: number[]; outputs: Float32Array; nout: number; targets: Int32Array } {
     const sums = metric.names.map(() => 0);
     const targets = new Int32Array(set.ndata);
     let outputs: Float32Array | null = null;
@@ -347,7 +416,7 @@ export class Model {
         for (let k = 1; k < K; k++) if (td[i * K + k]! > td[i * K + best]!) best = k;
         targets[row] = best;
       }
-    }, opts.onBatch);
+    }, opts.onBatch, opts.frozenBelow ?? 0);
     return { metrics: sums.map((v) => v / set.ndata), outputs: outputs ?? new Float32Array(0), nout, targets };
   }
 

@@ -10,7 +10,7 @@ import type { DataIterator } from '../data/iterator.js';
 import type { WeightFile } from '../formats/types.js';
 import { Accuracy } from '../models/metrics.js';
 import type { Callback } from '../models/callbacks.js';
-import type { Model } from '../models/model.js';
+import type { EvaluateOptions, Model } from '../models/model.js';
 import { GradientDescentMomentum, MultiOptimizer, type Optimizer } from '../optim/index.js';
 import { Schedule, scheduleFromDescription, StepSchedule, type LearningRateSchedule, type ScheduleDescription } from '../optim/schedule.js';
 import { UsageError } from '../util/errors.js';
@@ -134,6 +134,11 @@ export interface ExperimentResult {
   finalCost: number;
   seconds: number;
   history: EpochRecord[];
+  /**
+   * The test set evaluated before the first epoch of this run (RunOptions.evalAtStart): the
+   * starting point of the test curves (imported layers with a new random head, or all random).
+   */
+  initialEval?: { epoch: number; accuracy: number; loss: number };
 }
 
 export interface RunOptions {
@@ -143,6 +148,8 @@ export interface RunOptions {
   testSet: DataIterator;
   /** Evaluate loss and accuracy on the test set every N epochs (0: never). */
   evalFreq?: number;
+  /** Also evaluate before the first epoch (the curves' starting point; result.initialEval). */
+  evalAtStart?: boolean;
   callbacks?: Callback[];
   /** Called as the final test pass begins; the function it returns sees the examples done after every batch (progress). */
   testProgress?: () => (done: number, total: number) => void;
@@ -165,6 +172,18 @@ export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r
   const evalFreq = r.evalFreq ?? 0;
   let correct = 0, seen = 0;
   const accuracy = new Accuracy();
+  // Layers that stay frozen for the whole run: evaluations reuse their test-set outputs.
+  s.model.initialize(s.trainSet.lshape);
+  const frozenBelow = s.model.frozenPrefix(p.optimizer, s.model.epochIndex, r.numEpochs);
+  const evalTest = (model: Model, opts: EvaluateOptions = {}) => {
+    const pass = model.evaluate(r.testSet, new Accuracy(), { ...opts, frozenBelow });
+    return { pass, accuracy: pass.metrics[0]!, loss: meanCost(model.cost!.costfunc.name, pass.outputs, pass.targets, pass.nout) };
+  };
+  let initialEval: ExperimentResult['initialEval'];
+  if (r.evalAtStart) {
+    const e = evalTest(s.model);
+    initialEval = { epoch: s.model.epochIndex, accuracy: e.accuracy, loss: e.loss };
+  }
   const recorder: Callback = {
     onEpochBegin: () => {
       correct = 0;
@@ -180,9 +199,9 @@ export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r
       if (evalFreq > 0 && (epoch + 1) % evalFreq === 0) {
         const t0 = Date.now();
         // One pass over the test set for both the accuracy and the cost (neon's mean of C_n).
-        const pass = model.evaluate(r.testSet, new Accuracy());
-        rec.evalAccuracy = pass.metrics[0]!;
-        rec.evalLoss = meanCost(model.cost!.costfunc.name, pass.outputs, pass.targets, pass.nout);
+        const e = evalTest(model);
+        rec.evalAccuracy = e.accuracy;
+        rec.evalLoss = e.loss;
         rec.evalSeconds = (Date.now() - t0) / 1000;
       }
       history.push(rec);
@@ -190,8 +209,7 @@ export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r
   };
   // The recorder runs first so that later callbacks (progress, log file) can read its record.
   await s.model.fit(s.trainSet, { optimizer: p.optimizer, numEpochs: r.numEpochs, cost: s.model.cost!, callbacks: [recorder, ...(r.callbacks ?? [])] });
-  const pass = s.model.evaluate(r.testSet, new Accuracy(), { onBatch: r.testProgress?.() });
-  const testAccuracy = pass.metrics[0]!;
+  const { pass, accuracy: testAccuracy } = evalTest(s.model, { onBatch: r.testProgress?.() });
   return {
     test: { outputs: pass.outputs, nout: pass.nout, targets: pass.targets },
     experiment: s.experiment,
@@ -202,5 +220,6 @@ export async function runExperiment(s: ExperimentSetup, p: PreparedExperiment, r
     finalCost: history.length ? history[history.length - 1]!.trainCost : NaN,
     seconds: (Date.now() - start) / 1000,
     history,
+    ...(initialEval ? { initialEval } : {}),
   };
 }

@@ -26,7 +26,7 @@ import {
 } from '../../dist/src/index.js';
 import type {
   ArrayIteratorOptions, Backend, Batch, BinaryOp, BuiltinName, Callback, CompoundOptions, ConvolutionOptions, CostFunction,
-  DataIterator, DType, ExportFormat, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
+  DataIterator, DType, EvaluateOptions, ExportFormat, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
   GradientDescentMomentumOptions, ImageTransform, ImportOptions, ImportReport, Initializer, IteratorOptions, Layer,
   LayerDescription, LearningRateSchedule, LoadOptions, Metric, MinibatchOutputs, OnnxExportOptions, Optimizer,
   OptimizerDescription, OptimizerSettings, Param, ParamLayer, PoolingOptions, RawArrayInfo, ReadOptions, RngState,
@@ -56,7 +56,7 @@ const VALUES = {
 // Every public type, used once so that the type check fails if one disappears.
 export type PublicTypes = [
   ArrayIteratorOptions, Backend, Batch, BinaryOp, BuiltinName, Callback, CompoundOptions, ConvolutionOptions, CostFunction,
-  DataIterator, DType, ExportFormat, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
+  DataIterator, DType, EvaluateOptions, ExportFormat, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
   GradientDescentMomentumOptions, ImageTransform, ImportOptions, ImportReport, Initializer, IteratorOptions, Layer,
   LayerDescription, LearningRateSchedule, LoadOptions, Metric, MinibatchOutputs, OnnxExportOptions, Optimizer,
   OptimizerDescription, OptimizerSettings, Param, ParamLayer, PoolingOptions, RawArrayInfo, ReadOptions, RngState,

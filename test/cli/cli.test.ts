@@ -290,18 +290,57 @@ describe('tl-scratch eval on another weight format', () => {
 });
 
 describe('tl-scratch demo', () => {
-  it('runs offline with the shipped source model and writes the table and the report (a short run)', () => {
+  it('runs offline with the shipped source model: the cost of finetune and extract falls, the report holds test curves (a short run)', () => {
     const d = dir('demo');
-    const r = cli(['demo', '--seeds', '1', '-e', '1', '--train_per_class', '5'], d);
+    const r = cli(['demo', '--seeds', '1', '-e', '20', '--eval_every', '10', '--train_per_class', '10'], d);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/3 runs \(3 experiments × 1 seeds\)/);
     // Each run reports its epochs as they end, from the worker threads.
-    for (const e of ['scratch', 'finetune', 'extract']) expect(r.stdout).toMatch(new RegExp(`^ +${e} seed 0: epoch 1/1 cost \\d+\\.\\d{3}$`, 'm'));
+    const costs = (e: string) => [...r.stdout.matchAll(new RegExp(`^ +${e} seed 0: epoch (\\d+)/20 cost (\\d+\\.\\d{3})`, 'gm'))].sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => Number(m[2]));
+    for (const e of ['scratch', 'finetune', 'extract']) expect(costs(e), e).toHaveLength(20);
+    const avg = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    for (const e of ['finetune', 'extract']) {
+      const c = costs(e);
+      // The transferred runs learn. An epoch is two minibatches with dropout in the head, so
+      // single epochs are noisy: the mean of the last five epochs is under 1.0 and well under
+      // that of the first three (a uniform output costs 2·ln 2 ≈ 1.39 under CrossEntropyBinary).
+      expect(avg(c.slice(-5)), `${e}: ${c.join(' ')}`).toBeLessThan(1.0);
+      expect(avg(c.slice(-5)), `${e}: ${c.join(' ')}`).toBeLessThan(avg(c.slice(0, 3)) - 0.3);
+    }
     expect(r.stdout).toMatch(/finetune\s+26\s/);
     expect(r.stdout).toMatch(/extract\s+26\s+25,090 of 255,514/);
+    expect(r.stdout).toMatch(/the mean test accuracy before training and after it: scratch from [\d.]+% to [\d.]+%, finetune from/);
     const files = readdirSync(join(d, 'report')).sort();
     expect(files).toEqual(['accuracy.svg', 'index.md', 'inference_extract_seed0.txt', 'inference_finetune_seed0.txt', 'inference_scratch_seed0.txt', 'loss.svg']);
+    // Test accuracy before training (epoch 0) and at epochs 10 and 20, one line per experiment.
+    const acc = readFileSync(join(d, 'report', 'accuracy.svg'), 'utf8');
+    expect(acc).toMatch(/Test accuracy per epoch/);
+    const lines = [...acc.matchAll(/<polyline class="series" data-name="(\w+)"[^>]* points="([^"]*)"/g)].map((m) => [m[1], m[2]!.trim().split(/\s+/).length]);
+    expect(lines).toEqual([['scratch', 3], ['finetune', 3], ['extract', 3]]);
     expect(readFileSync(join(d, 'report', 'inference_scratch_seed0.txt'), 'utf8').trim().split('\n')).toHaveLength(2001);
+  }, 180_000);
+
+  it('bad input: --seeds 0 and --epochs 0 are usage errors (exit 2); a source model of another architecture, one line and exit 1', () => {
+    const d = dir('demo-bad');
+    for (const [flag, value] of [['--seeds', '0'], ['--epochs', '0'], ['--eval_every', '-1']] as const) {
+      const r = cli(['demo', flag, value], d);
+      expect(r.code, `${flag} ${value}`).toBe(2);
+      // One line saying what is wrong, and commander's pointer to --help.
+      expect(r.stderr.trim().split('\n'), r.stderr).toEqual([expect.stringContaining(`${flag} must be an integer`), '(run with --help for usage)']);
+    }
+    // A VGG-16 of another width: its conv1_1 has 4 filters where the demo's has 8.
+    expect(cli(['train', '--model', 'vgg16', '--data_root', data, '-e', '1', '-z', '4', ...TINY, '--save_path', 'other.h5', '--serialize', '1', '--no_progress_bar'], d).code).toBe(0);
+    const r = cli(['demo', '--source_model', 'other.h5', '--seeds', '1', '-e', '1'], d);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr).toMatch(/source model other\.h5 does not fit the demo's VGG-16 .*conv1_1/);
+    expect(r.stdout).not.toMatch(/runs \(3 experiments/);
+    const junk = join(d, 'junk.h5');
+    writeFileSync(junk, 'not an HDF5 file');
+    const j = cli(['demo', '--source_model', 'junk.h5'], d);
+    expect(j.code).toBe(1);
+    expect(j.stderr.trim().split('\n'), j.stderr).toHaveLength(1);
+    expect(j.stderr).toContain('junk.h5');
   }, 120_000);
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acrossSeeds, summarize, uniformCost, writeReport, type RunRecord } from '../../src/cli/report.js';
+import { acrossSeeds, overlapNotes, summarize, uniformCost, writeReport, type RunRecord } from '../../src/cli/report.js';
 import type { ExperimentName } from '../../src/transfer/experiment.js';
 
 function run(experiment: ExperimentName, seed: number, acc: number, costs: number[], evals?: number[]): RunRecord {
@@ -63,6 +63,33 @@ describe('report', () => {
     expect(worse).toContain('extract trails scratch on 1 of 1 seed by 20.0 points');
     expect(uniformCost('CrossEntropyBinary', 2)).toBeCloseTo(2 * Math.log(2), 12);
     expect(uniformCost('CrossEntropyMulti', 8)).toBeCloseTo(Math.log(8), 12);
+  });
+
+  it('the test curves start at the evaluation before training, and the summary says where they went', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-report-'));
+    const withStart = RUNS.map((r) => ({ ...r, initialEval: { epoch: 0, accuracy: r.experiment === 'scratch' ? 0.5 : 0.46, loss: 1.4 } }));
+    writeReport({ dir, title: 't', setup: [], runs: withStart });
+    const acc = readFileSync(join(dir, 'accuracy.svg'), 'utf8'), loss = readFileSync(join(dir, 'loss.svg'), 'utf8');
+    const points = (svg: string) => [...svg.matchAll(/<polyline class="series"[^>]* points="([^"]*)"/g)].map((m) => m[1]!.trim().split(/\s+/).length);
+    expect(points(acc)).toEqual([4, 4, 4]); // epoch 0 and the three evaluated epochs
+    expect(points(loss)).toEqual([3, 3, 3]); // no training cost before training
+    expect(summarize(withStart)).toContain('the mean test accuracy before training and after it: scratch from 50.0% to 52.0%, finetune from 46.0% to 72.0%, extract from 46.0% to 60.0%.');
+    expect(summarize(RUNS)).not.toContain('before training');
+  });
+
+  it('curves that lie on each other are both visible (extract dashed) and the legend says they overlap', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-report-'));
+    const twins = RUNS.map((r) => (r.experiment === 'extract' ? { ...RUNS.find((f) => f.experiment === 'finetune' && f.seed === r.seed)!, experiment: 'extract' as const } : r));
+    writeReport({ dir, title: 't', setup: [], runs: twins });
+    const acc = readFileSync(join(dir, 'accuracy.svg'), 'utf8');
+    expect(acc).toMatch(/<polyline class="series" data-name="extract"[^>]*stroke-dasharray/);
+    expect(acc).not.toMatch(/<polyline class="series" data-name="finetune"[^>]*stroke-dasharray/);
+    expect(acc).toContain('finetune and extract');
+    expect(acc).toContain('overlap (≤ 0.0 apart)');
+    // apart by more than 1% of the range: no such note
+    const apart = readFileSync((writeReport({ dir, title: 't', setup: [], runs: RUNS }), join(dir, 'accuracy.svg')), 'utf8');
+    expect(apart).not.toContain('overlap');
+    expect(overlapNotes([{ name: 'a', color: '', points: [[1, 0.5], [2, 0.6]] }, { name: 'b', color: '', points: [[1, 0.505], [2, 0.6]] }], 1)).toEqual(['a and b', 'overlap (≤ 0.0050 apart)']);
   });
 
   it('holds no absolute path of the machine', () => {

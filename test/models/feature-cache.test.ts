@@ -193,17 +193,51 @@ describe('cached frozen features: the same bits as without the cache', () => {
       const r = await runExperiment(
         { experiment: 'extract', model, trainSet: train, optimizer: { lr: 0.01, momentum: 0.9, wdecay: 0.0005 } },
         { imported: convNames(model), report: null, optimizer: optimizer as MultiOptimizer, trainableParams: 0, totalParams: 0 },
-        { numEpochs: 4, testSet: test, evalFreq: 1 },
+        { numEpochs: 4, testSet: test, evalFreq: 1, evalAtStart: true },
       );
       expect(model.featureCacheInfo!.used).toBe(cache);
-      return { history: r.history.map(({ seconds: _s, evalSeconds: _e, ...rest }) => rest), outputs: bytes(r.test.outputs), acc: r.testAccuracy };
+      return { history: r.history.map(({ seconds: _s, evalSeconds: _e, ...rest }) => rest), initial: r.initialEval, outputs: bytes(r.test.outputs), acc: r.testAccuracy };
     };
     const off = await go(false);
     const on = await go(true);
+    expect(on.initial).toEqual(off.initial);
+    expect(on.initial!.epoch).toBe(0);
     expect(on.history).toEqual(off.history);
     expect(on.history.every((h) => h.evalLoss !== undefined && h.evalAccuracy !== undefined)).toBe(true);
     expect(Buffer.compare(Buffer.from(on.outputs), Buffer.from(off.outputs))).toBe(0);
     expect(on.acc).toBe(off.acc);
+  });
+
+  it('evaluate(frozenBelow): the frozen layers run once per test example while their weights stay; same bits as without', () => {
+    const { test } = iterators();
+    const model = tinyModel();
+    model.initialize(test.lshape);
+    const cut = model.frozenPrefix(extractOptimizer(model), 0, 3);
+    expect(model.layers[cut]!.name).toBe('fc6_new');
+    let firstLayerRows = 0;
+    const conv = model.layers[0]!, fprop = conv.fprop.bind(conv);
+    conv.fprop = (x, inference) => { firstLayerRows += x.shape[0]!; return fprop(x, inference); };
+    const plain = model.evaluate(test, new Accuracy());
+    const rowsPlain = firstLayerRows;
+    expect(rowsPlain).toBeGreaterThanOrEqual(test.ndata);
+    firstLayerRows = 0;
+    const first = model.evaluate(test, new Accuracy(), { frozenBelow: cut });
+    const second = model.evaluate(test, new Accuracy(), { frozenBelow: cut });
+    expect(firstLayerRows).toBe(rowsPlain); // the second pass ran the head alone
+    for (const r of [first, second]) {
+      expect(Buffer.compare(Buffer.from(bytes(r.outputs)), Buffer.from(bytes(plain.outputs)))).toBe(0);
+      expect(r.metrics).toEqual(plain.metrics);
+    }
+    // A frozen weight changes: the features are computed again, and follow the new weights.
+    const w = model.layers[0]!.params()[0]!.value;
+    w.setValues(Float32Array.from(w.toHost(), (v) => v * 1.5));
+    firstLayerRows = 0;
+    const moved = model.evaluate(test, new Accuracy(), { frozenBelow: cut });
+    expect(firstLayerRows).toBe(rowsPlain);
+    model.featureCache = { enabled: false };
+    const movedPlain = model.evaluate(test, new Accuracy());
+    expect(Buffer.compare(Buffer.from(bytes(moved.outputs)), Buffer.from(bytes(movedPlain.outputs)))).toBe(0);
+    expect(Buffer.compare(Buffer.from(bytes(moved.outputs)), Buffer.from(bytes(plain.outputs)))).not.toBe(0);
   });
 
   it('a Ctrl-C in epoch 2, a checkpoint and a resume (skipEpochs) give the bits of the uncached resume', async () => {
