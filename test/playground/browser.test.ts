@@ -234,7 +234,10 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     expect(await page.$$eval('#chart-cost circle.point[data-name=finetune]', (c) => c.length)).toBe(EPOCHS);
     expect(await page.$$eval('#chart-cost polyline.series[data-name=finetune]', (c) => c.length)).toBe(1);
     expect(await page.$$eval('#chart-train circle.point[data-name=finetune]', (c) => c.length)).toBe(EPOCHS);
-    expect(await page.$$eval('#chart-test circle.point[data-name=finetune]', (c) => c.length)).toBe(1);
+    // test accuracy before training (epoch 0, as the demo evaluates it) and at epoch 2
+    expect(await page.$$eval('#chart-test circle.point[data-name=finetune] title', (c) => c.map((t) => t.textContent))).toEqual([
+      expect.stringMatching(/^finetune, epoch 0: \d+\.\d%$/), `finetune, epoch ${EPOCHS}: ${shown}`,
+    ]);
     // The import report: 13 conv layers and their biases copied at base ×0.001, the new head at the base rate.
     const rows = await page.$$eval('#import-table tbody tr', (trs: Dom[]) => trs.map((tr: Dom) => Array.from(tr.children as Dom[], (td: Dom) => td.textContent as string)));
     expect(rows.filter((r) => r[2] === 'copied from the source').length).toBe(26);

@@ -128,6 +128,8 @@ export interface RunResult {
   importLines: string[];
   rates: LayerRate[];
   history: EpochRecord[];
+  /** Test accuracy before training (evaluated when the run has curves): the test curve's epoch 0. */
+  initialAccuracy?: number;
   testAccuracy: number;
   /** Correct test images out of testCount (the accuracy as a count: no rounding hides a difference). */
   testCorrect: number;
@@ -179,7 +181,8 @@ export async function runPageExperiment(s: RunSettings, data: PageData, source: 
     { onEpochEnd: () => onEpoch(history[history.length - 1]!) },
     { onMinibatchEnd: () => { if (shouldStop()) throw new RunStopped(); } },
   ];
-  const r = await runExperiment(setup, prepared, { numEpochs: s.epochs, testSet: test, callbacks, history, evalFreq: s.evalEvery });
+  // As the demo: with curves, the test set is also evaluated before training (the curves' epoch 0).
+  const r = await runExperiment(setup, prepared, { numEpochs: s.epochs, testSet: test, callbacks, history, evalFreq: s.evalEvery, evalAtStart: s.evalEvery > 0 });
   let correct = 0;
   const K = r.test.nout;
   r.test.targets.forEach((target, i) => {
@@ -189,7 +192,7 @@ export async function runPageExperiment(s: RunSettings, data: PageData, source: 
   });
   return {
     experiment: s.experiment, model, prepared, importLines, rates, history, testAccuracy: r.testAccuracy, testCorrect: correct, testCount: r.test.targets.length,
-    finalCost: r.finalCost, seconds: r.seconds, backend: s.backend, train, test, data, settings: s,
+    finalCost: r.finalCost, seconds: r.seconds, backend: s.backend, train, test, data, settings: s, initialAccuracy: r.initialEval?.accuracy,
   };
 }
 

@@ -106,7 +106,13 @@ function drawCurves(): void {
   const epochs = Math.max(1, ...[...state.curves.values()].map((h) => h.length));
   lineChart($('chart-cost') as unknown as SVGSVGElement, series((r) => r.trainCost), { xMax: epochs, yLabel: 'cost' });
   lineChart($('chart-train') as unknown as SVGSVGElement, series((r) => r.trainAccuracy), { xMax: epochs, yMin: 0, yMax: 1, yLabel: 'accuracy', percent: true });
-  lineChart($('chart-test') as unknown as SVGSVGElement, series((r) => r.evalAccuracy), { xMax: epochs, yMin: 0, yMax: 1, yLabel: 'accuracy', percent: true });
+  // The test curve starts before training (epoch 0) when the run evaluated there.
+  const test = series((r) => r.evalAccuracy);
+  for (const s of test) {
+    const start = state.runs.get(s.name as ExperimentName)?.initialAccuracy;
+    if (start !== undefined) s.points.unshift([0, start]);
+  }
+  lineChart($('chart-test') as unknown as SVGSVGElement, test, { xMin: 0, xMax: epochs, yMin: 0, yMax: 1, yLabel: 'accuracy', percent: true });
 }
 
 function addResultRow(r: RunResult): void {
@@ -177,6 +183,7 @@ async function runAll(): Promise<void> {
         setStatus(`${experiment}: epoch ${rec.epoch}/${settings.epochs}, cost ${rec.trainCost.toFixed(3)}${rec.evalAccuracy !== undefined ? `, test accuracy ${pct(rec.evalAccuracy)}` : ''}`);
       }, () => state.stop);
       state.runs.set(experiment, r);
+      drawCurves(); // with the test accuracy before training, known once the run returns
       addResultRow(r);
       updateModelSelect(experiment);
     } catch (e) {
