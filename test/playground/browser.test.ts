@@ -208,6 +208,15 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     const res = await page.evaluate(() => (globalThis as unknown as { playground: Hook }).playground.results());
     expect(res.map((x) => [x.experiment, x.backend, x.testCount, x.history.length])).toEqual([['finetune', 'gpu', 2, 2], ['extract', 'gpu', 2, 2]]);
     for (const x of res) expect(Number.isFinite(x.finalCost)).toBe(true);
+    // The looks inside run on the gpu backend too: prediction, feature maps, one step, im2col.
+    await page.click('#test-strip button:nth-child(1)');
+    expect(await page.$eval('#prediction', (e) => e.textContent)).toMatch(/predicted: (a_red|b_blue) — true class: (a_red|b_blue)/);
+    expect(await page.$$eval('.feature-block', (bs) => bs.length)).toBe(5);
+    await page.click('#open-step');
+    expect(await page.$eval('#step', (e) => e.textContent)).toMatch(/minibatch x \[7, 1, 32, 32\], cost \d+\.\d{4} \(extract model, gpu backend\)/);
+    // extract: the imported layers are frozen, so bprop stops above them and computes no weight gradient there
+    expect(await page.$eval('#step-table tbody tr', (tr: Dom) => tr.children[5].textContent + ' | ' + tr.children[7].textContent)).toBe('not run (nothing below trains) | W: not computed (frozen)');
+    expect(await page.$eval('#im2col canvas', (c: Dom) => [c.width, c.height])).toEqual([1024, 9]);
 
     // Stop (from the keyboard): a long run ends after the current minibatch, with a message, and the page runs again.
     await setSettings(page, { experiments: ['scratch'], backend: 'cpu', epochs: 500, evalEvery: 0, data: 'folder' });
