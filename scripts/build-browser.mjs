@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Swaps src/models/checkpoint.ts for src/browser/checkpoint-stub.ts. */
-const checkpointStub = {
+export const checkpointStub = {
   name: 'checkpoint-stub',
   setup(b) {
     b.onResolve({ filter: /\/checkpoint\.js$/ }, (args) => (args.importer.includes(`${'/'}src${'/'}`)
@@ -20,7 +20,7 @@ const checkpointStub = {
 };
 
 /** Swaps src/kernels/fast/index.ts (Node worker threads) for src/browser/fast-stub.ts. */
-const fastStub = {
+export const fastStub = {
   name: 'fast-stub',
   setup(b) {
     b.onResolve({ filter: /\/fast\/index\.js$/ }, (args) => (args.importer.includes(`${'/'}src${'/'}kernels`)
@@ -30,7 +30,7 @@ const fastStub = {
 };
 
 /** node:fs/os/path as imported by the feature cache (its file-backed path never runs in a page). */
-const nodeStub = {
+export const nodeStub = {
   name: 'node-stub',
   setup(b) {
     b.onResolve({ filter: /^node:(fs|os|path)$/ }, (args) => (args.importer.endsWith('feature-cache.ts')

@@ -41,7 +41,7 @@ export const DEMO_SOURCE_MODEL = resolve(here, '../../../models/vgg16-fashion8-w
  * 28×28 images zero-padded to 32×32) of its training split, which the target images have
  * subtracted too: a transferred model expects its source's preprocessing.
  */
-const DEMO_SOURCE = { task: "Fashion-MNIST's eight other classes (trouser, pullover, dress, coat, sandal, sneaker, bag, ankle boot)", mean: 53.762993509928386 };
+export const DEMO_SOURCE = { task: "Fashion-MNIST's eight other classes (trouser, pullover, dress, coat, sandal, sneaker, bag, ankle boot)", mean: 53.762993509928386 };
 export const DEMO_MODEL = { widthMult: 0.125, fcSize: 128, imageSize: 32, batchSize: 10 };
 /** The demo's defaults (see the report's setup lines for why). */
 export const DEMO_DEFAULTS = { trainPerClass: 5, seeds: 5, epochs: 30, lr: 0.01, evalEvery: 5 };

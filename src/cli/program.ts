@@ -13,6 +13,7 @@ import { demo, DEMO_DEFAULTS } from './demo.js';
 import { SCHEDULE_HELP } from './schedule-spec.js';
 import { DEFAULT_SAVE_PATH, train } from './train.js';
 import { packageInfo } from '../util/package.js';
+import { DEFAULT_PORT, playgroundCommand } from '../playground/server.js';
 
 const int = (name: string, min = 0) => (v: string): number => {
   const n = Number(v);
@@ -209,6 +210,13 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .addOption(threadsOption())
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0)
     .action((o) => run(threaded(o, () => demo({ trainPerClass: o.train_per_class, seeds: o.seeds, epochs: o.epochs, lr: o.lr, evalEvery: o.eval_every, reportDir: o.report_dir, sourceModel: o.source_model }))));
+
+  program.command('playground')
+    .description('serve the browser playground on 127.0.0.1: the demo\'s three experiments with live curves, the import report, feature maps and one training step opened up (nothing loaded from other hosts)')
+    .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', int('--port', 0), DEFAULT_PORT)
+    .option('--no-open', 'only print the address; do not open a browser')
+    .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0)
+    .action((o) => run(playgroundCommand({ port: o.port, open: o.open })));
 
   return program;
 }

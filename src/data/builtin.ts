@@ -294,7 +294,8 @@ export function loadMnist(split: Split): ImageSet {
   return set;
 }
 
-const FASHION_TSHIRT_SHIRT_CLASSES: readonly string[] = ['T-shirt/top', 'Shirt'];
+/** The target task's class names, label 0 then 1. */
+export const FASHION_TSHIRT_SHIRT_CLASSES: readonly string[] = ['T-shirt/top', 'Shirt'];
 
 /**
  * Fashion-MNIST "T-shirt/top vs Shirt" (target task): train = the first 500 of each class

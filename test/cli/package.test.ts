@@ -86,7 +86,9 @@ describe('the tl-scratch package', () => {
     );
     const unwanted = files.filter((f) => /^(test|bench|scripts|src|\.ci)\/|^dist\/(test|bench)\/|\.test\.|\.map$|^tsconfig|^vitest/.test(f));
     expect(unwanted).toEqual([]);
-    expect(files.every((f) => /^(dist\/src|models|data)\/|^(package\.json|README\.md|LICENSE)$/.test(f)), files.join('\n')).toBe(true);
+    expect(files.every((f) => /^(dist\/src|models|data)\/|^dist\/playground\/(index\.html|style\.css|playground\.js)$|^(package\.json|README\.md|LICENSE)$/.test(f)), files.join('\n')).toBe(true);
+    // the playground's page, built by npm run build
+    for (const f of ['dist/playground/index.html', 'dist/playground/style.css', 'dist/playground/playground.js']) expect(files, f).toContain(f);
     // the bin and the entry points are in the package
     expect(files).toContain(PKG.bin['tl-scratch']);
   });
@@ -117,7 +119,7 @@ describe('the tl-scratch package', () => {
     expect(install.status, install.stderr).toBe(0);
     const installed = join(dir, 'node_modules', 'tl-scratch');
     expect(readdirSync(installed).sort()).toEqual(['LICENSE', 'README.md', 'data', 'dist', 'models', 'package.json']);
-    expect(readdirSync(join(installed, 'dist'))).toEqual(['src']);
+    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['playground', 'src']);
 
     const npx = (args: string[]) => npm(['--offline', 'tl-scratch', ...args], dir, 'npx');
     const v = npx(['--version']);
@@ -146,5 +148,23 @@ describe('the tl-scratch package', () => {
     demo.kill('SIGKILL');
     expect(err).toBe('');
     expect(first).toContain(`(${join(installed, SHIPPED_MODEL)})`);
+    // the playground from the installed package: its page and the shipped model, from 127.0.0.1
+    const pg = spawn(process.execPath, [join(installed, 'dist', 'src', 'cli.js'), 'playground', '--port', '0', '--no-open'], { cwd: join(dir, 'work'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let pgOut = '';
+    const url = await new Promise<string>((res, rej) => {
+      pg.stdout.setEncoding('utf8').on('data', (d: string) => {
+        pgOut += d;
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(pgOut);
+        if (m) res(m[1]!);
+      });
+      pg.on('close', () => rej(new Error(`playground exited: ${pgOut}`)));
+    });
+    try {
+      expect((await fetch(url)).status).toBe(200);
+      expect((await fetch(`${url}playground.js`)).status).toBe(200);
+      expect((await fetch(`${url}api/source`)).status).toBe(200);
+    } finally {
+      pg.kill('SIGKILL');
+    }
   }, 420_000);
 });

@@ -16,11 +16,12 @@ import ts from 'typescript';
 import { resolveImports, tsBlocks } from '../docs/blocks.js';
 
 const ROOT = resolve(__dirname, '../..');
-// The browser bundle's stubs stand in for Node-only modules (scripts/build-browser.mjs), so
-// they export what those modules export.
+// The browser bundles' stubs stand in for Node-only modules (scripts/build-browser.mjs,
+// scripts/build-playground.mjs), so they export what those modules export.
 const ENTRIES = [
-  'src/index.ts', 'src/browser/index.ts', 'src/cli.ts',
+  'src/index.ts', 'src/browser/index.ts', 'src/cli.ts', 'src/playground/page/main.ts',
   'src/browser/checkpoint-stub.ts', 'src/browser/fast-stub.ts', 'src/browser/node-stub.ts',
+  'src/playground/page/stubs/images.ts', 'src/playground/page/stubs/node.ts',
 ];
 
 function tsFiles(dir: string): string[] {
