@@ -1,7 +1,7 @@
 // Resident memory over many training steps of the demo's model (VGG-16 width 1/8, fc 128,
 // 1×32×32, batch 10, SGD momentum) on the `cpu` backend with its worker threads, against
 // the reference backend: RSS after 50 steps (everything allocated once, JIT warm) and
-// after 400. Flat means the fast backend's shared buffers, per-thread WebAssembly
+// after 500. Flat means the fast backend's shared buffers, per-thread WebAssembly
 // memories and convolution scratch are reclaimed, not accumulated. Not a timing.
 import { generateVgg16TransferModel } from '../src/models/vgg16.js';
 import { GradientDescentMomentum } from '../src/optim/index.js';
@@ -9,7 +9,7 @@ import { setBackend } from '../src/kernels/index.js';
 import type { Benchmark, Row } from './harness.js';
 import { randomBatch, trainingStep } from './model-step.js';
 
-const IN_SHAPE = [1, 32, 32] as const, BSZ = 10, WARM = 50, STEPS = 400;
+const IN_SHAPE = [1, 32, 32] as const, BSZ = 10, WARM = 50, STEPS = 500;
 const mb = () => process.memoryUsage().rss / 2 ** 20;
 
 function growth(backend: 'cpu' | 'ref', log: (m: string) => void): { at50: number; atEnd: number } {

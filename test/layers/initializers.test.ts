@@ -78,3 +78,36 @@ describe('initializers', () => {
     expect(make()).toEqual(make());
   });
 });
+
+describe('parameters of a large layer', () => {
+  // initParam fills the built-in initializers a slice (2^20 values) at a time; a wrapper
+  // that is not built in gets the whole array at once: the two must draw the same values.
+  it('a layer larger than one slice gets the same values as one draw over the whole array', () => {
+    const whole = (inner: Xavier | Kaiming) => ({ name: 'wrapped', fill: inner.fill.bind(inner), describe: () => inner.describe() });
+    for (const init of [new Xavier(false), new Kaiming(false)]) {
+      manualSeed(7);
+      const sliced = new Linear(2100, { init });
+      sliced.configure([1000]); // 2.1 M values: three slices, the last partial
+      manualSeed(7);
+      const once = new Linear(2100, { init: whole(init) });
+      once.configure([1000]);
+      const a = sliced.params()[0]!.value.data, b = once.params()[0]!.value.data;
+      expect(a.length).toBe(2_100_000);
+      expect(Array.from(a.subarray(2_097_100, 2_097_200))).toEqual(Array.from(b.subarray(2_097_100, 2_097_200)));
+      let differ = 0;
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) differ++;
+      expect(differ).toBe(0);
+    }
+  });
+
+  it('a gradient is allocated on first use only, as zeros on the value\'s backend', () => {
+    const conv = new Convolution([3, 3, 4]);
+    conv.configure([2, 5, 5]);
+    const p = conv.params()[0]!;
+    const g = p.grad;
+    expect(g.shape).toEqual(p.value.shape);
+    expect(g.backend).toBe(p.value.backend);
+    expect(Array.from(g.data).every((v) => v === 0)).toBe(true);
+    expect(p.grad).toBe(g); // made once
+  });
+});

@@ -66,9 +66,15 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
   return finish(data, shape, opts);
 }
 
-/** A tensor of `shape` filled with 0. */
+/** A tensor of `shape` filled with 0: the backend's new buffer, with no host copy made first (VGG-16's fc6 is 411 MB). */
 export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  checkShape(shape, 'full'); // named as when zeros was full(shape, 0): the message users saw
+  const be = opts.backend ?? defaultBackend();
+  const dtype = opts.dtype ?? 'float32';
+  if (!be.dtypes.includes(dtype)) throw new ShapeError(`backend '${be.name}' does not store ${dtype} (it stores ${be.dtypes.join(', ')})`);
+  const t = new Tensor(be.alloc(dtype, sizeOf(shape)), shape, undefined, 0, be);
+  t.requiresGrad = opts.requiresGrad ?? false;
+  return t;
 }
 
 /** A tensor of `shape` filled with 1. */

@@ -53,7 +53,21 @@ function isShared(a: FloatArray | HostArray | null): boolean {
   return a === null || a.buffer instanceof SharedArrayBuffer;
 }
 
+/**
+ * Bytes of shared buffers allocated between two collections (collect.ts): V8 would let
+ * them pile up (dead ones wait for the next collection: this bounds them). A VGG-16
+ * inference at 224² allocates ~100 MB; a collection on a small heap takes a few ms.
+ */
+const COLLECT_BYTES = 64 * 2 ** 20;
+let allocatedBytes = 0;
+let onBudget: (() => void) | null = null;
+
 function sharedF32(n: number): Float32Array {
+  allocatedBytes += 4 * n;
+  if (allocatedBytes > COLLECT_BYTES && onBudget) {
+    allocatedBytes = 0;
+    onBudget();
+  }
   return new Float32Array(new SharedArrayBuffer(4 * n));
 }
 
@@ -86,6 +100,7 @@ export function fastCpu(): FastCpu | null {
   }
   const main = new SimdInstance(simd.module, undefined, simd.winograd);
   const pool = new ThreadPool(main, simd.module, simd.winograd);
+  onBudget = () => pool.collect();
   const description = `WebAssembly SIMD gemm with ${simd.relaxed ? 'relaxed madd' : 'mul + add'}, convolution on worker threads (--threads); float64 by the reference kernels`;
   const base = hostBackend('cpu', description, {
     box: (a) => a as unknown as DeviceBuffer,

@@ -16,6 +16,7 @@
 // Shared control words (Int32Array over a SharedArrayBuffer):
 //   NEXT  the next task index to take      DONE  helpers finished with this job
 //   ERROR set by a helper whose task threw  READY helpers started
+//   COLLECT  bumped by collect(): a helper that sees it changed collects garbage after its task
 //   WAKE + w: helper w's doorbell (1: a job is waiting on its port)
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
@@ -23,8 +24,9 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { runTask, type Job } from './tasks.js';
 import type { SimdInstance } from './simd.js';
+import { collector } from './collect.js';
 
-export const NEXT = 0, DONE = 1, ERROR = 2, READY = 3, WAKE = 8;
+export const NEXT = 0, DONE = 1, ERROR = 2, READY = 3, COLLECT = 4, WAKE = 8;
 const MAX_HELPERS = 63;
 
 interface Helper {
@@ -63,6 +65,15 @@ export class ThreadPool {
   /** Why threads are off, or null. */
   get unavailable(): string | null {
     return this.broken;
+  }
+
+  /**
+   * Collects garbage on this thread now and on each helper after its next task, so that
+   * shared buffers no longer used anywhere are freed (see collect.ts).
+   */
+  collect(): void {
+    collector()?.();
+    Atomics.add(this.ctrl, COLLECT, 1);
   }
 
   /** Runs tasks 0 .. tasks−1 of the job on up to `threads` threads (at most maxThreads); returns when all are done. */

@@ -1,15 +1,20 @@
 /// <reference path="./webassembly.d.ts" />
 // A helper thread of the fast backend's pool (pool.ts): its own WebAssembly instance (for
 // packed gemm panels), then forever: wait for the doorbell, read the job from the port,
-// take tasks from the shared counter until none is left, report done.
+// take tasks from the shared counter until none is left, report done; and when the main
+// thread has asked (COLLECT changed), collect garbage: this thread's handles on the shared
+// buffers its jobs named keep their memory alive until then (collect.ts).
 import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { SimdInstance } from './simd.js';
 import { runTask, type Job } from './tasks.js';
-import { DONE, ERROR, NEXT, READY, WAKE } from './pool.js';
+import { COLLECT, DONE, ERROR, NEXT, READY, WAKE } from './pool.js';
+import { collector } from './collect.js';
 
 const { ctrl, index, port, module, winograd } = workerData as { ctrl: Int32Array; index: number; port: MessagePort; module: WebAssembly.Module; winograd: WebAssembly.Module };
 const inst = new SimdInstance(module, undefined, winograd);
 const bell = WAKE + index;
+const gc = collector();
+let collected = Atomics.load(ctrl, COLLECT);
 Atomics.add(ctrl, READY, 1);
 Atomics.notify(ctrl, READY);
 
@@ -27,4 +32,9 @@ for (;;) {
   }
   Atomics.add(ctrl, DONE, 1);
   Atomics.notify(ctrl, DONE);
+  const want = Atomics.load(ctrl, COLLECT);
+  if (want !== collected) {
+    collected = want;
+    gc?.();
+  }
 }
