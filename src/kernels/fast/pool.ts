@@ -17,6 +17,9 @@
 //   NEXT  the next task index to take      DONE  helpers finished with this job
 //   ERROR set by a helper whose task threw  READY helpers started
 //   COLLECT  bumped by collect(): a helper that sees it changed collects garbage after its task
+//   DEAD  helpers that have exited (a worker's exit handler bumps it and wakes the main
+//         thread: a helper that dies mid-job would otherwise leave it waiting forever,
+//         since the main thread blocked in Atomics.wait never sees the worker's 'exit' event)
 //   WAKE + w: helper w's doorbell (1: a job is waiting on its port)
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
@@ -25,8 +28,9 @@ import os from 'node:os';
 import { runTask, type Job } from './tasks.js';
 import type { SimdInstance } from './simd.js';
 import { collector } from './collect.js';
+import { BackendError } from '../../util/errors.js';
 
-export const NEXT = 0, DONE = 1, ERROR = 2, READY = 3, COLLECT = 4, WAKE = 8;
+export const NEXT = 0, DONE = 1, ERROR = 2, READY = 3, COLLECT = 4, DEAD = 5, WAKE = 8;
 const MAX_HELPERS = 63;
 
 interface Helper {
@@ -102,7 +106,14 @@ export class ThreadPool {
         failure ??= e;
       }
     }
-    for (let d = Atomics.load(c, DONE); d < helpers; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d);
+    for (let d = Atomics.load(c, DONE); d < helpers; d = Atomics.load(c, DONE)) {
+      if (Atomics.load(c, DEAD) > 0) {
+        // Its tasks are lost: this job's result is incomplete, and threads stay off from now on.
+        this.broken = 'a worker thread exited during a job';
+        throw new BackendError('fast backend: a worker thread exited in the middle of a computation, so its result is incomplete; run again (threads are off for the rest of this process), or with --threads 1');
+      }
+      Atomics.wait(c, DONE, d, 1000);
+    }
     if (failure) throw failure;
     if (Atomics.load(c, ERROR)) {
       for (let w = 0; w < helpers; w++) {

@@ -7,7 +7,7 @@
 import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { SimdInstance } from './simd.js';
 import { runTask, type Job } from './tasks.js';
-import { COLLECT, DONE, ERROR, NEXT, READY, WAKE } from './pool.js';
+import { COLLECT, DEAD, DONE, ERROR, NEXT, READY, WAKE } from './pool.js';
 import { collector } from './collect.js';
 
 const { ctrl, index, port, module, winograd } = workerData as { ctrl: Int32Array; index: number; port: MessagePort; module: WebAssembly.Module; winograd: WebAssembly.Module };
@@ -15,6 +15,14 @@ const inst = new SimdInstance(module, undefined, winograd);
 const bell = WAKE + index;
 const gc = collector();
 let collected = Atomics.load(ctrl, COLLECT);
+// However this thread ends (process.exit in a task, an uncaught error), the main thread
+// learns it at once instead of waiting for a DONE that will never come.
+process.on('exit', () => {
+  Atomics.add(ctrl, DEAD, 1);
+  Atomics.notify(ctrl, DONE);
+});
+// For the test that a dying worker cannot hang the program (test/kernels/fast-pool.test.ts).
+const exitOnFirstJob = process.env.TL_TEST_WORKER_EXIT === '1';
 Atomics.add(ctrl, READY, 1);
 Atomics.notify(ctrl, READY);
 
@@ -24,6 +32,7 @@ for (;;) {
   const msg = receiveMessageOnPort(port);
   if (!msg) continue;
   const { job, tasks } = msg.message as { job: Job; tasks: number };
+  if (exitOnFirstJob) process.exit(3);
   try {
     for (let t = Atomics.add(ctrl, NEXT, 1); t < tasks; t = Atomics.add(ctrl, NEXT, 1)) runTask(inst, job, t);
   } catch (e) {
