@@ -300,11 +300,13 @@ function describe(mode: GpuMode, probe: KernelFn): DeviceInfo {
     const gl = probe.kernel.context as {
       getExtension(n: string): { UNMASKED_RENDERER_WEBGL: number } | null;
       getParameter(p: number): unknown;
+      /** headless-gl (the `gl` package): its getParameter(RENDERER) says just 'ANGLE'; this asks ANGLE itself. */
+      _getParameterDirect?(p: number): unknown;
       RENDERER: number;
       MAX_TEXTURE_SIZE: number;
     };
     const ext = gl.getExtension('WEBGL_debug_renderer_info');
-    renderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    renderer = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl._getParameterDirect ? gl._getParameterDirect(gl.RENDERER) : gl.getParameter(gl.RENDERER));
     maxTextureSize = Number(gl.getParameter(gl.MAX_TEXTURE_SIZE));
   } catch {
     // no context to ask: renderer unknown
