@@ -12,6 +12,7 @@ import { featureCacheBench } from './feature-cache.js';
 import { frozenBench, frozenW3aBench } from './frozen.js';
 import { gemmBench } from './gemm.js';
 import { gpuBench } from './gpu.js';
+import { gpuBrowserBench } from './gpu-browser.js';
 import { seamBench } from './seam.js';
 import { vggBench, vggTfCpuBench } from './vgg.js';
 import { memoryBench } from './memory.js';
@@ -31,6 +32,7 @@ const benchmarks: Benchmark[] = [
   streamBench,
   seamBench,
   gpuBench,
+  gpuBrowserBench,
 ];
 
 function select(args: string[]): Benchmark[] {

@@ -282,3 +282,43 @@ export function runBigChecks(): string[] {
   return bad;
 }
 (globalThis as { runBigChecks?: typeof runBigChecks }).runBigChecks = runBigChecks;
+
+export interface MemorySample { step: number; textures: number; textureMB: number; kernels: number }
+
+/**
+ * Device memory over many steps on WebGL2: a reduced VGG-16 (width 1/16, fc 16, 3×32×32,
+ * batch 4, dropout on) trained for `steps` steps on the GPU backend; after each `every`
+ * steps, a forced GC (--js-flags=--expose-gc) lets the finalizers of dropped buffers delete
+ * their textures, then the backend's own accounting is sampled: live textures, their bytes
+ * as the driver allocates them, and compiled kernels.
+ */
+export async function runMemoryCheck(steps = 200, every = 20): Promise<MemorySample[]> {
+  const d = gpuDevice();
+  const xg = new Generator(4);
+  const x = Float32Array.from({ length: 8 * 3 * 32 * 32 }, () => xg.uniform(-1, 1));
+  const yl = Int32Array.from({ length: 8 }, (_, i) => i % 2);
+  const prev = registeredBackends().find((b) => b.name === 'ref') ?? getBackend('cpu');
+  setBackend('gpu');
+  const samples: MemorySample[] = [];
+  const sample = async (step: number): Promise<void> => {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((res) => setTimeout(res, 0));
+    samples.push({ step, textures: d.liveTextures, textureMB: d.liveTextureBytes / 2 ** 20, kernels: d.kernelCount });
+  };
+  try {
+    manualSeed(11);
+    const model = generateVgg16TransferModel({ widthMult: 1 / 16, fcSize: 16, dropoutKeep: 0.5 });
+    const cost = new GeneralizedCost(CrossEntropyBinary());
+    const opt = new GradientDescentMomentum(0.01, { momentumCoef: 0.9, wdecay: 5e-4 });
+    await sample(0);
+    // 2 batches an epoch; fit counts epochs from the model's epochIndex, so each call trains up to step s + every
+    for (let s = 0; s < steps; s += every) {
+      await model.fit(new ArrayIterator({ x, y: yl, nclass: 2, lshape: [3, 32, 32], bsz: 4 }), { optimizer: opt, numEpochs: (s + every) / 2, cost });
+      await sample(s + every);
+    }
+  } finally {
+    setBackend(prev.name);
+  }
+  return samples;
+}
+(globalThis as { runMemoryCheck?: typeof runMemoryCheck }).runMemoryCheck = runMemoryCheck;

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'puppeteer-core';
-import type { BrowserReport } from './checks.js';
+import type { BrowserReport, MemorySample } from './checks.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 // Flags from the measurements (docs/gpu-backend.md): no sandbox as root; WebGL on SwiftShader.
@@ -19,6 +19,7 @@ describe.skipIf(!CHROMIUM)('the browser bundle in headless Chromium (WebGL2 on S
   let report: BrowserReport;
   let pageErrors: string[] = [];
   let bigBad: string[] = [];
+  let memory: MemorySample[] = [];
 
   beforeAll(async () => {
     // @ts-expect-error: a plain .mjs build script without type declarations
@@ -33,7 +34,8 @@ describe.skipIf(!CHROMIUM)('the browser bundle in headless Chromium (WebGL2 on S
     await page.waitForFunction('typeof globalThis.runChecks === "function"', { timeout: 30_000 });
     report = (await page.evaluate('globalThis.runChecks()')) as BrowserReport;
     bigBad = (await page.evaluate('globalThis.runBigChecks()')) as string[];
-  }, 240_000);
+    memory = (await page.evaluate('globalThis.runMemoryCheck(200, 20)')) as MemorySample[];
+  }, 300_000);
 
   it('trap 3 on GL: elementwise kernels, gemm and the optimizer stay exact past 2^24 values', () => {
     expect(bigBad).toEqual([]);
@@ -67,5 +69,18 @@ describe.skipIf(!CHROMIUM)('the browser bundle in headless Chromium (WebGL2 on S
     const t = report.textures;
     expect(t).toHaveLength(10);
     expect(Math.max(...t.slice(2))).toBeLessThanOrEqual(t[1]! + 8);
+  });
+
+  it('device memory stays flat over 200 training steps on WebGL2: live textures, their bytes and compiled kernels', () => {
+    expect(memory.map((m) => m.step)).toEqual([0, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200]);
+    const after = memory.slice(1); // step 0 is before the first step (no activations, gradients or velocities yet)
+    expect(after[0]!.textures).toBeGreaterThan(memory[0]!.textures);
+    expect(after[0]!.textureMB).toBeGreaterThan(0);
+    // every sample after the first 20 steps within 8 textures and 1% of the bytes of the step-20 one (a buffer a layer keeps or drops between steps)
+    for (const m of after) {
+      expect(m.textures).toBeLessThanOrEqual(after[0]!.textures + 8);
+      expect(m.textureMB).toBeLessThanOrEqual(after[0]!.textureMB * 1.01);
+      expect(m.kernels).toBe(after[0]!.kernels); // every kernel compiled in the first 20 steps
+    }
   });
 });

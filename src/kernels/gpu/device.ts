@@ -155,6 +155,9 @@ export class Device {
   packedCompiles = 0;
   /** Live textures (GL): made minus deleted. */
   liveTextures = 0;
+  /** Bytes of those textures as the GL driver allocates them (width × height × bytes per texel of their format). */
+  liveTextureBytes = 0;
+  private readonly textureBytes = new WeakMap<object, number>();
   private readonly finalizer: FinalizationRegistry<{ s: Storage | null }>;
 
   constructor(requested?: string) {
@@ -197,6 +200,7 @@ export class Device {
     if (s === null || s instanceof Float32Array) return;
     s.delete();
     this.liveTextures--;
+    this.liveTextureBytes -= this.textureBytes.get(s) ?? 0;
   }
 
   /** Deletes the cell's texture when its owner is garbage-collected. */
@@ -251,7 +255,12 @@ export class Device {
       throw new Error(`backend gpu: kernel '${name}' (${JSON.stringify(constants)}, output ${n}) failed in gpu.js mode ${this.mode}: ${(e as Error).message.split('\n')[0]}`);
     }
     if (fresh) this.assertMode(name, k);
-    if (!(out instanceof Float32Array)) this.liveTextures++;
+    if (!(out instanceof Float32Array)) {
+      this.liveTextures++;
+      const bytes = textureBytes(out);
+      this.textureBytes.set(out, bytes);
+      this.liveTextureBytes += bytes;
+    }
     else if (out.length !== n) throw new Error(`backend gpu: kernel '${name}' returned ${out.length} values, expected ${n}`);
     return out;
   }
@@ -274,6 +283,14 @@ export class Device {
   }
 }
 
+/** A texture's size in device memory: R32F (WebGL2, one float per texel) 4 bytes a texel, RG32F 8, RGBA (packed, or WebGL1's float textures) 16. */
+function textureBytes(t: GpuTexture): number {
+  const { internalFormat: f, context: gl } = t as { internalFormat?: number; context?: { R32F?: number; RG32F?: number } };
+  const perTexel = gl && f !== undefined && f === gl.R32F ? 4 : gl && f !== undefined && f === gl.RG32F ? 8 : 16;
+  const [w = 0, h = 1] = t.size ?? [];
+  return w * h * perTexel;
+}
+
 function describe(mode: GpuMode, probe: KernelFn): DeviceInfo {
   if (mode === 'webasm') return { mode, renderer: null, notAGpu: 'gpu.js runs in its WebAssembly mode on the CPU (no WebGL here)', maxTextureSize: null };
   if (mode === 'cpu') return { mode, renderer: null, notAGpu: 'gpu.js runs in its JavaScript cpu mode (no WebGL or WebAssembly here)', maxTextureSize: null };
@@ -283,11 +300,13 @@ function describe(mode: GpuMode, probe: KernelFn): DeviceInfo {
     const gl = probe.kernel.context as {
       getExtension(n: string): { UNMASKED_RENDERER_WEBGL: number } | null;
       getParameter(p: number): unknown;
+      /** headless-gl (the `gl` package): its getParameter(RENDERER) says just 'ANGLE'; this asks ANGLE itself. */
+      _getParameterDirect?(p: number): unknown;
       RENDERER: number;
       MAX_TEXTURE_SIZE: number;
     };
     const ext = gl.getExtension('WEBGL_debug_renderer_info');
-    renderer = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    renderer = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl._getParameterDirect ? gl._getParameterDirect(gl.RENDERER) : gl.getParameter(gl.RENDERER));
     maxTextureSize = Number(gl.getParameter(gl.MAX_TEXTURE_SIZE));
   } catch {
     // no context to ask: renderer unknown
