@@ -109,7 +109,9 @@ describe('the tl-scratch package', () => {
       },
     };
     for (const [k, v] of Object.entries(lock.packages)) if (k && !v.dev) packages[k] = v; // devOptional: shared with an optional dependency of ours (gpu.js → gl)
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', version: '1.0.0', private: true, dependencies: { 'tl-scratch': `file:${tgz}` } }));
+    // As the README advises a project that depends on tl-scratch: gpu.js' optional native `gl`
+    // would otherwise compile for minutes wherever X11 development packages are installed.
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', version: '1.0.0', private: true, dependencies: { 'tl-scratch': `file:${tgz}` }, allowScripts: { gl: false } }));
     writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'user-project', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
     const install = npm(['ci', '--offline', '--no-audit', '--no-fund'], dir);
     if (install.status !== 0 && /ENOTCACHED/.test(install.stderr)) {
