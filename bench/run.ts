@@ -16,6 +16,7 @@ import { gpuBrowserBench } from './gpu-browser.js';
 import { seamBench } from './seam.js';
 import { vggBench, vggTfCpuBench } from './vgg.js';
 import { memoryBench } from './memory.js';
+import { inferenceMemoryBench } from './inference-memory.js';
 import { formatTable, type Benchmark, type Row } from './harness.js';
 import { cleanStreamData, streamBench } from './stream.js';
 
@@ -25,6 +26,7 @@ const benchmarks: Benchmark[] = [
   vggBench,
   vggTfCpuBench,
   memoryBench,
+  inferenceMemoryBench,
   demoBench,
   frozenBench,
   frozenW3aBench,
