@@ -217,40 +217,36 @@ describe('fast backend: training and process lifetime', () => {
     }
   }, 120_000);
 
-  it('a program that used worker threads exits once its work is done, with no explicit shutdown', () => {
+  /**
+   * Runs, in a fresh Node process on the built package, a 300³ gemm of ones on `threads`
+   * threads; `body` is the code after the setup (be, n, a, c defined; `gemm()` runs it).
+   */
+  function gemmProcess(threads: number, body: string, env: NodeJS.ProcessEnv = process.env) {
     const entry = join(import.meta.dirname, '../../dist/src/index.js');
     const script = `
       import { setNumThreads, backend } from ${JSON.stringify(entry)};
-      setNumThreads(3);
+      setNumThreads(${threads});
       const be = backend(), n = 300;
       const a = be.alloc('float32', n * n), c = be.alloc('float32', n * n);
       be.fill(a, 1, 0, n * n);
-      be.gemm(false, false, n, n, n, 1, a, 0, n, a, 0, n, 0, c, 0, n);
-      console.log(be.read(c, 0, 1)[0]);`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      const gemm = () => be.gemm(false, false, n, n, n, 1, a, 0, n, a, 0, n, 0, c, 0, n);
+      ${body}`;
+    return spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env });
+  }
+
+  it('a program that used worker threads exits once its work is done, with no explicit shutdown', () => {
+    const r = gemmProcess(3, `gemm(); console.log(be.read(c, 0, 1)[0]);`);
     expect(r.error).toBeUndefined(); // not killed by the timeout: it exited by itself
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('300');
   });
 
   it('a worker thread that exits in the middle of a job does not hang the program: the call throws one clear error, and later calls run on one thread', () => {
-    const entry = join(import.meta.dirname, '../../dist/src/index.js');
-    const script = `
-      import { setNumThreads, backend } from ${JSON.stringify(entry)};
-      setNumThreads(2);
-      const be = backend(), n = 300;
-      const a = be.alloc('float32', n * n), c = be.alloc('float32', n * n);
-      be.fill(a, 1, 0, n * n);
-      try {
-        be.gemm(false, false, n, n, n, 1, a, 0, n, a, 0, n, 0, c, 0, n);
-        console.log('no error');
-      } catch (e) {
-        console.log(e.name + ': ' + e.message);
-      }
-      be.gemm(false, false, n, n, n, 1, a, 0, n, a, 0, n, 0, c, 0, n);
-      console.log(be.read(c, 0, 1)[0]);`;
     // The test-only switch makes each helper call process.exit as its first job arrives.
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, TL_TEST_WORKER_EXIT: '1' } });
+    const r = gemmProcess(2, `
+      try { gemm(); console.log('no error'); } catch (e) { console.log(e.name + ': ' + e.message); }
+      gemm();
+      console.log(be.read(c, 0, 1)[0]);`, { ...process.env, TL_TEST_WORKER_EXIT: '1' });
     expect(r.error).toBeUndefined(); // not killed by the timeout
     expect(r.status, r.stderr).toBe(0);
     const [first, second] = r.stdout.trim().split('\n');
