@@ -12,7 +12,7 @@ import { readCheckpointHeader } from '../models/checkpoint.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { TlError, UsageError } from '../util/errors.js';
 import { choosePreprocess, readDataFileInfo } from './input.js';
-import { buildModel, type ModelFlags } from './model-options.js';
+import { buildModel, withStoredModelFlags, type ModelFlags } from './model-options.js';
 import { checkBackend } from './train.js';
 
 export interface PredictFlags extends ModelFlags {
@@ -145,9 +145,7 @@ export async function predictCommand(f: PredictFlags): Promise<number> {
   const spec: PreprocessSpec = { name: pre.name, channels, mean };
   x = preprocessRows(x, good.length, lshape, spec, f.modelFile);
 
-  const stored = (info?.model ?? {}) as Partial<ModelFlags>;
-  const pick = <K extends keyof ModelFlags>(k: K): ModelFlags[K] => (f.explicit.has(k) || stored[k] === undefined ? f[k] : (stored[k] as ModelFlags[K]));
-  const model = buildModel({ model: pick('model'), widthMult: pick('widthMult'), fcSize: pick('fcSize'), dropoutKeep: pick('dropoutKeep') }, nclass);
+  const model = buildModel(withStoredModelFlags(f, info?.model, f.explicit), nclass);
   model.initialize(lshape);
   await model.loadParams(f.modelFile, { loadStates: false });
   const set = new ArrayIterator({ x, lshape, bsz: Math.min(f.batchSize, good.length), name: 'images' });
