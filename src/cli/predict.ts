@@ -136,9 +136,11 @@ export async function predictCommand(f: PredictFlags): Promise<number> {
     } catch (e) {
       if (!(e instanceof TlError)) throw e;
       skipped.push({ file, reason: e.message });
-      process.stderr.write(`skipped: ${e.message}\n`);
     }
   }
+  // one image that cannot be read: its reason is the one line; several: each listed, then the verdict
+  if (!good.length && files.length === 1) throw new TlError(`predict: ${skipped[0]!.reason}; nothing written`);
+  for (const s of skipped) process.stderr.write(`skipped: ${s.reason}\n`);
   if (!good.length) throw new TlError(`predict: none of the ${files.length} image(s) could be read (see the lines above); nothing written`);
   let x: Float32Array = new Float32Array(good.length * F);
   rows.forEach((r, i) => x.set(r, i * F));
