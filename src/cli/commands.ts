@@ -15,7 +15,8 @@ import { checkDataFolder } from './data.js';
 import { pct } from './format.js';
 import { CountProgress } from './progress.js';
 import { testPass, writeTestPass } from './inference.js';
-import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
+import { buildModel, loadModelFile, withStoredModelFlags, type ModelFlags } from './model-options.js';
+import { readCheckpointHeader } from '../models/checkpoint.js';
 import { checkBackend } from './train.js';
 
 export interface EvalFlags extends ModelFlags {
@@ -28,6 +29,8 @@ export interface EvalFlags extends ModelFlags {
   /** Show the test pass's progress (default true). */
   progressBar?: boolean;
   preprocess?: PreprocessName;
+  /** Model flags typed on the command line; the others come from the checkpoint's record when it has one. */
+  explicit?: ReadonlySet<keyof ModelFlags>;
 }
 
 export async function evalCommand(f: EvalFlags): Promise<number> {
@@ -36,10 +39,13 @@ export async function evalCommand(f: EvalFlags): Promise<number> {
   if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
   if (!f.dataRoot.startsWith('builtin:')) checkDataFolder(f.dataRoot, ['test.h5']);
   const pre = await choosePreprocess(f.preprocess, f.modelFile, undefined, '--model_file');
-  const data = await loadInputTestSet({ dataRoot: f.dataRoot, batchSize: f.batchSize }, pre.name);
+  // a checkpoint records the training data's mean and the model flags it was trained with
+  const info = (await isTlCheckpoint(f.modelFile)) ? (await readCheckpointHeader(f.modelFile)).info : null;
+  const data = await loadInputTestSet({ dataRoot: f.dataRoot, batchSize: f.batchSize }, pre.name, { mean: info?.mean ?? null, from: f.modelFile });
   console.log(`data: ${data.description}`);
   console.log(pre.line);
-  const model = buildModel(f, data.test.nclass);
+  if (data.meanLine) console.log(data.meanLine);
+  const model = buildModel(withStoredModelFlags(f, info?.model, f.explicit ?? new Set()), data.test.nclass);
   model.initialize(data.test.lshape);
   await loadModelFile(model, f.modelFile, { resume: false, match: f.match, log: (l) => console.log(l) });
   // One pass over the test set gives both the accuracy and the inference file.

@@ -11,6 +11,7 @@ import { assumedChannels, PREPROCESS_DESCRIPTIONS, PreprocessedIterator, type Pr
 import { readWeights } from '../transfer/read.js';
 import { TlError } from '../util/errors.js';
 import { loadDataSets, loadTestSet, type DataOptions, type DataSets } from './data.js';
+import { shareablePath } from './format.js';
 import type { DataIterator } from '../data/iterator.js';
 
 export interface PreprocessChoice {
@@ -113,6 +114,11 @@ export async function loadInputSets(o: DataOptions, preprocess: PreprocessName):
     channels = d.channels;
     mean = d.mean;
     classNames = d.classNames;
+    // neon: a test.h5 without a mean of its own is centred with the training data's mean (the
+    // model learned on centred inputs), as eval centres it with the checkpoint's record
+    if (!raw && mean && !(await readDataFileInfo(join(o.dataRoot, 'test.h5'))).mean) {
+      data.test = new PreprocessedIterator(data.test, { name: 'neon', channels, mean: checkedMean(mean, data.test.lshape, trainPath) }, join(o.dataRoot, 'test.h5'));
+    }
   }
   const spec: PreprocessSpec = { name: preprocess, channels, mean: raw ? null : mean };
   if (raw) {
@@ -122,11 +128,42 @@ export async function loadInputSets(o: DataOptions, preprocess: PreprocessName):
   return { data, spec, info: { preprocess, channels, mean, classNames } };
 }
 
-/** The test set alone (eval) with `preprocess` applied: DIR/test.h5 or a built-in test split; no train.h5 needed. */
-export async function loadInputTestSet(o: { dataRoot: string; batchSize: number }, preprocess: PreprocessName): Promise<{ test: DataIterator; description: string }> {
-  if (preprocess === 'neon') return loadTestSet(o);
+/** A recorded mean checked against the data's shape: C or C·H·W values. */
+function checkedMean(mean: Float32Array, lshape: readonly [number, number, number], where: string): Float32Array {
+  const [C, H, W] = lshape;
+  if (mean.length !== C && mean.length !== C * H * W) {
+    throw new TlError(`${where}: its mean has ${mean.length} values, but the test data's shape (${lshape.join(', ')}) needs ${C} or ${C * H * W}`);
+  }
+  return mean;
+}
+
+/**
+ * The test set alone (eval) with `preprocess` applied: DIR/test.h5 or a built-in test split;
+ * no train.h5 needed. neon subtracts test.h5's own `mean`, or, when the file has none,
+ * `fallback.mean` (the training data's mean a checkpoint records); `meanLine` then says so.
+ */
+export async function loadInputTestSet(
+  o: { dataRoot: string; batchSize: number },
+  preprocess: PreprocessName,
+  fallback?: { mean: Float32Array | null; from: string },
+): Promise<{ test: DataIterator; description: string; meanLine?: string }> {
+  const builtin = o.dataRoot.startsWith('builtin:');
+  if (preprocess === 'neon') {
+    const t = await loadTestSet(o);
+    if (builtin || !fallback?.mean) return t;
+    const path = join(o.dataRoot, 'test.h5');
+    const info = await readDataFileInfo(path);
+    if (info.mean) return t;
+    const mean = checkedMean(fallback.mean, t.test.lshape, fallback.from);
+    const shown = mean.length <= 3 ? Array.from(mean, (v) => Number(v.toFixed(2))).join(', ') : `${mean.length} values`;
+    return {
+      test: new PreprocessedIterator(t.test, { name: 'neon', channels: info.channels, mean }, path),
+      description: t.description,
+      meanLine: `mean: ${shareablePath(path)} has none; subtracting the training data's mean recorded in ${fallback.from} (${shown})`,
+    };
+  }
   const t = await loadTestSet({ ...o, rawPixels: true });
-  const channels: ChannelOrder = o.dataRoot.startsWith('builtin:') ? 'gray' : (await readDataFileInfo(join(o.dataRoot, 'test.h5'))).channels;
+  const channels: ChannelOrder = builtin ? 'gray' : (await readDataFileInfo(join(o.dataRoot, 'test.h5'))).channels;
   const spec: PreprocessSpec = { name: preprocess, channels, mean: null };
   return { test: new PreprocessedIterator(t.test, spec, o.dataRoot), description: t.description };
 }

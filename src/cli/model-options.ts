@@ -15,6 +15,16 @@ export interface ModelFlags {
   dropoutKeep: number;
 }
 
+/**
+ * The model flags of a run on a checkpoint: each typed on the command line (`explicit`) as
+ * typed, the others as the checkpoint records them (train stores them), else the defaults.
+ */
+export function withStoredModelFlags(f: ModelFlags, stored: Record<string, unknown> | undefined, explicit: ReadonlySet<keyof ModelFlags>): ModelFlags {
+  const s = (stored ?? {}) as Partial<ModelFlags>;
+  const pick = <K extends keyof ModelFlags>(k: K): ModelFlags[K] => (explicit.has(k) || s[k] === undefined ? f[k] : (s[k] as ModelFlags[K]));
+  return { model: pick('model'), widthMult: pick('widthMult'), fcSize: pick('fcSize'), dropoutKeep: pick('dropoutKeep') };
+}
+
 export function buildModel(f: ModelFlags, nclass: number): Model {
   const opts = { nclass, widthMult: f.widthMult, fcSize: f.fcSize, dropoutKeep: f.dropoutKeep };
   if (f.model === 'vgg16') return generateVgg16(opts);

@@ -12,7 +12,7 @@ import { readCheckpointHeader } from '../models/checkpoint.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { TlError, UsageError } from '../util/errors.js';
 import { choosePreprocess, readDataFileInfo } from './input.js';
-import { buildModel, type ModelFlags } from './model-options.js';
+import { buildModel, withStoredModelFlags, type ModelFlags } from './model-options.js';
 import { checkBackend } from './train.js';
 
 export interface PredictFlags extends ModelFlags {
@@ -136,18 +136,18 @@ export async function predictCommand(f: PredictFlags): Promise<number> {
     } catch (e) {
       if (!(e instanceof TlError)) throw e;
       skipped.push({ file, reason: e.message });
-      process.stderr.write(`skipped: ${e.message}\n`);
     }
   }
+  // one image that cannot be read: its reason is the one line; several: each listed, then the verdict
+  if (!good.length && files.length === 1) throw new TlError(`predict: ${skipped[0]!.reason}; nothing written`);
+  for (const s of skipped) process.stderr.write(`skipped: ${s.reason}\n`);
   if (!good.length) throw new TlError(`predict: none of the ${files.length} image(s) could be read (see the lines above); nothing written`);
   let x: Float32Array = new Float32Array(good.length * F);
   rows.forEach((r, i) => x.set(r, i * F));
   const spec: PreprocessSpec = { name: pre.name, channels, mean };
   x = preprocessRows(x, good.length, lshape, spec, f.modelFile);
 
-  const stored = (info?.model ?? {}) as Partial<ModelFlags>;
-  const pick = <K extends keyof ModelFlags>(k: K): ModelFlags[K] => (f.explicit.has(k) || stored[k] === undefined ? f[k] : (stored[k] as ModelFlags[K]));
-  const model = buildModel({ model: pick('model'), widthMult: pick('widthMult'), fcSize: pick('fcSize'), dropoutKeep: pick('dropoutKeep') }, nclass);
+  const model = buildModel(withStoredModelFlags(f, info?.model, f.explicit), nclass);
   model.initialize(lshape);
   await model.loadParams(f.modelFile, { loadStates: false });
   const set = new ArrayIterator({ x, lshape, bsz: Math.min(f.batchSize, good.length), name: 'images' });

@@ -9,6 +9,7 @@ import type { ChannelOrder } from '../data/image.js';
 import { parsePreprocess } from '../data/preprocess.js';
 import { evalCommand, exportCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
 import { predictCommand } from './predict.js';
+import type { ModelFlags } from './model-options.js';
 import { demo, DEMO_DEFAULTS } from './demo.js';
 import { SCHEDULE_HELP } from './schedule-spec.js';
 import { DEFAULT_SAVE_PATH, train } from './train.js';
@@ -39,6 +40,12 @@ function modelOptions(cmd: Command): Command {
     .option('--width_mult <w>', 'scale every conv width (64·w … 512·w)', num('--width_mult', 0, true), 1)
     .option('--fc_size <n>', 'width of the two hidden dense layers', int('--fc_size', 1), 4096)
     .option('--dropout_keep <p>', 'fraction kept by the dropout layers', fraction('--dropout_keep'), 0.5);
+}
+
+/** The model flags typed on the command line (the others may come from a checkpoint's record). */
+function explicitModelFlags(cmd: Command): Set<keyof ModelFlags> {
+  return new Set(([['model', 'model'], ['width_mult', 'widthMult'], ['fc_size', 'fcSize'], ['dropout_keep', 'dropoutKeep']] as const)
+    .filter(([opt]) => cmd.getOptionValueSource(opt) === 'cli').map(([, k]) => k));
 }
 
 const preprocessOption = (dflt: string) => new Option('--preprocess <name>', `input preprocessing: neon (0..255 minus the data's mean), caffe (BGR 0..255 minus the ImageNet mean; Keras weights), torchvision (RGB /255, ImageNet mean/std; PyTorch weights); default ${dflt}`).argParser(parsePreprocess);
@@ -117,7 +124,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
   modelOptions(program.command('eval')
     .description('test accuracy and the inference file for a checkpoint or any weight file holding the whole model')
     .addOption(backendOption())
-    .requiredOption('--model_file <file>', 'checkpoint (from train) or importable weight file')
+    .requiredOption('--model_file <file>', 'checkpoint (from train: the model flags and the data mean it records are used unless given here) or importable weight file')
     .option('--data_root <dir>', 'folder with test.h5 (train.h5 is not needed), or builtin:NAME', './data_wiki')
     .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
     .option('--inference_file <file>', 'where to write the test outputs', 'inference.txt')
@@ -126,9 +133,10 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--no_progress_bar', 'no progress of the test pass')
     .addOption(preprocessOption('as the checkpoint records, else from the weight file\'s format'))
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
-    .action((o) => run(threaded(o, () => evalCommand({
+    .action((o, cmd: Command) => run(threaded(o, () => evalCommand({
       backend: o.backend, modelFile: o.model_file, dataRoot: o.data_root, batchSize: o.batch_size, inferenceFile: o.inference_file,
       match: o.match, model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, progressBar: !o.no_progress_bar, preprocess: o.preprocess,
+      explicit: explicitModelFlags(cmd),
     }))));
 
   modelOptions(program.command('predict')
@@ -145,8 +153,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .action((images: string[], o, cmd: Command) => run(threaded(o, () => predictCommand({
       backend: o.backend, inputs: images, modelFile: o.model_file, outputFile: o.output, dataRoot: o.data_root, batchSize: o.batch_size, preprocess: o.preprocess,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
-      explicit: new Set(([['model', 'model'], ['width_mult', 'widthMult'], ['fc_size', 'fcSize'], ['dropout_keep', 'dropoutKeep']] as const)
-        .filter(([opt]) => cmd.getOptionValueSource(opt) === 'cli').map(([, k]) => k)),
+      explicit: explicitModelFlags(cmd),
     }))));
 
   modelOptions(program.command('summary')

@@ -1,10 +1,10 @@
 // Issue 11, "What a user hits first": eval on a test set alone, neon's save rules,
 // learning-rate schedules from the command line, progress of the test pass.
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { openH5, type H5Dataset, type H5Group } from '../../src/formats/h5.js';
-import { cli, TINY, tinyWorkspace } from './run.js';
+import { cli, TINY, tinyWorkspace, writeTinyData } from './run.js';
 
 const { work, data, dir } = tinyWorkspace('tl-first-');
 
@@ -46,6 +46,44 @@ describe('eval needs only the test set', () => {
     expect(/Accuracy = .*/.exec(r.stdout)![0]).toBe(/Accuracy = .*/.exec(both.stdout)![0]);
     expect(readFileSync(join(d, 'only.txt'), 'utf8')).toBe(readFileSync(join(d, 'both.txt'), 'utf8'));
     expect(readFileSync(join(d, 'only.txt'), 'utf8').trim().split('\n')).toHaveLength(11);
+  });
+  it('a checkpoint brings its model flags and its data mean: eval needs neither the width flags nor a mean in test.h5', async () => {
+    const d = dir('eval-recorded');
+    // trained with the tiny model flags; eval below is given none of them
+    expect(train(['-e', '2', '--save_path', 'm.h5', '--serialize', '2'], d).code).toBe(0);
+    const ref = cli(['eval', '--model_file', 'm.h5', '--data_root', data, '--inference_file', 'ref.txt', '--no_progress_bar'], d);
+    expect(ref.stderr).toBe('');
+    expect(ref.code).toBe(0);
+    expect(ref.stdout).not.toMatch(/^mean: /m);
+    // the same test images in a test.h5 without its `mean` (a file written by another tool):
+    // the training data's mean that the checkpoint records is subtracted, with one line saying so
+    const noMean = dir('eval-recorded/no-mean');
+    await writeTinyData(noMean, 24, 10, 1, { testMean: false });
+    rmSync(join(noMean, 'train.h5'));
+    const f = await openH5(join(noMean, 'test.h5'));
+    expect(f.keys()).not.toContain('mean');
+    f.close();
+    const r = cli(['eval', '--model_file', 'm.h5', '--data_root', noMean, '--inference_file', 'no-mean.txt', '--no_progress_bar'], d);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`mean: ${relative(d, join(noMean, 'test.h5'))} has none; subtracting the training data's mean recorded in m.h5 (100, 100, 100)\n`);
+    expect(/Accuracy = .*/.exec(r.stdout)![0]).toBe(/Accuracy = .*/.exec(ref.stdout)![0]);
+    expect(readFileSync(join(d, 'no-mean.txt'), 'utf8')).toBe(readFileSync(join(d, 'ref.txt'), 'utf8'));
+    // a model flag typed on the command line still wins over the record
+    const other = cli(['eval', '--model_file', 'm.h5', '--data_root', data, '--fc_size', '32', '--no_progress_bar'], d);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/^tl-scratch: checkpoint m\.h5: layer '\w+' W has shape \[16, \d+\] in the file but \[32, \d+\] in the model/);
+  });
+  it("train's test pass centres a test.h5 without a mean with train.h5's mean, as eval does with the checkpoint's", async () => {
+    const d = dir('train-no-test-mean');
+    const noMean = dir('train-no-test-mean/data');
+    await writeTinyData(noMean, 24, 10, 1, { testMean: false });
+    const withMean = train(['-e', '2', '--inference_file', 'with.txt'], d);
+    const without = cli(['train', '--data_root', noMean, '-z', '4', ...TINY, '--lr', '0.01', '--no_progress_bar', '-e', '2', '--inference_file', 'without.txt'], d);
+    expect(without.stderr).toBe('');
+    expect(without.code).toBe(0);
+    expect(/Accuracy = .*/.exec(without.stdout)![0]).toBe(/Accuracy = .*/.exec(withMean.stdout)![0]);
+    expect(readFileSync(join(d, 'without.txt'), 'utf8')).toBe(readFileSync(join(d, 'with.txt'), 'utf8'));
   });
   it('a folder without test.h5 is a usage error naming it', () => {
     const d = dir('eval-no-test');

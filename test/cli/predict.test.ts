@@ -118,11 +118,16 @@ describe('tl-scratch predict', () => {
     const d = join(work, 'bad');
     mkdirSync(join(d, 'empty'), { recursive: true });
     writeFileSync(join(d, 'empty', 'readme.txt'), 'no images here');
+    cpSync(join(FOLDER, 'b_blue', 'broken.png'), join(d, 'broken.png'));
+    writeFileSync(join(d, 'fake.jpg'), 'not an image');
     expect(cli(['train', '--data_root', '../data', '-e', '1', '-z', '2', ...TINY, '--save_path', 'm.h5', '--serialize', '1', '--no_progress_bar'], d).code).toBe(0);
     const cases: [string[], number, RegExp][] = [
       [['predict', 'nope.jpg', '--model_file', 'm.h5'], 1, /predict: nope\.jpg: no such file or folder/],
       [['predict', '../imgs', '--model_file', 'nope.h5'], 1, /--model_file nope\.h5: no such file/],
       [['predict', 'empty', '--model_file', 'm.h5'], 1, /folder empty holds no \.jpg, \.jpeg or \.png images/],
+      // one unreadable image named on its own: its reason is the one line
+      [['predict', 'broken.png', '--model_file', 'm.h5', '-o', 'p.json'], 1, /^tl-scratch: predict: broken\.png: cannot decode PNG .*; nothing written\n$/],
+      [['predict', 'fake.jpg', '--model_file', 'm.h5', '-o', 'p.csv'], 1, /^tl-scratch: predict: fake\.jpg: not a JPEG or PNG image; nothing written\n$/],
       [['predict', '../imgs', '--model_file', resolve(__dirname, '../fixtures/formats/torch_vgg.pth')], 2, /predict needs a tl-scratch checkpoint/],
       [['predict', '../imgs', '--model_file', 'm.h5', '-o', 'p.txt'], 2, /-o p\.txt: .*use a \.csv or \.json file name/],
       [['predict', '../imgs', '--model_file', 'm.h5', '--preprocess', 'imagenet'], 2, /--preprocess 'imagenet' is not known/],

@@ -21,8 +21,11 @@ export function cliAsync(args: string[], cwd: string) {
   return spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** A small separable 2-class data set in neon's format: class 1 is brighter in the top half. */
-export async function writeTinyData(dir: string, nTrain = 24, nTest = 10, seed = 1): Promise<void> {
+/**
+ * A small separable 2-class data set in neon's format: class 1 is brighter in the top half.
+ * `testMean: false` leaves the `mean` out of test.h5 (its pixels stay the same).
+ */
+export async function writeTinyData(dir: string, nTrain = 24, nTest = 10, seed = 1, opts: { testMean?: boolean } = {}): Promise<void> {
   const g = new Generator(seed);
   const make = (n: number) => {
     const F = 3 * 32 * 32;
@@ -38,7 +41,7 @@ export async function writeTinyData(dir: string, nTrain = 24, nTest = 10, seed =
   };
   const mean = Float32Array.from([100, 100, 100]);
   await writeNeonH5(`${dir}/train.h5`, { ...make(nTrain), lshape: [3, 32, 32], nclass: 2, classNames: ['dark', 'bright'], mean });
-  await writeNeonH5(`${dir}/test.h5`, { ...make(nTest), lshape: [3, 32, 32], nclass: 2, classNames: ['dark', 'bright'], mean });
+  await writeNeonH5(`${dir}/test.h5`, { ...make(nTest), lshape: [3, 32, 32], nclass: 2, classNames: ['dark', 'bright'], mean: opts.testMean === false ? undefined : mean });
 }
 
 export const TINY = ['--width_mult', '0.0625', '--fc_size', '16'];
