@@ -76,10 +76,14 @@ describe('public API (package entry)', () => {
   });
 
   it("the main workflow's pieces have their documented members", () => {
-    for (const m of ['initialize', 'fit', 'eval', 'getOutputs', 'save', 'loadParams', 'fprop']) expect(typeof (Model.prototype as unknown as Record<string, unknown>)[m], m).toBe('function');
+    for (const m of ['initialize', 'fit', 'eval', 'evaluate', 'getOutputs', 'summary', 'save', 'loadParams', 'fprop']) expect(typeof (Model.prototype as unknown as Record<string, unknown>)[m], m).toBe('function');
     const model = generateVgg16TransferModel({ widthMult: 1 / 16, fcSize: 16 });
+    expect(() => model.summary()).toThrow(new TlError('model.summary(): call model.initialize(inShape) first (the table lists output shapes)'));
     model.initialize([3, 32, 32]);
-    expect(formatSummary(model)).toContain('cls_imdb_wiki_face');
+    const summary = model.summary();
+    expect(summary).toBe(formatSummary(model));
+    expect(summary).toMatch(/^cls_imdb_wiki_face\s+Linear\s+\(2\)\s+32\s/m);
+    expect(summary).toMatch(/^total\s+input \(3, 32, 32\)\s+[\d,]+\s+[\d.]+$/m);
     expect(EXPORT_FORMATS).toEqual(['safetensors', 'onnx']);
     expect(availableBackends()).toContain(backend().name);
   });
