@@ -26,8 +26,8 @@ import {
 } from '../../dist/src/index.js';
 import type {
   ArrayIteratorOptions, Backend, Batch, BinaryOp, BuiltinName, Callback, CompoundOptions, ConvolutionOptions, CostFunction,
-  DataIterator, DType, EvaluateOptions, ExportFormat, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
-  GradientDescentMomentumOptions, ImageTransform, ImportOptions, ImportReport, Initializer, IteratorOptions, Layer,
+  DataIterator, DType, EvaluateOptions, ExportFormat, FeatureCacheInfo, FeatureCacheOptions, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
+  GradientDescentMomentumOptions, HDF5IteratorOptions, ImageTransform, ImportOptions, ImportReport, Initializer, IteratorOptions, Layer,
   LayerDescription, LearningRateSchedule, LoadOptions, Metric, MinibatchOutputs, OnnxExportOptions, Optimizer,
   OptimizerDescription, OptimizerSettings, Param, ParamLayer, PoolingOptions, RawArrayInfo, ReadOptions, RngState,
   SaveOptions, ScheduleDescription, Shape, ShapeMismatch, SourceLayer, Strided, SummaryRow, Transform, TransformName,
@@ -56,8 +56,8 @@ const VALUES = {
 // Every public type, used once so that the type check fails if one disappears.
 export type PublicTypes = [
   ArrayIteratorOptions, Backend, Batch, BinaryOp, BuiltinName, Callback, CompoundOptions, ConvolutionOptions, CostFunction,
-  DataIterator, DType, EvaluateOptions, ExportFormat, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
-  GradientDescentMomentumOptions, ImageTransform, ImportOptions, ImportReport, Initializer, IteratorOptions, Layer,
+  DataIterator, DType, EvaluateOptions, ExportFormat, FeatureCacheInfo, FeatureCacheOptions, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
+  GradientDescentMomentumOptions, HDF5IteratorOptions, ImageTransform, ImportOptions, ImportReport, Initializer, IteratorOptions, Layer,
   LayerDescription, LearningRateSchedule, LoadOptions, Metric, MinibatchOutputs, OnnxExportOptions, Optimizer,
   OptimizerDescription, OptimizerSettings, Param, ParamLayer, PoolingOptions, RawArrayInfo, ReadOptions, RngState,
   SaveOptions, ScheduleDescription, Shape, ShapeMismatch, SourceLayer, Strided, SummaryRow, Transform, TransformName,
