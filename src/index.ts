@@ -23,6 +23,7 @@ export { TlError, UsageError, ShapeError, ValueError, BackendError } from './uti
 
 // The model: neon's Sequential container, its summary, checkpoints.
 export { Model, type EvaluateOptions, type FitOptions, type TrainOptimizer } from './models/model.js';
+export type { FeatureCacheOptions, FeatureCacheInfo } from './models/feature-cache.js';
 export { formatSummary, summaryRows, type SummaryRow } from './models/summary.js';
 export { saveCheckpoint, loadCheckpoint, type SaveOptions, type LoadOptions } from './models/checkpoint.js';
 
@@ -62,7 +63,7 @@ export type { WeightFile, SourceLayer, WeightArray, RawArrayInfo, ReadOptions } 
 // Data: iterators with one-hot targets, and the built-in sets.
 export type { DataIterator, Batch, IteratorOptions, ArrayIteratorOptions } from './data/iterator.js';
 export { ArrayIterator } from './data/iterator.js';
-export { HDF5IteratorOneHot } from './data/hdf5.js';
+export { HDF5IteratorOneHot, type HDF5IteratorOptions } from './data/hdf5.js';
 export { loadBuiltin, ImageSet, ImageSetIterator, BUILTIN_NAMES, type BuiltinName, type ImageTransform } from './data/builtin.js';
 
 // Taking a model elsewhere.

@@ -1,5 +1,5 @@
 // eval, summary, inspect and prepare: the small subcommands.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { checkExportFormat, checkWritable, exportModel, matchVgg16, modelFromCheckpoint } from '../export/index.js';
 import { isTlCheckpoint } from '../formats/index.js';
 import { prepare, type PrepareOptions } from '../data/prepare/index.js';
@@ -134,6 +134,13 @@ export interface ExportFlags extends ModelFlags {
   nclass: number;
 }
 
+/** True when both paths name one existing file (also through a link). */
+function sameFile(a: string, b: string): boolean {
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
 /**
  * export: a checkpoint is rebuilt from the layer list it stores (no model flags needed);
  * any other importable weight file is loaded into the model the flags describe. Every
@@ -143,6 +150,7 @@ export async function exportCommand(f: ExportFlags): Promise<number> {
   const format = checkExportFormat(f.format);
   checkWritable(f.out);
   if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
+  if (sameFile(f.out, f.modelFile)) throw new TlError(`--out ${f.out}: is the --model_file; the export would replace the model it reads, give another file name`);
   let model;
   if (await isTlCheckpoint(f.modelFile)) {
     model = await modelFromCheckpoint(f.modelFile);

@@ -15,6 +15,7 @@ import {
   type IteratorOptions,
 } from './iterator.js';
 
+/** Options of {@link HDF5IteratorOneHot.open}: batch size, shuffling, and whether the file's mean is subtracted. */
 export interface HDF5IteratorOptions extends IteratorOptions {
   /** Subtract the file's `mean` (default true); false gives the stored pixels (other preprocessing, src/data/preprocess.ts). */
   subtractMean?: boolean;

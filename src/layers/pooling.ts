@@ -26,6 +26,7 @@ export class Pooling extends BaseLayer {
     super(opts.name, 'Pooling');
   }
 
+  /** The pooling operation: max (the default) or avg. */
   get op(): 'max' | 'avg' {
     return this.opts.op ?? 'max';
   }

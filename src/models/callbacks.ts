@@ -38,6 +38,7 @@ export class TrainCostCallback implements Callback {
     if (this.window.length > this.wsz) this.window.shift();
     this.history.push(this.window.reduce((a, b) => a + b, 0) / this.window.length);
   }
+  /** The latest running mean (NaN before the first minibatch). */
   get smoothed(): number {
     return this.history.length ? this.history[this.history.length - 1]! : NaN;
   }

@@ -21,6 +21,7 @@ import type { Callback } from './callbacks.js';
 import type { GeneralizedCost } from './cost.js';
 import type { Metric } from './metrics.js';
 import { loadCheckpoint, saveCheckpoint, type LoadOptions, type SaveOptions } from './checkpoint.js';
+import { formatSummary } from './summary.js';
 import {
   DEFAULT_FEATURE_CACHE_BUDGET,
   FeatureCache,
@@ -117,6 +118,7 @@ export class Model {
     this.inShape = [...inShape];
   }
 
+  /** Output shape of one example (the last layer's), after {@link Model.initialize}. */
   get outShape(): readonly number[] {
     return this.layers[this.layers.length - 1]!.outShape;
   }
@@ -461,6 +463,15 @@ export class Model {
   /** Load parameters (and states, unless loadStates is false) from a checkpoint. */
   async loadParams(path: string, opts: LoadOptions = {}): Promise<void> {
     await loadCheckpoint(this, path, opts);
+  }
+
+  /**
+   * The per-layer table (name, type, output shape, parameters, forward MFLOPs) with totals,
+   * as `tl-scratch summary` prints it; needs {@link Model.initialize} first.
+   */
+  summary(): string {
+    if (!this.inShape) throw new TlError('model.summary(): call model.initialize(inShape) first (the table lists output shapes)');
+    return formatSummary(this);
   }
 
   /** Every layer's description, in model order. */

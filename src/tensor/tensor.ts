@@ -46,9 +46,11 @@ export class Tensor {
       throw new ShapeError(`Tensor: shape ${shapeStr(shape)} needs ${sizeOf(shape)} values, storage holds ${be.lengthOf(storage) - offset}`);
     }
   }
+  /** Number of axes (shape.length). */
   get ndim(): number {
     return this.shape.length;
   }
+  /** Number of elements (the product of the shape). */
   get size(): number {
     return sizeOf(this.shape);
   }

@@ -26,8 +26,8 @@ import {
 } from '../../dist/src/index.js';
 import type {
   ArrayIteratorOptions, Backend, Batch, BinaryOp, BuiltinName, Callback, CompoundOptions, ConvolutionOptions, CostFunction,
-  DataIterator, DType, EvaluateOptions, ExportFormat, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
-  GradientDescentMomentumOptions, ImageTransform, ImportOptions, ImportReport, Initializer, IteratorOptions, Layer,
+  DataIterator, DType, EvaluateOptions, ExportFormat, FeatureCacheInfo, FeatureCacheOptions, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
+  GradientDescentMomentumOptions, HDF5IteratorOptions, ImageTransform, ImportOptions, ImportReport, Initializer, IteratorOptions, Layer,
   LayerDescription, LearningRateSchedule, LoadOptions, Metric, MinibatchOutputs, OnnxExportOptions, Optimizer,
   OptimizerDescription, OptimizerSettings, Param, ParamLayer, PoolingOptions, RawArrayInfo, ReadOptions, RngState,
   SaveOptions, ScheduleDescription, Shape, ShapeMismatch, SourceLayer, Strided, SummaryRow, Transform, TransformName,
@@ -56,8 +56,8 @@ const VALUES = {
 // Every public type, used once so that the type check fails if one disappears.
 export type PublicTypes = [
   ArrayIteratorOptions, Backend, Batch, BinaryOp, BuiltinName, Callback, CompoundOptions, ConvolutionOptions, CostFunction,
-  DataIterator, DType, EvaluateOptions, ExportFormat, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
-  GradientDescentMomentumOptions, ImageTransform, ImportOptions, ImportReport, Initializer, IteratorOptions, Layer,
+  DataIterator, DType, EvaluateOptions, ExportFormat, FeatureCacheInfo, FeatureCacheOptions, FitOptions, FloatArray, GradcheckOptions, GradcheckReport, GradFn,
+  GradientDescentMomentumOptions, HDF5IteratorOptions, ImageTransform, ImportOptions, ImportReport, Initializer, IteratorOptions, Layer,
   LayerDescription, LearningRateSchedule, LoadOptions, Metric, MinibatchOutputs, OnnxExportOptions, Optimizer,
   OptimizerDescription, OptimizerSettings, Param, ParamLayer, PoolingOptions, RawArrayInfo, ReadOptions, RngState,
   SaveOptions, ScheduleDescription, Shape, ShapeMismatch, SourceLayer, Strided, SummaryRow, Transform, TransformName,
@@ -76,10 +76,14 @@ describe('public API (package entry)', () => {
   });
 
   it("the main workflow's pieces have their documented members", () => {
-    for (const m of ['initialize', 'fit', 'eval', 'getOutputs', 'save', 'loadParams', 'fprop']) expect(typeof (Model.prototype as unknown as Record<string, unknown>)[m], m).toBe('function');
+    for (const m of ['initialize', 'fit', 'eval', 'evaluate', 'getOutputs', 'summary', 'save', 'loadParams', 'fprop']) expect(typeof (Model.prototype as unknown as Record<string, unknown>)[m], m).toBe('function');
     const model = generateVgg16TransferModel({ widthMult: 1 / 16, fcSize: 16 });
+    expect(() => model.summary()).toThrow(new TlError('model.summary(): call model.initialize(inShape) first (the table lists output shapes)'));
     model.initialize([3, 32, 32]);
-    expect(formatSummary(model)).toContain('cls_imdb_wiki_face');
+    const summary = model.summary();
+    expect(summary).toBe(formatSummary(model));
+    expect(summary).toMatch(/^cls_imdb_wiki_face\s+Linear\s+\(2\)\s+32\s/m);
+    expect(summary).toMatch(/^total\s+input \(3, 32, 32\)\s+[\d,]+\s+[\d.]+$/m);
     expect(EXPORT_FORMATS).toEqual(['safetensors', 'onnx']);
     expect(availableBackends()).toContain(backend().name);
   });

@@ -2,7 +2,7 @@
 // checkpoint's test pass through eval --model_file (inference files identical), and bad
 // input gives one line, a non-zero exit code and no file.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BaseLayer, Linear, Model, Pooling, type Tensor } from '../../src/index.js';
@@ -89,6 +89,17 @@ describe('tl-scratch export', () => {
     expectOneLineError(cli(['export', '--model_file', ckpt, '--format', 'onnx', '--out', '.'], d), 1, /--out \.: is a folder/);
     expectOneLineError(cli(['export', '--model_file', ckpt, '--format', 'safetensors', '--out', 'plain/m.safetensors'], d), 1, /is not a folder/);
     expect(readdirSync(d)).toEqual(['plain']);
+  });
+
+  it('--out naming the --model_file itself (or a link to it): one line, exit 1, the model file untouched', () => {
+    const d = fresh('same');
+    const before = readFileSync(ckpt);
+    writeFileSync(join(d, 'm.h5'), before);
+    symlinkSync(join(d, 'm.h5'), join(d, 'link.h5'));
+    expectOneLineError(cli(['export', '--model_file', 'm.h5', '--format', 'safetensors', '--out', './m.h5'], d), 1, /^tl-scratch: --out \.\/m\.h5: is the --model_file; the export would replace the model it reads, give another file name$/);
+    expectOneLineError(cli(['export', '--model_file', 'link.h5', '--format', 'onnx', '--out', 'm.h5'], d), 1, /--out m\.h5: is the --model_file/);
+    expect(readFileSync(join(d, 'm.h5')).equals(before)).toBe(true);
+    expect(readdirSync(d).sort()).toEqual(['link.h5', 'm.h5']);
   });
 
   it('a missing --model_file: one line, exit 1', () => {

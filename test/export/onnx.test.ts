@@ -10,6 +10,7 @@ import {
   Activation, Bias, Constant, Convolution, Dropout, exportModel, generateVgg16TransferModel, Linear, Logistic, Model,
   onnxBytes, Pooling, Rectlin, Softmax, Tanh, TlError, Uniform, manualSeed, BaseLayer, type Tensor,
 } from '../../src/index.js';
+import { onnxModelProto } from '../../src/export/onnx-proto.js';
 import { maxAbsDiff, ours, randomInput, spread, spreadWeights } from './helpers.js';
 
 const TOL = 1e-4;
@@ -43,6 +44,25 @@ describe('ONNX export in onnxruntime', () => {
     const { diff, y } = await compare(model, 4);
     expect(spread(y, 2)).toBeGreaterThan(0.01);
     expect(diff).toBeLessThan(TOL);
+  });
+
+  it('the VGG-16 graph declares opset ≥ 13 and uses only the ops issue 14 names (dropout as a Mul by keep)', () => {
+    const model = generateVgg16TransferModel({ widthMult: 1 / 16, fcSize: 16 });
+    model.initialize([3, 32, 32]);
+    const T = onnxModelProto();
+    const m = T.toObject(T.decode(onnxBytes(model)), { longs: Number }) as {
+      opset_import: { domain?: string; version: number }[];
+      graph: { node: { op_type: string }[]; input: { name: string }[]; output: { name: string }[] };
+    };
+    const defaultDomain = m.opset_import.filter((o) => !o.domain);
+    expect(defaultDomain).toHaveLength(1);
+    expect(defaultDomain[0]!.version).toBeGreaterThanOrEqual(13);
+    const count = (op: string) => m.graph.node.filter((n) => n.op_type === op).length;
+    expect(new Set(m.graph.node.map((n) => n.op_type))).toEqual(new Set(['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm', 'Mul', 'Softmax']));
+    expect([count('Conv'), count('MaxPool'), count('Gemm'), count('Mul'), count('Softmax')]).toEqual([13, 5, 3, 2, 1]);
+    expect(count('Relu')).toBe(15);
+    expect(m.graph.input.map((v) => v.name)).toEqual(['input']);
+    expect(m.graph.output.map((v) => v.name)).toEqual(['output']);
   });
 
   it('the full-width VGG-16 transfer model (fc 4096, 134 MB of weights) at 32×32 gives our outputs', async () => {
