@@ -99,6 +99,8 @@ describe('fast backend: convolution against the reference', () => {
     // name, N, C, H, K, R, stride, pad, (W)
     ['Winograd 3×3, batch 3', 3, 5, 12, 7, 3, 1, 1, 10],
     ['Winograd 3×3, one image (threaded gemms)', 1, 16, 17, 9, 3, 1, 1, 15],
+    // K·C ≥ 4096 filters: Winograd's filter transform in ranges of output channels over the threads
+    ['Winograd 3×3, 70 → 61 channels on 6 × 7, batch 2', 2, 70, 6, 61, 3, 1, 1, 7],
     ['im2col 5×5 stride 2, batch 5', 5, 3, 11, 4, 5, 2, 2, 13],
     ['im2col 1×1, batch 2', 2, 8, 6, 3, 1, 1, 0, 6],
     ['3×3 on a small map (im2col), batch 9', 9, 4, 5, 6, 3, 1, 1, 5],

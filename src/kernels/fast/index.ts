@@ -32,6 +32,8 @@ import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type Map
 const PARALLEL_GEMM_MACS = 1 << 20;
 /** Elementwise kernels below this many values run on the calling thread; above, in ranges of at least this size. */
 const PARALLEL_MAP = 1 << 16;
+/** Filters (K·C of them) from which Winograd's filter transform goes over the threads. */
+const PARALLEL_WINOGRAD_FILTERS = 4096;
 /** Images per convolution task group at most: groups = min(N, CONV_GROUPS), fixed, so results do not depend on the thread count. */
 const CONV_GROUPS = 8;
 /**
@@ -159,10 +161,22 @@ export function fastCpu(): FastCpu | null {
 
   /** Convolution on the main thread: the gemms themselves go over the threads, so scratch is shared memory (an arena reset per call). */
   const arena = new Arena(true);
+  /**
+   * Winograd's filter transform over the threads, in ranges of output channels: 512 × 512
+   * filters (VGG's conv4 and conv5) take ~12 ms on one thread, at every call, which for one
+   * image at 14² is as long as the convolution's gemms.
+   */
+  const winogradWeights = (w: FloatArray, K: number, C: number, flip: boolean): FloatArray => {
+    const U = arena.alloc(16 * K * C);
+    const threads = pool.numThreads;
+    const chunk = threads > 1 && K * C >= PARALLEL_WINOGRAD_FILTERS && isShared(w) ? Math.ceil(K / (2 * threads)) : K;
+    pool.run({ kind: 'winogradWeights', w: w as Float32Array, K, C, flip, U, chunk }, Math.ceil(K / chunk));
+    return U;
+  };
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main) },
+    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), weights: winogradWeights },
   };
   const mainConv = (): ConvContext => {
     arena.reset();

@@ -7,7 +7,7 @@ import { binaryScalar, unary, unaryBackward } from '../cpu/elementwise.js';
 import { gdmUpdate } from '../cpu/gdm.js';
 import { biasAdd } from '../cpu/bias.js';
 import { copyRow, gemmTask, planGemm, type GemmJob } from './gemm.js';
-import { winogradGradOutput, winogradInput, winogradOutput } from '../cpu/winograd.js';
+import { winogradGradOutput, winogradInput, winogradOutput, winogradWeightsRange } from '../cpu/winograd.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
 import { reluBackward, reluForward } from './relu.js';
@@ -52,7 +52,13 @@ export type MapJob = { chunk: number; n: number } & (
   | { kind: 'maxPoolBackward'; dy: Float32Array; argmax: Int32Array; g: WindowGeometry; dx: Float32Array }
 );
 
-export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob;
+/** Winograd's filter transform (winogradWeights) of w's output channels [t·chunk, (t+1)·chunk) into U. */
+export interface WinogradWeightsJob {
+  kind: 'winogradWeights';
+  w: Float32Array; K: number; C: number; flip: boolean; U: Float32Array; chunk: number;
+}
+
+export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob | WinogradWeightsJob;
 
 /** A gemm that runs every block on this thread's instance (inside a task: no nested parallelism). */
 function localGemm(inst: SimdInstance): typeof refGemm {
@@ -125,6 +131,11 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
     case 'convBand':
       convBand(inst, job, t);
       return;
+    case 'winogradWeights': {
+      const k0 = t * job.chunk;
+      winogradWeightsRange(job.w, job.K, job.C, job.flip, job.U, k0, Math.min(job.K, k0 + job.chunk));
+      return;
+    }
     default:
       mapTask(job, t);
   }
