@@ -8,6 +8,7 @@
 import os from 'node:os';
 import { convBench } from './conv.js';
 import { demoBench } from './demo.js';
+import { demoRunBench } from './demo-run.js';
 import { featureCacheBench } from './feature-cache.js';
 import { frozenBench, frozenW3aBench } from './frozen.js';
 import { gemmBench } from './gemm.js';
@@ -28,6 +29,7 @@ const benchmarks: Benchmark[] = [
   memoryBench,
   inferenceMemoryBench,
   demoBench,
+  demoRunBench,
   frozenBench,
   frozenW3aBench,
   featureCacheBench,

@@ -2,7 +2,7 @@
 // T-shirt/top vs Shirt task. Runs in a worker thread (or in-process) and returns its record.
 import { join } from 'node:path';
 import { manualSeed } from '../tensor/random.js';
-import { setNumThreads } from '../kernels/index.js';
+import { setBackend, setNumThreads } from '../kernels/index.js';
 import { prepareExperiment, runExperiment, type EpochRecord, type ExperimentName } from '../transfer/experiment.js';
 import { readWeights } from '../transfer/read.js';
 import { builtinIterators } from './data.js';
@@ -28,6 +28,8 @@ export interface DemoJob {
   reportDir: string;
   /** Threads of the cpu backend for this run (the demo shares the cores between its worker threads). */
   threads?: number;
+  /** Compute backend of this run (default: the default backend). */
+  backend?: string;
   /** Pixel mean subtracted from the target images: the source's (MNIST's), as a transferred model expects its source's preprocessing. */
   mean: number;
 }
@@ -46,6 +48,7 @@ export interface DemoEpoch {
 
 export async function runDemoJob(job: DemoJob, onEpoch?: (e: DemoEpoch) => void): Promise<RunRecord> {
   if (job.threads !== undefined) setNumThreads(job.threads);
+  if (job.backend) setBackend(job.backend);
   const { train: trainSet, test: testSet } = builtinIterators('fashion-tshirt-shirt', {
     size: job.imageSize, bsz: job.batchSize, testBsz: 50, trainPerClass: job.trainPerClass, seed: job.seed, mean: job.mean,
   });

@@ -18,7 +18,7 @@ import { shareablePath } from './format.js';
 import { buildModel } from './model-options.js';
 import { readWeights } from '../transfer/read.js';
 import { importMatchingLayers } from '../transfer/import.js';
-import { getNumThreads } from '../kernels/index.js';
+import { backend, getNumThreads } from '../kernels/index.js';
 
 export interface DemoFlags {
   trainPerClass: number;
@@ -31,6 +31,8 @@ export interface DemoFlags {
   reportDir: string;
   sourceModel?: string;
   workers?: number;
+  /** Compute backend of every run (the registry's name; default: the default backend). */
+  backend?: string;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -123,11 +125,14 @@ export async function demo(f: DemoFlags): Promise<number> {
   const nWorkers = Math.max(1, Math.min(f.workers ?? availableParallelism(), jobs.length));
   // The runs are shared out to worker threads; the cpu backend's threads are shared between them.
   const threadsPerRun = Math.max(1, Math.floor(getNumThreads() / nWorkers));
-  for (const j of jobs) j.threads = threadsPerRun;
+  for (const j of jobs) {
+    j.threads = threadsPerRun;
+    if (f.backend) j.backend = f.backend;
+  }
   const source = f.sourceModel ? shareablePath(sourceModel) : `models/${basename(sourceModel)}`;
   console.log(`tl-scratch demo: VGG-16 (width ×${DEMO_MODEL.widthMult}, fc ${DEMO_MODEL.fcSize}) pretrained on ${f.sourceModel ? 'the given source model' : DEMO_SOURCE.task} (${sourceModel})`);
   console.log(`target: Fashion-MNIST T-shirt/top vs Shirt, ${f.trainPerClass} labelled images per class, ${f.epochs} epochs, batch ${DEMO_MODEL.batchSize}, base learning rate ${f.lr}, tested on 2000 images${f.evalEvery > 0 ? ` (before training and every ${f.evalEvery} epoch${f.evalEvery > 1 ? 's' : ''} for the curves)` : ''}`);
-  console.log(`${jobs.length} runs (3 experiments × ${f.seeds} seeds) on ${nWorkers} worker${nWorkers > 1 ? 's' : ''}...`);
+  console.log(`${jobs.length} runs (3 experiments × ${f.seeds} seeds) on ${nWorkers} worker${nWorkers > 1 ? 's' : ''}, backend ${f.backend ?? backend().name}...`);
   const start = Date.now();
   let done = 0;
   const runs = await runInWorkers(jobs, nWorkers, (r) => {

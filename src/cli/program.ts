@@ -214,9 +214,10 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--eval_every <n>', 'evaluate test accuracy before training and every N epochs for the curves (0: only at the end)', int('--eval_every'), DEMO_DEFAULTS.evalEvery)
     .option('--report_dir <dir>', 'report folder', 'report')
     .option('--source_model <file>', 'source checkpoint (default: the one shipped in models/)')
+    .addOption(backendOption())
     .addOption(threadsOption())
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0)
-    .action((o) => run(threaded(o, () => demo({ trainPerClass: o.train_per_class, seeds: o.seeds, epochs: o.epochs, lr: o.lr, evalEvery: o.eval_every, reportDir: o.report_dir, sourceModel: o.source_model }))));
+    .action((o) => run(threaded(o, () => demo({ trainPerClass: o.train_per_class, seeds: o.seeds, epochs: o.epochs, lr: o.lr, evalEvery: o.eval_every, reportDir: o.report_dir, sourceModel: o.source_model, backend: o.backend }))));
 
   program.command('playground')
     .description('serve the browser playground on 127.0.0.1: the demo\'s three experiments with live curves, the import report, feature maps and one training step opened up (nothing loaded from other hosts)')

@@ -121,6 +121,13 @@ export interface Backend {
   dtypeOf(buf: DeviceBuffer): DType;
   /** Number of elements. */
   lengthOf(buf: DeviceBuffer): number;
+  /**
+   * The caller's promise that no tensor reads or writes `buf` any more: the backend may hand
+   * its memory out again from `alloc` (zeroed, as always). A hint: a backend may ignore it
+   * (the reference leaves its arrays to the garbage collector). Model.fprop in inference
+   * releases each layer's output once the next layer has read it (src/models/model.ts).
+   */
+  release(buf: DeviceBuffer): void;
 
   // ---- Linear algebra and convolution --------------------------------------------------
 

@@ -41,9 +41,9 @@ export class Activation extends BaseLayer {
     return [...inShape];
   }
 
-  fprop(x: Tensor, _inference?: boolean): Tensor {
+  fprop(x: Tensor, inference = false): Tensor {
     const t = this.transform.name;
-    if (t === 'Identity') return (this.y = x);
+    if (t === 'Identity') return x;
     const be = x.backend;
     const y = be.alloc(x.dtype, x.size);
     if (t === 'Softmax') {
@@ -53,7 +53,9 @@ export class Activation extends BaseLayer {
     } else {
       be.unary(unaryOf[t]!, dense(x), y, x.size);
     }
-    return (this.y = wrap(be, y, x.shape));
+    const out = wrap(be, y, x.shape);
+    this.y = inference ? null : out;
+    return out;
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
@@ -61,7 +63,7 @@ export class Activation extends BaseLayer {
     const t = this.transform.name;
     if (t === 'Identity' || t === 'Softmax' || (t === 'Logistic' && this.transform.shortcut)) return delta;
     // Rectlin, Logistic and Tanh take their derivative from the output (UNARY_BACKWARD_READS), the one thing kept.
-    const y = this.y!, be = y.backend;
+    const y = this.kept(this.y), be = y.backend;
     const dx = be.alloc(delta.dtype, y.size);
     be.unaryBackward(unaryOf[t]!, null, y.storage, dense(delta), dx, y.size);
     return wrap(be, dx, delta.shape);

@@ -50,18 +50,18 @@ export class Convolution extends BaseLayer implements ParamLayer {
     return [this.K, this.g.P, this.g.Q];
   }
 
-  fprop(x: Tensor, _inference?: boolean): Tensor {
+  fprop(x: Tensor, inference = false): Tensor {
     const g = this.g!;
     const N = x.shape[0]!;
     const be = x.backend;
     const y = be.alloc(x.dtype, N * this.K * g.P * g.Q);
     be.conv2dForward(dense(x), N, this.W!.value.storage, this.K, null, g, y);
-    this.x = x;
+    this.x = inference ? null : x;
     return wrap(be, y, [N, this.K, g.P, g.Q]);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
-    const x = this.x!;
+    const x = this.kept(this.x);
     const N = x.shape[0]!;
     const be = x.backend;
     const dWt = this.computeParamGrads ? this.W!.grad : null;

@@ -10,6 +10,7 @@
 // tape (src/autograd) is the Tensor-level API and is not used here.
 import type { DType, Tensor } from '../tensor/tensor.js';
 import type { Param } from './param.js';
+import { TlError } from '../util/errors.js';
 
 /** What describe() returns: name, type, config, shapes, parameter count and forward FLOPs. */
 export interface LayerDescription {
@@ -79,6 +80,16 @@ export abstract class BaseLayer implements Layer {
   }
 
   protected abstract computeOutShape(inShape: readonly number[]): number[];
+
+  /**
+   * What a training fprop kept for bprop (its input or output). An inference fprop keeps
+   * nothing, since Model hands its tensors' buffers back to the backend for reuse.
+   */
+  protected kept<T>(v: T | null): T {
+    if (v === null) throw new TlError(`layer '${this.name}': bprop needs a training fprop first (fprop with inference keeps nothing for the backward pass)`);
+    return v;
+  }
+
   abstract fprop(x: Tensor, inference: boolean): Tensor;
   abstract bprop(delta: Tensor, needInputGrad: boolean): Tensor | null;
 

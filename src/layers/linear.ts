@@ -33,17 +33,17 @@ export class Linear extends BaseLayer implements ParamLayer {
     return [this.nout];
   }
 
-  fprop(x: Tensor, _inference?: boolean): Tensor {
+  fprop(x: Tensor, inference = false): Tensor {
     const N = x.shape[0]!;
     const be = x.backend;
     const y = be.alloc(x.dtype, N * this.nout);
     be.gemm(false, true, N, this.nout, this.nin, 1, dense(x), 0, this.nin, this.W!.value.storage, 0, this.nin, 0, y, 0, this.nout);
-    this.x = x;
+    this.x = inference ? null : x;
     return wrap(be, y, [N, this.nout]);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
-    const x = this.x!;
+    const x = this.kept(this.x);
     const N = x.shape[0]!;
     const be = x.backend;
     const d = dense(delta);

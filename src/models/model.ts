@@ -139,10 +139,21 @@ export class Model {
     return this.fpropLayers(x, 0, this.layers.length, inference);
   }
 
-  /** Forward through layers [from, to) only; x is layer `from`'s input. */
+  /**
+   * Forward through layers [from, to) only; x is layer `from`'s input. In inference no
+   * layer keeps its input or output, so each layer's output is dead once the next layer
+   * has read it: its buffer goes back to the backend (Backend.release), which may reuse it
+   * for the next one (the fast backend does: fresh memory costs page faults). x and the
+   * result stay the caller's; an output that shares storage with the next one (a view,
+   * or dropout's identity) is handed back only by the last tensor using it.
+   */
   fpropLayers(x: Tensor, from: number, to: number, inference = false): Tensor {
     let y = x;
-    for (let i = from; i < to; i++) y = this.layers[i]!.fprop(y, inference);
+    for (let i = from; i < to; i++) {
+      const next = this.layers[i]!.fprop(y, inference);
+      if (inference && y !== x && next.storage !== y.storage) y.backend.release(y.storage);
+      y = next;
+    }
     return y;
   }
 

@@ -295,7 +295,7 @@ describe('tl-scratch demo', () => {
     const r = cli(['demo', '--seeds', '1', '-e', '20', '--eval_every', '10', '--train_per_class', '10'], d);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/3 runs \(3 experiments × 1 seeds\)/);
+    expect(r.stdout).toMatch(/3 runs \(3 experiments × 1 seeds\) on \d+ workers?, backend cpu/);
     // Each run reports its epochs as they end, from the worker threads.
     const costs = (e: string) => [...r.stdout.matchAll(new RegExp(`^ +${e} seed 0: epoch (\\d+)/20 cost (\\d+\\.\\d{3})`, 'gm'))].sort((a, b) => Number(a[1]) - Number(b[1])).map((m) => Number(m[2]));
     for (const e of ['scratch', 'finetune', 'extract']) expect(costs(e), e).toHaveLength(20);
@@ -329,6 +329,9 @@ describe('tl-scratch demo', () => {
       // One line saying what is wrong, and commander's pointer to --help.
       expect(r.stderr.trim().split('\n'), r.stderr).toEqual([expect.stringContaining(`${flag} must be an integer`), '(run with --help for usage)']);
     }
+    const b = cli(['demo', '-b', 'nosuch'], d);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/'nosuch' is invalid\. Allowed choices are cpu, ref\b/);
     // A VGG-16 of another width: its conv1_1 has 4 filters where the demo's has 8.
     expect(cli(['train', '--model', 'vgg16', '--data_root', data, '-e', '1', '-z', '4', ...TINY, '--save_path', 'other.h5', '--serialize', '1', '--no_progress_bar'], d).code).toBe(0);
     const r = cli(['demo', '--source_model', 'other.h5', '--seeds', '1', '-e', '1'], d);

@@ -77,6 +77,18 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('backend %s', (_name, b
     expect(be.lengthOf(be.allocIndex(7))).toBe(7);
   });
 
+  it('release: a buffer handed back may be reused, but alloc still gives zeros, and hands it out once', () => {
+    for (let round = 0; round < 3; round++) {
+      const b = be.alloc('float32', 1000);
+      be.fill(b, 7, 0, 1000);
+      be.release(b);
+      be.release(b); // twice: still one reuse at most
+      const c = be.alloc('float32', 1000), d = be.alloc('float32', 1000);
+      expect(c === d).toBe(false);
+      expect(down(be, c).every((v) => v === 0) && down(be, d).every((v) => v === 0)).toBe(true);
+    }
+  });
+
   it('gemm: every transpose, alpha/beta, offsets and leading dimensions', () => {
     const gen = new Generator(1);
     for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {

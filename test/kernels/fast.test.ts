@@ -99,6 +99,8 @@ describe('fast backend: convolution against the reference', () => {
     // name, N, C, H, K, R, stride, pad, (W)
     ['Winograd 3×3, batch 3', 3, 5, 12, 7, 3, 1, 1, 10],
     ['Winograd 3×3, one image (threaded gemms)', 1, 16, 17, 9, 3, 1, 1, 15],
+    // K·C ≥ 4096 filters: Winograd's filter transform in ranges of output channels over the threads
+    ['Winograd 3×3, 70 → 61 channels on 6 × 7, batch 2', 2, 70, 6, 61, 3, 1, 1, 7],
     ['im2col 5×5 stride 2, batch 5', 5, 3, 11, 4, 5, 2, 2, 13],
     ['im2col 1×1, batch 2', 2, 8, 6, 3, 1, 1, 0, 6],
     ['3×3 on a small map (im2col), batch 9', 9, 4, 5, 6, 3, 1, 1, 5],
@@ -183,6 +185,70 @@ describe('fast backend: threaded elementwise kernels', () => {
       const [a, b] = both(f);
       const len = name === 'bias' ? n - 1 : n;
       expect(Array.from(a!.subarray(0, len)), name).toEqual(Array.from(b!.subarray(0, len)));
+    }
+  });
+});
+
+describe('fast backend: buffers handed back (Backend.release)', () => {
+  it('alloc reuses a released buffer of the same length, zeroed; an array the caller uploaded (adopted as storage) is never reused', () => {
+    const b = fast.alloc('float32', 4096);
+    fast.fill(b, 3, 0, 4096);
+    fast.release(b);
+    const again = fast.alloc('float32', 4096);
+    expect(again).toBe(b);
+    expect(Array.from(fast.read(again, 0, 4096)).every((v) => v === 0)).toBe(true);
+    const own = new Float32Array(new SharedArrayBuffer(4 * 4096)).fill(2);
+    const adopted = fast.upload(own);
+    fast.release(adopted);
+    const next = fast.alloc('float32', 4096);
+    expect(next).not.toBe(adopted);
+    fast.fill(next, 5, 0, 4096);
+    expect(own.every((v) => v === 2)).toBe(true);
+  });
+});
+
+describe('fast backend: branch-free relu and threaded max pooling', () => {
+  /** Random values with the special ones mixed in: ±0, ±Inf, NaN of both signs, subnormals. */
+  function special(n: number, seed: number): Float32Array {
+    const g = new Generator(seed), out = values(n, seed + 1), bits = new Int32Array(out.buffer);
+    const odd = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 3e-39, -3e-39];
+    for (let i = 0; i < n; i += 1 + Math.floor(g.uniform(0, 20))) out[i] = odd[Math.floor(g.uniform(0, odd.length))]!;
+    bits[7] = 0xffc00000 | 0; // a NaN with the sign bit set
+    return out;
+  }
+
+  for (const threads of [1, 2, 3]) {
+    it(`relu and its gradient equal the reference value for value, special values included (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+      setNumThreads(threads);
+      const n = 200_003;
+      const x = special(n, 5), dy = special(n, 6);
+      const relu = (be: Backend) => { const y = be.alloc('float32', n); be.unary('relu', be.upload(x.slice()), y, n); return Array.from(be.read(y, 0, n)); };
+      const grad = (be: Backend) => { const dx = be.alloc('float32', n); be.unaryBackward('relu', null, be.upload(x.slice()), be.upload(dy.slice()), dx, n); return Array.from(be.read(dx, 0, n)); };
+      // toEqual compares with Object.is: NaN equals NaN, and +0 and −0 differ
+      expect(relu(fast)).toEqual(relu(ref));
+      expect(grad(fast)).toEqual(grad(ref));
+    });
+  }
+
+  it('max pooling forward (values and argmax) and backward split by planes over 1, 2 and 3 threads equal the reference bit for bit', () => {
+    const N = 3, C = 16, H = 64, W = 62;
+    const x = special(N * C * H * W, 8);
+    const windows: Array<[string, number, { stride: number; padding?: number }]> = [['2×2 stride 2', 2, { stride: 2 }], ['3×3 stride 2 pad 1', 3, { stride: 2, padding: 1 }]];
+    for (const [name, R, opts] of windows) {
+      const g = windowGeometry('pool', C, H, W, R, R, opts);
+      const n = N * C * g.P * g.Q;
+      const dy = values(n, 9);
+      const run = (be: Backend) => {
+        const y = be.alloc('float32', n), arg = be.allocIndex(n), dx = be.alloc('float32', x.length);
+        be.maxPoolForward(be.upload(x.slice()), N, g, y, arg);
+        be.maxPoolBackward(be.upload(dy.slice()), arg, N, g, dx);
+        return [Array.from(be.read(y, 0, n)), Array.from(be.read(dx, 0, x.length))];
+      };
+      const want = run(ref);
+      for (const threads of [1, 2, 3]) {
+        setNumThreads(threads);
+        expect(run(fast), `${name}, ${threads} threads`).toEqual(want);
+      }
     }
   });
 });

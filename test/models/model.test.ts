@@ -10,6 +10,7 @@ import { GeneralizedCost, CrossEntropyBinary } from '../../src/models/cost.js';
 import { GradientDescentMomentum, MultiOptimizer } from '../../src/optim/index.js';
 import { Affine, Conv, Rectlin, Softmax, Constant, Pooling } from '../../src/layers/index.js';
 import { Generator, manualSeed, tensor } from '../../src/index.js';
+import { getBackend, withBackend } from '../../src/kernels/index.js';
 
 /** Two classes of 32×32 3-channel images: class 1 is brighter in the top half. */
 function separable(n: number, seed: number) {
@@ -203,5 +204,57 @@ describe('Model basics', () => {
     const m = new Model([Conv([3, 3, 4], { bias: new Constant(0), activation: Rectlin(), padding: 1 }), new Pooling(2), Affine(2, { bias: new Constant(0), activation: Softmax() })]);
     m.initialize([1, 8, 8]);
     expect(() => m.fprop(tensor(new Float32Array(2 * 9 * 9), [2, 1, 9, 9]))).toThrow(/input examples have shape \[1, 9, 9\], the model was built for \[1, 8, 8\]/);
+  });
+});
+
+describe('inference hands intermediate buffers back to the backend', () => {
+  it('layer outputs are released once read, never the input or the result: results held stay intact, outputs stay exact', () => {
+    manualSeed(3);
+    const m = tiny();
+    m.initialize([3, 32, 32]);
+    const { x: xs } = separable(4, 5);
+    const x1 = tensor(xs.slice(0, 2 * 3 * 1024), [2, 3, 32, 32]), x2 = tensor(xs.slice(2 * 3 * 1024), [2, 3, 32, 32]);
+    const be = x1.backend;
+    const released: unknown[] = [];
+    const release = be.release;
+    be.release = (b) => {
+      released.push(b);
+      release(b);
+    };
+    let got1: number[] = [];
+    try {
+      const y1 = m.fprop(x1, true);
+      got1 = Array.from(y1.toHost());
+      expect(released.length).toBeGreaterThan(m.layers.length / 2);
+      const y2 = m.fprop(x2, true);
+      const got2 = Array.from(y2.toHost());
+      const again1 = Array.from(m.fprop(x1, true).toHost());
+      // reused buffers came back zeroed and fully rewritten: the same input gives the same output
+      expect(again1).toEqual(got1);
+      expect(got2).not.toEqual(got1);
+      // what the caller holds was never handed out again: its input and both results are as they were
+      expect(released).not.toContain(x1.storage);
+      expect(Array.from(x1.toHost())).toEqual(Array.from(xs.slice(0, 2 * 3 * 1024)));
+      expect(Array.from(y1.toHost())).toEqual(got1);
+      expect(Array.from(y2.toHost())).toEqual(got2);
+    } finally {
+      be.release = release;
+    }
+    // and equal to the reference backend's, which releases nothing
+    const ref = getBackend('ref');
+    const yRef = withBackend(ref, () => {
+      manualSeed(3);
+      const r = tiny();
+      r.initialize([3, 32, 32]);
+      return Array.from(r.fprop(tensor(xs.slice(0, 2 * 3 * 1024), [2, 3, 32, 32]), true).toHost());
+    });
+    for (let i = 0; i < yRef.length; i++) expect(got1[i]!).toBeCloseTo(yRef[i]!, 5);
+  });
+
+  it('bprop after an inference fprop says the backward pass needs a training fprop', () => {
+    const m = new Model([Conv([3, 3, 4], { name: 'c1', bias: new Constant(0), activation: Rectlin(), padding: 1 }), Affine(2, { name: 'fc' })]);
+    m.initialize([1, 8, 8]);
+    m.fprop(tensor(new Float32Array(2 * 64).fill(1), [2, 1, 8, 8]), true);
+    expect(() => m.bprop(tensor(new Float32Array(4).fill(1), [2, 2]))).toThrow(/layer 'fc': bprop needs a training fprop first/);
   });
 });

@@ -93,7 +93,7 @@ const referenceConv: ConvContext = { gemm, alloc: allocate, winograd: referenceW
 export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, ctx: ConvContext = referenceConv): void {
   const { gemm } = ctx, allocate = ctx.alloc;
   if (useWinograd(g)) {
-    winogradConv3x3(x, N, g.C, g.H, g.W, winogradWeights(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd);
+    winogradConv3x3(x, N, g.C, g.H, g.W, (ctx.winograd.weights ?? winogradWeights)(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd);
     if (b) biasAdd(y, b, N, K, g.P * g.Q, y);
     return;
   }
@@ -136,7 +136,7 @@ export function conv2dBackward(
   const dtype = x instanceof Float64Array ? 'float64' : 'float32';
   // Winograd: dx = the 3×3 convolution of dy with the flipped, transposed filters.
   if (dx && useWinograd(g)) {
-    winogradConv3x3(dy, N, K, g.P, g.Q, winogradWeights(w, K, g.C, true, ctx.winograd), g.C, 2 - g.padH, 2 - g.padW, g.H, g.W, dx, ctx.winograd);
+    winogradConv3x3(dy, N, K, g.P, g.Q, (ctx.winograd.weights ?? winogradWeights)(w, K, g.C, true, ctx.winograd), g.C, 2 - g.padH, 2 - g.padW, g.H, g.W, dx, ctx.winograd);
     dx = null;
   }
   if (dw && useWinograd(g)) {

@@ -68,6 +68,8 @@ export function hostBackend(name: string, description: string, boxing: HostBoxin
     fill: (b, value, offset, n) => void f(b).fill(value, offset, offset + n),
     dtypeOf: (b) => (f(b) instanceof Float64Array ? 'float64' : 'float32'),
     lengthOf: (b) => boxing.unbox(b).length,
+    // the garbage collector frees a plain array once nothing refers to it
+    release: () => {},
 
     gemm: (tA, tB, M, N, K, alpha, A, ao, lda, B, bo, ldb, beta, C, co, ldc) => gemm(tA, tB, M, N, K, alpha, f(A), ao, lda, f(B), bo, ldb, beta, f(C), co, ldc),
     im2col: (x, xo, g, cols, co, ld) => im2col(f(x), xo, g, f(cols), co, ld),

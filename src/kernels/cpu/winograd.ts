@@ -28,6 +28,8 @@ export interface WinogradContext {
   output?: typeof winogradOutput;
   /** The output gradient's transform in the weight gradient (winogradGradOutput's contract); absent: the one below. */
   gradOutput?: typeof winogradGradOutput;
+  /** The filter transform (winogradWeights' contract, U from this context's alloc); absent: the one below. */
+  weights?: typeof winogradWeights;
 }
 
 export const referenceWinograd: WinogradContext = { gemm, alloc: (n) => new Float64Array(n) };
@@ -39,10 +41,16 @@ export const referenceWinograd: WinogradContext = { gemm, alloc: (n) => new Floa
  * channel c and input channel k.
  */
 export function winogradWeights(w: FloatArray, K: number, C: number, flip: boolean, ctx: WinogradContext = referenceWinograd): FloatArray {
+  const U = ctx.alloc(16 * K * C);
+  winogradWeightsRange(w, K, C, flip, U, 0, K);
+  return U;
+}
+
+/** winogradWeights' work for the filters of w's output channels k0 ≤ k < k1 only, into U (a range per thread: fast backend). */
+export function winogradWeightsRange(w: FloatArray, K: number, C: number, flip: boolean, U: FloatArray, k0: number, k1: number): void {
   const KC = K * C;
-  const U = ctx.alloc(16 * KC);
   const g = new Float64Array(9), t = new Float64Array(12);
-  for (let k = 0; k < K; k++) {
+  for (let k = k0; k < k1; k++) {
     for (let c = 0; c < C; c++) {
       const src = (k * C + c) * 9;
       for (let i = 0; i < 9; i++) g[i] = w[src + (flip ? 8 - i : i)]!;
@@ -60,7 +68,6 @@ export function winogradWeights(w: FloatArray, K: number, C: number, flip: boole
       }
     }
   }
-  return U;
 }
 
 /**

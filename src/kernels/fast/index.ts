@@ -32,6 +32,8 @@ import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type Map
 const PARALLEL_GEMM_MACS = 1 << 20;
 /** Elementwise kernels below this many values run on the calling thread; above, in ranges of at least this size. */
 const PARALLEL_MAP = 1 << 16;
+/** Filters (K·C of them) from which Winograd's filter transform goes over the threads. */
+const PARALLEL_WINOGRAD_FILTERS = 4096;
 /** Images per convolution task group at most: groups = min(N, CONV_GROUPS), fixed, so results do not depend on the thread count. */
 const CONV_GROUPS = 8;
 /**
@@ -62,13 +64,43 @@ const COLLECT_BYTES = 64 * 2 ** 20;
 let allocatedBytes = 0;
 let onBudget: (() => void) | null = null;
 
+/**
+ * Released buffers (Backend.release), by length, for alloc to hand out again, up to this
+ * many bytes in all. Fresh shared memory is expensive where it is first touched: the
+ * kernel maps and zeroes it page by page (measured here: a new 12.8 MB buffer, VGG's
+ * 64×224² activation, took ~30 ms to fill against ~1 ms for one already touched), and it
+ * counts towards the next collection. A reused buffer costs one fill with zeros.
+ */
+const FREE_LIMIT_BYTES = 256 * 2 ** 20;
+const free = new Map<number, Float32Array[]>();
+let freeBytes = 0;
+/** The buffers sharedF32 made: only those are taken back (an uploaded array stays its owner's). */
+const ours = new WeakSet<Float32Array>();
+
 function sharedF32(n: number): Float32Array {
+  const reused = free.get(n)?.pop();
+  if (reused) {
+    freeBytes -= 4 * n;
+    return reused.fill(0);
+  }
   allocatedBytes += 4 * n;
   if (allocatedBytes > COLLECT_BYTES && onBudget) {
     allocatedBytes = 0;
     onBudget();
   }
-  return new Float32Array(new SharedArrayBuffer(4 * n));
+  const a = new Float32Array(new SharedArrayBuffer(4 * n));
+  ours.add(a);
+  return a;
+}
+
+/** Keeps a buffer for reuse (see FREE_LIMIT_BYTES); past the limit it is left to the collector. */
+function releaseF32(a: Float32Array): void {
+  if (!ours.has(a) || a.length === 0 || freeBytes + a.byteLength > FREE_LIMIT_BYTES) return;
+  const list = free.get(a.length) ?? [];
+  if (list.includes(a)) return; // released twice: once is enough
+  list.push(a);
+  free.set(a.length, list);
+  freeBytes += a.byteLength;
 }
 
 export interface FastCpu {
@@ -129,30 +161,48 @@ export function fastCpu(): FastCpu | null {
 
   /** Convolution on the main thread: the gemms themselves go over the threads, so scratch is shared memory (an arena reset per call). */
   const arena = new Arena(true);
+  /**
+   * Winograd's filter transform over the threads, in ranges of output channels: 512 × 512
+   * filters (VGG's conv4 and conv5) take ~12 ms on one thread, at every call, which for one
+   * image at 14² is as long as the convolution's gemms.
+   */
+  const winogradWeights = (w: FloatArray, K: number, C: number, flip: boolean): FloatArray => {
+    const U = arena.alloc(16 * K * C);
+    const threads = pool.numThreads;
+    const chunk = threads > 1 && K * C >= PARALLEL_WINOGRAD_FILTERS && isShared(w) ? Math.ceil(K / (2 * threads)) : K;
+    pool.run({ kind: 'winogradWeights', w: w as Float32Array, K, C, flip, U, chunk }, Math.ceil(K / chunk));
+    return U;
+  };
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main) },
+    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), weights: winogradWeights },
   };
   const mainConv = (): ConvContext => {
     arena.reset();
     return mainConvContext;
   };
 
-  /** Runs an elementwise job in ranges over the threads, or in one piece on this thread. */
-  const map = (job: MapJob): void => {
+  /**
+   * Runs an elementwise job in ranges over the threads, or in one piece on this thread.
+   * values: how many values the job touches, where its n counts rows or planes.
+   */
+  const map = (job: MapJob, values = job.n): void => {
     const threads = pool.numThreads;
-    if (threads === 1 || job.n < 2 * PARALLEL_MAP) {
+    if (threads === 1 || values < 2 * PARALLEL_MAP) {
       pool.run({ ...job, chunk: job.n }, 1);
       return;
     }
-    const chunk = Math.max(PARALLEL_MAP, Math.ceil(job.n / (4 * threads)));
+    const perItem = values / job.n;
+    const chunk = Math.max(Math.ceil(PARALLEL_MAP / perItem), Math.ceil(job.n / (4 * threads)));
     pool.run({ ...job, chunk }, Math.ceil(job.n / chunk));
   };
 
   const backend: Backend = {
     ...base,
     alloc: (dtype, n) => (dtype === 'float64' ? base.alloc(dtype, n) : (sharedF32(n) as unknown as DeviceBuffer)),
+    // shared too, so that the pooling threads write the argmax indices in place
+    allocIndex: (n) => new Int32Array(new SharedArrayBuffer(4 * n)) as unknown as DeviceBuffer,
     upload: (values) => {
       if (values instanceof Float32Array && !isShared(values)) {
         const s = sharedF32(values.length);
@@ -160,6 +210,9 @@ export function fastCpu(): FastCpu | null {
         return s as unknown as DeviceBuffer;
       }
       return values as unknown as DeviceBuffer;
+    },
+    release: (b) => {
+      if (b instanceof Float32Array) releaseF32(b);
     },
 
     gemm: (tA, tB, M, N, K, alpha, A, ao, lda, B, bo, ldb, beta, C, co, ldc) => gemm(tA, tB, M, N, K, alpha, f(A), ao, lda, f(B), bo, ldb, beta, f(C), co, ldc),
@@ -205,7 +258,17 @@ export function fastCpu(): FastCpu | null {
     },
     biasAdd: (x, b, N, C, HW, y) => {
       if (!isF32(x, b, y) || N * C * HW < 2 * PARALLEL_MAP) return base.biasAdd(x, b, N, C, HW, y);
-      map({ kind: 'biasAdd', x: f32(x)!, b: f32(b)!, C, HW, y: f32(y)!, n: N * C, chunk: 0 });
+      map({ kind: 'biasAdd', x: f32(x)!, b: f32(b)!, C, HW, y: f32(y)!, n: N * C, chunk: 0 }, N * C * HW);
+    },
+    maxPoolForward: (x, N, g, y, argmax) => {
+      const planes = N * g.C, n = planes * g.H * g.W;
+      if (!isF32(x, y) || !(argmax instanceof Int32Array) || !isShared(argmax) || n < 2 * PARALLEL_MAP) return base.maxPoolForward(x, N, g, y, argmax);
+      map({ kind: 'maxPoolForward', x: f32(x)!, g, y: f32(y)!, argmax, n: planes, chunk: 0 }, n);
+    },
+    maxPoolBackward: (dy, argmax, N, g, dx) => {
+      const planes = N * g.C, n = planes * g.H * g.W;
+      if (!isF32(dy, dx) || !(argmax instanceof Int32Array) || !isShared(argmax) || n < 2 * PARALLEL_MAP) return base.maxPoolBackward(dy, argmax, N, g, dx);
+      map({ kind: 'maxPoolBackward', dy: f32(dy)!, argmax, g, dx: f32(dx)!, n: planes, chunk: 0 }, n);
     },
     gdmUpdate: (p, g, v, n, step: GdmStep) => {
       if (!isF32(p, g, v) || n < 2 * PARALLEL_MAP) return base.gdmUpdate(p, g, v, n, step);
@@ -223,6 +286,7 @@ export function fastCpu(): FastCpu | null {
         const o = t * KCRS;
         for (let i = 0; i < KCRS; i++) dw[i]! += dwParts[o + i]!;
       }
+      releaseF32(dwParts);
     }
   }
 

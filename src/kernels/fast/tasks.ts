@@ -7,9 +7,11 @@ import { binaryScalar, unary, unaryBackward } from '../cpu/elementwise.js';
 import { gdmUpdate } from '../cpu/gdm.js';
 import { biasAdd } from '../cpu/bias.js';
 import { copyRow, gemmTask, planGemm, type GemmJob } from './gemm.js';
-import { winogradGradOutput, winogradInput, winogradOutput } from '../cpu/winograd.js';
+import { winogradGradOutput, winogradInput, winogradOutput, winogradWeightsRange } from '../cpu/winograd.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
+import { reluBackward, reluForward } from './relu.js';
+import { maxPoolBackward, maxPoolForward } from '../cpu/pool.js';
 
 /** Forward convolution of images [lo, hi) of group t (groups of ⌈N / groups⌉ images). */
 export interface ConvForwardJob {
@@ -45,9 +47,18 @@ export type MapJob = { chunk: number; n: number } & (
   | { kind: 'gdm'; p: Float32Array; g: Float32Array | null; v: Float32Array | null; step: GdmStep }
   /** n = N·C rows of HW values (chunk in rows). */
   | { kind: 'biasAdd'; x: Float32Array; b: Float32Array; C: number; HW: number; y: Float32Array }
+  /** n = N·C planes (chunk in planes), each pooled on its own: argmax indices are within a plane. */
+  | { kind: 'maxPoolForward'; x: Float32Array; g: WindowGeometry; y: Float32Array; argmax: Int32Array }
+  | { kind: 'maxPoolBackward'; dy: Float32Array; argmax: Int32Array; g: WindowGeometry; dx: Float32Array }
 );
 
-export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob;
+/** Winograd's filter transform (winogradWeights) of w's output channels [t·chunk, (t+1)·chunk) into U. */
+export interface WinogradWeightsJob {
+  kind: 'winogradWeights';
+  w: Float32Array; K: number; C: number; flip: boolean; U: Float32Array; chunk: number;
+}
+
+export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob | WinogradWeightsJob;
 
 /** A gemm that runs every block on this thread's instance (inside a task: no nested parallelism). */
 function localGemm(inst: SimdInstance): typeof refGemm {
@@ -120,6 +131,11 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
     case 'convBand':
       convBand(inst, job, t);
       return;
+    case 'winogradWeights': {
+      const k0 = t * job.chunk;
+      winogradWeightsRange(job.w, job.K, job.C, job.flip, job.U, k0, Math.min(job.K, k0 + job.chunk));
+      return;
+    }
     default:
       mapTask(job, t);
   }
@@ -131,10 +147,12 @@ function mapTask(job: MapJob, t: number): void {
   const r = <T extends FloatArray | null>(a: T): T => (a === null ? a : (a.subarray(lo, hi) as T));
   switch (job.kind) {
     case 'unary':
-      unary(job.op, r(job.x), r(job.y), hi - lo);
+      if (job.op === 'relu') reluForward(r(job.x), r(job.y), hi - lo);
+      else unary(job.op, r(job.x), r(job.y), hi - lo);
       return;
     case 'unaryBackward':
-      unaryBackward(job.op, r(job.x), r(job.y), r(job.dy), r(job.dx), hi - lo);
+      if (job.op === 'relu' && job.y) reluBackward(r(job.y), r(job.dy), r(job.dx), hi - lo);
+      else unaryBackward(job.op, r(job.x), r(job.y), r(job.dy), r(job.dx), hi - lo);
       return;
     case 'binaryScalar':
       binaryScalar(job.op, r(job.a), job.scalar, r(job.out), hi - lo, job.reverse);
@@ -149,6 +167,17 @@ function mapTask(job: MapJob, t: number): void {
         const c = i % C;
         biasAdd(job.x.subarray(i * HW, (i + 1) * HW), job.b.subarray(c, c + 1), 1, 1, HW, job.y.subarray(i * HW, (i + 1) * HW));
       }
+      return;
+    }
+    case 'maxPoolForward': {
+      // planes lo .. hi as one image of hi − lo channels
+      const { g } = job, HW = g.H * g.W, PQ = g.P * g.Q;
+      maxPoolForward(job.x.subarray(lo * HW, hi * HW), 1, { ...g, C: hi - lo }, job.y.subarray(lo * PQ, hi * PQ), job.argmax.subarray(lo * PQ, hi * PQ));
+      return;
+    }
+    case 'maxPoolBackward': {
+      const { g } = job, HW = g.H * g.W, PQ = g.P * g.Q;
+      maxPoolBackward(job.dy.subarray(lo * PQ, hi * PQ), job.argmax.subarray(lo * PQ, hi * PQ), 1, { ...g, C: hi - lo }, job.dx.subarray(lo * HW, hi * HW));
       return;
     }
   }

@@ -303,6 +303,8 @@ const impl: Backend = {
   fill: (b, value, offset, n) => fillRange(buf(b), value, offset, n),
   dtypeOf: (b) => (buf(b), 'float32'),
   lengthOf: (b) => buf(b).n,
+  // textures go back to gpu.js when their buffer is collected (see make)
+  release: () => {},
 
   gemm: (tA, tB, M, N, Kk, alpha, A, ao, lda, B, bo, ldb, beta, C, co, ldc) =>
     gemmRun({ tA, tB, M, N, K: Kk, alpha, A: buf(A), ao, lda, B: buf(B), bo, ldb, beta, C: buf(C), co, ldc }),
