@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { add, conv2d, crossEntropyBinary, dropout, gradcheck, manualSeed, matmul, max, maximum, maxPool2d, relu, slice, softmax, tensor, uniform, type Tensor } from '../../src/index.js';
+import { add, conv2d, crossEntropyBinary, dropout, full, gradcheck, manualSeed, matmul, max, maximum, maxPool2d, relu, slice, softmax, tensor, toDtype, uniform, zeros, type Backend, type Tensor } from '../../src/index.js';
 import { registerBackend, setBackend, withBackend } from '../../src/kernels/index.js';
 import { ArrayIterator } from '../../src/data/iterator.js';
 import { generateVgg16TransferModel } from '../../src/models/vgg16.js';
@@ -136,6 +136,22 @@ describe('mixing backends in one op', () => {
     const dx = pool.bprop(tensor([1, 2, 3, 4], [1, 1, 2, 2]).to(boxedBackend), true)!;
     expect(dx.backend).toBe(boxedBackend);
     expect(Array.from(dx.toHost())).toEqual([0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4]);
+  });
+});
+
+describe('the dtypes a backend declares', () => {
+  it('creating or moving a tensor of another dtype onto it is a BackendError naming the backend and its dtypes', () => {
+    const f32only: Backend = { ...boxedBackend, name: 'f32only', dtypes: ['float32'] };
+    const msg = /backend 'f32only' does not store float64 \(it stores float32\)/;
+    const f64 = { dtype: 'float64', backend: f32only } as const;
+    for (const make of [
+      () => zeros([2], f64), () => full([2], 1, f64), () => uniform([2], 0, 1, f64), () => tensor(Float64Array.of(1, 2), [2], { backend: f32only }),
+      () => tensor(Float64Array.of(1, 2)).to(f32only), () => toDtype(tensor([1, 2], [2], { backend: f32only }), 'float64'),
+    ]) {
+      expect(make).toThrow(BackendError);
+      expect(make).toThrow(msg);
+    }
+    expect(zeros([2], { backend: f32only }).dtype).toBe('float32');
   });
 });
 
