@@ -6,7 +6,9 @@
 //   TL_BASELINE=/tmp/tl-base/dist npm run bench -- seam
 //
 // Workloads go through the public ops and the Model (so the seam's dispatch, buffer
-// allocation and read-backs are in the timing), on the reference kernels:
+// allocation and read-backs are in the timing), on the reference kernels: `ref` in a build
+// that has it (since the fast backend took the name `cpu`), else the default, which was then
+// the reference. The log line of each build says which backend ran:
 //   conv 3×3 32→32 28² b8 fwd+bwd (Winograd), conv 3×3 stride 2 (im2col), matmul 256³,
 //   elementwise relu(x + y) on 1M values, the demo's training step (VGG-16/8, b10) and
 //   its inference (b50).
@@ -18,6 +20,9 @@ import { describeTiming, median, type Benchmark, type Row } from './harness.js';
 interface Engine {
   label: string;
   ops: {
+    availableBackends?: () => string[];
+    setBackend: (name: string) => unknown;
+    backend: () => { name: string; description?: string };
     tensor: (data: Float32Array, shape: number[], opts?: { requiresGrad?: boolean }) => { sum(): { backward(): void }; size: number; data: ArrayLike<number> };
     uniform: (shape: number[], lo: number, hi: number, opts?: { requiresGrad?: boolean }) => unknown;
     conv2d: (x: unknown, w: unknown, b: unknown, opts: { padding?: number; stride?: number }) => { sum(): { backward(): void } };
@@ -37,6 +42,9 @@ async function load(root: string, label: string): Promise<Engine> {
   const { generateVgg16TransferModel } = await imp('src/models/vgg16.js');
   const { GradientDescentMomentum } = await imp('src/optim/index.js');
   const { randomBatch, trainingStep } = await imp('bench/model-step.js');
+  // Each build has its own registry (its own modules), so this picks its backend only.
+  if (ops.availableBackends?.().includes('ref')) ops.setBackend('ref');
+  label = `${label} (backend '${ops.backend().name}')`;
   ops.manualSeed(0);
   const model = generateVgg16TransferModel({ widthMult: 0.125, fcSize: 128 });
   const shape = [1, 32, 32];

@@ -15,7 +15,7 @@ export * from './autograd/ops/index.js';
 export { gradcheck, GradcheckError, type GradcheckOptions, type GradcheckReport } from './autograd/gradcheck.js';
 
 // Backend selection.
-export { backend, setBackend, withBackend, registerBackend, availableBackends, setNumThreads, getNumThreads } from './kernels/index.js';
+export { backend, getBackend, setBackend, withBackend, registerBackend, availableBackends, setNumThreads, getNumThreads } from './kernels/index.js';
 export type { Backend, FloatArray, Strided, WindowGeometry, UnaryOp, BinaryOp } from './kernels/backend.js';
 
 // Errors a user can act on.

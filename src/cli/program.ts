@@ -50,12 +50,13 @@ function explicitModelFlags(cmd: Command): Set<keyof ModelFlags> {
 
 const preprocessOption = (dflt: string) => new Option('--preprocess <name>', `input preprocessing: neon (0..255 minus the data's mean), caffe (BGR 0..255 minus the ImageNet mean; Keras weights), torchvision (RGB /255, ImageNet mean/std; PyTorch weights); default ${dflt}`).argParser(parsePreprocess);
 
-// The choices are the registered backends (src/kernels/index.ts), so a new backend appears here by registering.
 /** -b gpu: start gpu.js now and say which mode runs (a clear error, exit 1, when it cannot start). */
 function startBackend(name: string): void {
   if (name === 'gpu') announceGpu((l) => console.log(l), (l) => console.error(l));
 }
 
+// The choices are the registered backends (src/kernels/index.ts), read when the program is
+// built, so a new backend appears here by registering (test/cli/backend-option.test.ts).
 const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}`).choices(availableBackends()).default(backend().name);
 
 // --threads: how many threads the cpu backend computes on (main thread included).

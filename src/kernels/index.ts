@@ -50,6 +50,7 @@ export function registerBackend(b: Backend): void {
   backends.set(b.name, b);
 }
 
+/** The registered backend called `name`; a UsageError listing the registered ones for any other name. */
 export function getBackend(name: string): Backend {
   const b = backends.get(name);
   if (!b) throw new UsageError(`unknown backend '${name}'; registered backends: ${[...backends.keys()].join(', ')}`);

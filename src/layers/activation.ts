@@ -63,7 +63,7 @@ export class Activation extends BaseLayer {
     const t = this.transform.name;
     if (t === 'Identity' || t === 'Softmax' || (t === 'Logistic' && this.transform.shortcut)) return delta;
     // Rectlin, Logistic and Tanh take their derivative from the output (UNARY_BACKWARD_READS), the one thing kept.
-    const y = this.kept(this.y), be = y.backend;
+    const y = this.kept(this.y), be = this.backendOf(['the output of its forward pass', y.backend], ['the delta', delta.backend]);
     const dx = be.alloc(delta.dtype, y.size);
     be.unaryBackward(unaryOf[t]!, null, y.storage, dense(delta), dx, y.size);
     return wrap(be, dx, delta.shape);

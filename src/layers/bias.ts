@@ -36,7 +36,7 @@ export class Bias extends BaseLayer implements ParamLayer {
 
   fprop(x: Tensor, _inference?: boolean): Tensor {
     const [N, C, HW] = this.dims(x);
-    const be = x.backend;
+    const be = this.backendOf(['its input', x.backend], ['its bias', this.b!.value.backend]);
     const y = be.alloc(x.dtype, x.size);
     be.biasAdd(dense(x), this.b!.value.storage, N, C, HW, y);
     return wrap(be, y, x.shape);
@@ -45,7 +45,8 @@ export class Bias extends BaseLayer implements ParamLayer {
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     if (this.computeParamGrads) {
       const [N, C, HW] = this.dims(delta);
-      delta.backend.biasBackward(dense(delta), N, C, HW, this.b!.grad.storage, false);
+      const be = this.backendOf(['the delta', delta.backend], ['its bias', this.b!.value.backend]);
+      be.biasBackward(dense(delta), N, C, HW, this.b!.grad.storage, false);
     }
     return needInputGrad ? delta : null;
   }

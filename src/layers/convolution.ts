@@ -53,7 +53,7 @@ export class Convolution extends BaseLayer implements ParamLayer {
   fprop(x: Tensor, inference = false): Tensor {
     const g = this.g!;
     const N = x.shape[0]!;
-    const be = x.backend;
+    const be = this.backendOf(['its input', x.backend], ['its weights', this.W!.value.backend]);
     const y = be.alloc(x.dtype, N * this.K * g.P * g.Q);
     be.conv2dForward(dense(x), N, this.W!.value.storage, this.K, null, g, y);
     this.x = inference ? null : x;
@@ -63,7 +63,7 @@ export class Convolution extends BaseLayer implements ParamLayer {
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     const x = this.kept(this.x);
     const N = x.shape[0]!;
-    const be = x.backend;
+    const be = this.backendOf(['the input of its forward pass', x.backend], ['the delta', delta.backend]);
     const dWt = this.computeParamGrads ? this.W!.grad : null;
     if (dWt) be.fill(dWt.storage, 0, 0, dWt.size);
     const dx = needInputGrad ? be.alloc(x.dtype, x.size) : null;

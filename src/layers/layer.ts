@@ -8,7 +8,9 @@
 // in Model; only the autograd op dropout() keeps PyTorch's `training` option (public API).
 // Layers compute with raw kernels and explicit backward passes, as neon does; the autograd
 // tape (src/autograd) is the Tensor-level API and is not used here.
+import type { Backend } from '../kernels/backend.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
+import { BackendError } from '../util/errors.js';
 import type { Param } from './param.js';
 import { TlError } from '../util/errors.js';
 
@@ -77,6 +79,29 @@ export abstract class BaseLayer implements Layer {
     this.outShape = this.computeOutShape(inShape);
     this.configured = true;
     return this.outShape;
+  }
+
+  /**
+   * The backend this layer computes on: the one where everything it is given or holds lives
+   * (input, delta, parameters, saved forward state), each named for the message. A kernel
+   * takes only its own backend's buffers, so where two differ this is a BackendError naming
+   * the layer and both backends (a model configured under one default backend and fed
+   * tensors made under another).
+   */
+  protected backendOf(...parts: [what: string, be: Backend | null | undefined][]): Backend {
+    let first: [string, Backend] | null = null;
+    for (const [what, be] of parts) {
+      if (!be) continue;
+      if (!first) first = [what, be];
+      else if (be !== first[1]) {
+        throw new BackendError(
+          `layer '${this.name}' (${this.className}): ${first[0]} lives on backend '${first[1].name}' but ${what} on '${be.name}'; ` +
+          'a layer runs on one backend: build the model and make its inputs under the same setBackend(), or move the input with .to(backend)',
+        );
+      }
+    }
+    if (!first) throw new Error(`layer '${this.name}' (${this.className}): no tensor to take the backend from`);
+    return first[1];
   }
 
   protected abstract computeOutShape(inShape: readonly number[]): number[];

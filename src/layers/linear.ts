@@ -35,7 +35,7 @@ export class Linear extends BaseLayer implements ParamLayer {
 
   fprop(x: Tensor, inference = false): Tensor {
     const N = x.shape[0]!;
-    const be = x.backend;
+    const be = this.backendOf(['its input', x.backend], ['its weights', this.W!.value.backend]);
     const y = be.alloc(x.dtype, N * this.nout);
     be.gemm(false, true, N, this.nout, this.nin, 1, dense(x), 0, this.nin, this.W!.value.storage, 0, this.nin, 0, y, 0, this.nout);
     this.x = inference ? null : x;
@@ -45,7 +45,7 @@ export class Linear extends BaseLayer implements ParamLayer {
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     const x = this.kept(this.x);
     const N = x.shape[0]!;
-    const be = x.backend;
+    const be = this.backendOf(['the input of its forward pass', x.backend], ['the delta', delta.backend]);
     const d = dense(delta);
     if (this.computeParamGrads) {
       be.gemm(true, false, this.nout, this.nin, N, 1, d, 0, this.nout, dense(x), 0, this.nin, 0, this.W!.grad.storage, 0, this.nin);

@@ -1,6 +1,6 @@
 // neon's Pooling layer: max or average, stride defaulting to the window size.
 import { windowGeometry, type Pair } from '../kernels/geometry.js';
-import type { DeviceBuffer, WindowGeometry } from '../kernels/backend.js';
+import type { Backend, DeviceBuffer, WindowGeometry } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { dense, wrap } from '../autograd/ops/util.js';
 import { shapeStr } from '../tensor/shape.js';
@@ -19,7 +19,10 @@ export interface PoolingOptions {
 export class Pooling extends BaseLayer {
   readonly className = 'Pooling';
   private g: WindowGeometry | null = null;
+  /** The argmax of the last max-pool forward (int32), a buffer of `fwdBackend`, reused while the size and backend stay. */
   private argmax: DeviceBuffer | null = null;
+  /** The backend of the last forward pass: bprop runs there, on its argmax. */
+  private fwdBackend: Backend | null = null;
   private xShape: readonly number[] = [];
 
   constructor(readonly fshape: Pair, readonly opts: PoolingOptions = {}) {
@@ -46,19 +49,20 @@ export class Pooling extends BaseLayer {
     const n = N * g.C * g.P * g.Q;
     const y = be.alloc(x.dtype, n);
     if (this.op === 'max') {
-      if (!this.argmax || be.lengthOf(this.argmax) !== n) this.argmax = be.allocIndex(n);
+      if (!this.argmax || this.fwdBackend !== be || be.lengthOf(this.argmax) !== n) this.argmax = be.allocIndex(n);
       be.maxPoolForward(dense(x), N, g, y, this.argmax);
     } else {
       be.avgPoolForward(dense(x), N, g, true, y);
     }
     this.xShape = x.shape;
+    this.fwdBackend = be;
     return wrap(be, y, [N, g.C, g.P, g.Q]);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
     const N = this.xShape[0]!;
-    const be = delta.backend;
+    const be = this.backendOf(['the input of its forward pass', this.fwdBackend], ['the delta', delta.backend]);
     const dx = be.alloc(delta.dtype, this.xShape.reduce((a, b) => a * b, 1));
     if (this.op === 'max') be.maxPoolBackward(dense(delta), this.argmax!, N, this.g!, dx);
     else be.avgPoolBackward(dense(delta), N, this.g!, true, dx);

@@ -5,7 +5,7 @@
 // (toHost(), or the `data` convenience). Operations live in src/autograd/ops; the methods
 // here are thin conveniences over them.
 import type { Backend, DeviceBuffer, DType, FloatArray } from '../kernels/backend.js';
-import { backend as defaultBackend } from '../kernels/index.js';
+import { backend as defaultBackend, getBackend } from '../kernels/index.js';
 import { BackendError, ShapeError } from '../util/errors.js';
 import { contiguousStrides, sizeOf, shapeStr, type Shape } from './shape.js';
 import type { GradFn } from '../autograd/graph.js';
@@ -90,8 +90,9 @@ export class Tensor {
     return this;
   }
 
-  /** A copy of this tensor on another backend (cut off from the graph). */
-  to(be: Backend): Tensor {
+  /** A copy of this tensor on another backend, given as a Backend or a registered name ('cpu', 'ref', 'gpu'); cut off from the graph. */
+  to(target: Backend | string): Tensor {
+    const be = typeof target === 'string' ? getBackend(target) : target;
     if (!be.dtypes.includes(this.dtype)) throw new BackendError(`to(${be.name}): backend '${be.name}' does not store ${this.dtype} (it stores ${be.dtypes.join(', ')})`);
     const host = this.toHost();
     const copy = allocate(this.dtype, host.length);

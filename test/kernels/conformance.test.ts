@@ -2,7 +2,9 @@
 // against plain references written here (triple loops, window loops, the textbook formulas),
 // and then each backend against the reference backend on random shapes (fast-check). A new
 // backend (WebAssembly, gpu.js) is held to the same results by registering it; tolerances
-// are float32-sized so that a backend that computes in float32 passes.
+// are float32-sized so that a backend that computes in float32 passes. Each part ends with
+// a check that it called every method of the interface (the backends are wrapped to record
+// what is called), so a kernel added to backend.ts without a test here fails the suite.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Backend, BinaryOp, DeviceBuffer, FloatArray, GdmStep, UnaryOp, WindowGeometry } from '../../src/kernels/backend.js';
@@ -15,6 +17,27 @@ import { expectClose } from '../helpers/check.js';
 
 const BACKENDS = allBackends();
 const RTOL = 2e-5, ATOL = 2e-5;
+
+/**
+ * Every method of the Backend interface. The reference backend implements exactly the
+ * interface (TypeScript holds it to it), so its methods are the list, and a method added
+ * to backend.ts joins it without anyone editing this file.
+ */
+const KERNELS = Object.keys(referenceBackend()).filter((k) => typeof (referenceBackend() as unknown as Record<string, unknown>)[k] === 'function').sort();
+/** Storage methods: the differential test uses them to move data, it does not compare them. */
+const STORAGE = ['alloc', 'allocIndex', 'upload', 'read', 'write', 'fill', 'dtypeOf', 'lengthOf'];
+
+/** `be` with each method it is asked for recorded in `seen`: the suite checks it left none untested. */
+function tracked(be: Backend, seen: Set<string>): Backend {
+  return new Proxy(be, {
+    get(target, key, receiver) {
+      const v: unknown = Reflect.get(target, key, receiver);
+      if (typeof v !== 'function') return v;
+      seen.add(String(key));
+      return (...args: unknown[]) => (v as (...a: unknown[]) => unknown).apply(target, args);
+    },
+  });
+}
 
 function rand(n: number, gen: Generator, lo = -1, hi = 1): Float32Array {
   return Float32Array.from({ length: n }, () => gen.uniform(lo, hi));
@@ -60,7 +83,10 @@ const convGeoms: [string, WindowGeometry][] = [
   ['1×1', windowGeometry('t', 4, 3, 3, 1, 1, {})],
 ];
 
-describe.each(BACKENDS.map((b) => [b.name, b] as const))('backend %s', (_name, be) => {
+describe.each(BACKENDS.map((b) => [b.name, b] as const))('backend %s', (_name, backend) => {
+  const seen = new Set<string>();
+  const be = tracked(backend, seen);
+
   it('declares float32; storage: alloc is zeros, upload/read round-trip, write and fill ranges, dtype and length', () => {
     expect(be.dtypes).toContain('float32');
     for (const dtype of be.dtypes) {
@@ -169,22 +195,29 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('backend %s', (_name, b
     const dx = up(be, new Float32Array(N * g.C * HW).fill(0.5));
     be.maxPoolBackward(up(be, dy), argmax, N, g, dx);
     const ya = new Array<number>(n), dxr = new Array<number>(N * g.C * HW).fill(0.5), yavg = new Array<number>(n), dxa = new Array<number>(N * g.C * HW).fill(0);
+    // countPad false: the divisor is the number of window cells inside the image
+    const yin = new Array<number>(n), dxin = new Array<number>(N * g.C * HW).fill(0);
     for (let plane = 0; plane < N * g.C; plane++) for (let p = 0; p < g.P; p++) for (let q = 0; q < g.Q; q++) {
-      let best = -Infinity, arg = -1, sum = 0;
+      let best = -Infinity, arg = -1, sum = 0, inside = 0;
       const o = plane * g.P * g.Q + p * g.Q + q;
       for (let r = 0; r < g.R; r++) for (let s = 0; s < g.S; s++) {
         const h = p * g.strideH - g.padH + r, w = q * g.strideW - g.padW + s;
         if (h < 0 || h >= g.H || w < 0 || w >= g.W) continue;
         const v = x[plane * HW + h * g.W + w]!;
         sum += v;
+        inside++;
         if (v > best) { best = v; arg = plane * HW + h * g.W + w; }
       }
       ya[o] = best;
       dxr[arg]! += dy[o]!;
       yavg[o] = sum / (g.R * g.S); // padding counts in the divisor
+      yin[o] = sum / inside;
       for (let r = 0; r < g.R; r++) for (let s = 0; s < g.S; s++) {
         const h = p * g.strideH - g.padH + r, w = q * g.strideW - g.padW + s;
-        if (h >= 0 && h < g.H && w >= 0 && w < g.W) dxa[plane * HW + h * g.W + w]! += dy[o]! / (g.R * g.S);
+        if (h >= 0 && h < g.H && w >= 0 && w < g.W) {
+          dxa[plane * HW + h * g.W + w]! += dy[o]! / (g.R * g.S);
+          dxin[plane * HW + h * g.W + w]! += dy[o]! / inside;
+        }
       }
     }
     expectClose(down(be, y), ya, 'maxPoolForward', 0, 0);
@@ -194,6 +227,11 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('backend %s', (_name, b
     be.avgPoolBackward(up(be, dy), N, g, true, dxv);
     expectClose(down(be, yv), yavg, 'avgPoolForward', RTOL, ATOL);
     expectClose(down(be, dxv), dxa, 'avgPoolBackward', RTOL, ATOL);
+    const yi = be.alloc('float32', n), dxi = up(be, new Float32Array(N * g.C * HW).fill(0.5));
+    be.avgPoolForward(up(be, x), N, g, false, yi);
+    be.avgPoolBackward(up(be, dy), N, g, false, dxi);
+    expectClose(down(be, yi), yin, 'avgPoolForward, padding not counted', RTOL, ATOL);
+    expectClose(down(be, dxi), dxin.map((v) => v + 0.5), 'avgPoolBackward, padding not counted (accumulates)', RTOL, ATOL);
   });
 
   it('unary ops and their derivatives, reading only what UNARY_BACKWARD_READS names', () => {
@@ -371,14 +409,21 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('backend %s', (_name, b
       if (vb) expectClose(down(be, vb), vr, `gdmUpdate velocity ${label}`, 1e-6, 1e-7);
     }
   });
+
+  // Runs last (tests run in order): a kernel of the interface that no test above called is a gap in the suite.
+  it('the tests above call every method of the Backend interface', () => {
+    expect(KERNELS.filter((k) => !seen.has(k))).toEqual([]);
+  });
 });
 
 // ---- Every backend against the reference backend on random inputs -------------------------
 
 const others = BACKENDS.filter((b) => b !== referenceBackend());
 
-describe.each(others.map((b) => [b.name, b] as const))('backend %s against the reference backend (random shapes)', (_name, be) => {
+describe.each(others.map((b) => [b.name, b] as const))('backend %s against the reference backend (random shapes)', (_name, backend) => {
   const ref = referenceBackend();
+  const seen = new Set<string>();
+  const be = tracked(backend, seen);
   /** Runs `fn` on both backends with the same host inputs; compares the outputs it returns. */
   function same(what: string, fn: (b: Backend, up: (a: FloatArray) => DeviceBuffer) => DeviceBuffer[]): void {
     const outA = fn(be, (a) => be.upload(Float32Array.from(a))).map((o) => down(be, o));
@@ -445,5 +490,102 @@ describe.each(others.map((b) => [b.name, b] as const))('backend %s against the r
         return [...outs, s, dxs, red, tr, c, dc];
       });
     }), { numRuns: 40 });
+  });
+
+  it('the other kernels on random shapes: im2col/col2im, average pooling, binary ops, max-reduce and its scatter, bias, dropout masks, the gdm step', () => {
+    const UNARY: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'abs', 'relu', 'logistic', 'tanh'];
+    const BINARY: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'ge'];
+    fc.assert(fc.property(
+      fc.record({
+        N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 3 }), H: fc.integer({ min: 2, max: 7 }), W: fc.integer({ min: 2, max: 7 }),
+        R: fc.integer({ min: 1, max: 3 }), stride: fc.integer({ min: 1, max: 3 }), pad: fc.integer({ min: 0, max: 1 }), dil: fc.integer({ min: 1, max: 2 }),
+        countPad: fc.boolean(), log: fc.boolean(), seed: fc.nat(1000),
+      }).filter(({ H, W, R, pad, dil }) => H + 2 * pad > dil * (R - 1) && W + 2 * pad > dil * (R - 1)),
+      ({ N, C, H, W, R, stride, pad, dil, countPad, log, seed }) => {
+        const gen = new Generator(seed);
+        const label = JSON.stringify({ N, C, H, W, R, stride, pad, dil, countPad, log });
+        const CHW = C * H * W, n = N * CHW;
+        const x = rand(n, gen, 0.05, 2), t = rand(n, gen, 0, 1), dyx = rand(n, gen);
+        // im2col of image 1 into the second block of two, col2im back into dx (accumulating)
+        const g = windowGeometry('t', C, H, W, R, R, { stride, padding: pad, dilation: dil });
+        const CRS = C * R * R, PQ = g.P * g.Q;
+        const u = rand(CRS * PQ * 2, gen);
+        same(`im2col/col2im ${label}`, (b, up) => {
+          const cols = b.alloc('float32', CRS * PQ * 2), dx = up(dyx);
+          b.im2col(up(x), N > 1 ? CHW : 0, g, cols, PQ, 2 * PQ);
+          b.col2im(up(u), g, dx, 0, PQ, 2 * PQ);
+          return [cols, dx];
+        });
+        // average pooling (a window that fits the padded image), both divisors
+        const pg = windowGeometry('t', C, H, W, Math.min(R, H), Math.min(R, W), { stride, padding: Math.min(pad, Math.min(R, H, W) >> 1) });
+        const dyp = rand(N * C * pg.P * pg.Q, gen);
+        same(`avgPool ${label}`, (b, up) => {
+          const y = b.alloc('float32', N * C * pg.P * pg.Q), dx = up(dyx);
+          b.avgPoolForward(up(x), N, pg, countPad, y);
+          b.avgPoolBackward(up(dyp), N, pg, countPad, dx);
+          return [y, dx];
+        });
+        // every unary op and its derivative; log-softmax or softmax rows
+        same(`unary, softmax ${label}`, (b, up) => UNARY.flatMap((op) => {
+          const y = b.alloc('float32', n), dx = b.alloc('float32', n);
+          b.unary(op, up(x), y, n);
+          b.unaryBackward(op, up(x), y, up(dyx), dx, n);
+          return [y, dx];
+        }).concat((() => {
+          const y = b.alloc('float32', n), dx = b.alloc('float32', n);
+          b.softmax(up(x), N * C, H * W, log, y);
+          b.softmaxBackward(y, up(dyx), N * C, H * W, log, dx);
+          return [y, dx];
+        })()));
+        // binary ops with b [C, 1, W] broadcast over x [N, C, H, W]; scalar both ways; a transposed copy into a strided output
+        const bc = rand(C * W, gen, 0.5, 2);
+        same(`binary ${label}`, (b, up) => BINARY.flatMap((op) => {
+          const out = b.alloc('float32', n), s = b.alloc('float32', n), r = b.alloc('float32', n);
+          b.binary(op, { data: up(x), offset: 0, shape: [N, C, H, W], strides: [CHW, H * W, W, 1] }, { data: up(bc), offset: 0, shape: [N, C, H, W], strides: [0, W, 0, 1] }, out);
+          b.binaryScalar(op, up(x), 0.75, s, n, false);
+          b.binaryScalar(op, up(x), 0.75, r, n, true);
+          return [out, s, r];
+        }).concat((() => {
+          // x read as [N·C, W, H] and transposed to [N·C, H, W], written into every other H×W plane of a [2·N·C, H, W] buffer
+          const wide = up(rand(2 * n, new Generator(seed)));
+          b.copy({ data: up(x), offset: 0, shape: [N * C, H, W], strides: [H * W, 1, H] }, { data: wide, offset: H * W, shape: [N * C, H, W], strides: [2 * H * W, W, 1] });
+          return [wide];
+        })()));
+        // max over axes (1, 3) and its scatter; sum of squares (as a one-value buffer)
+        same(`max-reduce, scatterAdd, sumOfSquares ${label}`, (b, up) => {
+          const m = N * H, mx = b.alloc('float32', m), arg = b.allocIndex(m), dx = up(dyx);
+          b.reduce('max', up(x), [N, C, H, W], [1, 3], mx, arg);
+          b.scatterAdd(up(rand(m, new Generator(seed))), arg, m, dx);
+          return [mx, dx, b.upload(Float32Array.of(b.sumOfSquares(up(x), 1, n - 1)))];
+        });
+        // bias over [N, C, HW]; every cost
+        same(`bias, costs ${label}`, (b, up) => {
+          const y = b.alloc('float32', n), db = up(rand(C, new Generator(seed)));
+          b.biasAdd(up(x), up(bc.subarray(0, C)), N, C, H * W, y);
+          b.biasBackward(up(dyx), N, C, H * W, db, true);
+          const costs = (['CrossEntropyBinary', 'CrossEntropyMulti', 'SumSquared'] as const).flatMap((cost) => {
+            const yc = up(x.map((v) => v / 2.5)), rows = b.alloc('float32', N), dy = b.alloc('float32', n);
+            b.costRows(cost, yc, up(t), N, CHW, rows);
+            b.costGrad(cost, yc, up(t), n, 0.5, dy);
+            return [rows, dy];
+          });
+          return [y, db, ...costs];
+        });
+        // a dropout mask from the same draws; one gdm step (momentum, Nesterov, clips) and one without momentum
+        same(`dropoutMask, gdmUpdate ${label}`, (b, up) => {
+          const draws = new Generator(seed), mask = b.alloc('float32', n);
+          b.dropoutMask(mask, n, 0.6, 1 / 0.6, () => draws.random());
+          const p = up(x), v = up(t.map((e) => e / 10 - 0.05)), p0 = up(x);
+          const step: GdmStep = { lr: 0.1, scale: 0.9, bsz: N, mu: 0.9, wdecay: 5e-4, nesterov: log, gclip: countPad ? 0.2 : null, pclip: countPad ? 1.5 : null };
+          b.gdmUpdate(p, up(dyx), v, n, step);
+          b.gdmUpdate(p0, up(dyx), null, n, { ...step, mu: 0 });
+          return [mask, p, v, p0];
+        });
+      }), { numRuns: 15 });
+  });
+
+  // Runs last: every kernel of the interface has been compared with the reference above.
+  it('the tests above compare every kernel of the Backend interface', () => {
+    expect(KERNELS.filter((k) => !STORAGE.includes(k) && !seen.has(k))).toEqual([]);
   });
 });

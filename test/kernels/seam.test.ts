@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { add, conv2d, crossEntropyBinary, dropout, gradcheck, manualSeed, matmul, max, maximum, maxPool2d, relu, slice, softmax, tensor, uniform, type Tensor } from '../../src/index.js';
+import { add, conv2d, crossEntropyBinary, dropout, full, gradcheck, manualSeed, matmul, max, maximum, maxPool2d, relu, slice, softmax, tensor, toDtype, uniform, zeros, type Backend, type Tensor } from '../../src/index.js';
 import { registerBackend, setBackend, withBackend } from '../../src/kernels/index.js';
 import { ArrayIterator } from '../../src/data/iterator.js';
 import { generateVgg16TransferModel } from '../../src/models/vgg16.js';
 import { GeneralizedCost, CrossEntropyBinary } from '../../src/models/cost.js';
 import { GradientDescentMomentum } from '../../src/optim/index.js';
-import { Generator } from '../../src/index.js';
+import { Activation, BackendError, Bias, Convolution, Generator, Linear, Model, Pooling, Rectlin } from '../../src/index.js';
 import { boxedBackend } from '../helpers/backends.js';
 
 const SRC = join(import.meta.dirname, '../../src');
@@ -83,6 +83,7 @@ describe('the seam: nothing above src/kernels/ touches a backend\'s storage', ()
 
 describe('mixing backends in one op', () => {
   it('is an error that names the op and both backends', () => {
+    registerBackend(boxedBackend);
     const a = tensor([1, 2, 3]);
     const b = withBackend(boxedBackend, () => tensor([1, 2, 3]));
     expect(b.backend.name).toBe('boxed');
@@ -90,8 +91,67 @@ describe('mixing backends in one op', () => {
     expect(() => matmul(tensor([1, 2], [1, 2]), withBackend(boxedBackend, () => tensor([1, 2], [2, 1])))).toThrow(/matmul: .*'cpu' and 'boxed'/);
     const x = withBackend(boxedBackend, () => uniform([1, 1, 4, 4]));
     expect(() => conv2d(x, tensor(new Float32Array(9), [1, 1, 3, 3]))).toThrow(/conv2d: .*'boxed' and 'cpu'/);
-    // .to() moves a tensor; then the op runs
+    // the hint names both backends, and .to() takes a Backend or a registered name; then the op runs
+    expect(() => add(a, b)).toThrow(/move one with \.to\('cpu'\) or \.to\('boxed'\) first/);
     expect(Array.from(add(a, b.to(a.backend)).data)).toEqual([2, 4, 6]);
+    expect(Array.from(add(a, b.to('cpu')).data)).toEqual([2, 4, 6]);
+    expect(a.to('boxed').backend).toBe(boxedBackend);
+    expect(() => a.to('nosuch')).toThrow(/unknown backend 'nosuch'; registered backends: cpu, ref, gpu, boxed/);
+  });
+
+  it('a layer given an input (or delta) of another backend than its parameters: an error naming the layer and both backends', () => {
+    registerBackend(boxedBackend);
+    // Built under cpu (the default): parameters on cpu; inputs made under `boxed`.
+    const model = new Model([
+      new Convolution([3, 3, 2], { name: 'conv' }), new Bias({ name: 'b' }), new Activation(Rectlin(), { name: 'relu' }),
+      new Pooling(2, { name: 'pool' }), new Linear(3, { name: 'fc' }),
+    ]);
+    model.initialize([1, 6, 6]);
+    const [conv, bias, act, pool, fc] = model.layers as [Convolution, Bias, Activation, Pooling, Linear];
+    const onBoxed = (shape: number[]): Tensor => withBackend(boxedBackend, () => uniform(shape));
+    expect(() => model.fprop(onBoxed([2, 1, 6, 6]))).toThrow(/layer 'conv' \(Convolution\): its input lives on backend 'boxed' but its weights on 'cpu'/);
+    expect(() => bias.fprop(onBoxed([2, 2, 4, 4]))).toThrow(/layer 'b' \(Bias\): its input lives on backend 'boxed' but its bias on 'cpu'/);
+    expect(() => fc.fprop(onBoxed([2, 2, 2, 2]))).toThrow(/layer 'fc' \(Linear\): its input lives on backend 'boxed' but its weights on 'cpu'/);
+    // backward: a forward pass on cpu, then a delta from boxed
+    const y = model.fprop(uniform([2, 1, 6, 6]));
+    expect(y.backend.name).toBe('cpu');
+    expect(() => fc.bprop(onBoxed([2, 3]), true)).toThrow(/layer 'fc' \(Linear\): the input of its forward pass lives on backend 'cpu' but the delta on 'boxed'/);
+    expect(() => pool.bprop(onBoxed([2, 2, 2, 2]), true)).toThrow(/layer 'pool' \(Pooling\): the input of its forward pass lives on backend 'cpu' but the delta on 'boxed'/);
+    expect(() => act.bprop(onBoxed([2, 2, 4, 4]), true)).toThrow(/layer 'relu' \(Activation\): the output of its forward pass lives on backend 'cpu' but the delta on 'boxed'/);
+    expect(() => bias.bprop(onBoxed([2, 2, 4, 4]), true)).toThrow(/layer 'b' \(Bias\): the delta lives on backend 'boxed' but its bias on 'cpu'/);
+    expect(() => conv.bprop(onBoxed([2, 2, 4, 4]), true)).toThrow(/layer 'conv' \(Convolution\): the input of its forward pass lives on backend 'cpu' but the delta on 'boxed'/);
+    expect(() => model.fprop(onBoxed([2, 1, 6, 6]))).toThrow(BackendError);
+    expect(() => fc.bprop(onBoxed([2, 3]), true)).toThrow(BackendError);
+  });
+
+  it('a pooling layer run on another backend allocates its argmax there (it does not reuse the other backend\'s buffer)', () => {
+    const pool = new Pooling(2, { name: 'p2' });
+    pool.configure([1, 4, 4]);
+    const x = tensor(Float32Array.from({ length: 16 }, (_, i) => i), [1, 1, 4, 4]);
+    pool.fprop(x, false);
+    const xb = x.to(boxedBackend);
+    const y = pool.fprop(xb, false);
+    expect(y.backend).toBe(boxedBackend);
+    expect(Array.from(y.toHost())).toEqual([5, 7, 13, 15]);
+    const dx = pool.bprop(tensor([1, 2, 3, 4], [1, 1, 2, 2]).to(boxedBackend), true)!;
+    expect(dx.backend).toBe(boxedBackend);
+    expect(Array.from(dx.toHost())).toEqual([0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4]);
+  });
+});
+
+describe('the dtypes a backend declares', () => {
+  it('creating or moving a tensor of another dtype onto it is a BackendError naming the backend and its dtypes', () => {
+    const f32only: Backend = { ...boxedBackend, name: 'f32only', dtypes: ['float32'] };
+    const msg = /backend 'f32only' does not store float64 \(it stores float32\)/;
+    const f64 = { dtype: 'float64', backend: f32only } as const;
+    for (const make of [
+      () => zeros([2], f64), () => full([2], 1, f64), () => uniform([2], 0, 1, f64), () => tensor(Float64Array.of(1, 2), [2], { backend: f32only }),
+      () => tensor(Float64Array.of(1, 2)).to(f32only), () => toDtype(tensor([1, 2], [2], { backend: f32only }), 'float64'),
+    ]) {
+      expect(make).toThrow(BackendError);
+      expect(make).toThrow(msg);
+    }
+    expect(zeros([2], { backend: f32only }).dtype).toBe('float32');
   });
 });
 

@@ -71,7 +71,7 @@ export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
   checkShape(shape, 'full'); // named as when zeros was full(shape, 0): the message users saw
   const be = opts.backend ?? defaultBackend();
   const dtype = opts.dtype ?? 'float32';
-  if (!be.dtypes.includes(dtype)) throw new ShapeError(`backend '${be.name}' does not store ${dtype} (it stores ${be.dtypes.join(', ')})`);
+  if (!be.dtypes.includes(dtype)) throw new BackendError(`backend '${be.name}' does not store ${dtype} (it stores ${be.dtypes.join(', ')})`);
   const t = new Tensor(be.alloc(dtype, sizeOf(shape)), shape, undefined, 0, be);
   t.requiresGrad = opts.requiresGrad ?? false;
   return t;

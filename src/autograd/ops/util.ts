@@ -14,7 +14,7 @@ export function backendOf(op: string, ...ts: (Tensor | null | undefined)[]): Bac
     if (!t) continue;
     if (be === null) be = t.backend;
     else if (t.backend !== be) {
-      throw new BackendError(`${op}: inputs live on different backends ('${be.name}' and '${t.backend.name}'); move one with .to(backend) first`);
+      throw new BackendError(`${op}: inputs live on different backends ('${be.name}' and '${t.backend.name}'); move one with .to('${be.name}') or .to('${t.backend.name}') first`);
     }
   }
   if (be === null) throw new Error(`${op}: no tensor input`);

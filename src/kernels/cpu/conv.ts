@@ -66,7 +66,7 @@ export function setConvWinograd(on = true): boolean {
 const WINOGRAD_MIN_PQ = 64;
 
 /**
- * Whether the convolution (forward and both gradients) goes through Winograd F(2×2, 3×3) (kernels/cpu/im2col.ts): a 3×3
+ * Whether the convolution (forward and both gradients) goes through Winograd F(2×2, 3×3) (winograd.ts): a 3×3
  * filter, stride 1, no dilation, padding ≤ 2 (so that the input gradient, a convolution
  * with padding 2 − pad, qualifies too), and outputs of at least WINOGRAD_MIN_PQ pixels.
  */
