@@ -25,7 +25,7 @@ const RTOL = 2e-5, ATOL = 2e-5;
  */
 const KERNELS = Object.keys(referenceBackend()).filter((k) => typeof (referenceBackend() as unknown as Record<string, unknown>)[k] === 'function').sort();
 /** Storage methods: the differential test uses them to move data, it does not compare them. */
-const STORAGE = ['alloc', 'allocIndex', 'upload', 'read', 'write', 'fill', 'dtypeOf', 'lengthOf'];
+const STORAGE = ['alloc', 'allocIndex', 'upload', 'read', 'write', 'fill', 'dtypeOf', 'lengthOf', 'release'];
 
 /** `be` with each method it is asked for recorded in `seen`: the suite checks it left none untested. */
 function tracked(be: Backend, seen: Set<string>): Backend {
