@@ -340,6 +340,14 @@ describe('fast backend: training and process lifetime', () => {
     expect(third! - second!, r.stdout).toBeLessThan(40);
   });
 
+  it('without shared memory the program says so in one line and runs the reference kernels', () => {
+    const cli = join(import.meta.dirname, '../../dist/src/cli.js');
+    const r = spawnSync(process.execPath, ['--no-harmony-sharedarraybuffer', cli, 'summary', '--width_mult', '0.0625', '--fc_size', '16', '--image_size', '32'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual(['tl-scratch: SharedArrayBuffer and Atomics are unavailable: the cpu backend falls back to the reference kernels']);
+    expect(r.stdout).toMatch(/conv1_1/);
+  });
+
   it('a program that used worker threads exits once its work is done, with no explicit shutdown', () => {
     const r = gemmProcess(3, `gemm(); console.log(be.read(c, 0, 1)[0]);`);
     expect(r.error).toBeUndefined(); // not killed by the timeout: it exited by itself
