@@ -4,7 +4,7 @@
 import { rng } from '../../tensor/random.js';
 import { allocate, Tensor, type DType } from '../../tensor/tensor.js';
 import { backend as defaultBackend } from '../../kernels/index.js';
-import type { Backend, FloatArray } from '../../kernels/backend.js';
+import type { Backend, DeviceBuffer, FloatArray } from '../../kernels/backend.js';
 import { checkShape, shapeStr, sizeOf, type Shape } from '../../tensor/shape.js';
 import { BackendError, ShapeError } from '../../util/errors.js';
 
@@ -16,14 +16,18 @@ export interface CreateOptions {
   backend?: Backend;
 }
 
-/** A tensor holding the host array `data` (adopted: do not change it afterwards). */
-function finish(data: FloatArray, shape: Shape, opts: CreateOptions): Tensor {
+/** A tensor of `dtype` over the buffer `make` gives, on the options' backend once it is known to store that dtype. */
+function onBackend(dtype: DType, shape: Shape, opts: CreateOptions, make: (be: Backend) => DeviceBuffer): Tensor {
   const be = opts.backend ?? defaultBackend();
-  const dtype = data instanceof Float64Array ? 'float64' : 'float32';
   if (!be.dtypes.includes(dtype)) throw new BackendError(`backend '${be.name}' does not store ${dtype} (it stores ${be.dtypes.join(', ')})`);
-  const t = new Tensor(be.upload(data), shape, undefined, 0, be);
+  const t = new Tensor(make(be), shape, undefined, 0, be);
   t.requiresGrad = opts.requiresGrad ?? false;
   return t;
+}
+
+/** A tensor holding the host array `data` (adopted: do not change it afterwards). */
+function finish(data: FloatArray, shape: Shape, opts: CreateOptions): Tensor {
+  return onBackend(data instanceof Float64Array ? 'float64' : 'float32', shape, opts, (be) => be.upload(data));
 }
 
 /**
@@ -69,12 +73,8 @@ export function full(shape: Shape, value: number, opts: CreateOptions = {}): Ten
 /** A tensor of `shape` filled with 0: the backend's new buffer, with no host copy made first (VGG-16's fc6 is 411 MB). */
 export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
   checkShape(shape, 'full'); // named as when zeros was full(shape, 0): the message users saw
-  const be = opts.backend ?? defaultBackend();
   const dtype = opts.dtype ?? 'float32';
-  if (!be.dtypes.includes(dtype)) throw new BackendError(`backend '${be.name}' does not store ${dtype} (it stores ${be.dtypes.join(', ')})`);
-  const t = new Tensor(be.alloc(dtype, sizeOf(shape)), shape, undefined, 0, be);
-  t.requiresGrad = opts.requiresGrad ?? false;
-  return t;
+  return onBackend(dtype, shape, opts, (be) => be.alloc(dtype, sizeOf(shape)));
 }
 
 /** A tensor of `shape` filled with 1. */
