@@ -230,3 +230,32 @@ export interface Backend {
    */
   gdmUpdate(p: DeviceBuffer, g: DeviceBuffer | null, v: DeviceBuffer | null, n: number, step: GdmStep): void;
 }
+
+/** The storage methods of a backend: how its buffers are made, read, written and handed back. */
+export type StorageMethods = Pick<Backend, 'alloc' | 'allocIndex' | 'upload' | 'read' | 'write' | 'fill' | 'dtypeOf' | 'lengthOf' | 'release'>;
+
+/** The storage methods' names (the conformance suite moves data with them; it does not compare them). */
+export const STORAGE_METHODS: readonly (keyof StorageMethods)[] = ['alloc', 'allocIndex', 'upload', 'read', 'write', 'fill', 'dtypeOf', 'lengthOf', 'release'];
+
+/** The kernels: every method of Backend that is not storage. */
+export type KernelName = Exclude<keyof Backend, keyof StorageMethods | 'name' | 'description' | 'dtypes'>;
+
+/**
+ * A backend's kernel table: one row per kernel. Each backend folder builds its backend from
+ * one such table, so a kernel added to Backend above is a type error in every table that
+ * lacks its row (and the conformance suite, which lists Backend's methods, fails until it
+ * is tested).
+ */
+export type KernelTable = Pick<Backend, KernelName>;
+
+/** What names a backend: its `-b` name, the line `--help` shows, the dtypes it computes in. */
+export interface BackendInfo {
+  readonly name: string;
+  readonly description: string;
+  readonly dtypes: readonly DType[];
+}
+
+/** A backend from its name, its storage and its kernel table. */
+export function assembleBackend(info: BackendInfo, storage: StorageMethods, kernels: KernelTable): Backend {
+  return { name: info.name, description: info.description, dtypes: info.dtypes, ...storage, ...kernels };
+}
