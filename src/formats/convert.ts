@@ -1,7 +1,7 @@
 // Element-type conversion to float32 and the layout permutations the readers share.
 
 import { TlError } from '../util/errors.js';
-import { halfToFloat, NpArray } from './pickle.js';
+import { halfToFloat, NpArray } from './pickle/index.js';
 
 /** Element types the readers convert to float32. */
 export type ElemType =

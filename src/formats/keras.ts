@@ -11,7 +11,7 @@
 import { TlError } from '../util/errors.js';
 import { hwioToKCRS, numel } from './convert.js';
 import { openH5, type H5Dataset, type H5Group } from './h5.js';
-import { halfToFloat } from './pickle.js';
+import { halfToFloat } from './pickle/index.js';
 import { FORMAT_NAMES, type RawArrayInfo, type ReadOptions, type SourceLayer, type WeightArray, type WeightFile } from './types.js';
 
 /** Elements of a 2-D kernel read per slice, so reading never holds a second copy of a big kernel. */

@@ -7,7 +7,7 @@
 import { TlError } from '../util/errors.js';
 import { neonConvToKCRS, npToFloat32, numel } from './convert.js';
 import { gunzipFile, isGzip, readHead, readWhole } from './io.js';
-import { isTuple, loadPickle, NpArray, PyBytes, PyDict, pyNumber, pyText } from './pickle.js';
+import { isTuple, loadPickle, NpArray, PyBytes, PyDict, pyNumber, pyText } from './pickle/index.js';
 import { FORMAT_NAMES, type RawArrayInfo, type SourceLayer, type WeightArray, type WeightFile } from './types.js';
 
 /** What VGG_D.p expects as input (docs/neon-notes.md#vgg_dp); the caller prints it. */

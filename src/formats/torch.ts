@@ -18,7 +18,7 @@ import {
   pyText,
   type CallContext,
   type PyGlobal,
-} from './pickle.js';
+} from './pickle/index.js';
 import { FORMAT_NAMES, type RawArrayInfo, type WeightFile } from './types.js';
 import { ZipFile, type ZipEntry } from './zip.js';
 

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { TlError } from '../../src/util/errors.js';
-import { isTuple, NpArray, npElements, PyBytes, PyDict, PyLargeText, PySet } from '../../src/formats/pickle.js';
+import { isTuple, NpArray, npElements, PyBytes, PyDict, PyLargeText, PySet } from '../../src/formats/pickle/index.js';
 import type { WeightFile } from '../../src/formats/types.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'formats');

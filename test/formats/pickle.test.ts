@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TlError } from '../../src/util/errors.js';
 import { npToFloat32 } from '../../src/formats/convert.js';
-import { isTuple, loadPickle, NpArray, PICKLE_LIMITS, PyBytes, PyDict } from '../../src/formats/pickle.js';
+import { isTuple, loadPickle, NpArray, PICKLE_LIMITS, PyBytes, PyDict } from '../../src/formats/pickle/index.js';
 import { canon, expectTlError, fx, pickleOf, type PyIn } from './helpers.js';
 
 const load = (name: string): unknown => loadPickle(readFileSync(fx(name)), { file: fx(name) });

@@ -1,4 +1,5 @@
-// A small SVG line chart for the live curves: epochs on x, one polyline per experiment.
+// Drawing for the playground: a small SVG line chart for the live curves (epochs on x, one
+// polyline per experiment) and [H, W] planes of values as canvases.
 export interface Series {
   name: string;
   color: string;
@@ -34,4 +35,37 @@ export function lineChart(svg: SVGSVGElement, series: Series[], o: { xMin?: numb
     parts.push(`<text x="${m.l + i * 90}" y="12" style="fill:${s.color}">■ ${s.name}</text>`);
   });
   svg.innerHTML = parts.join('');
+}
+
+/** Smallest and largest value. */
+export function range(values: Float32Array): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  return [lo, hi];
+}
+
+/** A [H, W] plane as a canvas: gray from `scale`'s low to high (default its own range), or red/blue around zero. */
+export function planeCanvas(values: Float32Array, H: number, W: number, cls: string, diverging = false, scale = range(values)): HTMLCanvasElement {
+  const c = document.createElement('canvas');
+  if (cls) c.className = cls;
+  c.width = W;
+  c.height = H;
+  const ctx = c.getContext('2d')!;
+  const img = ctx.createImageData(W, H);
+  const [lo, hi] = scale;
+  const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+  for (let p = 0; p < H * W; p++) {
+    const v = values[p]!;
+    let r: number, g: number, b: number;
+    if (diverging) {
+      // red positive, blue negative, white zero
+      const a = Math.min(1, Math.abs(v) / m);
+      [r, g, b] = v >= 0 ? [255, 255 * (1 - a), 255 * (1 - a)] : [255 * (1 - a), 255 * (1 - a), 255];
+    } else {
+      r = g = b = hi > lo ? (255 * (v - lo)) / (hi - lo) : 0;
+    }
+    img.data.set([r, g, b, 255], 4 * p);
+  }
+  ctx.putImageData(img, 0, 0);
+  return c;
 }

@@ -7,7 +7,7 @@ import {
   type EpochRecord, type ExperimentName, type PageBackend, type PageData, type RunResult, type StepReport,
 } from './engine.js';
 import { filesFromDrop, filesFromInput, folderData, type DroppedFile, type FolderResult } from './folder.js';
-import { lineChart, type Series } from './chart.js';
+import { lineChart, planeCanvas, range, type Series } from './chart.js';
 import type { WeightFile } from '../../formats/types.js';
 import type { PlaygroundInfo } from '../wire.js';
 import { registeredBackends } from '../../kernels/index.js';
@@ -227,36 +227,6 @@ function showImportReport(): void {
   $('import-table').querySelector('tbody')!.replaceChildren(...r.rates.map((l) => el('tr', { class: l.lr === 0 ? 'frozen' : '' },
     el('td', {}, l.name), el('td', {}, l.className), el('td', {}, l.imported ? 'copied from the source' : 'new (initialized)'),
     el('td', { class: 'num' }, l.lr === 0 ? '0 (frozen)' : String(l.lr)))));
-}
-
-/** Smallest and largest value. */
-function range(values: Float32Array): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-  return [lo, hi];
-}
-
-/** A [H, W] plane as a canvas: gray from `scale`'s low to high (default its own range), or red/blue around zero. */
-function planeCanvas(values: Float32Array, H: number, W: number, cls: string, diverging = false, scale = range(values)): HTMLCanvasElement {
-  const c = el('canvas', { class: cls, width: String(W), height: String(H) });
-  const ctx = c.getContext('2d')!;
-  const img = ctx.createImageData(W, H);
-  const [lo, hi] = scale;
-  const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
-  for (let p = 0; p < H * W; p++) {
-    const v = values[p]!;
-    let r: number, g: number, b: number;
-    if (diverging) {
-      // red positive, blue negative, white zero
-      const a = Math.min(1, Math.abs(v) / m);
-      [r, g, b] = v >= 0 ? [255, 255 * (1 - a), 255 * (1 - a)] : [255 * (1 - a), 255 * (1 - a), 255];
-    } else {
-      r = g = b = hi > lo ? (255 * (v - lo)) / (hi - lo) : 0;
-    }
-    img.data.set([r, g, b, 255], 4 * p);
-  }
-  ctx.putImageData(img, 0, 0);
-  return c;
 }
 
 /** Buttons with the first test images of the selected run's data: a click (or Enter) predicts that image. */
