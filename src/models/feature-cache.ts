@@ -1,8 +1,9 @@
-// Cached frozen features (issue 10, section 2). When every layer up to some point trains at
-// learning rate 0 for the whole run and none of them is random (Dropout in training mode),
-// those layers compute the same output for an example in every epoch. Model.fit then keeps
-// each example's output of that frozen prefix, computed the first time the example comes
-// in a batch, and later batches made only of cached examples run the trainable head alone.
+// Cached frozen features: the storage. When every layer up to some point trains at learning
+// rate 0 for the whole run and none of them is random (Dropout in training mode), those
+// layers compute the same output for an example in every epoch (frozen-prefix.ts says which
+// layers qualify). A FeatureCache keeps each example's output of that frozen prefix, stored
+// the first time the example comes in a batch, and later batches made only of cached
+// examples run the trainable head alone (BatchForward in batch-forward.ts).
 //
 // Bit-for-bit equality with the uncached run rests on:
 //  - the prefix's parameters not moving: their learning rate is 0 at every epoch of the run
@@ -18,13 +19,12 @@
 // The cached rows are exactly the prefix's output tensor's values, so the head sees the
 // same input bits as in the uncached run.
 //
-// Storage: one row of F values per example, in memory up to a budget (1 GiB by default),
-// else in a temporary file, removed when fit ends (also on error or interrupt) and, should
-// the process exit first, by an exit handler.
+// Storage: one row of F values per example [ndata, F], in memory up to a budget (1 GiB by
+// default), else in a temporary file, removed when fit ends (also on error or interrupt)
+// and, should the process exit first, by an exit handler.
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Layer } from '../layers/layer.js';
 import type { FloatArray } from '../kernels/backend.js';
 import { TlError } from '../util/errors.js';
 
@@ -58,18 +58,6 @@ export interface FeatureCacheInfo {
   cachedBatches: number;
   /** Batches that ran the frozen layers (and stored their rows). */
   computedBatches: number;
-}
-
-/** Layer classes whose training-mode forward is deterministic and uses no random numbers. */
-const DETERMINISTIC = new Set(['Convolution', 'Bias', 'Activation', 'Pooling', 'Linear']);
-
-export function isDeterministicLayer(l: Layer): boolean {
-  return DETERMINISTIC.has(l.className);
-}
-
-/** "conv1_1..pool5", or one name. */
-export function layerRange(layers: readonly Layer[], cut: number): string {
-  return cut === 1 ? layers[0]!.name : `${layers[0]!.name}..${layers[cut - 1]!.name}`;
 }
 
 /** A 64-bit FNV-1a-style fingerprint (two 32-bit lanes) of the bytes of some arrays. */

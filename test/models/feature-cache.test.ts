@@ -1,4 +1,4 @@
-// Cached frozen features (issue 10 section 2): fit with the cache must give exactly the
+// Cached frozen features: fit with the cache must give exactly the
 // bits of fit without it (weights, velocities, costs, outputs, metrics), and must not cache
 // where that could differ.
 import { describe, expect, it } from 'vitest';
