@@ -13,9 +13,9 @@
 // gpu.js starts on first use, not at import: registering this backend costs nothing until
 // `-b gpu` (or a test) uses it. GPU_MODE (env TL_GPU_MODE, or setGpuMode) picks a gpu.js
 // mode; the default lets gpu.js choose (headlessgl → webgl2 → webgl → webasm → cpu).
-import type { Backend, BinaryOp, CostName, DeviceBuffer, DType, FloatArray, GdmStep, Strided, UnaryOp, WindowGeometry } from '../backend.js';
-import { UNARY_BACKWARD_READS } from '../backend.js';
-import { BackendError } from '../../util/errors.js';
+import type { Backend, BinaryOp, CostName, DeviceBuffer, DType, FloatArray, GdmStep, Strided, UnaryOp, WindowGeometry } from '../../backend.js';
+import { UNARY_BACKWARD_READS } from '../../backend.js';
+import { BackendError } from '../../../util/errors.js';
 import { Device, type Storage } from './device.js';
 import * as K from './kernels.js';
 

@@ -4,8 +4,8 @@
 // loopMaxIterations, trap 1). Values and indices are float32 in every mode: integer
 // division goes through `idiv`, which corrects the rounding of a float division (GLSL's
 // division is not correctly rounded), exact for indices below 2^24.
-import type { BinaryOp, CostName, UnaryOp } from '../backend.js';
-import { SAFELOG_MIN } from '../cost-terms.js';
+import type { BinaryOp, CostName, UnaryOp } from '../../backend.js';
+import { SAFELOG_MIN } from '../../cost-terms.js';
 
 /** floor(i / c) for integer-valued i (any sign) and c > 0. */
 export function idiv(i: number, c: number): number {

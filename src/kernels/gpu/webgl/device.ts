@@ -36,7 +36,7 @@
 //    uses a feature the chosen mode lacks: every compiled kernel's class is checked against
 //    the mode's (by its kernel class: `kernel.kernel instanceof WebGL2Kernel`, ...; the
 //    static `constructor.mode` says 'gpu' for every GL class) and a mismatch is an error.
-import { TlError, UsageError } from '../../util/errors.js';
+import { TlError, UsageError } from '../../../util/errors.js';
 
 /** The modes of gpu.js 2.24.1 that this backend can run on. */
 export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
