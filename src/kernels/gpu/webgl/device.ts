@@ -2,7 +2,7 @@
 // compiling and caching kernels, and the storage behind a buffer (a texture on the GL
 // modes, a Float32Array in the WebAssembly and cpu modes). Facts about gpu.js 2.24.1 that
 // this file relies on, each measured on the project's 2-core Debian machines (no GPU) and
-// each handled here or in kernels.ts (docs/gpu-backend.md has the full list):
+// each handled here, in sources/ or in the kernel table (docs/gpu-backend.md has the full list):
 //
 // 1. A loop bounded by a kernel *argument* stops silently at loopMaxIterations (1000 by
 //    default) in every mode. Every loop bound here is a `this.constants` value, which is
@@ -19,7 +19,7 @@
 // 3. The WebAssembly mode computes flat indices (this.thread.x, a[i]) in float32: wrong
 //    above 2^24. Buffers there are host arrays, so kernels that could index past 2^24 run
 //    on windows (subarrays) of at most `indexLimit` values (gemm is blocked over M, N, K;
-//    elementwise kernels over ranges); see index.ts. On GL a plain `a[this.thread.x]` is
+//    elementwise kernels over ranges); see buffers.ts (windowOf) and gemm.ts. On GL a plain `a[this.thread.x]` is
 //    exact past 2^24, but gpu.js converts the thread id to a float as soon as it is
 //    assigned or divided (`float user_t=float(threadId.x)`), so the index arithmetic of
 //    gemm, convolution, placement, ... is float32 there too: the same windows apply, cut
@@ -158,7 +158,7 @@ export class Device {
   /** Bytes of those textures as the GL driver allocates them (width × height × bytes per texel of their format). */
   liveTextureBytes = 0;
   private readonly textureBytes = new WeakMap<object, number>();
-  private readonly finalizer: FinalizationRegistry<{ s: Storage | null }>;
+  private readonly finalizer: FinalizationRegistry<{ storage: Storage | null }>;
 
   constructor(requested?: string) {
     const lib = loadGpuJs();
@@ -192,7 +192,7 @@ export class Device {
     const max = this.info.maxTextureSize;
     this.packLimit = max === null ? Number.MAX_SAFE_INTEGER : max * max;
     probe.destroy?.();
-    this.finalizer = new FinalizationRegistry((cell) => this.release(cell.s));
+    this.finalizer = new FinalizationRegistry((cell) => this.release(cell.storage));
   }
 
   /** Frees a storage (GL: deletes its texture). */
@@ -204,7 +204,7 @@ export class Device {
   }
 
   /** Deletes the cell's texture when its owner is garbage-collected. */
-  track(owner: object, cell: { s: Storage | null }): void {
+  track(owner: object, cell: { storage: Storage | null }): void {
     if (!this.host) this.finalizer.register(owner, cell);
   }
 
