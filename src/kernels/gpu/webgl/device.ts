@@ -2,7 +2,7 @@
 // compiling and caching kernels, and the storage behind a buffer (a texture on the GL
 // modes, a Float32Array in the WebAssembly and cpu modes). Facts about gpu.js 2.24.1 that
 // this file relies on, each measured on the project's 2-core Debian machines (no GPU) and
-// each handled here, in sources/ or in the kernel table (docs/gpu-backend.md has the full list):
+// each handled here, in sources/ or in kernel-table.ts (docs/gpu-backend.md has the list):
 //
 // 1. A loop bounded by a kernel *argument* stops silently at loopMaxIterations (1000 by
 //    default) in every mode. Every loop bound here is a `this.constants` value, which is
@@ -19,12 +19,13 @@
 // 3. The WebAssembly mode computes flat indices (this.thread.x, a[i]) in float32: wrong
 //    above 2^24. Buffers there are host arrays, so kernels that could index past 2^24 run
 //    on windows (subarrays) of at most `indexLimit` values (gemm is blocked over M, N, K;
-//    elementwise kernels over ranges); see buffers.ts (windowOf) and gemm.ts. On GL a plain `a[this.thread.x]` is
-//    exact past 2^24, but gpu.js converts the thread id to a float as soon as it is
-//    assigned or divided (`float user_t=float(threadId.x)`), so the index arithmetic of
-//    gemm, convolution, placement, ... is float32 there too: the same windows apply, cut
-//    out of a texture by a slice kernel and written back by a splice kernel whose only
-//    arithmetic is `this.thread.x ± constant` under strictIntegers (kept integer).
+//    elementwise kernels over ranges); see windowOf in buffers.ts, and gemm.ts. On GL a
+//    plain `a[this.thread.x]` is exact past 2^24, but gpu.js converts the thread id to a
+//    float as soon as it is assigned or divided (`float user_t=float(threadId.x)`), so the
+//    index arithmetic of gemm, convolution, placement, ... is float32 there too: the same
+//    windows apply, cut out of a texture by a slice kernel and written back by a splice
+//    kernel whose only arithmetic is `this.thread.x ± constant` under strictIntegers (kept
+//    integer).
 // 4, 5. A kernel compiled for one argument size or kind throws (webasm), reads out of
 //    bounds (GL) or silently reads with the old shape (cpu) when given another: the cache
 //    key includes every argument's length, and arguments are always of one kind per mode
