@@ -1,4 +1,4 @@
-// Opt-in (`npm run bench -- gpu`): the GPU backend (src/kernels/gpu/) in whatever gpu.js mode
+// Opt-in (`npm run bench -- gpu`): the GPU backend (src/kernels/gpu/webgl/) in whatever gpu.js mode
 // runs here (in Node without a GL context: webasm, gpu.js's WebAssembly mode on the CPU),
 // against the reference backend on the same model: one training step of VGG-16 width 1/16,
 // fc 16, 3×32×32, batch 8, as Model.fit runs it, after warm-up (kernels compiled). Then 200
@@ -8,7 +8,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { availableBackends, setBackend } from '../src/kernels/index.js';
-import { gpuDevice } from '../src/kernels/gpu/index.js';
+import { gpuDevice } from '../src/kernels/gpu/webgl/index.js';
 import { generateVgg16TransferModel } from '../src/models/vgg16.js';
 import { GradientDescentMomentum } from '../src/optim/index.js';
 import { describeTiming, measure, type Benchmark, type Row } from './harness.js';

@@ -1,5 +1,5 @@
 #!/bin/sh
-# npm run test:gl: the GPU backend's tests (test/kernels/gpu.test.ts, and the conformance
+# npm run test:gl: the GPU backend's tests (test/kernels/gpu/webgl.test.ts, and the conformance
 # suite, which includes the gpu backend) in gpu.js's headlessgl mode, under Xvfb. Opt-in:
 # headlessgl needs gpu.js's optional native `gl` package, whose install script package.json's
 # allowScripts denies (it compiles ANGLE for minutes and needs X11 development packages), and
@@ -16,4 +16,4 @@ if [ -n "$missing" ]; then
   exit 1
 fi
 
-TL_GPU_MODE=headlessgl exec xvfb-run -a -s "-screen 0 1280x1024x24" npx vitest run test/kernels/gpu.test.ts test/kernels/conformance.test.ts "$@"
+TL_GPU_MODE=headlessgl exec xvfb-run -a -s "-screen 0 1280x1024x24" npx vitest run test/kernels/gpu/webgl.test.ts test/kernels/conformance.test.ts "$@"

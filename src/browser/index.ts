@@ -5,7 +5,7 @@
 // checkpoints and the command line stay in Node (checkpoint.ts is replaced by
 // checkpoint-stub.ts in the bundle).
 import * as gpujs from 'gpu.js';
-import { provideGpuJs } from '../kernels/gpu/index.js';
+import { provideGpuJs } from '../kernels/gpu/webgl/index.js';
 
 provideGpuJs(gpujs);
 
@@ -24,7 +24,7 @@ export { backend, setBackend, registerBackend, availableBackends } from '../kern
 export type { Backend, FloatArray, Strided, WindowGeometry, UnaryOp, BinaryOp } from '../kernels/backend.js';
 export { TlError, UsageError, ShapeError } from '../util/errors.js';
 export { getBackend, registeredBackends, withBackend } from '../kernels/index.js';
-export { gpuDevice, setGpuMode, announceGpu, type DeviceInfo, type GpuMode } from '../kernels/gpu/index.js';
+export { gpuDevice, setGpuMode, announceGpu, type DeviceInfo, type GpuMode } from '../kernels/gpu/webgl/index.js';
 export { generateVgg16TransferModel } from '../models/vgg16.js';
 export { Model } from '../models/model.js';
 export { GeneralizedCost, CrossEntropyBinary, CrossEntropyMulti, SumSquared } from '../models/cost.js';

@@ -2,7 +2,7 @@
 // where the lab uses them: neon/util/argparser.py, docs/neon-notes.md). Each action returns an exit code.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableBackends, backend, getNumThreads, registeredBackends, setNumThreads } from '../kernels/index.js';
-import { announceGpu } from '../kernels/gpu/index.js';
+import { announceGpu } from '../kernels/gpu/webgl/index.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare/index.js';
 import type { ChannelOrder } from '../data/image.js';

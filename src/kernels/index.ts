@@ -4,7 +4,7 @@
 import type { Backend, DeviceBuffer } from './backend.js';
 import { hostBackend, refBackend, type HostArray } from './cpu/index.js';
 import { fastCpu, fastUnavailable } from './fast/index.js';
-import { gpuBackend } from './gpu/index.js';
+import { gpuBackend } from './gpu/webgl/index.js';
 import { UsageError } from '../util/errors.js';
 
 // `cpu`, the default: the fast backend (src/kernels/fast/: WebAssembly SIMD, worker
@@ -22,7 +22,7 @@ function makeCpu(): Backend {
 }
 
 const cpuBackend = makeCpu();
-// gpu.js starts on the gpu backend's first use (src/kernels/gpu/), so registering it costs nothing.
+// gpu.js starts on the gpu backend's first use (src/kernels/gpu/webgl/), so registering it costs nothing.
 const backends = new Map<string, Backend>([[cpuBackend.name, cpuBackend], [refBackend.name, refBackend], [gpuBackend.name, gpuBackend]]);
 let current: Backend = cpuBackend;
 

@@ -10,7 +10,7 @@
 import '../../browser/index.js'; // gpu.js for the gpu backend, setImmediate for Model.fit
 import { manualSeed } from '../../tensor/random.js';
 import { getBackend, setBackend } from '../../kernels/index.js';
-import { gpuDevice } from '../../kernels/gpu/index.js';
+import { gpuDevice } from '../../kernels/gpu/webgl/index.js';
 import { windowGeometry } from '../../kernels/geometry.js';
 import { tensor } from '../../autograd/ops/index.js';
 import { ImageSet, type ImageSetIterator, type ImageTransform } from '../../data/builtin.js';

@@ -1,4 +1,4 @@
-// The GPU backend (src/kernels/gpu/) beyond the conformance suite: how it starts, and each
+// The GPU backend (src/kernels/gpu/webgl/) beyond the conformance suite: how it starts, and each
 // gpu.js 2.24.1 trap that it handles (docs/gpu-backend.md), shown first on raw gpu.js and
 // then on the backend, against the reference backend. In Node gpu.js runs in its WebAssembly
 // mode (no WebGL here), which computes in float32 like a GPU; `npm run test:gl`
@@ -8,17 +8,17 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Backend, DeviceBuffer, GdmStep } from '../../src/kernels/backend.js';
-import { backend, getBackend, setBackend } from '../../src/kernels/index.js';
-import { Device, GpuUnavailableError, gpuDevice, gpuStarted } from '../../src/kernels/gpu/index.js';
-import { windowGeometry } from '../../src/kernels/geometry.js';
-import { Generator, manualSeed } from '../../src/index.js';
-import { ArrayIterator } from '../../src/data/iterator.js';
-import { generateVgg16TransferModel } from '../../src/models/vgg16.js';
-import { GeneralizedCost, CrossEntropyBinary } from '../../src/models/cost.js';
-import { GradientDescentMomentum } from '../../src/optim/index.js';
-import { referenceBackend } from '../helpers/backends.js';
-import { expectClose } from '../helpers/check.js';
+import type { Backend, DeviceBuffer, GdmStep } from '../../../src/kernels/backend.js';
+import { backend, getBackend, setBackend } from '../../../src/kernels/index.js';
+import { Device, GpuUnavailableError, gpuDevice, gpuStarted } from '../../../src/kernels/gpu/webgl/index.js';
+import { windowGeometry } from '../../../src/kernels/geometry.js';
+import { Generator, manualSeed } from '../../../src/index.js';
+import { ArrayIterator } from '../../../src/data/iterator.js';
+import { generateVgg16TransferModel } from '../../../src/models/vgg16.js';
+import { GeneralizedCost, CrossEntropyBinary } from '../../../src/models/cost.js';
+import { GradientDescentMomentum } from '../../../src/optim/index.js';
+import { referenceBackend } from '../../helpers/backends.js';
+import { expectClose } from '../../helpers/check.js';
 
 const startedAtImport = gpuStarted();
 const gpu = getBackend('gpu');
@@ -43,7 +43,7 @@ function same(what: string, fn: (b: Backend, up: (a: Float32Array) => DeviceBuff
 
 describe('starting the GPU backend', () => {
   it('gpu.js is pinned at 2.24.1 and its optional native gl package is never built by npm install', () => {
-    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8'));
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../../package.json'), 'utf8'));
     expect(pkg.dependencies['gpu.js']).toBe('2.24.1');
     expect(pkg.allowScripts).toMatchObject({ gl: false });
   });

@@ -2,7 +2,7 @@
 // compiling and caching kernels, and the storage behind a buffer (a texture on the GL
 // modes, a Float32Array in the WebAssembly and cpu modes). Facts about gpu.js 2.24.1 that
 // this file relies on, each measured on the project's 2-core Debian machines (no GPU) and
-// each handled here or in kernels.ts (docs/gpu-backend.md has the full list):
+// each handled here, in sources/ or in kernel-table.ts (docs/gpu-backend.md has the list):
 //
 // 1. A loop bounded by a kernel *argument* stops silently at loopMaxIterations (1000 by
 //    default) in every mode. Every loop bound here is a `this.constants` value, which is
@@ -19,12 +19,13 @@
 // 3. The WebAssembly mode computes flat indices (this.thread.x, a[i]) in float32: wrong
 //    above 2^24. Buffers there are host arrays, so kernels that could index past 2^24 run
 //    on windows (subarrays) of at most `indexLimit` values (gemm is blocked over M, N, K;
-//    elementwise kernels over ranges); see index.ts. On GL a plain `a[this.thread.x]` is
-//    exact past 2^24, but gpu.js converts the thread id to a float as soon as it is
-//    assigned or divided (`float user_t=float(threadId.x)`), so the index arithmetic of
-//    gemm, convolution, placement, ... is float32 there too: the same windows apply, cut
-//    out of a texture by a slice kernel and written back by a splice kernel whose only
-//    arithmetic is `this.thread.x ± constant` under strictIntegers (kept integer).
+//    elementwise kernels over ranges); see windowOf in buffers.ts, and gemm.ts. On GL a
+//    plain `a[this.thread.x]` is exact past 2^24, but gpu.js converts the thread id to a
+//    float as soon as it is assigned or divided (`float user_t=float(threadId.x)`), so the
+//    index arithmetic of gemm, convolution, placement, ... is float32 there too: the same
+//    windows apply, cut out of a texture by a slice kernel and written back by a splice
+//    kernel whose only arithmetic is `this.thread.x ± constant` under strictIntegers (kept
+//    integer).
 // 4, 5. A kernel compiled for one argument size or kind throws (webasm), reads out of
 //    bounds (GL) or silently reads with the old shape (cpu) when given another: the cache
 //    key includes every argument's length, and arguments are always of one kind per mode
@@ -36,7 +37,7 @@
 //    uses a feature the chosen mode lacks: every compiled kernel's class is checked against
 //    the mode's (by its kernel class: `kernel.kernel instanceof WebGL2Kernel`, ...; the
 //    static `constructor.mode` says 'gpu' for every GL class) and a mismatch is an error.
-import { TlError, UsageError } from '../../util/errors.js';
+import { TlError, UsageError } from '../../../util/errors.js';
 
 /** The modes of gpu.js 2.24.1 that this backend can run on. */
 export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
@@ -158,7 +159,7 @@ export class Device {
   /** Bytes of those textures as the GL driver allocates them (width × height × bytes per texel of their format). */
   liveTextureBytes = 0;
   private readonly textureBytes = new WeakMap<object, number>();
-  private readonly finalizer: FinalizationRegistry<{ s: Storage | null }>;
+  private readonly finalizer: FinalizationRegistry<{ storage: Storage | null }>;
 
   constructor(requested?: string) {
     const lib = loadGpuJs();
@@ -192,7 +193,7 @@ export class Device {
     const max = this.info.maxTextureSize;
     this.packLimit = max === null ? Number.MAX_SAFE_INTEGER : max * max;
     probe.destroy?.();
-    this.finalizer = new FinalizationRegistry((cell) => this.release(cell.s));
+    this.finalizer = new FinalizationRegistry((cell) => this.release(cell.storage));
   }
 
   /** Frees a storage (GL: deletes its texture). */
@@ -204,7 +205,7 @@ export class Device {
   }
 
   /** Deletes the cell's texture when its owner is garbage-collected. */
-  track(owner: object, cell: { s: Storage | null }): void {
+  track(owner: object, cell: { storage: Storage | null }): void {
     if (!this.host) this.finalizer.register(owner, cell);
   }
 
