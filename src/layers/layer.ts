@@ -10,7 +10,7 @@
 // tape (src/autograd) is the Tensor-level API and is not used here.
 import type { Backend } from '../kernels/backend.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
-import { BackendError } from '../util/errors.js';
+import { commonBackend, type BackendPart } from '../autograd/ops/util.js';
 import type { Param } from './param.js';
 import { TlError } from '../util/errors.js';
 
@@ -88,20 +88,14 @@ export abstract class BaseLayer implements Layer {
    * the layer and both backends (a model configured under one default backend and fed
    * tensors made under another).
    */
-  protected backendOf(...parts: [what: string, be: Backend | null | undefined][]): Backend {
-    let first: [string, Backend] | null = null;
-    for (const [what, be] of parts) {
-      if (!be) continue;
-      if (!first) first = [what, be];
-      else if (be !== first[1]) {
-        throw new BackendError(
-          `layer '${this.name}' (${this.className}): ${first[0]} lives on backend '${first[1].name}' but ${what} on '${be.name}'; ` +
-          'a layer runs on one backend: build the model and make its inputs under the same setBackend(), or move the input with .to(backend)',
-        );
-      }
-    }
-    if (!first) throw new Error(`layer '${this.name}' (${this.className}): no tensor to take the backend from`);
-    return first[1];
+  protected backendOf(...parts: BackendPart[]): Backend {
+    return commonBackend(
+      parts,
+      ([firstWhat, first], [what, be]) =>
+        `layer '${this.name}' (${this.className}): ${firstWhat} lives on backend '${first.name}' but ${what} on '${be.name}'; ` +
+        'a layer runs on one backend: build the model and make its inputs under the same setBackend(), or move the input with .to(backend)',
+      `layer '${this.name}' (${this.className}): no tensor to take the backend from`,
+    );
   }
 
   protected abstract computeOutShape(inShape: readonly number[]): number[];
