@@ -6,8 +6,11 @@
 //   describe()                          name, type, shapes, parameter count, forward FLOPs
 // The mode flag is neon's `inference` (fprop(inputs, inference=False)) in every layer and
 // in Model; only the autograd op dropout() keeps PyTorch's `training` option (public API).
-// Layers compute with raw kernels and explicit backward passes, as neon does; the autograd
-// tape (src/autograd) is the Tensor-level API and is not used here.
+// A layer is an op with parameters, called without the tape: fprop and bprop call the same
+// forward and backward as the autograd ops (src/autograd/functions, one unit per op), and
+// keep only what is neon's: gradients summed over the batch into each Param.grad, no input
+// gradient where nothing below needs one, and the output layer's shortcuts (Softmax's bprop
+// is 1; the cost's delta is y − t). No graph is recorded.
 import type { Backend } from '../kernels/backend.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
 import { commonBackend, type BackendPart } from '../autograd/ops/util.js';
