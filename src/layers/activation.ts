@@ -1,9 +1,12 @@
 // neon's Activation layer with its transforms. Derivatives follow neon: Rectlin's is taken
 // on the output; Softmax's bprop is 1 (the cost's y − t is already the gradient at the
 // softmax input: neon/transforms/activation.py, Softmax.bprop); Logistic's is y(1−y) unless shortcut is set.
+// The math is the tape's unary and softmax ops' (src/autograd/functions/unary.ts,
+// softmax.ts), called without the tape; the shortcuts above are the layer's own.
 import type { UnaryOp } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { dense, wrap } from '../autograd/ops/util.js';
+import { softmaxForward } from '../autograd/functions/softmax.js';
+import { unaryBackward, unaryForward, type UnarySaved } from '../autograd/functions/unary.js';
 import { BaseLayer } from './layer.js';
 
 /** neon's activation transforms. */
@@ -31,7 +34,8 @@ const unaryOf: Partial<Record<TransformName, UnaryOp>> = { Rectlin: 'relu', Logi
 /** neon's Activation layer: applies a {@link Transform} elementwise (Softmax: per example). */
 export class Activation extends BaseLayer {
   readonly className = 'Activation';
-  private y: Tensor | null = null;
+  /** What the last training fprop of a Rectlin, Logistic or Tanh kept for bprop: its output. */
+  private saved: UnarySaved | null = null;
 
   constructor(readonly transform: Transform, opts: { name?: string } = {}) {
     super(opts.name, 'Activation');
@@ -44,18 +48,12 @@ export class Activation extends BaseLayer {
   fprop(x: Tensor, inference = false): Tensor {
     const t = this.transform.name;
     if (t === 'Identity') return x;
-    const be = x.backend;
-    const y = be.alloc(x.dtype, x.size);
-    if (t === 'Softmax') {
-      // Over the classes of each example: x [N, K] (any trailing shape flattened).
-      const N = x.shape[0]!;
-      be.softmax(dense(x), N, x.size / Math.max(N, 1), false, y);
-    } else {
-      be.unary(unaryOf[t]!, dense(x), y, x.size);
-    }
-    const out = wrap(be, y, x.shape);
-    this.y = inference ? null : out;
-    return out;
+    // Softmax is over the classes of each example: x [N, K] (any trailing shape flattened).
+    const N = x.shape[0]!;
+    if (t === 'Softmax') return softmaxForward(x.backend, x, N, x.size / Math.max(N, 1), false).y;
+    const { y, saved } = unaryForward(x.backend, unaryOf[t]!, x);
+    this.saved = inference ? null : saved;
+    return y;
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
@@ -63,10 +61,9 @@ export class Activation extends BaseLayer {
     const t = this.transform.name;
     if (t === 'Identity' || t === 'Softmax' || (t === 'Logistic' && this.transform.shortcut)) return delta;
     // Rectlin, Logistic and Tanh take their derivative from the output (UNARY_BACKWARD_READS), the one thing kept.
-    const y = this.kept(this.y), be = this.backendOf(['the output of its forward pass', y.backend], ['the delta', delta.backend]);
-    const dx = be.alloc(delta.dtype, y.size);
-    be.unaryBackward(unaryOf[t]!, null, y.storage, dense(delta), dx, y.size);
-    return wrap(be, dx, delta.shape);
+    const saved = this.kept(this.saved);
+    this.backendOf(['the output of its forward pass', saved.be], ['the delta', delta.backend]);
+    return unaryBackward(saved, delta);
   }
 
   protected override config() {

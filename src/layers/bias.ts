@@ -1,8 +1,9 @@
 // neon's Bias layer: one value per channel (after a conv) or per unit (after a Linear),
 // broadcast over the batch and space. Its gradient is δ summed over batch and space;
-// the delta passes through unchanged.
+// the delta passes through unchanged. The math is the biasAdd op's
+// (src/autograd/functions/bias.ts), called without the tape, writing into b.grad.
 import type { Tensor } from '../tensor/tensor.js';
-import { dense, wrap } from '../autograd/ops/util.js';
+import { biasBackward, biasForward } from '../autograd/functions/bias.js';
 import { BaseLayer } from './layer.js';
 import { Constant, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
@@ -29,24 +30,15 @@ export class Bias extends BaseLayer implements ParamLayer {
     return [...inShape];
   }
 
-  private dims(x: Tensor): [number, number, number] {
-    const N = x.shape[0]!, C = x.shape[1]!;
-    return [N, C, x.size / Math.max(N * C, 1)];
-  }
-
   fprop(x: Tensor, _inference?: boolean): Tensor {
-    const [N, C, HW] = this.dims(x);
     const be = this.backendOf(['its input', x.backend], ['its bias', this.b!.value.backend]);
-    const y = be.alloc(x.dtype, x.size);
-    be.biasAdd(dense(x), this.b!.value.storage, N, C, HW, y);
-    return wrap(be, y, x.shape);
+    return biasForward(be, x, this.b!.value);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     if (this.computeParamGrads) {
-      const [N, C, HW] = this.dims(delta);
       const be = this.backendOf(['the delta', delta.backend], ['its bias', this.b!.value.backend]);
-      be.biasBackward(dense(delta), N, C, HW, this.b!.grad.storage, false);
+      biasBackward(be, delta, this.b!.grad);
     }
     return needInputGrad ? delta : null;
   }

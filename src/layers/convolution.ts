@@ -1,9 +1,11 @@
 // neon's Convolution layer: weights only (the bias is a separate Bias layer, as in the
-// lab's neon). x [N, C, H, W] → y [N, K, P, Q]; W stored [K, C, R, S].
+// lab's neon). x [N, C, H, W] → y [N, K, P, Q]; W stored [K, C, R, S]. The math is the
+// conv2d op's (src/autograd/functions/conv2d.ts), called without the tape; the layer adds
+// neon's conventions: W.grad holds this batch's sum, and dx is skipped when not needed.
 import { windowGeometry, type Pair } from '../kernels/geometry.js';
 import type { WindowGeometry } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { dense, wrap } from '../autograd/ops/util.js';
+import { conv2dBackward, conv2dForward, type Conv2dSaved } from '../autograd/functions/conv2d.js';
 import { shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
@@ -30,7 +32,8 @@ export class Convolution extends BaseLayer implements ParamLayer {
   computeParamGrads = true;
   private W: Param | null = null;
   private g: WindowGeometry | null = null;
-  private x: Tensor | null = null;
+  /** What the last training fprop kept for bprop (its input, the weight buffer, the geometry). */
+  private saved: Conv2dSaved | null = null;
 
   /** fshape = [R, S, K] (neon: height, width, filters). */
   constructor(fshape: readonly [number, number, number], readonly opts: ConvolutionOptions = {}) {
@@ -51,24 +54,19 @@ export class Convolution extends BaseLayer implements ParamLayer {
   }
 
   fprop(x: Tensor, inference = false): Tensor {
-    const g = this.g!;
-    const N = x.shape[0]!;
     const be = this.backendOf(['its input', x.backend], ['its weights', this.W!.value.backend]);
-    const y = be.alloc(x.dtype, N * this.K * g.P * g.Q);
-    be.conv2dForward(dense(x), N, this.W!.value.storage, this.K, null, g, y);
-    this.x = inference ? null : x;
-    return wrap(be, y, [N, this.K, g.P, g.Q]);
+    const { y, saved } = conv2dForward(be, x, this.W!.value, null, this.g!);
+    this.saved = inference ? null : saved;
+    return y;
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
-    const x = this.kept(this.x);
-    const N = x.shape[0]!;
-    const be = this.backendOf(['the input of its forward pass', x.backend], ['the delta', delta.backend]);
-    const dWt = this.computeParamGrads ? this.W!.grad : null;
-    if (dWt) be.fill(dWt.storage, 0, 0, dWt.size);
-    const dx = needInputGrad ? be.alloc(x.dtype, x.size) : null;
-    if (dWt || dx) be.conv2dBackward(dense(x), N, this.W!.value.storage, this.K, this.g!, dense(delta), dx, dWt && dWt.storage, null);
-    return dx && wrap(be, dx, x.shape);
+    const saved = this.kept(this.saved);
+    const be = this.backendOf(['the input of its forward pass', saved.be], ['the delta', delta.backend]);
+    const dW = this.computeParamGrads ? this.W!.grad : null;
+    // W.grad is this batch's gradient alone: zeroed, then the kernel sums into it.
+    if (dW) be.fill(dW.storage, 0, 0, dW.size);
+    return conv2dBackward(saved, delta, { dx: needInputGrad, dw: dW ?? false, db: false }).dx;
   }
 
   override params(): Param[] {

@@ -6,11 +6,14 @@
 //   describe()                          name, type, shapes, parameter count, forward FLOPs
 // The mode flag is neon's `inference` (fprop(inputs, inference=False)) in every layer and
 // in Model; only the autograd op dropout() keeps PyTorch's `training` option (public API).
-// Layers compute with raw kernels and explicit backward passes, as neon does; the autograd
-// tape (src/autograd) is the Tensor-level API and is not used here.
+// A layer is an op with parameters, called without the tape: fprop and bprop call the same
+// forward and backward as the autograd ops (src/autograd/functions, one unit per op), and
+// keep only what is neon's: gradients summed over the batch into each Param.grad, no input
+// gradient where nothing below needs one, and the output layer's shortcuts (Softmax's bprop
+// is 1; the cost's delta is y − t). No graph is recorded.
 import type { Backend } from '../kernels/backend.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
-import { BackendError } from '../util/errors.js';
+import { commonBackend, type BackendPart } from '../autograd/ops/util.js';
 import type { Param } from './param.js';
 import { TlError } from '../util/errors.js';
 
@@ -88,20 +91,14 @@ export abstract class BaseLayer implements Layer {
    * the layer and both backends (a model configured under one default backend and fed
    * tensors made under another).
    */
-  protected backendOf(...parts: [what: string, be: Backend | null | undefined][]): Backend {
-    let first: [string, Backend] | null = null;
-    for (const [what, be] of parts) {
-      if (!be) continue;
-      if (!first) first = [what, be];
-      else if (be !== first[1]) {
-        throw new BackendError(
-          `layer '${this.name}' (${this.className}): ${first[0]} lives on backend '${first[1].name}' but ${what} on '${be.name}'; ` +
-          'a layer runs on one backend: build the model and make its inputs under the same setBackend(), or move the input with .to(backend)',
-        );
-      }
-    }
-    if (!first) throw new Error(`layer '${this.name}' (${this.className}): no tensor to take the backend from`);
-    return first[1];
+  protected backendOf(...parts: BackendPart[]): Backend {
+    return commonBackend(
+      parts,
+      ([firstWhat, first], [what, be]) =>
+        `layer '${this.name}' (${this.className}): ${firstWhat} lives on backend '${first.name}' but ${what} on '${be.name}'; ` +
+        'a layer runs on one backend: build the model and make its inputs under the same setBackend(), or move the input with .to(backend)',
+      `layer '${this.name}' (${this.className}): no tensor to take the backend from`,
+    );
   }
 
   protected abstract computeOutShape(inShape: readonly number[]): number[];

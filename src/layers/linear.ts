@@ -1,10 +1,10 @@
 // neon's Linear layer (weights only; Affine adds a Bias). Inputs of any shape are flattened
-// per example in C·H·W order, as neon does before fc6. W [nout, nin]:
-//   y = x · Wᵀ     [N, nin]·[nin, nout]
-//   dW = δᵀ · x    [nout, N]·[N, nin]   (summed over the batch)
-//   dx = δ · W     [N, nout]·[nout, nin]
+// per example in C·H·W order, as neon does before fc6. W [nout, nin]. The math is the
+// linear op's (src/autograd/functions/linear.ts), called without the tape:
+//   y = x · Wᵀ,   dW = δᵀ · x (summed over the batch, written into W.grad),   dx = δ · W
 import type { Tensor } from '../tensor/tensor.js';
 import { dense, wrap } from '../autograd/ops/util.js';
+import { linearBackward, linearForward } from '../autograd/functions/linear.js';
 import { BaseLayer } from './layer.js';
 import { GlorotUniform, type Initializer } from './initializers.js';
 import type { Param, ParamLayer } from './param.js';
@@ -16,7 +16,9 @@ export class Linear extends BaseLayer implements ParamLayer {
   readonly init: Initializer;
   computeParamGrads = true;
   private W: Param | null = null;
+  /** The input of the last training fprop, as a matrix [N, nin] (its own buffer or a dense copy), and its shape. */
   private x: Tensor | null = null;
+  private xShape: readonly number[] = [];
   private nin = 0;
 
   constructor(readonly nout: number, opts: { init?: Initializer; name?: string } = {}) {
@@ -34,26 +36,20 @@ export class Linear extends BaseLayer implements ParamLayer {
   }
 
   fprop(x: Tensor, inference = false): Tensor {
-    const N = x.shape[0]!;
     const be = this.backendOf(['its input', x.backend], ['its weights', this.W!.value.backend]);
-    const y = be.alloc(x.dtype, N * this.nout);
-    be.gemm(false, true, N, this.nout, this.nin, 1, dense(x), 0, this.nin, this.W!.value.storage, 0, this.nin, 0, y, 0, this.nout);
-    this.x = inference ? null : x;
-    return wrap(be, y, [N, this.nout]);
+    const x2 = wrap(be, dense(x), [x.shape[0]!, this.nin]);
+    this.x = inference ? null : x2;
+    this.xShape = x.shape;
+    return linearForward(x2, this.W!.value);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     const x = this.kept(this.x);
-    const N = x.shape[0]!;
     const be = this.backendOf(['the input of its forward pass', x.backend], ['the delta', delta.backend]);
-    const d = dense(delta);
-    if (this.computeParamGrads) {
-      be.gemm(true, false, this.nout, this.nin, N, 1, d, 0, this.nout, dense(x), 0, this.nin, 0, this.W!.grad.storage, 0, this.nin);
-    }
-    if (!needInputGrad) return null;
-    const dx = be.alloc(x.dtype, N * this.nin);
-    be.gemm(false, false, N, this.nin, this.nout, 1, d, 0, this.nout, this.W!.value.storage, 0, this.nin, 0, dx, 0, this.nin);
-    return wrap(be, dx, x.shape);
+    const d = wrap(be, dense(delta), [x.shape[0]!, this.nout]);
+    const { dx } = linearBackward(x, this.W!.value, d, { dx: needInputGrad, dw: this.computeParamGrads ? this.W!.grad : false });
+    // dx [N, nin] back in the input's shape ([N, C, H, W] below fc6).
+    return dx && wrap(be, dx.storage, this.xShape);
   }
 
   override params(): Param[] {

@@ -1,8 +1,10 @@
-// neon's Pooling layer: max or average, stride defaulting to the window size.
-import { windowGeometry, type Pair } from '../kernels/geometry.js';
-import type { Backend, DeviceBuffer, WindowGeometry } from '../kernels/backend.js';
+// neon's Pooling layer: max or average, stride defaulting to the window size. The window's
+// validation and the math are the pooling ops' (src/autograd/functions/pool.ts), called
+// without the tape; the layer skips dx when nothing below needs it.
+import type { Pair } from '../kernels/geometry.js';
+import type { WindowGeometry } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { dense, wrap } from '../autograd/ops/util.js';
+import { pool2dBackward, pool2dForward, poolWindow, type PoolSaved } from '../autograd/functions/pool.js';
 import { shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
 import { BaseLayer } from './layer.js';
@@ -19,11 +21,12 @@ export interface PoolingOptions {
 export class Pooling extends BaseLayer {
   readonly className = 'Pooling';
   private g: WindowGeometry | null = null;
-  /** The argmax of the last max-pool forward (int32), a buffer of `fwdBackend`, reused while the size and backend stay. */
-  private argmax: DeviceBuffer | null = null;
-  /** The backend of the last forward pass: bprop runs there, on its argmax. */
-  private fwdBackend: Backend | null = null;
-  private xShape: readonly number[] = [];
+  /**
+   * What the last forward pass kept (its backend, input shape and, for max pooling, the
+   * argmax, whose buffer the next forward reuses while the size and backend stay): bprop
+   * runs there.
+   */
+  private saved: PoolSaved | null = null;
 
   constructor(readonly fshape: Pair, readonly opts: PoolingOptions = {}) {
     super(opts.name, 'Pooling');
@@ -37,36 +40,21 @@ export class Pooling extends BaseLayer {
   protected computeOutShape(inShape: readonly number[]): number[] {
     if (inShape.length !== 3) throw new ShapeError(`layer '${this.name}' (Pooling) needs an image input [C, H, W], got ${shapeStr(inShape)}`);
     const [C, H, W] = inShape as [number, number, number];
-    const [R, S] = typeof this.fshape === 'number' ? [this.fshape, this.fshape] : this.fshape;
-    this.g = windowGeometry(`layer '${this.name}'`, C, H, W, R, S, { stride: this.opts.strides ?? [R, S], padding: this.opts.padding ?? 0 }, 1, 'strides');
+    this.g = poolWindow(`layer '${this.name}'`, C, H, W, this.fshape, { stride: this.opts.strides, padding: this.opts.padding ?? 0 }, 'strides');
     return [C, this.g.P, this.g.Q];
   }
 
   fprop(x: Tensor, _inference?: boolean): Tensor {
-    const g = this.g!;
-    const N = x.shape[0]!;
-    const be = x.backend;
-    const n = N * g.C * g.P * g.Q;
-    const y = be.alloc(x.dtype, n);
-    if (this.op === 'max') {
-      if (!this.argmax || this.fwdBackend !== be || be.lengthOf(this.argmax) !== n) this.argmax = be.allocIndex(n);
-      be.maxPoolForward(dense(x), N, g, y, this.argmax);
-    } else {
-      be.avgPoolForward(dense(x), N, g, true, y);
-    }
-    this.xShape = x.shape;
-    this.fwdBackend = be;
-    return wrap(be, y, [N, g.C, g.P, g.Q]);
+    const { y, saved } = pool2dForward(x.backend, this.op, x, this.g!, true, this.saved);
+    this.saved = saved;
+    return y;
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {
     if (!needInputGrad) return null;
-    const N = this.xShape[0]!;
-    const be = this.backendOf(['the input of its forward pass', this.fwdBackend], ['the delta', delta.backend]);
-    const dx = be.alloc(delta.dtype, this.xShape.reduce((a, b) => a * b, 1));
-    if (this.op === 'max') be.maxPoolBackward(dense(delta), this.argmax!, N, this.g!, dx);
-    else be.avgPoolBackward(dense(delta), N, this.g!, true, dx);
-    return wrap(be, dx, this.xShape);
+    const saved = this.kept(this.saved);
+    this.backendOf(['the input of its forward pass', saved.be], ['the delta', delta.backend]);
+    return pool2dBackward(saved, delta);
   }
 
   protected override config() {

@@ -2,10 +2,12 @@
 // GeneralizedCost). Outputs y and targets t are [N, K], one row per example. getCost is the
 // mean over all N rows of the batch (wrapped duplicates included, as neon); getErrors is the
 // delta fed into the last layer, NOT divided by N (the optimizer divides by the batch size).
-// The per-example costs run on the backend (costRows, from the one definition of the terms
-// in src/kernels/cost-terms.ts); only those N numbers are read back.
+// The per-example costs are the loss ops' (src/autograd/functions/cost.ts, the backend's
+// costRows over the terms of src/kernels/cost-terms.ts); only those N numbers are read back.
+// getErrors is neon's own: the softmax-cross-entropy shortcut y − t, not the cost's derivative.
 import type { CostName } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { costForward } from '../autograd/functions/cost.js';
 import { backendOf, dense, wrap } from '../autograd/ops/util.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { ShapeError } from '../util/errors.js';
@@ -28,20 +30,16 @@ export const SumSquared = (): CostFunction => ({ name: 'SumSquared', scale: 1 })
 export class GeneralizedCost {
   constructor(readonly costfunc: CostFunction) {}
 
-  private check(y: Tensor, t: Tensor): [number, number] {
+  private check(y: Tensor, t: Tensor): void {
     if (!sameShape(y.shape, t.shape)) throw new ShapeError(`${this.costfunc.name}: model outputs ${shapeStr(y.shape)} and targets ${shapeStr(t.shape)} differ; does the last layer have one unit per class?`);
-    const N = y.shape[0]!;
-    return [N, y.size / Math.max(N, 1)];
   }
 
   /** Per-example costs C_n for rows [0, rows). */
   costs(y: Tensor, t: Tensor, rows?: number): Float64Array {
-    const [N, K] = this.check(y, t);
+    this.check(y, t);
     const be = backendOf(this.costfunc.name, y, t);
-    const n = rows ?? N;
-    const out = be.alloc(y.dtype, n);
-    be.costRows(this.costfunc.name, dense(y), dense(t), n, K, out);
-    return Float64Array.from(be.read(out, 0, n));
+    const n = rows ?? y.shape[0]!;
+    return Float64Array.from(be.read(costForward(be, this.costfunc.name, y, t, n).rows, 0, n));
   }
 
   /** Mean cost over the batch (neon's get_cost). */

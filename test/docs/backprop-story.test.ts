@@ -1,7 +1,9 @@
-// One backprop story, two engines. The layers (src/layers) back-propagate by hand, layer by
-// layer, as neon does; the autograd ops (src/autograd/ops) record a tape and replay it
-// backwards. This test runs the same reduced VGG-16 through both and checks that they agree:
-// the outputs, the cost, and the gradient of every parameter.
+// One backprop story: a layer is an op with parameters, called without the tape. Each op's
+// forward and backward are written once (src/autograd/functions); the autograd ops
+// (src/autograd/ops) call them and record a tape to replay backwards, the layers
+// (src/layers) call them in fprop and bprop, layer by layer, as neon does. This test runs
+// the same reduced VGG-16 both ways and checks that they agree: the outputs (bit for bit in
+// float32, since the same units run), the cost, and the gradient of every parameter.
 //
 // Conventions that differ between the two (docs/guide/04-layers.md explains them):
 // - neon's layer gradients are SUMS over the batch, and the delta fed into the Softmax
@@ -27,20 +29,20 @@ import { expectClose } from '../helpers/check.js';
 
 const N = 3;
 
-function buildModel(): Model {
+function buildModel(dtype: 'float32' | 'float64' = 'float64'): Model {
   resetLayerNames();
   manualSeed(15);
   const m = generateVgg16TransferModel({ widthMult: 1 / 16, fcSize: 16, dropoutKeep: 1 });
-  // float64 parameters, so that the two engines can be compared to ~1e-12.
-  for (const l of m.layers) if (l instanceof BaseLayer) l.dtype = 'float64';
+  // float64 parameters, so that the gradients of the two ways can be compared to ~1e-12.
+  for (const l of m.layers) if (l instanceof BaseLayer) l.dtype = dtype;
   m.initialize([3, 32, 32]);
   return m;
 }
 
-function batch(): { x: Tensor; t: Tensor } {
+function batch(dtype: 'float32' | 'float64' = 'float64'): { x: Tensor; t: Tensor } {
   const g = new Generator(7);
-  const x = tensor(Float64Array.from({ length: N * 3 * 32 * 32 }, () => g.uniform(-1, 1)), [N, 3, 32, 32]);
-  const t = tensor(Float64Array.from([1, 0, 0, 1, 1, 0]), [N, 2]);
+  const x = tensor(Float64Array.from({ length: N * 3 * 32 * 32 }, () => g.uniform(-1, 1)), [N, 3, 32, 32], { dtype });
+  const t = tensor(Float64Array.from([1, 0, 0, 1, 1, 0]), [N, 2], { dtype });
   return { x, t };
 }
 
@@ -49,7 +51,7 @@ function leavesOf(m: Model): Map<string, Tensor> {
   const leaves = new Map<string, Tensor>();
   for (const l of m.layers) {
     for (const p of l.params()) {
-      leaves.set(`${l.name}.${p.name}`, tensor(Float64Array.from(p.value.toHost()), p.value.shape, { dtype: 'float64', requiresGrad: true }));
+      leaves.set(`${l.name}.${p.name}`, tensor(p.value.toHost().slice(), p.value.shape, { dtype: p.value.dtype, requiresGrad: true }));
     }
   }
   return leaves;
@@ -85,7 +87,16 @@ function tapeForward(m: Model, leaves: Map<string, Tensor>, x: Tensor): Tensor {
   return h;
 }
 
-describe('one backprop story: neon layers (hand-written bprop) = autograd tape', () => {
+describe('one backprop story: neon layers (the ops\' units without the tape) = autograd tape', () => {
+  it('in float32 the two forward passes give the same bits: each layer calls its op\'s unit', () => {
+    const m = buildModel('float32');
+    const { x } = batch('float32');
+    const yLayers = m.fprop(x, false);
+    const yTape = tapeForward(m, leavesOf(m), x);
+    expect(yTape.dtype).toBe('float32');
+    expect(Array.from(yTape.data)).toEqual(Array.from(yLayers.data));
+  });
+
   it('reduced VGG-16 at 32×32: same outputs, same cost, and every parameter gradient (tape mean × N = layers sum)', () => {
     const m = buildModel();
     const { x, t } = batch();

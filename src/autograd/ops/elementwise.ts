@@ -1,9 +1,10 @@
 // Elementwise ops. Binary ops broadcast like numpy; in backward each input's gradient is
 // summed back to its own shape (sumTo).
-import { UNARY_BACKWARD_READS, type BinaryOp, type UnaryOp } from '../../kernels/backend.js';
+import type { BinaryOp, UnaryOp } from '../../kernels/backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides } from '../../tensor/shape.js';
 import { record } from '../graph.js';
+import { unaryBackward, unaryForward } from '../functions/unary.js';
 import { backendOf, commonDtype, dense, empty, strided, sumTo } from './util.js';
 
 function binaryForward(op: BinaryOp, a: Tensor, b: Tensor, name: string): Tensor {
@@ -74,17 +75,10 @@ export function maximum(a: Tensor, b: Tensor): Tensor {
   });
 }
 
+// y = f(x), dx = g · f': src/autograd/functions/unary.ts (shared with neon's Activation layer).
 function unaryOp(op: UnaryOp, x: Tensor): Tensor {
-  const be = x.backend;
-  const xd = dense(x);
-  const out = empty(be, x.dtype, x.shape);
-  be.unary(op, xd, out.storage, x.size);
-  return record(op, [x], out, (g) => {
-    const dx = empty(be, x.dtype, x.shape);
-    const reads = UNARY_BACKWARD_READS[op];
-    be.unaryBackward(op, reads === 'x' ? xd : null, reads === 'y' ? out.storage : null, dense(g), dx.storage, x.size);
-    return [dx];
-  });
+  const { y, saved } = unaryForward(x.backend, op, x);
+  return record(op, [x], y, (g) => [unaryBackward(saved, g)]);
 }
 
 /** Elementwise −x; differentiable. */

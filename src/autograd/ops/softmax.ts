@@ -1,23 +1,17 @@
-// Softmax and log-softmax along an axis, numerically stable (the backend subtracts the
-// row max). Backward, with y = softmax(x):   dx = y ⊙ (g − Σ_axis g ⊙ y)
-//                 with l = logSoftmax(x):    dx = g − softmax(x) ⊙ Σ_axis g
+// Softmax and log-softmax along an axis as tape ops. The row-wise math (stable forward,
+// backward dx = y ⊙ (g − Σ g ⊙ y), or g − softmax(x) ⊙ Σ g for the log) is
+// src/autograd/functions/softmax.ts; here the axis is moved last and back.
 import type { Tensor } from '../../tensor/tensor.js';
 import { normalizeAxis } from '../../tensor/shape.js';
 import { record } from '../graph.js';
 import { permute } from './shape.js';
-import { dense, wrap } from './util.js';
+import { softmaxBackward, softmaxForward } from '../functions/softmax.js';
 
 function lastAxisSoftmax(x: Tensor, log: boolean): Tensor {
   const cols = x.shape[x.ndim - 1] ?? 1;
   const rows = x.size / Math.max(cols, 1);
-  const be = x.backend;
-  const y = be.alloc(x.dtype, x.size);
-  be.softmax(dense(x), rows, cols, log, y);
-  return record(log ? 'logSoftmax' : 'softmax', [x], wrap(be, y, x.shape), (g) => {
-    const dx = be.alloc(x.dtype, x.size);
-    be.softmaxBackward(y, dense(g), rows, cols, log, dx);
-    return [wrap(be, dx, x.shape)];
-  });
+  const { y, saved } = softmaxForward(x.backend, x, rows, cols, log);
+  return record(log ? 'logSoftmax' : 'softmax', [x], y, (g) => [softmaxBackward(saved, g)]);
 }
 
 function alongAxis(x: Tensor, axis: number, log: boolean): Tensor {

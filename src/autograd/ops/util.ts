@@ -7,18 +7,33 @@ import { Tensor, type DType } from '../../tensor/tensor.js';
 import { sameShape, sizeOf, type Shape } from '../../tensor/shape.js';
 import { BackendError } from '../../util/errors.js';
 
+/** One part of an op's or a layer's work, named for messages ('its input', 'the delta'), and the backend it lives on (null: absent). */
+export type BackendPart = readonly [what: string, be: Backend | null | undefined];
+
+/**
+ * The one backend where all `parts` live: a kernel takes only its own backend's buffers.
+ * Where two differ this is a BackendError worded by `mismatch` (given the first part and
+ * the one that differs); `none` is the message when no part is present. The ops word it
+ * as backendOf below, the layers as BaseLayer.backendOf (naming the layer).
+ */
+export function commonBackend(parts: readonly BackendPart[], mismatch: (first: [string, Backend], other: [string, Backend]) => string, none: string): Backend {
+  let first: [string, Backend] | null = null;
+  for (const [what, be] of parts) {
+    if (!be) continue;
+    if (!first) first = [what, be];
+    else if (be !== first[1]) throw new BackendError(mismatch(first, [what, be]));
+  }
+  if (!first) throw new Error(none);
+  return first[1];
+}
+
 /** The backend of the op's tensor inputs; an error naming both backends and the op when they differ. */
 export function backendOf(op: string, ...ts: (Tensor | null | undefined)[]): Backend {
-  let be: Backend | null = null;
-  for (const t of ts) {
-    if (!t) continue;
-    if (be === null) be = t.backend;
-    else if (t.backend !== be) {
-      throw new BackendError(`${op}: inputs live on different backends ('${be.name}' and '${t.backend.name}'); move one with .to('${be.name}') or .to('${t.backend.name}') first`);
-    }
-  }
-  if (be === null) throw new Error(`${op}: no tensor input`);
-  return be;
+  return commonBackend(
+    ts.map((t) => ['an input', t?.backend] as const),
+    ([, a], [, b]) => `${op}: inputs live on different backends ('${a.name}' and '${b.name}'); move one with .to('${a.name}') or .to('${b.name}') first`,
+    `${op}: no tensor input`,
+  );
 }
 
 /** A new zero tensor on backend `be`. */
@@ -65,4 +80,16 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   const out = be.alloc(g.dtype, sizeOf(outShape));
   be.reduce('sum', dense(g), g.shape, axes, out);
   return wrap(be, out, shape);
+}
+
+/**
+ * Where a backward puts one gradient: false skips it, true makes a new zero tensor, and a
+ * tensor given receives it (contiguous from offset 0, as a layer's Param.grad is).
+ */
+export type GradTarget = boolean | Tensor;
+
+/** The tensor a backward writes a gradient of `shape` into, or null when it is not wanted. */
+export function gradTarget(be: Backend, want: GradTarget, dtype: DType, shape: Shape): Tensor | null {
+  if (want === false) return null;
+  return want === true ? empty(be, dtype, shape) : want;
 }
