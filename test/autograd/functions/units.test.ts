@@ -1,6 +1,6 @@
 // The units of src/autograd/functions hold each op's forward and backward once; the tape's
 // ops and neon's layers both call them. Their gradients are checked numerically through
-// the ops (test/autograd/conv_pool.test.ts, nn.test.ts, elementwise.test.ts) and the
+// the ops (test/autograd/conv-pool.test.ts, nn.test.ts, elementwise.test.ts) and the
 // layers (test/layers/layers.test.ts). Here, over random shapes with fast-check: a layer and
 // its op give the same bits (forward, input gradient, parameter gradient), where they
 // differ only in neon's conventions; the gradient targets a layer passes (its Param.grad)
