@@ -2,12 +2,12 @@
 // where their inputs live); the default is where new tensors are created. `-b/--backend`
 // lists its choices from here.
 import type { Backend, DeviceBuffer } from './backend.js';
-import { hostBackend, refBackend, type HostArray } from './cpu/index.js';
-import { fastCpu, fastUnavailable } from './fast/index.js';
+import { hostBackend, refBackend, type HostArray } from './cpu/ref/index.js';
+import { fastCpu, fastUnavailable } from './cpu/simd/index.js';
 import { gpuBackend } from './gpu/index.js';
 import { UsageError } from '../util/errors.js';
 
-// `cpu`, the default: the fast backend (src/kernels/fast/: WebAssembly SIMD, worker
+// `cpu`, the default: the fast backend (src/kernels/cpu/simd/: WebAssembly SIMD, worker
 // threads); where the engine lacks WebAssembly SIMD or shared memory, the reference
 // kernels under that name, and one line says so. `ref`: the reference kernels.
 function makeCpu(): Backend {

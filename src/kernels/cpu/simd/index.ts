@@ -17,11 +17,11 @@
 // Without WebAssembly SIMD or SharedArrayBuffer, `fastCpu` returns null and says why (the
 // registry then keeps `cpu` as the reference kernels, and says so in one line); without
 // worker threads, the pool says so in one line and everything runs on the main thread.
-import type { Backend, BinaryOp, DeviceBuffer, FloatArray, GdmStep, UnaryOp, WindowGeometry } from '../backend.js';
-import { hostBackend, hostKernels, type HostArray } from '../cpu/index.js';
-import { checkArgs } from '../cpu/gemm.js';
-import { biasBackward } from '../cpu/bias.js';
-import { conv2dBackward, conv2dForward, type ConvContext } from '../cpu/conv.js';
+import type { Backend, BinaryOp, DeviceBuffer, FloatArray, GdmStep, UnaryOp, WindowGeometry } from '../../backend.js';
+import { hostBackend, hostKernels, type HostArray } from '../ref/index.js';
+import { checkArgs } from '../ref/gemm.js';
+import { biasBackward } from '../ref/bias.js';
+import { conv2dBackward, conv2dForward, type ConvContext } from './conv.js';
 import { planGemm, type GemmJob } from './gemm.js';
 import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';

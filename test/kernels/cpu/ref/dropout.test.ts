@@ -4,7 +4,7 @@
 // and the fraction of kept units ≈ keep on a large tensor.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { dropout, manualSeed, tensor, uniform } from '../../../src/index.js';
+import { dropout, manualSeed, tensor, uniform } from '../../../../src/index.js';
 
 const keepArb = fc.double({ min: 0.05, max: 1, noNaN: true });
 const xArb = fc.integer({ min: 1, max: 200 }).chain((n) => fc.array(fc.double({ min: 0.5, max: 2, noNaN: true }).chain((v) => fc.constantFrom(v, -v)), { minLength: n, maxLength: n }));

@@ -4,7 +4,7 @@
 // float64 from the stored values; the velocity is rounded to the storage's dtype when
 // stored and that stored value is used for the parameter update (neon's float32 dataflow).
 // Where the update adds exactly zero the stored value is kept, so a −0 stays −0.
-import type { FloatArray, GdmStep } from '../backend.js';
+import type { FloatArray, GdmStep } from '../../backend.js';
 
 export function gdmUpdate(p: FloatArray, g: FloatArray | null, v: FloatArray | null, n: number, s: GdmStep): void {
   const { lr, scale, bsz, mu, wdecay: wd, nesterov, gclip, pclip } = s;

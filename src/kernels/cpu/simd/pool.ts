@@ -28,7 +28,7 @@ import os from 'node:os';
 import { runTask, type Job } from './tasks.js';
 import type { SimdInstance } from './simd.js';
 import { collector } from './collect.js';
-import { BackendError } from '../../util/errors.js';
+import { BackendError } from '../../../util/errors.js';
 
 export const NEXT = 0, DONE = 1, ERROR = 2, READY = 3, COLLECT = 4, DEAD = 5, WAKE = 8;
 const MAX_HELPERS = 63;
@@ -42,7 +42,7 @@ interface Helper {
 function workerUrl(): URL {
   const here = new URL('./worker.js', import.meta.url);
   if (existsSync(fileURLToPath(here))) return here;
-  const built = new URL(import.meta.url.replace(/\/src\/kernels\/fast\/pool\.ts$/, '/dist/src/kernels/fast/worker.js'));
+  const built = new URL(import.meta.url.replace(/\/src\/kernels\/cpu\/simd\/pool\.ts$/, '/dist/src/kernels/cpu/simd/worker.js'));
   return built;
 }
 

@@ -1,7 +1,7 @@
 // Max and average pooling over NCHW. Each (n, c) plane is pooled independently with the
 // window geometry (no dilation). Max pooling records the argmax of every window so that
 // backward routes each gradient to exactly the element that won.
-import type { FloatArray, WindowGeometry } from '../backend.js';
+import type { FloatArray, WindowGeometry } from '../../backend.js';
 
 export function maxPoolForward(x: FloatArray, N: number, g: WindowGeometry, y: FloatArray, argmax: Int32Array): void {
   const { C, H, W, R, S, strideH, strideW, padH, padW, P, Q } = g;

@@ -1,6 +1,6 @@
 // Per-channel bias over [N, C, HW] (HW = 1 for a dense layer's [N, C] output) and its
 // gradient, the sum of dy over the batch and all positions.
-import type { FloatArray } from '../backend.js';
+import type { FloatArray } from '../../backend.js';
 
 export function biasAdd(x: FloatArray, b: FloatArray, N: number, C: number, HW: number, y: FloatArray): void {
   for (let n = 0; n < N; n++) {

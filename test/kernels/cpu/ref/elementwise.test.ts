@@ -3,12 +3,12 @@
 // and 0 at 0 as neon), binary ops and copies over arbitrary strided views, reductions over
 // any axis set (max with first-argmax), and bias add / bias gradient over channels.
 import { describe, expect, it } from 'vitest';
-import { contiguousStrides } from '../../../src/tensor/shape.js';
+import { contiguousStrides } from '../../../../src/tensor/shape.js';
 import fc from 'fast-check';
-import { hostKernels as be } from '../../../src/kernels/cpu/index.js';
-import type { BinaryOp, UnaryOp } from '../../../src/kernels/backend.js';
-import { expectClose } from '../../helpers/check.js';
-import { shapeArb, sizeOfShape } from '../../helpers/arbitraries.js';
+import { hostKernels as be } from '../../../../src/kernels/cpu/ref/index.js';
+import type { BinaryOp, UnaryOp } from '../../../../src/kernels/backend.js';
+import { expectClose } from '../../../helpers/check.js';
+import { shapeArb, sizeOfShape } from '../../../helpers/arbitraries.js';
 
 const vals = (min: number, max: number) => fc.array(fc.double({ min, max, noNaN: true }), { minLength: 1, maxLength: 50 });
 

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import {
   avgPool2d, conv2d, crossEntropyBinary, crossEntropyMulti, linear, logistic, logSoftmax, maxPool2d, softmax, tensor, type Tensor,
-} from '../../../src/index.js';
-import { expectRelNorm } from '../../helpers/check.js';
+} from '../../src/index.js';
+import { expectRelNorm } from '../helpers/check.js';
 
 const TOL = 1e-5;
 
@@ -18,7 +18,7 @@ interface Case { name: string; params: Record<string, unknown>; tensors: Record<
 interface Fixture { torch: string; cases: Case[] }
 
 function load(file: string): Fixture {
-  return JSON.parse(readFileSync(new URL(`../../fixtures/torch/${file}`, import.meta.url), 'utf8')) as Fixture;
+  return JSON.parse(readFileSync(new URL(`../fixtures/torch/${file}`, import.meta.url), 'utf8')) as Fixture;
 }
 
 function decode(e: Encoded): Float32Array {

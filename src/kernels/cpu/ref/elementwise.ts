@@ -1,6 +1,6 @@
 // Elementwise maps: unary functions with their derivatives, binary ops over broadcast
 // strided views, and strided copies. The derivative of each activation sits next to it.
-import { UNARY_BACKWARD_READS, type BinaryOp, type FloatArray, type UnaryOp } from '../backend.js';
+import { UNARY_BACKWARD_READS, type BinaryOp, type FloatArray, type UnaryOp } from '../../backend.js';
 
 /** A strided view of a host array (the CPU backend's Strided). */
 export interface HostStrided {

@@ -21,7 +21,7 @@ process.on('exit', () => {
   Atomics.add(ctrl, DEAD, 1);
   Atomics.notify(ctrl, DONE);
 });
-// For the test that a dying worker cannot hang the program (test/kernels/fast.test.ts).
+// For the test that a dying worker cannot hang the program (test/kernels/cpu/simd/backend.test.ts).
 const exitOnFirstJob = process.env.TL_TEST_WORKER_EXIT === '1';
 Atomics.add(ctrl, READY, 1);
 Atomics.notify(ctrl, READY);

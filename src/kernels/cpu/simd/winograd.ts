@@ -11,8 +11,8 @@
 // The input gradient of such a convolution is the same kind of convolution (of dy with the
 // weights flipped in r, s and with C and K swapped, padding 2 − pad), so it goes through
 // the same code (`flip` in winogradWeights).
-import type { FloatArray } from '../backend.js';
-import { gemm } from './gemm.js';
+import type { FloatArray } from '../../backend.js';
+import { gemm } from '../ref/gemm.js';
 
 /**
  * What the Winograd routines compute with: a gemm, and the storage of the transformed

@@ -7,8 +7,8 @@
 // cols[colsOffset + i·ldCols + j], so several images can be laid side by side in one
 // [C·R·S, nb·P·Q] matrix (image k at colsOffset = k·P·Q, ldCols = nb·P·Q) and go through
 // one gemm. Defaults: colsOffset 0, ldCols = P·Q (one image, the whole array).
-import type { FloatArray, WindowGeometry } from '../backend.js';
-import { ShapeError, ValueError } from '../../util/errors.js';
+import type { FloatArray, WindowGeometry } from '../../backend.js';
+import { ShapeError, ValueError } from '../../../util/errors.js';
 
 function checkCols(op: string, g: WindowGeometry, cols: FloatArray, colsOffset: number, ldCols: number): void {
   const PQ = g.P * g.Q, rows = g.C * g.R * g.S;

@@ -3,16 +3,16 @@
 // SIMD is unavailable, so it is tested here even on an engine that has the first) and
 // other register tiles, and the scratch arena.
 import { describe, expect, it } from 'vitest';
-import { sleb, uleb } from '../../src/kernels/fast/asm.js';
-import { gemmModuleBytes, type TileShape } from '../../src/kernels/fast/simd-gemm.js';
-import { SimdInstance, simdModule } from '../../src/kernels/fast/simd.js';
-import { gemmTask, planGemm, type GemmJob } from '../../src/kernels/fast/gemm.js';
-import { Arena } from '../../src/kernels/fast/arena.js';
-import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput } from '../../src/kernels/fast/tasks.js';
-import { winogradGradOutput, winogradInput, winogradOutput } from '../../src/kernels/cpu/winograd.js';
-import { gemm as refGemm } from '../../src/kernels/cpu/gemm.js';
-import { Generator } from '../../src/index.js';
-import { relNormError } from '../helpers/check.js';
+import { sleb, uleb } from '../../../../src/kernels/cpu/simd/asm.js';
+import { gemmModuleBytes, type TileShape } from '../../../../src/kernels/cpu/simd/simd-gemm.js';
+import { SimdInstance, simdModule } from '../../../../src/kernels/cpu/simd/simd.js';
+import { gemmTask, planGemm, type GemmJob } from '../../../../src/kernels/cpu/simd/gemm.js';
+import { Arena } from '../../../../src/kernels/cpu/simd/arena.js';
+import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput } from '../../../../src/kernels/cpu/simd/tasks.js';
+import { winogradGradOutput, winogradInput, winogradOutput } from '../../../../src/kernels/cpu/simd/winograd.js';
+import { gemm as refGemm } from '../../../../src/kernels/cpu/ref/gemm.js';
+import { Generator } from '../../../../src/index.js';
+import { relNormError } from '../../../helpers/check.js';
 
 describe('asm: LEB128', () => {
   it('encodes unsigned and signed integers as the WebAssembly spec does', () => {

@@ -4,10 +4,10 @@
 // against their formulas, with neon's scaling (mean over the batch of per-example sums).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { hostKernels as be } from '../../../src/kernels/cpu/index.js';
-import { crossEntropyBinary, crossEntropyMulti, sumSquared, tensor } from '../../../src/index.js';
-import { SAFELOG_MIN } from '../../../src/autograd/ops/loss.js';
-import { expectClose } from '../../helpers/check.js';
+import { hostKernels as be } from '../../../../src/kernels/cpu/ref/index.js';
+import { crossEntropyBinary, crossEntropyMulti, sumSquared, tensor } from '../../../../src/index.js';
+import { SAFELOG_MIN } from '../../../../src/autograd/ops/loss.js';
+import { expectClose } from '../../../helpers/check.js';
 
 const dims = fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 }));
 const rowsArb = (lo = -5, hi = 5) => dims.chain(([rows, cols]) =>

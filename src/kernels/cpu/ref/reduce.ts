@@ -1,5 +1,5 @@
 // Reductions over any set of axes of a contiguous array, keeping reduced axes as size 1.
-import type { FloatArray } from '../backend.js';
+import type { FloatArray } from '../../backend.js';
 
 export function reduce(op: 'sum' | 'max', x: FloatArray, shape: readonly number[], axes: readonly number[], out: FloatArray, argmax?: Int32Array): void {
   const nd = shape.length;

@@ -3,12 +3,12 @@
 // window mean (padding counted or not) and its backward is the adjoint of its forward.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { hostKernels as be } from '../../../src/kernels/cpu/index.js';
-import { poolGeometry } from '../../../src/autograd/ops/pool.js';
-import type { WindowGeometry } from '../../../src/kernels/backend.js';
-import { Generator, maxPool2d, tensor } from '../../../src/index.js';
-import { poolCaseArb, type PoolCase } from '../../helpers/arbitraries.js';
-import { expectClose } from '../../helpers/check.js';
+import { hostKernels as be } from '../../../../src/kernels/cpu/ref/index.js';
+import { poolGeometry } from '../../../../src/autograd/ops/pool.js';
+import type { WindowGeometry } from '../../../../src/kernels/backend.js';
+import { Generator, maxPool2d, tensor } from '../../../../src/index.js';
+import { poolCaseArb, type PoolCase } from '../../../helpers/arbitraries.js';
+import { expectClose } from '../../../helpers/check.js';
 
 const geometryOf = (c: PoolCase): WindowGeometry => poolGeometry('test', [c.N, c.C, c.H, c.W], { kernel: c.kernel, stride: c.stride, padding: c.padding });
 const where = (c: PoolCase) => `x [${c.N}, ${c.C}, ${c.H}, ${c.W}] kernel ${c.kernel} stride ${c.stride} padding ${c.padding}`;

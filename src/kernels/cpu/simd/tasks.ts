@@ -1,17 +1,17 @@
 // The tasks threads run (pool.ts): each kind of job and how its task t is computed with a
 // thread's own WebAssembly instance. Shared by the main thread and the workers.
-import type { FloatArray, GdmStep, UnaryOp, BinaryOp, WindowGeometry } from '../backend.js';
-import { conv2dBackward, conv2dForward, type ConvContext } from '../cpu/conv.js';
-import { gemm as refGemm } from '../cpu/gemm.js';
-import { binaryScalar, unary, unaryBackward } from '../cpu/elementwise.js';
-import { gdmUpdate } from '../cpu/gdm.js';
-import { biasAdd } from '../cpu/bias.js';
+import type { FloatArray, GdmStep, UnaryOp, BinaryOp, WindowGeometry } from '../../backend.js';
+import { conv2dBackward, conv2dForward, type ConvContext } from './conv.js';
+import { gemm as refGemm } from '../ref/gemm.js';
+import { binaryScalar, unary, unaryBackward } from '../ref/elementwise.js';
+import { gdmUpdate } from '../ref/gdm.js';
+import { biasAdd } from '../ref/bias.js';
 import { copyRow, gemmTask, planGemm, type GemmJob } from './gemm.js';
-import { winogradGradOutput, winogradInput, winogradOutput, winogradWeightsRange } from '../cpu/winograd.js';
+import { winogradGradOutput, winogradInput, winogradOutput, winogradWeightsRange } from './winograd.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
 import { reluBackward, reluForward } from './relu.js';
-import { maxPoolBackward, maxPoolForward } from '../cpu/pool.js';
+import { maxPoolBackward, maxPoolForward } from '../ref/pool.js';
 
 /** Forward convolution of images [lo, hi) of group t (groups of ⌈N / groups⌉ images). */
 export interface ConvForwardJob {

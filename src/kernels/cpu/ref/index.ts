@@ -6,9 +6,9 @@
 // unbox it again. The `ref` backend's buffers are the typed arrays themselves (no cost);
 // a test backend whose buffers are handle objects (test/helpers/backends.ts) runs the same
 // kernels and proves that nothing above the seam treats a buffer as an array.
-import type { Backend, DeviceBuffer, DType, FloatArray, Strided } from '../backend.js';
+import type { Backend, DeviceBuffer, DType, FloatArray, Strided } from '../../backend.js';
 import { biasAdd, biasBackward } from './bias.js';
-import { conv2dBackward, conv2dForward } from './conv.js';
+import { conv2dBackward, conv2dForward } from '../simd/conv.js';
 import { costGrad, costRows } from './cost.js';
 import { dropoutMask } from './dropout.js';
 import { binary, binaryScalar, copy, unary, unaryBackward, type HostStrided } from './elementwise.js';

@@ -8,15 +8,15 @@ import { describe, expect, it, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { getBackend, getNumThreads, setBackend, setNumThreads } from '../../src/kernels/index.js';
-import type { Backend, DeviceBuffer, WindowGeometry } from '../../src/kernels/backend.js';
-import { windowGeometry } from '../../src/kernels/geometry.js';
-import { Generator, manualSeed } from '../../src/index.js';
-import { ArrayIterator } from '../../src/data/iterator.js';
-import { generateVgg16TransferModel } from '../../src/models/vgg16.js';
-import { GeneralizedCost, CrossEntropyBinary } from '../../src/models/cost.js';
-import { GradientDescentMomentum } from '../../src/optim/index.js';
-import { relNormError } from '../helpers/check.js';
+import { getBackend, getNumThreads, setBackend, setNumThreads } from '../../../../src/kernels/index.js';
+import type { Backend, DeviceBuffer, WindowGeometry } from '../../../../src/kernels/backend.js';
+import { windowGeometry } from '../../../../src/kernels/geometry.js';
+import { Generator, manualSeed } from '../../../../src/index.js';
+import { ArrayIterator } from '../../../../src/data/iterator.js';
+import { generateVgg16TransferModel } from '../../../../src/models/vgg16.js';
+import { GeneralizedCost, CrossEntropyBinary } from '../../../../src/models/cost.js';
+import { GradientDescentMomentum } from '../../../../src/optim/index.js';
+import { relNormError } from '../../../helpers/check.js';
 
 const fast: Backend = getBackend('cpu');
 const ref: Backend = getBackend('ref');
@@ -288,7 +288,7 @@ describe('fast backend: training and process lifetime', () => {
    * threads; `body` is the code after the setup (be, n, a, c defined; `gemm()` runs it).
    */
   function gemmProcess(threads: number, body: string, env: NodeJS.ProcessEnv = process.env) {
-    const entry = join(import.meta.dirname, '../../dist/src/index.js');
+    const entry = join(import.meta.dirname, '../../../../dist/src/index.js');
     const script = `
       import { setNumThreads, backend } from ${JSON.stringify(entry)};
       setNumThreads(${threads});
@@ -306,7 +306,7 @@ describe('fast backend: training and process lifetime', () => {
     // collections (collect.ts) or reused after release (inference): RSS moves within a
     // window, but a leak grows it window after window (released buffers kept and never
     // reused: 441, 796, 1134 MB; flat: ~115, 116, 123).
-    const dist = join(import.meta.dirname, '../../dist/src');
+    const dist = join(import.meta.dirname, '../../../../dist/src');
     const script = `
       import { setNumThreads, tensor, Generator, GradientDescentMomentum } from ${JSON.stringify(join(dist, 'index.js'))};
       import { generateVgg16TransferModel } from ${JSON.stringify(join(dist, 'models/vgg16.js'))};
@@ -341,7 +341,7 @@ describe('fast backend: training and process lifetime', () => {
   });
 
   it('without shared memory the program says so in one line and runs the reference kernels', () => {
-    const cli = join(import.meta.dirname, '../../dist/src/cli.js');
+    const cli = join(import.meta.dirname, '../../../../dist/src/cli.js');
     const r = spawnSync(process.execPath, ['--no-harmony-sharedarraybuffer', cli, 'summary', '--width_mult', '0.0625', '--fc_size', '16', '--image_size', '32'], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr.trim().split('\n')).toEqual(['tl-scratch: SharedArrayBuffer and Atomics are unavailable: the cpu backend falls back to the reference kernels']);

@@ -44,8 +44,8 @@
 // double registers V8 allocates on x64 (a few spill to the stack, cheaply). Other tiles
 // (4 × 8, 2 × 8, 3 × 4, 3 × 3, 2 × 4) were no faster in the full gemm, so the simplest
 // symmetric tile stays.
-import type { FloatArray } from '../backend.js';
-import { ShapeError, ValueError } from '../../util/errors.js';
+import type { FloatArray } from '../../backend.js';
+import { ShapeError, ValueError } from '../../../util/errors.js';
 
 /** Micro-tile height and width (fixed: the micro-kernel below is written for 4 × 4). */
 const MR = 4;

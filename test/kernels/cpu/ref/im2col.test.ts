@@ -8,14 +8,14 @@
 // convolution for every padding 0..2, odd and even sizes, down to 1×1 outputs.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { hostKernels as be } from '../../../src/kernels/cpu/index.js';
-import { windowGeometry } from '../../../src/kernels/geometry.js';
-import { conv2dBackward, conv2dForward, setConvColumnBudget, setConvWinograd } from '../../../src/kernels/cpu/conv.js';
-import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights } from '../../../src/kernels/cpu/winograd.js';
-import type { FloatArray, WindowGeometry } from '../../../src/kernels/backend.js';
-import { Generator } from '../../../src/index.js';
-import { convCaseArb, type ConvCase } from '../../helpers/arbitraries.js';
-import { expectClose } from '../../helpers/check.js';
+import { hostKernels as be } from '../../../../src/kernels/cpu/ref/index.js';
+import { windowGeometry } from '../../../../src/kernels/geometry.js';
+import { conv2dBackward, conv2dForward, setConvColumnBudget, setConvWinograd } from '../../../../src/kernels/cpu/simd/conv.js';
+import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights } from '../../../../src/kernels/cpu/simd/winograd.js';
+import type { FloatArray, WindowGeometry } from '../../../../src/kernels/backend.js';
+import { Generator } from '../../../../src/index.js';
+import { convCaseArb, type ConvCase } from '../../../helpers/arbitraries.js';
+import { expectClose } from '../../../helpers/check.js';
 
 const geometryOf = (c: ConvCase): WindowGeometry =>
   windowGeometry('test', c.C, c.H, c.W, c.R, c.S, { stride: c.stride, padding: c.padding, dilation: c.dilation });

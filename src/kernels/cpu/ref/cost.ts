@@ -1,7 +1,7 @@
 // neon's costs per example and their elementwise gradients, from the one definition of
 // the cost terms (../cost-terms.ts).
-import type { CostName, FloatArray } from '../backend.js';
-import { COST_TERMS } from '../cost-terms.js';
+import type { CostName, FloatArray } from '../../backend.js';
+import { COST_TERMS } from '../../cost-terms.js';
 
 /** out[r] = Σ_k f(y[r, k], t[r, k]), accumulated in float64. */
 export function costRows(cost: CostName, y: FloatArray, t: FloatArray, rows: number, K: number, out: FloatArray): void {

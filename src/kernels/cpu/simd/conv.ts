@@ -21,11 +21,11 @@
 // convolution, of dy with the filters flipped and transposed (padding 2 − pad), so no
 // col2im; the weight gradient is the adjoint of the Winograd forward (16 gemms
 // Ŷ_ξ · V_ξᵀ). What it gained on W2 is in bench/README.md (History).
-import type { FloatArray, WindowGeometry } from '../backend.js';
-import { ValueError } from '../../util/errors.js';
-import { biasAdd, biasBackward } from './bias.js';
-import { gemm } from './gemm.js';
-import { col2im, im2col } from './im2col.js';
+import type { FloatArray, WindowGeometry } from '../../backend.js';
+import { ValueError } from '../../../util/errors.js';
+import { biasAdd, biasBackward } from '../ref/bias.js';
+import { gemm } from '../ref/gemm.js';
+import { col2im, im2col } from '../ref/im2col.js';
 import { referenceWinograd, winogradConv3x3, winogradWeightGrad3x3, winogradWeights, type WinogradContext } from './winograd.js';
 
 function allocate(dtype: 'float32' | 'float64', n: number): FloatArray {

@@ -5,8 +5,8 @@
 // the M × N window of C is written.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gemm, getGemmBlocking, setGemmBlocking, type GemmBlocking } from '../../../src/kernels/cpu/gemm.js';
-import { ShapeError, ValueError } from '../../../src/util/errors.js';
+import { gemm, getGemmBlocking, setGemmBlocking, type GemmBlocking } from '../../../../src/kernels/cpu/ref/gemm.js';
+import { ShapeError, ValueError } from '../../../../src/util/errors.js';
 
 type Dtype = 'float32' | 'float64';
 

@@ -2,7 +2,7 @@
 // log-softmax = (x − max) − log Σ exp(x − max) never takes log of 0.
 // Backward from the output, with y = softmax(x):   dx = y ⊙ (dy − Σ_row dy ⊙ y)
 //                 with l = logSoftmax(x):      dx = dy − e^l ⊙ Σ_row dy
-import type { FloatArray } from '../backend.js';
+import type { FloatArray } from '../../backend.js';
 
 export function softmax(x: FloatArray, rows: number, cols: number, log: boolean, y: FloatArray): void {
   for (let r = 0; r < rows; r++) {
