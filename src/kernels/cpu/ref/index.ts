@@ -1,76 +1,33 @@
-// The reference backend: every kernel plain, single-threaded TypeScript over typed arrays,
-// written to be read. The kernels themselves (`hostKernels`) take host arrays; the
-// backend object wraps them behind the Backend interface, whose buffers are opaque.
+// The reference backend (`-b ref`): every kernel the textbook way, in plain single-threaded
+// TypeScript over typed arrays, written to be read and checked by hand: gemm as a triple
+// loop, convolution and its gradients as direct sums over the window, pooling window by
+// window. Every other backend is held to it (test/kernels/conformance.test.ts).
 //
-// `hostBackend` builds such a backend from a way to box a host array into a buffer and to
-// unbox it again. The `ref` backend's buffers are the typed arrays themselves (no cost);
-// a test backend whose buffers are handle objects (test/helpers/backends.ts) runs the same
-// kernels and proves that nothing above the seam treats a buffer as an array.
-import type { Backend, DeviceBuffer, DType, FloatArray, Strided } from '../../backend.js';
+// The kernels (one file each) take host arrays; the table below is the backend's list of
+// kernels, one row each, unboxing its buffers for the kernel's function. Storage is in
+// storage.ts. `hostBackend` builds such a backend from a way to box a host array into a
+// buffer and back: `ref`'s buffers are the arrays themselves; the test backend `boxed`
+// (test/helpers/backends.ts) keeps them behind handles.
+import { assembleBackend, type Backend, type KernelTable } from '../../backend.js';
 import { biasAdd, biasBackward } from './bias.js';
-import { conv2dBackward, conv2dForward } from '../simd/conv.js';
+import { conv2dBackward, conv2dForward } from './conv.js';
 import { costGrad, costRows } from './cost.js';
 import { dropoutMask } from './dropout.js';
-import { binary, binaryScalar, copy, unary, unaryBackward, type HostStrided } from './elementwise.js';
+import { binary, binaryScalar, copy, unary, unaryBackward } from './elementwise.js';
 import { gdmUpdate } from './gdm.js';
 import { gemm } from './gemm.js';
 import { col2im, im2col } from './im2col.js';
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from './pool.js';
 import { reduce, scatterAdd, sumOfSquares } from './reduce.js';
 import { softmax, softmaxBackward } from './softmax.js';
+import { hostStorage, hostViews, unboxed, type HostBoxing } from './storage.js';
 
-/** The reference kernels over host arrays, under the Backend's method names. */
-export const hostKernels = {
-  gemm, im2col, col2im, conv2dForward, conv2dBackward,
-  maxPoolForward, maxPoolBackward, avgPoolForward, avgPoolBackward,
-  unary, unaryBackward, binary, binaryScalar, copy,
-  reduce, scatterAdd, sumOfSquares, softmax, softmaxBackward, costRows, costGrad,
-  biasAdd, biasBackward, dropoutMask, gdmUpdate,
-};
+export { unboxed, type HostArray, type HostBoxing } from './storage.js';
 
-/** A host buffer: a float or int32 typed array. */
-export type HostArray = FloatArray | Int32Array;
-
-export interface HostBoxing {
-  box(a: HostArray): DeviceBuffer;
-  unbox(b: DeviceBuffer): HostArray;
-}
-
-/** The reference kernels behind the Backend interface, with buffers boxed as `boxing` says. */
-export function hostBackend(name: string, description: string, boxing: HostBoxing): Backend {
-  const { box } = boxing;
-  const f = (b: DeviceBuffer): FloatArray => {
-    const a = boxing.unbox(b);
-    if (a instanceof Int32Array) throw new Error(`backend '${name}': an index buffer was passed where values were expected`);
-    return a;
-  };
-  const fn = (b: DeviceBuffer | null): FloatArray | null => (b === null ? null : f(b));
-  const idx = (b: DeviceBuffer): Int32Array => {
-    const a = boxing.unbox(b);
-    if (!(a instanceof Int32Array)) throw new Error(`backend '${name}': a value buffer was passed where int32 indices were expected`);
-    return a;
-  };
-  const s = (v: Strided): HostStrided => ({ data: f(v.data), offset: v.offset, shape: v.shape, strides: v.strides });
-  const alloc = (dtype: DType, n: number): FloatArray => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+/** The reference kernels over buffers boxed as `boxing` says (`name` goes into the errors about a buffer of the wrong kind). */
+export function hostKernelTable(name: string, boxing: HostBoxing): KernelTable {
+  const { f, fn, idx, s } = hostViews(name, boxing);
   return {
-    name,
-    description,
-    dtypes: ['float32', 'float64'],
-
-    alloc: (dtype, n) => box(alloc(dtype, n)),
-    allocIndex: (n) => box(new Int32Array(n)),
-    upload: (values) => box(values),
-    read: (b, offset, n) => {
-      const a = f(b);
-      return offset === 0 && n === a.length ? a : a.subarray(offset, offset + n);
-    },
-    write: (b, offset, values) => f(b).set(values, offset),
-    fill: (b, value, offset, n) => void f(b).fill(value, offset, offset + n),
-    dtypeOf: (b) => (f(b) instanceof Float64Array ? 'float64' : 'float32'),
-    lengthOf: (b) => boxing.unbox(b).length,
-    // the garbage collector frees a plain array once nothing refers to it
-    release: () => {},
-
     gemm: (tA, tB, M, N, K, alpha, A, ao, lda, B, bo, ldb, beta, C, co, ldc) => gemm(tA, tB, M, N, K, alpha, f(A), ao, lda, f(B), bo, ldb, beta, f(C), co, ldc),
     im2col: (x, xo, g, cols, co, ld) => im2col(f(x), xo, g, f(cols), co, ld),
     col2im: (cols, g, dx, dxo, co, ld) => col2im(f(cols), g, f(dx), dxo, co, ld),
@@ -104,8 +61,10 @@ export function hostBackend(name: string, description: string, boxing: HostBoxin
   };
 }
 
+/** The reference kernels behind the Backend interface, with buffers boxed as `boxing` says. */
+export function hostBackend(name: string, description: string, boxing: HostBoxing): Backend {
+  return assembleBackend({ name, description, dtypes: ['float32', 'float64'] }, hostStorage(name, boxing), hostKernelTable(name, boxing));
+}
+
 /** The reference backend `ref`: buffers are the typed arrays themselves. */
-export const refBackend: Backend = hostBackend('ref', 'plain TypeScript kernels, single-threaded (the readable reference)', {
-  box: (a) => a as unknown as DeviceBuffer,
-  unbox: (b) => b as unknown as HostArray,
-});
+export const refBackend: Backend = hostBackend('ref', 'plain TypeScript kernels, single-threaded (the readable reference)', unboxed);

@@ -1,4 +1,7 @@
-// 2-D convolution (cross-correlation, as in every framework) through im2col + gemm.
+// The fast backend's 2-D convolution (cross-correlation): im2col + gemm over chunks of
+// images, or Winograd F(2×2, 3×3), run with the gemm, scratch and transforms of a
+// ConvContext (index.ts: the SIMD gemm over the threads; tasks.ts: one thread's own).
+// The reference computes the same thing directly (src/kernels/cpu/ref/conv.ts).
 // Shapes: x [N, C, H, W], w [K, C, R, S], b [K], y [N, K, P, Q].
 //
 // Images go through the gemms in chunks of nb: cols = im2col of nb images side by side,
@@ -12,7 +15,7 @@
 // channel convs on 4² and 2² images, where one image is a gemm of N = 16 or 4 columns)
 // then run as a few wider gemms instead of many tiny ones whose packing and call overhead
 // cost more than their arithmetic. A larger budget is slower: the columns of the chunk no
-// longer stay in cache between im2col and the gemm (figures in bench/README.md, History).
+// longer stay in cache between im2col and the gemm (bench/README.md has the figures).
 // An image whose columns exceed the budget alone (VGG at 56² and up) goes one image per
 // gemm, writing the gemm's output straight into y (nb = 1 needs no scatter or gather).
 // 3×3 convolutions with stride 1 (VGG's) take another route: Winograd F(2×2, 3×3)
@@ -20,17 +23,13 @@
 // im2col + gemm and no 9× column buffer. The input gradient is the same kind of
 // convolution, of dy with the filters flipped and transposed (padding 2 − pad), so no
 // col2im; the weight gradient is the adjoint of the Winograd forward (16 gemms
-// Ŷ_ξ · V_ξᵀ). What it gained on W2 is in bench/README.md (History).
+// Ŷ_ξ · V_ξᵀ).
 import type { FloatArray, WindowGeometry } from '../../backend.js';
 import { ValueError } from '../../../util/errors.js';
 import { biasAdd, biasBackward } from '../ref/bias.js';
-import { gemm } from '../ref/gemm.js';
-import { col2im, im2col } from '../ref/im2col.js';
-import { referenceWinograd, winogradConv3x3, winogradWeightGrad3x3, winogradWeights, type WinogradContext } from './winograd.js';
-
-function allocate(dtype: 'float32' | 'float64', n: number): FloatArray {
-  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
-}
+import type { gemm } from '../ref/gemm.js';
+import { col2im, im2col } from './im2col.js';
+import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights, type WinogradContext } from './winograd.js';
 
 const DEFAULT_COLUMN_BUDGET = 1 << 17;
 let convColumnBudget = DEFAULT_COLUMN_BUDGET;
@@ -77,9 +76,7 @@ function useWinograd(g: WindowGeometry): boolean {
 
 /**
  * What a convolution computes with: the gemm and scratch storage of the im2col path, and
- * the Winograd context. The reference uses its own gemm, scratch of the data's dtype and
- * float64 Winograd transforms; the fast backend (src/kernels/fast/) runs this same code
- * with its SIMD gemm and float32 storage.
+ * the Winograd context. The fast backend passes its SIMD gemm and float32 scratch.
  */
 export interface ConvContext {
   gemm: typeof gemm;
@@ -87,10 +84,8 @@ export interface ConvContext {
   winograd: WinogradContext;
 }
 
-const referenceConv: ConvContext = { gemm, alloc: allocate, winograd: referenceWinograd };
-
 /** y[N, K, P, Q] = conv(x, w) (+ b). */
-export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, ctx: ConvContext = referenceConv): void {
+export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, ctx: ConvContext): void {
   const { gemm } = ctx, allocate = ctx.alloc;
   if (useWinograd(g)) {
     winogradConv3x3(x, N, g.C, g.H, g.W, (ctx.winograd.weights ?? winogradWeights)(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd);
@@ -129,7 +124,7 @@ export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number
  */
 export function conv2dBackward(
   x: FloatArray, N: number, w: FloatArray, K: number, g: WindowGeometry, dy: FloatArray,
-  dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null, ctx: ConvContext = referenceConv,
+  dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null, ctx: ConvContext,
 ): void {
   const { gemm } = ctx, allocate = ctx.alloc;
   const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W, KPQ = K * PQ;

@@ -165,3 +165,23 @@ function packB(transB: boolean, B: Float32Array, bOffset: number, ldb: number, p
     }
   }
 }
+
+/**
+ * The float32 calls with nothing to multiply: an empty C, or alpha = 0 or K = 0 (then
+ * C ← beta·C, and beta = 0 writes zeros without reading C). Returns whether the call was one.
+ */
+export function vanishingProduct(M: number, N: number, K: number, alpha: number, beta: number, C: Float32Array, cOffset: number, ldc: number): boolean {
+  if (M === 0 || N === 0) return true;
+  if (alpha !== 0 && K !== 0) return false;
+  scaleC(M, N, beta, C, cOffset, ldc);
+  return true;
+}
+
+function scaleC(M: number, N: number, beta: number, C: Float32Array, cOffset: number, ldc: number): void {
+  if (beta === 1) return;
+  for (let i = 0; i < M; i++) {
+    const row = cOffset + i * ldc;
+    if (beta === 0) C.fill(0, row, row + N);
+    else for (let j = 0; j < N; j++) C[row + j]! *= beta;
+  }
+}

@@ -17,12 +17,14 @@
 // Without WebAssembly SIMD or SharedArrayBuffer, `fastCpu` returns null and says why (the
 // registry then keeps `cpu` as the reference kernels, and says so in one line); without
 // worker threads, the pool says so in one line and everything runs on the main thread.
-import type { Backend, BinaryOp, DeviceBuffer, FloatArray, GdmStep, UnaryOp, WindowGeometry } from '../../backend.js';
-import { hostBackend, hostKernels, type HostArray } from '../ref/index.js';
-import { checkArgs } from '../ref/gemm.js';
+import { assembleBackend, type Backend, type BinaryOp, type DeviceBuffer, type FloatArray, type GdmStep, type KernelTable, type UnaryOp, type WindowGeometry } from '../../backend.js';
+import { hostKernelTable, unboxed } from '../ref/index.js';
+import { checkArgs, gemm as refGemm } from '../ref/gemm.js';
 import { biasBackward } from '../ref/bias.js';
+import { col2im, im2col } from './im2col.js';
+import { isShared, onAllocationBudget, releaseF32, sharedF32, simdStorage } from './storage.js';
 import { conv2dBackward, conv2dForward, type ConvContext } from './conv.js';
-import { planGemm, type GemmJob } from './gemm.js';
+import { planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
@@ -49,58 +51,6 @@ const CONV_GROUP_MIN_PQ = 1024;
 /** How many image groups a convolution of N images runs in (a function of the shape alone). */
 function convGroups(N: number, g: WindowGeometry): number {
   return g.P * g.Q >= CONV_GROUP_MIN_PQ ? Math.min(N, CONV_GROUPS) : 1;
-}
-
-function isShared(a: FloatArray | HostArray | null): boolean {
-  return a === null || a.buffer instanceof SharedArrayBuffer;
-}
-
-/**
- * Bytes of shared buffers allocated between two collections (collect.ts): V8 would let
- * them pile up (dead ones wait for the next collection: this bounds them). A VGG-16
- * inference at 224² allocates ~100 MB; a collection on a small heap takes a few ms.
- */
-const COLLECT_BYTES = 64 * 2 ** 20;
-let allocatedBytes = 0;
-let onBudget: (() => void) | null = null;
-
-/**
- * Released buffers (Backend.release), by length, for alloc to hand out again, up to this
- * many bytes in all. Fresh shared memory is expensive where it is first touched: the
- * kernel maps and zeroes it page by page (measured here: a new 12.8 MB buffer, VGG's
- * 64×224² activation, took ~30 ms to fill against ~1 ms for one already touched), and it
- * counts towards the next collection. A reused buffer costs one fill with zeros.
- */
-const FREE_LIMIT_BYTES = 256 * 2 ** 20;
-const free = new Map<number, Float32Array[]>();
-let freeBytes = 0;
-/** The buffers sharedF32 made: only those are taken back (an uploaded array stays its owner's). */
-const ours = new WeakSet<Float32Array>();
-
-function sharedF32(n: number): Float32Array {
-  const reused = free.get(n)?.pop();
-  if (reused) {
-    freeBytes -= 4 * n;
-    return reused.fill(0);
-  }
-  allocatedBytes += 4 * n;
-  if (allocatedBytes > COLLECT_BYTES && onBudget) {
-    allocatedBytes = 0;
-    onBudget();
-  }
-  const a = new Float32Array(new SharedArrayBuffer(4 * n));
-  ours.add(a);
-  return a;
-}
-
-/** Keeps a buffer for reuse (see FREE_LIMIT_BYTES); past the limit it is left to the collector. */
-function releaseF32(a: Float32Array): void {
-  if (!ours.has(a) || a.length === 0 || freeBytes + a.byteLength > FREE_LIMIT_BYTES) return;
-  const list = free.get(a.length) ?? [];
-  if (list.includes(a)) return; // released twice: once is enough
-  list.push(a);
-  free.set(a.length, list);
-  freeBytes += a.byteLength;
 }
 
 export interface FastCpu {
@@ -132,12 +82,10 @@ export function fastCpu(): FastCpu | null {
   }
   const main = new SimdInstance(simd.module, undefined, simd.winograd);
   const pool = new ThreadPool(main, simd.module, simd.winograd);
-  onBudget = () => pool.collect();
+  onAllocationBudget(() => pool.collect());
   const description = `WebAssembly SIMD gemm with ${simd.relaxed ? 'relaxed madd' : 'mul + add'}, convolution on worker threads (--threads); float64 by the reference kernels`;
-  const base = hostBackend('cpu', description, {
-    box: (a) => a as unknown as DeviceBuffer,
-    unbox: (b) => b as unknown as HostArray,
-  });
+  /** The reference's rows: the kernels this backend does not speed up, and every float64 call. */
+  const ref = hostKernelTable('cpu', unboxed);
   const f = (b: DeviceBuffer): FloatArray => b as unknown as FloatArray;
   const f32 = (b: DeviceBuffer | null): Float32Array | null => (b === null ? null : (b as unknown as Float32Array));
   const isF32 = (...bs: Array<DeviceBuffer | null>) => bs.every((b) => b === null || b instanceof Float32Array);
@@ -148,11 +96,12 @@ export function fastCpu(): FastCpu | null {
     A: FloatArray, aOffset: number, lda: number, B: FloatArray, bOffset: number, ldb: number,
     beta: number, C: FloatArray, cOffset: number, ldc: number,
   ): void => {
-    if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) || M === 0 || N === 0 || K === 0 || alpha === 0) {
-      hostKernels.gemm(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc);
+    if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) {
+      refGemm(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc);
       return;
     }
     checkArgs(transA, transB, M, N, K, A, aOffset, lda, B, bOffset, ldb, C, cOffset, ldc);
+    if (vanishingProduct(M, N, K, alpha, beta, C, cOffset, ldc)) return;
     const threads = M * N * K >= PARALLEL_GEMM_MACS && isShared(A) && isShared(B) && isShared(C) ? pool.numThreads : 1;
     const plan = planGemm(M, N, main.MR, main.NR, threads);
     const job: GemmJob = { kind: 'gemm', transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc, ...plan };
@@ -198,27 +147,14 @@ export function fastCpu(): FastCpu | null {
     pool.run({ ...job, chunk }, Math.ceil(job.n / chunk));
   };
 
-  const backend: Backend = {
-    ...base,
-    alloc: (dtype, n) => (dtype === 'float64' ? base.alloc(dtype, n) : (sharedF32(n) as unknown as DeviceBuffer)),
-    // shared too, so that the pooling threads write the argmax indices in place
-    allocIndex: (n) => new Int32Array(new SharedArrayBuffer(4 * n)) as unknown as DeviceBuffer,
-    upload: (values) => {
-      if (values instanceof Float32Array && !isShared(values)) {
-        const s = sharedF32(values.length);
-        s.set(values);
-        return s as unknown as DeviceBuffer;
-      }
-      return values as unknown as DeviceBuffer;
-    },
-    release: (b) => {
-      if (b instanceof Float32Array) releaseF32(b);
-    },
-
+  /** The kernel table: one row per kernel; a row this backend does not speed up is the reference's. */
+  const kernels: KernelTable = {
     gemm: (tA, tB, M, N, K, alpha, A, ao, lda, B, bo, ldb, beta, C, co, ldc) => gemm(tA, tB, M, N, K, alpha, f(A), ao, lda, f(B), bo, ldb, beta, f(C), co, ldc),
+    im2col: (x, xo, g, cols, co, ld) => im2col(f(x), xo, g, f(cols), co, ld),
+    col2im: (cols, g, dx, dxo, co, ld) => col2im(f(cols), g, f(dx), dxo, co, ld),
 
     conv2dForward: (x, N, w, K, b, g, y) => {
-      if (!isF32(x, w, b, y)) return base.conv2dForward(x, N, w, K, b, g, y);
+      if (!isF32(x, w, b, y)) return ref.conv2dForward(x, N, w, K, b, g, y);
       const groups = convGroups(N, g);
       if (pool.numThreads > 1 && groups > 1 && isShared(f(x)) && isShared(f(y))) {
         pool.run({ kind: 'convForward', x: f32(x)!, N, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, groups }, groups);
@@ -234,7 +170,7 @@ export function fastCpu(): FastCpu | null {
       conv2dForward(f(x), N, f(w), K, b && f(b), g, f(y), mainConv());
     },
     conv2dBackward: (x, N, w, K, g, dy, dx, dw, db) => {
-      if (!isF32(x, w, dy, dx, dw, db)) return base.conv2dBackward(x, N, w, K, g, dy, dx, dw, db);
+      if (!isF32(x, w, dy, dx, dw, db)) return ref.conv2dBackward(x, N, w, K, g, dy, dx, dw, db);
       const groups = convGroups(N, g);
       if (groups > 1 && (dx || dw) && isShared(f(x)) && isShared(f(dy)) && (dx === null || isShared(f(dx)))) {
         convBackwardGroups(f32(x)!, N, f32(w)!, K, g, f32(dy)!, f32(dx), f32(dw), groups);
@@ -245,36 +181,52 @@ export function fastCpu(): FastCpu | null {
     },
 
     unary: (op: UnaryOp, x, y, n) => {
-      if (!isF32(x, y) || n < 2 * PARALLEL_MAP) return base.unary(op, x, y, n);
+      if (!isF32(x, y) || n < 2 * PARALLEL_MAP) return ref.unary(op, x, y, n);
       map({ kind: 'unary', op, x: f32(x)!, y: f32(y)!, n, chunk: 0 });
     },
     unaryBackward: (op, x, y, dy, dx, n) => {
-      if (!isF32(x, y, dy, dx) || n < 2 * PARALLEL_MAP) return base.unaryBackward(op, x, y, dy, dx, n);
+      if (!isF32(x, y, dy, dx) || n < 2 * PARALLEL_MAP) return ref.unaryBackward(op, x, y, dy, dx, n);
       map({ kind: 'unaryBackward', op, x: f32(x), y: f32(y), dy: f32(dy)!, dx: f32(dx)!, n, chunk: 0 });
     },
     binaryScalar: (op: BinaryOp, a, scalar, out, n, reverse) => {
-      if (!isF32(a, out) || n < 2 * PARALLEL_MAP) return base.binaryScalar(op, a, scalar, out, n, reverse);
+      if (!isF32(a, out) || n < 2 * PARALLEL_MAP) return ref.binaryScalar(op, a, scalar, out, n, reverse);
       map({ kind: 'binaryScalar', op, a: f32(a)!, scalar, out: f32(out)!, n, reverse, chunk: 0 });
     },
     biasAdd: (x, b, N, C, HW, y) => {
-      if (!isF32(x, b, y) || N * C * HW < 2 * PARALLEL_MAP) return base.biasAdd(x, b, N, C, HW, y);
+      if (!isF32(x, b, y) || N * C * HW < 2 * PARALLEL_MAP) return ref.biasAdd(x, b, N, C, HW, y);
       map({ kind: 'biasAdd', x: f32(x)!, b: f32(b)!, C, HW, y: f32(y)!, n: N * C, chunk: 0 }, N * C * HW);
     },
     maxPoolForward: (x, N, g, y, argmax) => {
       const planes = N * g.C, n = planes * g.H * g.W;
-      if (!isF32(x, y) || !(argmax instanceof Int32Array) || !isShared(argmax) || n < 2 * PARALLEL_MAP) return base.maxPoolForward(x, N, g, y, argmax);
+      if (!isF32(x, y) || !(argmax instanceof Int32Array) || !isShared(argmax) || n < 2 * PARALLEL_MAP) return ref.maxPoolForward(x, N, g, y, argmax);
       map({ kind: 'maxPoolForward', x: f32(x)!, g, y: f32(y)!, argmax, n: planes, chunk: 0 }, n);
     },
     maxPoolBackward: (dy, argmax, N, g, dx) => {
       const planes = N * g.C, n = planes * g.H * g.W;
-      if (!isF32(dy, dx) || !(argmax instanceof Int32Array) || !isShared(argmax) || n < 2 * PARALLEL_MAP) return base.maxPoolBackward(dy, argmax, N, g, dx);
+      if (!isF32(dy, dx) || !(argmax instanceof Int32Array) || !isShared(argmax) || n < 2 * PARALLEL_MAP) return ref.maxPoolBackward(dy, argmax, N, g, dx);
       map({ kind: 'maxPoolBackward', dy: f32(dy)!, argmax, g, dx: f32(dx)!, n: planes, chunk: 0 }, n);
     },
+    avgPoolForward: ref.avgPoolForward,
+    avgPoolBackward: ref.avgPoolBackward,
+
+    binary: ref.binary,
+    copy: ref.copy,
+    reduce: ref.reduce,
+    scatterAdd: ref.scatterAdd,
+    sumOfSquares: ref.sumOfSquares,
+    softmax: ref.softmax,
+    softmaxBackward: ref.softmaxBackward,
+    costRows: ref.costRows,
+    costGrad: ref.costGrad,
+    biasBackward: ref.biasBackward,
+    dropoutMask: ref.dropoutMask,
     gdmUpdate: (p, g, v, n, step: GdmStep) => {
-      if (!isF32(p, g, v) || n < 2 * PARALLEL_MAP) return base.gdmUpdate(p, g, v, n, step);
+      if (!isF32(p, g, v) || n < 2 * PARALLEL_MAP) return ref.gdmUpdate(p, g, v, n, step);
       map({ kind: 'gdm', p: f32(p)!, g: f32(g), v: f32(v), step, n, chunk: 0 });
     },
   };
+
+  const backend = assembleBackend({ name: 'cpu', description, dtypes: ['float32', 'float64'] }, simdStorage(), kernels);
 
   /** The backward of a batch in groups of images; the weight gradient of group t into its own slice, summed in group order. */
   function convBackwardGroups(x: Float32Array, N: number, w: Float32Array, K: number, g: WindowGeometry, dy: Float32Array, dx: Float32Array | null, dw: Float32Array | null, groups: number): void {

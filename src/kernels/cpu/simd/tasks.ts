@@ -2,11 +2,11 @@
 // thread's own WebAssembly instance. Shared by the main thread and the workers.
 import type { FloatArray, GdmStep, UnaryOp, BinaryOp, WindowGeometry } from '../../backend.js';
 import { conv2dBackward, conv2dForward, type ConvContext } from './conv.js';
-import { gemm as refGemm } from '../ref/gemm.js';
+import { checkArgs, gemm as refGemm } from '../ref/gemm.js';
 import { binaryScalar, unary, unaryBackward } from '../ref/elementwise.js';
 import { gdmUpdate } from '../ref/gdm.js';
 import { biasAdd } from '../ref/bias.js';
-import { copyRow, gemmTask, planGemm, type GemmJob } from './gemm.js';
+import { copyRow, gemmTask, planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { winogradGradOutput, winogradInput, winogradOutput, winogradWeightsRange } from './winograd.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
@@ -63,8 +63,13 @@ export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | Map
 /** A gemm that runs every block on this thread's instance (inside a task: no nested parallelism). */
 function localGemm(inst: SimdInstance): typeof refGemm {
   return (transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc) => {
-    if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) || M === 0 || N === 0 || K === 0 || alpha === 0) {
+    if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) {
       refGemm(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc);
+      return;
+    }
+    if (M === 0 || N === 0 || K === 0 || alpha === 0) {
+      checkArgs(transA, transB, M, N, K, A, aOffset, lda, B, bOffset, ldb, C, cOffset, ldc);
+      vanishingProduct(M, N, K, alpha, beta, C, cOffset, ldc);
       return;
     }
     const plan = planGemm(M, N, inst.MR, inst.NR, 1);

@@ -4,20 +4,21 @@
 // so for every one of the 16 positions ξ of the transformed 4×4 tile the channel sum is a
 // matrix product M_ξ[K, T] = U_ξ[K, C] · V_ξ[C, T] (T tiles): 16 gemms of 2·K·C·T FLOPs,
 // 2.25× fewer multiply-adds than im2col's K·9C·P·Q. The transforms are additions (and
-// halvings for the weights) done in float64, as is the whole computation: for float32 data
-// the result matches im2col + gemm to float32 rounding, for float64 to ~1e-15.
+// halvings for the weights) computed in float64 and stored in the context's storage; the
+// fast backend (conv.ts) replaces the input and output ones by SIMD versions
+// (simd-winograd.ts) and computes the filter transform below by ranges on its threads.
 //   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
 //   Aᵀ = [1 1 1 0; 0 1 −1 −1]
 // The input gradient of such a convolution is the same kind of convolution (of dy with the
 // weights flipped in r, s and with C and K swapped, padding 2 − pad), so it goes through
 // the same code (`flip` in winogradWeights).
 import type { FloatArray } from '../../backend.js';
-import { gemm } from '../ref/gemm.js';
+import type { gemm } from '../ref/gemm.js';
 
 /**
  * What the Winograd routines compute with: a gemm, and the storage of the transformed
- * filters, inputs and products. The reference keeps them in float64 (its gemm computes in
- * float64 anyway); the fast backend passes its float32 SIMD gemm and float32 storage.
+ * filters, inputs and products. The fast backend passes its float32 SIMD gemm, float32
+ * storage and its SIMD transforms; a test may pass the reference gemm and float64 storage.
  */
 export interface WinogradContext {
   gemm: typeof gemm;
@@ -32,15 +33,13 @@ export interface WinogradContext {
   weights?: typeof winogradWeights;
 }
 
-export const referenceWinograd: WinogradContext = { gemm, alloc: (n) => new Float64Array(n) };
-
 /**
  * U[16, Ko, Ci] (position ξ = 4·i + j of the 4×4 transformed filter, row-major per ξ) =
  * G·g·Gᵀ for each 3×3 filter g of w[K, C, 3, 3]. flip = false: Ko = K, Ci = C, g = w[k, c];
  * flip = true (input gradient): Ko = C, Ci = K, g(r, s) = w[k, c, 2 − r, 2 − s] for output
  * channel c and input channel k.
  */
-export function winogradWeights(w: FloatArray, K: number, C: number, flip: boolean, ctx: WinogradContext = referenceWinograd): FloatArray {
+export function winogradWeights(w: FloatArray, K: number, C: number, flip: boolean, ctx: WinogradContext): FloatArray {
   const U = ctx.alloc(16 * K * C);
   winogradWeightsRange(w, K, C, flip, U, 0, K);
   return U;
@@ -120,7 +119,7 @@ const WINOGRAD_BUDGET = 1 << 20;
  */
 export function winogradConv3x3(
   x: FloatArray, N: number, C: number, H: number, W: number, U: FloatArray, K: number,
-  padH: number, padW: number, P: number, Q: number, y: FloatArray, ctx: WinogradContext = referenceWinograd,
+  padH: number, padW: number, P: number, Q: number, y: FloatArray, ctx: WinogradContext,
 ): void {
   const TH = (P + 1) >> 1, TW = (Q + 1) >> 1, Timg = TH * TW;
   if (N === 0 || P <= 0 || Q <= 0) return;
@@ -182,7 +181,7 @@ export function winogradOutput(M: FloatArray, n0: number, m: number, K: number, 
  */
 export function winogradWeightGrad3x3(
   x: FloatArray, N: number, C: number, H: number, W: number, dy: FloatArray, K: number,
-  padH: number, padW: number, P: number, Q: number, dw: FloatArray, ctx: WinogradContext = referenceWinograd,
+  padH: number, padW: number, P: number, Q: number, dw: FloatArray, ctx: WinogradContext,
 ): void {
   const TH = (P + 1) >> 1, TW = (Q + 1) >> 1, Timg = TH * TW;
   if (N === 0 || P <= 0 || Q <= 0) return;

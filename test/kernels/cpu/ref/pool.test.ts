@@ -3,7 +3,7 @@
 // window mean (padding counted or not) and its backward is the adjoint of its forward.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { hostKernels as be } from '../../../../src/kernels/cpu/ref/index.js';
+import * as be from '../../../../src/kernels/cpu/ref/pool.js';
 import { poolGeometry } from '../../../../src/autograd/ops/pool.js';
 import type { WindowGeometry } from '../../../../src/kernels/backend.js';
 import { Generator, maxPool2d, tensor } from '../../../../src/index.js';
