@@ -1,8 +1,8 @@
 // The registry of backends and the default one. Tensors carry their own backend (ops run
 // where their inputs live); the default is where new tensors are created. `-b/--backend`
 // lists its choices from here.
-import type { Backend, DeviceBuffer } from './backend.js';
-import { hostBackend, refBackend, type HostArray } from './cpu/ref/index.js';
+import type { Backend } from './backend.js';
+import { hostBackend, refBackend, unboxed } from './cpu/ref/index.js';
 import { fastCpu, fastUnavailable } from './cpu/simd/index.js';
 import { gpuBackend } from './gpu/index.js';
 import { UsageError } from '../util/errors.js';
@@ -15,10 +15,7 @@ function makeCpu(): Backend {
   if (fast) return fast.backend;
   const reason = fastUnavailable();
   console.warn(`tl-scratch: ${reason}: the cpu backend falls back to the reference kernels`);
-  return hostBackend('cpu', `the reference kernels (${reason})`, {
-    box: (a) => a as unknown as DeviceBuffer,
-    unbox: (b) => b as unknown as HostArray,
-  });
+  return hostBackend('cpu', `the reference kernels of src/kernels/cpu/ref/ (${reason})`, unboxed);
 }
 
 const cpuBackend = makeCpu();

@@ -1,5 +1,5 @@
 // The fast backend's float32 gemm: C = alpha·op(A)·op(B) + beta·C, row-major, the same
-// contract as the reference (src/kernels/cpu/gemm.ts), computed by the WebAssembly SIMD
+// contract as the reference (src/kernels/cpu/ref/gemm.ts), computed by the WebAssembly SIMD
 // macro-kernel (simd-gemm.ts) and split into tasks that threads take one at a time.
 //
 // C is cut into a grid of blocks, mh rows × nw columns (mh a multiple of MR, nw of NR); one
@@ -39,7 +39,7 @@ export interface GemmJob {
 
 /**
  * Largest block: rows (in tiles of MR) and columns. The choice is not sensitive: nearby
- * sizes time the same (bench/README.md, History).
+ * sizes time the same (bench/README.md).
  */
 const gemmBlocks = { mTiles: 40, nw: 512 };
 

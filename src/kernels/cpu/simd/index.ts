@@ -1,11 +1,11 @@
-// The fast CPU backend (`cpu`, the default): the reference kernels' contract, with
+// The fast CPU backend (`-b cpu`, the default): the reference kernels' contract, with
 //   - float32 buffers as Float32Arrays over SharedArrayBuffers, which every thread reads
 //     and writes directly (no copies in or out of a worker);
 //   - gemm by a WebAssembly SIMD micro-kernel (simd-gemm.ts, relaxed madd where the
 //     engine has it), blocks handed out to threads dynamically (gemm.ts, pool.ts);
-//   - convolution by the reference's own code (im2col + gemm, Winograd's 16 gemms) run
-//     with the SIMD gemm, Winograd's transforms in SIMD (simd-winograd.ts) and float32
-//     scratch (arena.ts). Over the threads: a batch whose outputs have ≥ 1024 pixels an
+//   - convolution by im2col + gemm over chunks of images or Winograd's 16 gemms (conv.ts,
+//     winograd.ts, im2col.ts) run with the SIMD gemm, Winograd's transforms in SIMD
+//     (simd-winograd.ts) and float32 scratch (arena.ts). Over the threads: a batch whose outputs have ≥ 1024 pixels an
 //     image goes in groups of images, one task each (the weight gradient of each group
 //     into its own slice, summed in group order, so the result does not depend on the
 //     number of threads); one such image goes forward in bands of output rows; smaller
@@ -13,7 +13,8 @@
 //   - the large elementwise kernels (activations, their gradients, scalar ops, bias, the
 //     optimizer's update) split into ranges over the threads;
 //   - everything else, and every float64 buffer (gradient checks), by the reference
-//     kernels (src/kernels/cpu/), on the main thread.
+//     kernels (src/kernels/cpu/ref/), on the main thread: the rows of the kernel table
+//     below that read `ref.`.
 // Without WebAssembly SIMD or SharedArrayBuffer, `fastCpu` returns null and says why (the
 // registry then keeps `cpu` as the reference kernels, and says so in one line); without
 // worker threads, the pool says so in one line and everything runs on the main thread.
@@ -30,7 +31,7 @@ import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
 import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type MapJob } from './tasks.js';
 
-/** Below this many multiply-adds a gemm runs on the calling thread (a job's hand-off costs ~10–50 µs). */
+/** Below this many multiply-adds a gemm runs on the calling thread (handing a job to the threads costs more than it saves). */
 const PARALLEL_GEMM_MACS = 1 << 20;
 /** Elementwise kernels below this many values run on the calling thread; above, in ranges of at least this size. */
 const PARALLEL_MAP = 1 << 16;
@@ -44,7 +45,7 @@ const CONV_GROUPS = 8;
  * the gemms, its own weight gradient and that gradient's transform, the sum of the
  * groups' gradients), which pays only where the activations dwarf the weights (VGG's
  * first blocks); smaller maps run as one convolution over the whole batch with the gemms
- * split over the threads (bench/README.md, History, has what this threshold saved).
+ * split over the threads (bench/README.md has the figures).
  */
 const CONV_GROUP_MIN_PQ = 1024;
 
@@ -83,7 +84,7 @@ export function fastCpu(): FastCpu | null {
   const main = new SimdInstance(simd.module, undefined, simd.winograd);
   const pool = new ThreadPool(main, simd.module, simd.winograd);
   onAllocationBudget(() => pool.collect());
-  const description = `WebAssembly SIMD gemm with ${simd.relaxed ? 'relaxed madd' : 'mul + add'}, convolution on worker threads (--threads); float64 by the reference kernels`;
+  const description = `src/kernels/cpu/simd/: WebAssembly SIMD gemm with ${simd.relaxed ? 'relaxed madd' : 'mul + add'}, convolution on worker threads (--threads); float64 by the reference kernels`;
   /** The reference's rows: the kernels this backend does not speed up, and every float64 call. */
   const ref = hostKernelTable('cpu', unboxed);
   const f = (b: DeviceBuffer): FloatArray => b as unknown as FloatArray;
@@ -111,9 +112,9 @@ export function fastCpu(): FastCpu | null {
   /** Convolution on the main thread: the gemms themselves go over the threads, so scratch is shared memory (an arena reset per call). */
   const arena = new Arena(true);
   /**
-   * Winograd's filter transform over the threads, in ranges of output channels: 512 × 512
-   * filters (VGG's conv4 and conv5) take ~12 ms on one thread, at every call, which for one
-   * image at 14² is as long as the convolution's gemms.
+   * Winograd's filter transform over the threads, in ranges of output channels: it runs at
+   * every call, and for 512 × 512 filters (VGG's conv4 and conv5) on one image at 14² it is
+   * as much work as the convolution's gemms.
    */
   const winogradWeights = (w: FloatArray, K: number, C: number, flip: boolean): FloatArray => {
     const U = arena.alloc(16 * K * C);

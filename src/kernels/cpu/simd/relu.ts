@@ -1,10 +1,9 @@
 // ReLU and its gradient without a branch per value, on the float32 bits.
 //
-// The reference (cpu/elementwise.ts) writes `v > 0 ? v : 0`. On activations, about half
-// positive in no pattern, the processor mispredicts that branch every other value: 22 ms
-// for VGG's 64×224² map (3.2 M values, 7 ns a value), against ~5 ms for this version,
-// which decides with integer arithmetic on the bits instead (measured on the 2-core
-// machine, one thread). The results are the reference's bit for bit, NaN included.
+// The reference (ref/elementwise.ts) writes `v > 0 ? v : 0`. On activations, about half
+// positive in no pattern, the processor mispredicts that branch every other value; this
+// version decides with integer arithmetic on the bits instead (bench/README.md has the
+// figures). The results are the reference's bit for bit, NaN included.
 //
 // A float32's bits b, read as an int32: the sign bit is bit 31, so b < 0 exactly for the
 // negative numbers (−0 and −Inf included), and |b| = b & 0x7fffffff is above 0x7f800000

@@ -20,7 +20,7 @@
 // MR × NR = 4 × 8: 8 accumulators + 2 B vectors + 1 broadcast = 11 registers, 8
 // multiply-adds per 6 loads. Larger tiles do more work per load on paper (6 × 8: 12 per 8,
 // 15 registers) but V8's register allocator then spills, and they run slower (the tiles
-// compared are in bench/README.md, History).
+// compared are in bench/README.md).
 //
 // With relaxed SIMD the multiply-add is f32x4.relaxed_madd (one vfmadd on hardware with
 // FMA: one rounding instead of two, within the 1e-5 tolerance the tests hold it to);

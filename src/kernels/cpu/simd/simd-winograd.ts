@@ -1,6 +1,7 @@
-// Winograd F(2×2, 3×3)'s input transform in WebAssembly SIMD, emitted by asm.ts: the same
-// V_ξ = (Bᵀ·d·B)_ξ as winogradInput in src/kernels/cpu/winograd.ts (which stays the
-// reference, and which the tests compare this with), four tiles at once.
+// Winograd F(2×2, 3×3)'s transforms in WebAssembly SIMD, emitted by asm.ts, four tiles at
+// once: the input's V_ξ = (Bᵀ·d·B)_ξ as winogradInput in winograd.ts computes it in
+// JavaScript (float64; the tests compare the two), and likewise the output's and the
+// output gradient's.
 //
 // `winoIn(src, wp, th, twq, dst, plane)`: src is one zero-padded input plane, wp floats a
 // row (bytes: 4·wp); the tiles are th rows of 4·twq (a tile row padded to a multiple of 4);
@@ -13,7 +14,7 @@
 // lanes give, for each of the four tiles, its patch columns 0, 1 (from v) and 2, 3 (from w):
 //   col0 = even(v0, v1), col1 = odd(v0, v1), col2 = even(w0, w1), col3 = odd(w0, w1).
 // Then Bᵀ·d (rows: d0 − d2, d1 + d2, d2 − d1, d1 − d3) and ·B (the same on columns).
-// Arithmetic is float32 here (the reference rounds once from float64), within the
+// Arithmetic is float32 here (winograd.ts rounds once from float64), within the
 // tolerance the tests hold the fast backend to.
 import { i32, moduleBytes, op, v128, type Bytes } from './asm.js';
 

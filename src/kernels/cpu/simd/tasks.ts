@@ -210,7 +210,7 @@ function convBand(inst: SimdInstance, job: ConvBandJob, t: number): void {
 
 /**
  * Winograd's input transform on this thread's instance (simd-winograd.ts), under the
- * reference's contract (winogradInput in src/kernels/cpu/winograd.ts, used instead for
+ * contract of winogradInput (winograd.ts, the JavaScript transform, used instead for
  * float64 data or without the module). Per plane: the plane is copied into the instance's
  * memory with its zero border, transformed four tiles at a time into 16 planes of tile
  * rows padded to a multiple of 4, and those are copied into V[16, C, T].
@@ -246,7 +246,7 @@ export function simdWinogradInput(inst: SimdInstance): typeof winogradInput {
 
 /**
  * Winograd's output transform on this thread's instance (simd-winograd.ts), under the
- * contract of winogradOutput (src/kernels/cpu/winograd.ts, the reference, used for other
+ * contract of winogradOutput (winograd.ts, the JavaScript transform, used for other
  * dtypes). Per output plane (image j, channel k): its tiles' 16 products are copied into
  * the instance's memory (tile rows padded to a multiple of 4), transformed, and the P rows
  * of Q outputs copied into y.
@@ -281,8 +281,8 @@ export function simdWinogradOutput(inst: SimdInstance): typeof winogradOutput {
 
 /**
  * The output gradient's transform of the Winograd weight gradient on this thread's
- * instance (simd-winograd.ts), under winogradGradOutput's contract (the reference, used for
- * other dtypes): per plane of dy, copied into a zero-padded plane of the instance's memory,
+ * instance (simd-winograd.ts), under winogradGradOutput's contract (winograd.ts, the JavaScript
+ * transform, used for other dtypes): per plane of dy, copied into a zero-padded plane of the instance's memory,
  * transformed four tiles at a time, the 16 planes copied into Ŷ[16, K, T].
  */
 export function simdWinogradGradOutput(inst: SimdInstance): typeof winogradGradOutput {

@@ -8,7 +8,7 @@ import * as ref from '../../../../src/kernels/cpu/ref/conv.js';
 import { Generator } from '../../../../src/index.js';
 import { convCaseArb } from '../../../helpers/arbitraries.js';
 import { expectClose } from '../../../helpers/check.js';
-import { checkConv, geometryOf, rand } from '../../../helpers/naive-conv.js';
+import { checkConv, geometryOf, rand } from '../../../helpers/naive.js';
 
 describe('the direct convolution equals its definition', () => {
   it('random geometries, float64 and float32', () => {

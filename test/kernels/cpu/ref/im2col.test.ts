@@ -10,7 +10,7 @@ import * as simdIm2col from '../../../../src/kernels/cpu/simd/im2col.js';
 import { windowGeometry } from '../../../../src/kernels/geometry.js';
 import { Generator } from '../../../../src/index.js';
 import { convCaseArb } from '../../../helpers/arbitraries.js';
-import { geometryOf, naiveIm2col, rand } from '../../../helpers/naive-conv.js';
+import { geometryOf, naiveIm2col, rand } from '../../../helpers/naive.js';
 
 for (const [name, be] of [['ref', refIm2col], ['simd', simdIm2col]] as const) {
   describe(`${name}: im2col equals its definition on each of its paths`, () => {

@@ -18,7 +18,7 @@ import type { FloatArray, WindowGeometry } from '../../../../src/kernels/backend
 import { Generator } from '../../../../src/index.js';
 import { convCaseArb, type ConvCase } from '../../../helpers/arbitraries.js';
 import { expectClose } from '../../../helpers/check.js';
-import { checkConv, geometryOf, naiveConv, naiveConvBackward, rand, type ConvKernels } from '../../../helpers/naive-conv.js';
+import { checkConv, geometryOf, naiveConv, naiveConvBackward, rand, type ConvKernels } from '../../../helpers/naive.js';
 
 /** Winograd with the reference gemm and float64 transforms and storage. */
 const wino: WinogradContext = { gemm, alloc: (n) => new Float64Array(n) };

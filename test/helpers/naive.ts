@@ -1,6 +1,7 @@
-// Convolution and im2col straight from their definitions, independent of every backend's
-// kernels: the checks the kernel tests (test/kernels/cpu/ref/, test/kernels/cpu/simd/) hold
-// the reference and the fast backend's convolution code to.
+// gemm, convolution and im2col straight from their definitions, written apart from every
+// backend's kernels (the reference's included): the independent checks that the kernel
+// tests (test/kernels/cpu/ref/, test/kernels/cpu/simd/) and the conformance suite hold the
+// backends to, so that a mistake in the reference itself fails a test.
 import type { FloatArray, WindowGeometry } from '../../src/kernels/backend.js';
 import { windowGeometry } from '../../src/kernels/geometry.js';
 import { Generator } from '../../src/index.js';
@@ -23,8 +24,19 @@ export function tap(g: WindowGeometry, p: number, q: number, r: number, s: numbe
   return h >= 0 && h < g.H && w >= 0 && w < g.W ? [h, w] : null;
 }
 
+/** C (the whole array, ldc layout) after alpha·op(A)·op(B) + beta·C, from the definition; beta = 0 does not read C. */
+export function naiveGemm(tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: ArrayLike<number>, lda: number, B: ArrayLike<number>, ldb: number, beta: number, C: ArrayLike<number>, ldc: number): number[] {
+  const out = Array.from(C);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += (tA ? A[k * lda + i]! : A[i * lda + k]!) * (tB ? B[j * ldb + k]! : B[k * ldb + j]!);
+    out[i * ldc + j] = alpha * s + (beta === 0 ? 0 : beta * C[i * ldc + j]!);
+  }
+  return out;
+}
+
 /** Direct convolution, straight from the definition: y[n,k,p,q] = b[k] + Σ_{c,r,s} w[k,c,r,s]·x[n,c,h,w]. */
-export function naiveConv(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry): Float64Array {
+export function naiveConv(x: ArrayLike<number>, N: number, w: ArrayLike<number>, K: number, b: ArrayLike<number> | null, g: WindowGeometry): Float64Array {
   const { C, H, W, R, S, P, Q } = g;
   const y = new Float64Array(N * K * P * Q);
   for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
