@@ -11,7 +11,7 @@
 // loaded 2-core machine; two runs): training step median 233 → 186 and 282 → 221 ms
 // (fastest 171 → 128, 181 → 135), inference 406 → 268 and 530 → 369 ms (fastest
 // 317 → 235, 305 → 234).
-import { setConvColumnBudget } from '../src/kernels/cpu/conv.js';
+import { setConvColumnBudget } from '../src/kernels/cpu/simd/conv.js';
 import { generateVgg16TransferModel } from '../src/models/vgg16.js';
 import { GradientDescentMomentum } from '../src/optim/index.js';
 import { describeTiming, measure, median, type Benchmark, type Row } from './harness.js';

@@ -1,6 +1,6 @@
 // W1: gemm 1024 × 1024 × 1024, float32. Ours: the `cpu` backend's gemm (WebAssembly SIMD,
-// src/kernels/fast/) on one and on two threads, and the reference backend's (`ref`,
-// src/kernels/cpu/gemm.ts), each through Backend.gemm on its own buffers. Peers: tf.matMul
+// src/kernels/cpu/simd/) on one and on two threads, and the reference backend's (`ref`,
+// src/kernels/cpu/ref/gemm.ts, the textbook loop), each through Backend.gemm on its own buffers. Peers: tf.matMul
 // on tfjs' pure-JS CPU backend and on its WebAssembly backend (XNNPACK, one thread in Node).
 import { getBackend, getNumThreads, setNumThreads } from '../src/kernels/index.js';
 import { describeTiming, measure, type Benchmark, type Row } from './harness.js';

@@ -19,11 +19,11 @@ export const checkpointStub = {
   },
 };
 
-/** Swaps src/kernels/fast/index.ts (Node worker threads) for src/browser/fast-stub.ts. */
+/** Swaps src/kernels/cpu/simd/index.ts (Node worker threads) for src/browser/fast-stub.ts. */
 export const fastStub = {
   name: 'fast-stub',
   setup(b) {
-    b.onResolve({ filter: /\/fast\/index\.js$/ }, (args) => (args.importer.includes(`${'/'}src${'/'}kernels`)
+    b.onResolve({ filter: /\/cpu\/simd\/index\.js$/ }, (args) => (args.importer.includes(`${'/'}src${'/'}kernels`)
       ? { path: resolve(ROOT, 'src/browser/fast-stub.ts') }
       : undefined));
   },

@@ -1,7 +1,7 @@
 // Type-checks the playground's page (src/playground/page/, browser code) against the DOM's
 // types. The engine files it imports are checked by tsconfig.json against Node's types; with
 // the DOM's declarations on top, lib.dom's WebAssembly types disagree with the fast backend's
-// own (src/kernels/fast/webassembly.d.ts), and that backend is stubbed out of the page anyway.
+// own (src/kernels/cpu/simd/webassembly.d.ts), and that backend is stubbed out of the page anyway.
 // So only diagnostics in the page's own files count here.
 //   node scripts/typecheck-page.mjs     (npm run typecheck runs it)
 import ts from 'typescript';

@@ -7,7 +7,7 @@
 // `read` (Tensor.toHost()).
 //
 // The reference backend (`ref`, src/kernels/cpu/) keeps its buffers as JavaScript typed
-// arrays; the fast one (`cpu`, src/kernels/fast/) as typed arrays over shared memory that
+// arrays; the fast one (`cpu`, src/kernels/cpu/simd/) as typed arrays over shared memory that
 // its worker threads read; a GPU backend would keep them in its own memory. All backends share
 // these exact signatures, so one test suite (test/kernels/conformance.test.ts) holds every
 // registered backend to the same results.

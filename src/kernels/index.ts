@@ -1,13 +1,13 @@
 // The registry of backends and the default one. Tensors carry their own backend (ops run
 // where their inputs live); the default is where new tensors are created. `-b/--backend`
 // lists its choices from here.
-import type { Backend, DeviceBuffer } from './backend.js';
-import { hostBackend, refBackend, type HostArray } from './cpu/index.js';
-import { fastCpu, fastUnavailable } from './fast/index.js';
+import type { Backend } from './backend.js';
+import { hostBackend, refBackend, unboxed } from './cpu/ref/index.js';
+import { fastCpu, fastUnavailable } from './cpu/simd/index.js';
 import { gpuBackend } from './gpu/webgl/index.js';
 import { UsageError } from '../util/errors.js';
 
-// `cpu`, the default: the fast backend (src/kernels/fast/: WebAssembly SIMD, worker
+// `cpu`, the default: the fast backend (src/kernels/cpu/simd/: WebAssembly SIMD, worker
 // threads); where the engine lacks WebAssembly SIMD or shared memory, the reference
 // kernels under that name, and one line says so. `ref`: the reference kernels.
 function makeCpu(): Backend {
@@ -15,10 +15,7 @@ function makeCpu(): Backend {
   if (fast) return fast.backend;
   const reason = fastUnavailable();
   console.warn(`tl-scratch: ${reason}: the cpu backend falls back to the reference kernels`);
-  return hostBackend('cpu', `the reference kernels (${reason})`, {
-    box: (a) => a as unknown as DeviceBuffer,
-    unbox: (b) => b as unknown as HostArray,
-  });
+  return hostBackend('cpu', `the reference kernels of src/kernels/cpu/ref/ (${reason})`, unboxed);
 }
 
 const cpuBackend = makeCpu();

@@ -1,6 +1,6 @@
 // neon's GradientDescentMomentum (neon/optimizers/optimizer.py l.454-539), with neon's
 // exact update order. The per-element update is one fused backend kernel (gdmUpdate, whose
-// reference is src/kernels/cpu/gdm.ts); this class computes the learning rate, the
+// reference is src/kernels/cpu/ref/gdm.ts); this class computes the learning rate, the
 // gradient-norm clip and the checks, and keeps the velocities.
 import type { Param, ParamLayer } from '../layers/param.js';
 import { zeros } from '../autograd/ops/create.js';

@@ -6,7 +6,7 @@
 // calls a typed-array method on it or passes a host array where a buffer belongs fails
 // under it, so running ops, layers, the optimizer and a training step on `boxed` tests the
 // seam itself.
-import { hostBackend, type HostArray } from '../../src/kernels/cpu/index.js';
+import { hostBackend, type HostArray } from '../../src/kernels/cpu/ref/index.js';
 import type { Backend, DeviceBuffer } from '../../src/kernels/backend.js';
 import { getBackend, registerBackend, registeredBackends } from '../../src/kernels/index.js';
 

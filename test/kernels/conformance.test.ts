@@ -8,12 +8,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Backend, BinaryOp, DeviceBuffer, FloatArray, GdmStep, UnaryOp, WindowGeometry } from '../../src/kernels/backend.js';
-import { UNARY_BACKWARD_READS } from '../../src/kernels/backend.js';
+import { STORAGE_METHODS, UNARY_BACKWARD_READS } from '../../src/kernels/backend.js';
 import { windowGeometry } from '../../src/kernels/geometry.js';
 import { contiguousStrides } from '../../src/tensor/shape.js';
 import { Generator } from '../../src/index.js';
 import { allBackends, referenceBackend } from '../helpers/backends.js';
 import { expectClose } from '../helpers/check.js';
+import { naiveConv, naiveGemm } from '../helpers/naive.js';
 
 const BACKENDS = allBackends();
 const RTOL = 2e-5, ATOL = 2e-5;
@@ -24,8 +25,6 @@ const RTOL = 2e-5, ATOL = 2e-5;
  * to backend.ts joins it without anyone editing this file.
  */
 const KERNELS = Object.keys(referenceBackend()).filter((k) => typeof (referenceBackend() as unknown as Record<string, unknown>)[k] === 'function').sort();
-/** Storage methods: the differential test uses them to move data, it does not compare them. */
-const STORAGE = ['alloc', 'allocIndex', 'upload', 'read', 'write', 'fill', 'dtypeOf', 'lengthOf', 'release'];
 
 /** `be` with each method it is asked for recorded in `seen`: the suite checks it left none untested. */
 function tracked(be: Backend, seen: Set<string>): Backend {
@@ -44,31 +43,6 @@ function rand(n: number, gen: Generator, lo = -1, hi = 1): Float32Array {
 }
 const up = (be: Backend, a: ArrayLike<number>): DeviceBuffer => be.upload(Float32Array.from(a));
 const down = (be: Backend, b: DeviceBuffer): Float32Array => Float32Array.from(be.read(b, 0, be.lengthOf(b)));
-
-function naiveGemm(tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: ArrayLike<number>, lda: number, B: ArrayLike<number>, ldb: number, beta: number, C: ArrayLike<number>, ldc: number): number[] {
-  const out = Array.from(C);
-  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) s += (tA ? A[k * lda + i]! : A[i * lda + k]!) * (tB ? B[j * ldb + k]! : B[k * ldb + j]!);
-    out[i * ldc + j] = alpha * s + (beta === 0 ? 0 : beta * C[i * ldc + j]!);
-  }
-  return out;
-}
-
-/** y[N, K, P, Q] of a direct convolution (zero padding, stride, dilation). */
-function naiveConv(x: ArrayLike<number>, N: number, w: ArrayLike<number>, K: number, b: ArrayLike<number> | null, g: WindowGeometry): number[] {
-  const { C, H, W, R, S, P, Q } = g;
-  const y = new Array<number>(N * K * P * Q).fill(0);
-  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) for (let p = 0; p < P; p++) for (let q = 0; q < Q; q++) {
-    let s = b ? b[k]! : 0;
-    for (let c = 0; c < C; c++) for (let r = 0; r < R; r++) for (let t = 0; t < S; t++) {
-      const h = p * g.strideH - g.padH + r * g.dilH, ww = q * g.strideW - g.padW + t * g.dilW;
-      if (h >= 0 && h < H && ww >= 0 && ww < W) s += x[((n * C + c) * H + h) * W + ww]! * w[((k * C + c) * R + r) * S + t]!;
-    }
-    y[((n * K + k) * P + p) * Q + q] = s;
-  }
-  return y;
-}
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
@@ -586,6 +560,6 @@ describe.each(others.map((b) => [b.name, b] as const))('backend %s against the r
 
   // Runs last: every kernel of the interface has been compared with the reference above.
   it('the tests above compare every kernel of the Backend interface', () => {
-    expect(KERNELS.filter((k) => !STORAGE.includes(k) && !seen.has(k))).toEqual([]);
+    expect(KERNELS.filter((k) => !(STORAGE_METHODS as readonly string[]).includes(k) && !seen.has(k))).toEqual([]);
   });
 });

@@ -17,8 +17,8 @@ import { GeneralizedCost, CrossEntropyBinary } from '../../src/models/cost.js';
 import { GradientDescentMomentum } from '../../src/optim/index.js';
 import { Generator, manualSeed } from '../../src/index.js';
 import { backend, setBackend } from '../../src/kernels/index.js';
-import { fastCpu } from '../../src/kernels/fast/index.js';
-import { simdModule } from '../../src/kernels/fast/simd.js';
+import { fastCpu } from '../../src/kernels/cpu/simd/index.js';
+import { simdModule } from '../../src/kernels/cpu/simd/simd.js';
 
 const FIXTURE = join(__dirname, '../fixtures/pinned/ref-weights.bin');
 

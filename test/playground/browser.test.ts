@@ -1,7 +1,7 @@
 // The playground in a real browser: headless Chromium (Debian's `chromium`, driven by
 // puppeteer-core, as test/browser/webgl.test.ts; WebGL2 on SwiftShader, no GPU here) loads
 // the page from the local server and
-//   - runs finetune on the built-in data on the cpu backend (the reference kernels) and
+//   - runs finetune on the built-in data on the ref backend (the reference kernels) and
 //     gets the CLI's test accuracy for the same seed and settings: `tl-scratch demo` runs
 //     the same code path on the cpu backend of Node (WebAssembly SIMD kernels, which differ
 //     from the reference kernels in the last bits of a sum), so the test compares the
@@ -129,15 +129,15 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     expect(await page.$eval('#backend', (e) => (e as Dom).value)).toBe('gpu');
   });
 
-  it('without WebGL the page falls back to the cpu backend and says why', async () => {
+  it('without WebGL the page falls back to the ref backend and says why', async () => {
     const { launch } = await import('puppeteer-core');
     const noGl = await launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-webgl', '--disable-3d-apis'] });
     try {
       const p = await noGl.newPage();
       await p.goto(url);
       await p.waitForFunction(() => !document.querySelector('#backend-line').textContent.includes('starting'), { timeout: 30_000 });
-      expect(await p.$eval('#backend-line', (e) => e.textContent)).toMatch(/^backend: cpu: the reference kernels \(gpu\.js found no WebGL here, only its \w+ mode\)$/);
-      expect(await p.$eval('#backend', (e: Dom) => [e.value, e.querySelector('option[value=gpu]').disabled])).toEqual(['cpu', true]);
+      expect(await p.$eval('#backend-line', (e) => e.textContent)).toMatch(/^backend: ref: the reference kernels \(gpu\.js found no WebGL here, only its \w+ mode\)$/);
+      expect(await p.$eval('#backend', (e: Dom) => [e.value, e.querySelector('option[value=gpu]').disabled])).toEqual(['ref', true]);
     } finally {
       await noGl.close();
     }
@@ -221,7 +221,7 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     expect(await page.$eval('#im2col canvas', (c: Dom) => [c.width, c.height])).toEqual([1024, 9]);
 
     // Stop (from the keyboard): a long run ends after the current minibatch, with a message, and the page runs again.
-    await setSettings(page, { experiments: ['scratch'], backend: 'cpu', epochs: 500, evalEvery: 0, data: 'folder' });
+    await setSettings(page, { experiments: ['scratch'], backend: 'ref', epochs: 500, evalEvery: 0, data: 'folder' });
     await page.click('#run');
     await page.waitForFunction(() => /^scratch: epoch \d+\/500/.test(document.querySelector('#run-status').textContent), { timeout: 60_000, polling: 50 });
     await page.focus('#stop');
@@ -231,12 +231,12 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { playground: Hook }).playground.results())).toEqual([]);
   }, 120_000);
 
-  it('finetune on the built-in data (cpu backend) gets the CLI\'s accuracy for the same seed and settings; the curves and the import report appear', async () => {
-    await setSettings(page, { experiments: ['finetune'], backend: 'cpu', perClass: PER_CLASS, epochs: EPOCHS, evalEvery: EPOCHS, data: 'builtin' });
+  it('finetune on the built-in data (ref backend) gets the CLI\'s accuracy for the same seed and settings; the curves and the import report appear', async () => {
+    await setSettings(page, { experiments: ['finetune'], backend: 'ref', perClass: PER_CLASS, epochs: EPOCHS, evalEvery: EPOCHS, data: 'builtin' });
     expect(await run(page)).toMatch(/^done: finetune \d+\.\d% \(seed 0, built-in Fashion-MNIST T-shirt\/Shirt\)/);
     const [mine] = await page.evaluate(() => (globalThis as unknown as { playground: Hook }).playground.results());
     const theirs = await cli;
-    expect(mine!.backend).toBe('cpu');
+    expect(mine!.backend).toBe('ref');
     expect(mine!.testCount).toBe(theirs.total);
     expect(mine!.testCorrect).toBe(theirs.correct);
     const shown = await page.$eval('#results tr[data-experiment=finetune] .test-accuracy', (e) => e.textContent);

@@ -1,6 +1,7 @@
 // 2-D convolution (cross-correlation, as in every framework), written once: the forward
 // and its three gradients over one backend, computed by the backend's convolution kernels
-// (the reference backend's im2col + gemm chunking and Winograd path: src/kernels/cpu/conv.ts).
+// (the reference's direct loops, src/kernels/cpu/ref/conv.ts; the default backend's im2col
+// + gemm chunking and Winograd, src/kernels/cpu/simd/conv.ts).
 // The tape's op conv2d (src/autograd/ops/conv.ts) and neon's Convolution layer
 // (src/layers/convolution.ts) both call these two functions.
 // Shapes: x [N, C, H, W], w [K, C, R, S], b [K], y [N, K, P, Q].

@@ -27,8 +27,8 @@ import { unpackWire, type BuiltinMeta, type PlaygroundInfo, type SourceMeta } fr
 
 export type { ExperimentName, EpochRecord };
 
-/** The backends a page can pick: gpu.js (WebGL) or the reference kernels (named cpu in the browser bundle). */
-export type PageBackend = 'gpu' | 'cpu';
+/** The backends a page can pick: gpu.js (WebGL) or the reference kernels, `ref` as in Node (the SIMD/threads backend `cpu` does not run in a page). */
+export type PageBackend = 'gpu' | 'ref';
 
 export interface BackendStatus {
   /** The backend the page uses by default. */
@@ -47,9 +47,9 @@ export function probeBackends(): BackendStatus {
       const where = d.info.notAGpu ? ` (${d.info.notAGpu}: slower than a real GPU)` : d.info.renderer ? ` on ${d.info.renderer}` : '';
       return { preferred: 'gpu', gpuOk: true, line: `gpu: gpu.js ${d.mode}${where}` };
     }
-    return { preferred: 'cpu', gpuOk: false, line: `cpu: the reference kernels (gpu.js found no WebGL here, only its ${d.mode} mode)` };
+    return { preferred: 'ref', gpuOk: false, line: `ref: the reference kernels (gpu.js found no WebGL here, only its ${d.mode} mode)` };
   } catch (e) {
-    return { preferred: 'cpu', gpuOk: false, line: `cpu: the reference kernels (no WebGL for the gpu backend: ${(e as Error).message})` };
+    return { preferred: 'ref', gpuOk: false, line: `ref: the reference kernels (no WebGL for the gpu backend: ${(e as Error).message})` };
   }
 }
 

@@ -1,0 +1,117 @@
+// 2-D convolution (cross-correlation, as in every framework), computed directly: each
+// output is the sum over its window, in a JavaScript number (float64), as one checks it
+// by hand. Shapes: x [N, C, H, W], w [K, C, R, S], b [K], y [N, K, P, Q]; output pixel
+// (p, q) reads input pixel h = p·strideH − padH + r·dilH, w = q·strideW − padW + s·dilW
+// for each filter tap (r, s), zero where that falls in the padding.
+//   y[n, k, p, q]  = b[k] + Σ_{c, r, s} x[n, c, h, w] · w[k, c, r, s]
+//   dx[n, c, h, w] = Σ_{k, r, s} dy[n, k, p, q] · w[k, c, r, s]   over the (p, q) that read (h, w)
+//   dw[k, c, r, s] += Σ_{n, p, q} dy[n, k, p, q] · x[n, c, h, w]
+//   db[k]          += Σ_{n, p, q} dy[n, k, p, q]
+// conv2dIm2col is the same forward as im2col + gemm, the way fast backends compute it
+// (src/kernels/cpu/simd/conv.ts adds chunking and Winograd); a test holds it to the direct one.
+import type { FloatArray, WindowGeometry } from '../../backend.js';
+import { biasAdd, biasBackward } from './bias.js';
+import { gemm } from './gemm.js';
+import { im2col } from './im2col.js';
+
+/** y[N, K, P, Q] = conv(x, w) (+ b). */
+export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray): void {
+  const { C, H, W, R, S, strideH, strideW, padH, padW, dilH, dilW, P, Q } = g;
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      for (let p = 0; p < P; p++) {
+        for (let q = 0; q < Q; q++) {
+          let sum = 0;
+          for (let c = 0; c < C; c++) {
+            for (let r = 0; r < R; r++) {
+              const h = p * strideH - padH + r * dilH;
+              if (h < 0 || h >= H) continue;
+              for (let s = 0; s < S; s++) {
+                const wi = q * strideW - padW + s * dilW;
+                if (wi < 0 || wi >= W) continue;
+                sum += x[((n * C + c) * H + h) * W + wi]! * w[((k * C + c) * R + r) * S + s]!;
+              }
+            }
+          }
+          y[((n * K + k) * P + p) * Q + q] = b ? sum + b[k]! : sum;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Gradients of a convolution: any of dx, dw, db may be null (not wanted). dw and db are
+ * accumulated (+=) over the batch; dx is overwritten.
+ */
+export function conv2dBackward(
+  x: FloatArray, N: number, w: FloatArray, K: number, g: WindowGeometry, dy: FloatArray,
+  dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null,
+): void {
+  const { C, H, W, R, S, strideH, strideW, padH, padW, dilH, dilW, P, Q } = g;
+  if (dx) {
+    // input pixel (h, wi) is read by tap (r, s) of output (p, q) where p·strideH = h + padH − r·dilH
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        for (let h = 0; h < H; h++) {
+          for (let wi = 0; wi < W; wi++) {
+            let sum = 0;
+            for (let k = 0; k < K; k++) {
+              for (let r = 0; r < R; r++) {
+                const ph = h + padH - r * dilH;
+                if (ph < 0 || ph % strideH !== 0 || ph / strideH >= P) continue;
+                const p = ph / strideH;
+                for (let s = 0; s < S; s++) {
+                  const qw = wi + padW - s * dilW;
+                  if (qw < 0 || qw % strideW !== 0 || qw / strideW >= Q) continue;
+                  const q = qw / strideW;
+                  sum += dy[((n * K + k) * P + p) * Q + q]! * w[((k * C + c) * R + r) * S + s]!;
+                }
+              }
+            }
+            dx[((n * C + c) * H + h) * W + wi] = sum;
+          }
+        }
+      }
+    }
+  }
+  if (dw) {
+    for (let k = 0; k < K; k++) {
+      for (let c = 0; c < C; c++) {
+        for (let r = 0; r < R; r++) {
+          for (let s = 0; s < S; s++) {
+            let sum = 0;
+            for (let n = 0; n < N; n++) {
+              for (let p = 0; p < P; p++) {
+                const h = p * strideH - padH + r * dilH;
+                if (h < 0 || h >= H) continue;
+                for (let q = 0; q < Q; q++) {
+                  const wi = q * strideW - padW + s * dilW;
+                  if (wi < 0 || wi >= W) continue;
+                  sum += dy[((n * K + k) * P + p) * Q + q]! * x[((n * C + c) * H + h) * W + wi]!;
+                }
+              }
+            }
+            dw[((k * C + c) * R + r) * S + s]! += sum;
+          }
+        }
+      }
+    }
+  }
+  if (db) biasBackward(dy, N, K, P * Q, db, true);
+}
+
+/**
+ * The forward convolution through im2col + gemm, one image at a time: cols[C·R·S, P·Q] =
+ * im2col(x[n]), y[n] as [K, P·Q] = w as [K, C·R·S] · cols, then the bias. The same values
+ * as conv2dForward up to the order of the sums.
+ */
+export function conv2dIm2col(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray): void {
+  const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
+  const cols = x instanceof Float64Array ? new Float64Array(CRS * PQ) : new Float32Array(CRS * PQ);
+  for (let n = 0; n < N; n++) {
+    im2col(x, n * CHW, g, cols);
+    gemm(false, false, K, PQ, CRS, 1, w, 0, CRS, cols, 0, PQ, 0, y, n * K * PQ, PQ);
+  }
+  if (b) biasAdd(y, b, N, K, PQ, y);
+}
