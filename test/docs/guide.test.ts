@@ -5,7 +5,7 @@
 // no-run stay few.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveImports, tsBlocks, type DocBlock } from './blocks.js';
@@ -28,6 +28,8 @@ const blocks: DocBlock[] = chapters.flatMap((f) => tsBlocks(root, f));
 
 // Every runnable block as a module file (written when the tests are collected), and a
 // tsconfig that type-checks them with the project's settings.
+// Start empty: blocks from an earlier run (other chapters, other line numbers) would be type-checked too.
+rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 const runnable = blocks.filter((b) => b.run).map((b) => {
   const path = join(outDir, `${b.file.replace(/[^A-Za-z0-9]+/g, '_')}_${b.line}.ts`);
