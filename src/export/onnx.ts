@@ -159,9 +159,8 @@ function buildGraph(model: Model): { nodes: NodeSpec[]; inits: TensorSpec[]; out
     } else if (l instanceof Pooling) {
       const cfg = l.describe().config;
       const [R, S] = pair(l.fshape, 1), [sh, sw] = pair(cfg.strides, R), [ph, pw] = pair(cfg.padding, 0);
-      // Our pooling gives 0 for a window lying wholly in the padding; ONNX has no such
-      // window (onnxruntime requires padding < window), so that geometry cannot be written.
-      if (ph >= R || pw >= S) cannot(l, `pads by ${ph}×${pw} with a ${R}×${S} window; ONNX pooling needs padding smaller than the window`);
+      // ONNX pooling needs padding smaller than the window; a Pooling layer pads by at most
+      // half its window (src/autograd/functions/pool.ts refuses more when it is configured).
       const attrs = [intsAttr('kernel_shape', [R, S]), intsAttr('strides', [sh, sw]), intsAttr('pads', [ph, pw, ph, pw])];
       x = l.op === 'max' ? node(l.name, 'MaxPool', [x], attrs) : node(l.name, 'AveragePool', [x], [...attrs, intAttr('count_include_pad', 1)]);
     } else if (l instanceof Dropout) {
