@@ -231,8 +231,10 @@ describe('tl-scratch CLI: bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/'nosuch' is invalid\. Allowed choices are cpu, ref\b/);
     const h = cli(['eval', '--help'], work);
-    expect(h.stdout).toMatch(/-b, --backend <name>\s+compute backend: cpu\s+\(WebAssembly\s+SIMD\s+gemm/);
-    expect(h.stdout).toMatch(/ref\s+\(plain\s+TypeScript\s+kernels/);
+    // each backend's line names the folder it runs (issue 20)
+    expect(h.stdout).toMatch(/-b, --backend <name>\s+compute backend: cpu\s+\(src\/kernels\/cpu\/simd\/:\s+WebAssembly\s+SIMD\s+gemm/);
+    expect(h.stdout).toMatch(/ref\s+\(src\/kernels\/cpu\/ref\/:\s+the\s+textbook\s+kernels/);
+    expect(h.stdout).toMatch(/gpu\s+\(src\/kernels\/gpu\/webgl\/:\s+gpu\.js\s+kernels/);
     expect(h.stdout).toMatch(/choices:\s+"cpu",\s+"ref"/);
     const v = cli(['train', '--data_root', join(work, 'nope'), '-v'], work);
     expect(v.stderr).toMatch(/\n\s+at /);

@@ -67,4 +67,4 @@ export function hostBackend(name: string, description: string, boxing: HostBoxin
 }
 
 /** The reference backend `ref`: buffers are the typed arrays themselves. */
-export const refBackend: Backend = hostBackend('ref', 'the textbook kernels of src/kernels/cpu/ref/, plain TypeScript, single-threaded (the readable reference)', unboxed);
+export const refBackend: Backend = hostBackend('ref', 'src/kernels/cpu/ref/: the textbook kernels, plain TypeScript, single-threaded (the readable reference)', unboxed);

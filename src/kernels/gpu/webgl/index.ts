@@ -22,7 +22,7 @@ export { gpuDevice, gpuStarted, setGpuMode } from './buffers.js';
 
 const assembled = assembleBackend({
   name: 'gpu',
-  description: 'gpu.js kernels on the GPU (WebGL), or gpu.js\'s WebAssembly fallback where there is none; float32 (src/kernels/gpu/webgl/)',
+  description: 'src/kernels/gpu/webgl/: gpu.js kernels on the GPU (WebGL), or gpu.js\'s WebAssembly fallback where there is none; float32',
   dtypes: ['float32'],
 }, gpuStorage, gpuKernels);
 
