@@ -1,5 +1,6 @@
 // eval, summary, inspect and prepare: the small subcommands.
 import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { checkExportFormat, checkWritable, exportModel, matchVgg16, modelFromCheckpoint } from '../export/index.js';
 import { isTlCheckpoint } from '../formats/index.js';
 import { prepare, type PrepareOptions } from '../data/prepare/index.js';
@@ -110,14 +111,33 @@ export async function inspectCommand(path: string): Promise<number> {
   return 0;
 }
 
+/** Skipped files named on the terminal; the rest are in the output folder's skipped.txt. */
+const SKIPPED_SHOWN = 20;
+
+/** A path relative to the working directory when inside it, else as it is. */
+function shownPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+}
+
 export async function prepareCommand(o: PrepareOptions, progress: boolean): Promise<number> {
   const sources = [o.imageFolder, o.imdbWiki, o.builtin].filter((s) => s !== undefined);
   if (sources.length !== 1) throw new UsageError('prepare needs exactly one source: --image_folder DIR, --imdb_wiki DIR or --builtin NAME');
   // A bar on a terminal; elsewhere (a pipe, a log file) a plain line every few seconds and at the end.
   const bar = progress ? new CountProgress('prepare', 'images') : undefined;
   const report = await prepare({ ...o, onProgress: bar && ((p) => bar.update(p.done, p.total)) });
-  console.log(`prepared ${report.kept} of ${report.considered} images from ${report.source}`);
+  // the count the progress reached is the count the summary gives; what was not read is said apart
+  const limited = report.considered - report.skippedBeforeReading - report.read;
+  const unit = report.source === 'image-folder' ? 'files' : report.source === 'imdb-wiki' ? 'rows' : 'examples';
+  const apart = [report.skippedBeforeReading ? `${report.skippedBeforeReading} skipped before reading` : '', limited ? `${limited} left out by --max_images` : ''].filter(Boolean);
+  console.log(`prepared ${report.kept} of ${report.read} images from ${report.source}${apart.length ? ` (${report.considered} ${unit} examined: ${apart.join(', ')})` : ''}`);
   for (const [reason, n] of Object.entries(report.skipped)) if (n) console.log(`  skipped ${n}: ${reason}`);
+  for (const s of report.skippedItems.slice(0, SKIPPED_SHOWN)) {
+    const detail = s.detail.startsWith(`${s.item}: `) ? s.detail.slice(s.item.length + 2) : s.detail;
+    console.log(`    ${shownPath(s.item)}: ${s.reason}${detail ? ` (${detail})` : ''}`);
+  }
+  if (report.skippedItems.length > SKIPPED_SHOWN) console.log(`    ... and ${report.skippedItems.length - SKIPPED_SHOWN} more`);
+  if (report.skippedFile) console.log(`  every skipped file with its reason: ${shownPath(report.skippedFile)}`);
   console.log(`  ${report.train.path}: ${report.train.count} examples (${report.train.perClass.join(' / ')} per class)`);
   console.log(`  ${report.test.path}: ${report.test.count} examples (${report.test.perClass.join(' / ')} per class)`);
   console.log(`  classes: ${report.classNames.join(', ')}; shape (${report.lshape.join(', ')}), ${report.channels}`);
