@@ -1,5 +1,6 @@
 // The command line: commander definitions of every subcommand and its flags (neon's names
 // where the lab uses them: neon/util/argparser.py, docs/neon-notes.md). Each action returns an exit code.
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableBackends, backend, getNumThreads, registeredBackends, setNumThreads } from '../kernels/index.js';
 import { announceGpu } from '../kernels/gpu/index.js';
@@ -60,7 +61,17 @@ function startBackend(name: string): void {
 const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}`).choices(availableBackends()).default(backend().name);
 
 // --threads: how many threads the cpu backend computes on (main thread included).
-const threadsOption = () => new Option('--threads <n>', 'threads of the cpu backend, the main one included').argParser(int('--threads', 1)).default(getNumThreads(), `${getNumThreads()}: the number of cores`);
+// At most the machine's logical cores: more threads than cores only contend for them.
+const threadsOption = () => {
+  const cores = availableParallelism();
+  return new Option('--threads <n>', `threads of the cpu backend, the main one included (1 to ${cores}, the logical cores of this machine)`)
+    .argParser((v: string) => {
+      const n = int('--threads', 1)(v);
+      if (n > cores) throw new InvalidArgumentError(`--threads must be between 1 and ${cores} (the logical cores of this machine), got '${v}'`);
+      return n;
+    })
+    .default(getNumThreads(), `${getNumThreads()}: the number of cores`);
+};
 /** Applies --threads before the command runs. */
 const threaded = <T>(o: { threads: number; backend?: string }, f: () => T): T => {
   setNumThreads(o.threads);
@@ -168,14 +179,14 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
   modelOptions(program.command('export')
     .description('write a model for other frameworks: safetensors (PyTorch; torchvision\'s names for VGG-16) or ONNX (onnxruntime)')
     .requiredOption('--model_file <file>', 'checkpoint (rebuilt from the layers it stores), or any importable weight file with the model flags below')
-    .requiredOption('--format <format>', 'safetensors or onnx')
+    .option('--format <format>', 'safetensors or onnx (default: from --out\'s extension, .safetensors or .onnx)')
     .requiredOption('--out <file>', 'file to write (atomically: nothing is left behind on error)')
-    .option('--image_size <n>', 'input height = width, for weight files other than checkpoints', int('--image_size', 1), 224)
+    .option('--image_size <n>', 'input height = width, for weight files other than checkpoints (default: from the weights of the first dense layer when they say it, else 224)', int('--image_size', 1), 224)
     .option('--channels <n>', 'input channels, for weight files other than checkpoints', int('--channels', 1), 3)
     .option('--nclass <n>', 'number of classes, for weight files other than checkpoints', int('--nclass', 1), 2)
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
-    .action((o) => run(exportCommand({
-      modelFile: o.model_file, format: o.format, out: o.out, imageSize: o.image_size, channels: o.channels, nclass: o.nclass,
+    .action((o, cmd: Command) => run(exportCommand({
+      modelFile: o.model_file, format: o.format, out: o.out, imageSize: o.image_size, imageSizeGiven: cmd.getOptionValueSource('image_size') === 'cli', channels: o.channels, nclass: o.nclass,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
     })));
 

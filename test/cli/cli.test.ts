@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -66,7 +67,7 @@ describe('tl-scratch CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Successfully copied layer # 0 'conv1_1'");
     expect(r.stdout).toContain("Successfully copied layer # 1 'conv1_1_bias'");
-    expect(r.stdout).toContain("Unable to copy layer # 44 'fc6_new'");
+    expect(r.stdout).toContain("New layer # 44 'fc6_new' (not in the source model): initialized");
     expect(r.stdout.match(/Successfully copied/g)!.length).toBe(26);
     expect(r.stdout).toMatch(/finetune: 26 layers imported/);
   });
@@ -199,6 +200,16 @@ describe('tl-scratch CLI: bad input', () => {
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
       expect(cli([cmd, '--help'], work).stdout).toMatch(/--threads <n>\s+threads of the cpu backend/);
+    }
+  });
+  it('--threads above the logical cores is a usage error on every command that takes it, saying the range', () => {
+    const cores = availableParallelism();
+    for (const args of [['train'], ['eval'], ['predict', 'x.png'], ['demo']]) {
+      const r = cli([...args, '--threads', String(cores + 1)], work);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--threads must be between 1 and ${cores} (the logical cores of this machine), got '${cores + 1}'`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(cli([args[0]!, '--help'], work).stdout.replace(/\s+/g, ' ')).toContain(`(1 to ${cores}, the logical cores of this machine)`);
     }
   });
   it('a missing or empty data_root suggests prepare', () => {
