@@ -20,8 +20,8 @@ import type { PreprocessName } from '../data/preprocess.js';
 import { choosePreprocess, loadInputSets } from './input.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
 import { OutputFileCallback } from './output-file.js';
-import { CountProgress, ProgressBarCallback } from './progress.js';
-import { comparisonTable, writeReport, type RunRecord } from './report.js';
+import { CountProgress, ProgressBarCallback, UniformCostWarning } from './progress.js';
+import { comparisonTable, uniformCost, writeReport, type RunRecord } from './report.js';
 
 export interface TrainFlags extends ModelFlags {
   backend: string;
@@ -209,7 +209,10 @@ export async function train(f: TrainFlags): Promise<number> {
 
     const history: EpochRecord[] = [];
     const callbacks: Callback[] = [];
-    if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary' }));
+    // where chance is: the cost of a uniform output, on the progress, the summary and a warning
+    const uniform = uniformCost('CrossEntropyBinary', data.train.nclass);
+    if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary', uniformCost: uniform }));
+    if (uniform !== null) callbacks.push(new UniformCostWarning(history, uniform, f.lr, warn));
     const savePath = saving.savePath && (tag ? withTag(saving.savePath, tag) : saving.savePath);
     if (savePath && saving.serialize > 0) {
       callbacks.push(new EveryNEpochs(saving.serialize, async (m, e) => {
@@ -240,6 +243,9 @@ export async function train(f: TrainFlags): Promise<number> {
         console.log('interrupted: no checkpoint written (no --save_path)');
       }
       return 130;
+    }
+    if (history.length) {
+      console.log(`training cost: ${history[0]!.trainCost.toFixed(2)} after the first epoch, ${result.finalCost.toFixed(2)} after the last${uniform !== null ? ` (a uniform output costs ${uniform.toFixed(2)})` : ''}`);
     }
     console.log(`Accuracy = ${pct(result.testAccuracy)}`);
     let inferenceFile = f.inferenceFile;
