@@ -105,7 +105,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--serialize <n>', `save a checkpoint every N epochs (to --save_path, else to ${DEFAULT_SAVE_PATH} in the working directory, with a warning, as neon)`, int('--serialize'), 0)
     .option('-s, --save_path <file>', 'checkpoint file (HDF5); without --serialize, one every epoch (--serialize 1, with a warning, as neon)')
     .option('--no_save_states', 'checkpoints without optimizer states (half the size; resuming restarts the momentum)')
-    .option('--model_file <file>', 'resume from a checkpoint, or initialize the whole model from an importable weight file')
+    .option('--model_file <file>', 'resume from a checkpoint (the model flags it records are used; flags typed must agree with them), or initialize the whole model from an importable weight file')
     .option('-o, --output_file <file>', 'HDF5 log of costs, metrics and times (neon\'s format)')
     .option('--eval_freq <n>', 'evaluate loss and accuracy on the test set every N epochs (0: never; default 0, and with --experiment all every epoch, or every epochs/5 on test sets over 10,000 examples, for the report\'s curves)', int('--eval_freq'))
     .option('--no_progress_bar', 'no progress bar')
@@ -123,14 +123,14 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--report_dir <dir>', 'report folder of --experiment all', 'report')
     .option('--no_feature_cache', 'recompute the frozen layers every epoch instead of caching their outputs (same results, slower)')
     .addOption(preprocessOption('from the weight file the model starts from (--model_file, else --source_model; none: neon)')))
-    .action((o) => run(threaded(o, () => train({
+    .action((o, cmd: Command) => run(threaded(o, () => train({
       backend: o.backend, epochs: o.epochs, batchSize: o.batch_size, rngSeed: o.rng_seed, dataRoot: o.data_root,
       sourceModel: o.source_model, serialize: o.serialize, savePath: o.save_path, modelFile: o.model_file,
       outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: !o.no_progress_bar, verbose: o.verbose, saveStates: !o.no_save_states,
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule, preprocess: o.preprocess,
-      featureCache: !o.no_feature_cache,
+      featureCache: !o.no_feature_cache, explicit: explicitModelFlags(cmd),
     }))));
 
   modelOptions(program.command('eval')

@@ -118,6 +118,25 @@ describe('tl-scratch CLI', () => {
     expect(learning.stdout).toMatch(/\(a uniform output costs 1\.39\)/);
   });
 
+  it('train --model_file CK takes the model flags CK records; typed ones that differ, or another experiment, are one-line usage errors', () => {
+    const d = dir('resume-flags');
+    const base = ['train', '--data_root', data, '-z', '4', '--no_progress_bar'];
+    expect(cli([...base, '-e', '1', ...TINY, '--save_path', 'ck.h5', '--serialize', '1'], d).code).toBe(0);
+    const r = cli([...base, '-e', '2', '--model_file', 'ck.h5'], d);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('resuming from ck.h5 at epoch 2 of 2');
+    const wide = cli([...base, '-e', '2', '--model_file', 'ck.h5', '--width_mult', '0.125'], d);
+    expect(wide.code).toBe(2);
+    expect(wide.stderr).toBe('tl-scratch: --width_mult 0.125 differs from the --width_mult 0.0625 recorded in ck.h5; leave --width_mult out to resume with the recorded one\n');
+    // a finetune checkpoint has per-layer optimizer states: resuming it as scratch says what to pass
+    expect(cli([...base, '-e', '1', ...TINY, '--source_model', 'ck.h5', '--save_path', 'ft.h5', '--serialize', '1'], d).code).toBe(0);
+    const ft = cli([...base, '-e', '2', '--model_file', 'ft.h5'], d);
+    expect(ft.code).toBe(2);
+    expect(ft.stderr).toBe('tl-scratch: ft.h5 was saved by a run that trained its imported layers at their own learning rate (--experiment finetune or extract), but this run is --experiment scratch; pass the --experiment and --source_model it was trained with to resume it\n');
+    expect(cli([...base, '-e', '2', '--model_file', 'ft.h5', '--source_model', 'ck.h5'], d).code).toBe(0);
+  });
+
   it('a run killed with kill -9 mid-write left temporaries: the next run writing those files removes them', () => {
     const d = dir('debris');
     // the pid of a process that has exited, as a killed run's is
