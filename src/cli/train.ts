@@ -280,10 +280,10 @@ export async function train(flags: TrainFlags): Promise<number> {
       }
       return 130;
     }
+    console.log(`Accuracy = ${pct(result.testAccuracy)}`);
     if (history.length) {
       console.log(`training cost: ${history[0]!.trainCost.toFixed(2)} after the first epoch, ${result.finalCost.toFixed(2)} after the last${uniform !== null ? ` (a uniform output costs ${uniform.toFixed(2)})` : ''}`);
     }
-    console.log(`Accuracy = ${pct(result.testAccuracy)}`);
     let inferenceFile = f.inferenceFile;
     if (tag) {
       mkdirSync(f.reportDir, { recursive: true });
