@@ -1,5 +1,6 @@
 // eval, summary, inspect and prepare: the small subcommands.
 import { existsSync, statSync } from 'node:fs';
+import { extname, isAbsolute, relative } from 'node:path';
 import { checkExportFormat, checkWritable, exportModel, matchVgg16, modelFromCheckpoint } from '../export/index.js';
 import { isTlCheckpoint } from '../formats/index.js';
 import { prepare, type PrepareOptions } from '../data/prepare/index.js';
@@ -110,14 +111,33 @@ export async function inspectCommand(path: string): Promise<number> {
   return 0;
 }
 
+/** Skipped files named on the terminal; the rest are in the output folder's skipped.txt. */
+const SKIPPED_SHOWN = 20;
+
+/** A path relative to the working directory when inside it, else as it is. */
+function shownPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+}
+
 export async function prepareCommand(o: PrepareOptions, progress: boolean): Promise<number> {
   const sources = [o.imageFolder, o.imdbWiki, o.builtin].filter((s) => s !== undefined);
   if (sources.length !== 1) throw new UsageError('prepare needs exactly one source: --image_folder DIR, --imdb_wiki DIR or --builtin NAME');
   // A bar on a terminal; elsewhere (a pipe, a log file) a plain line every few seconds and at the end.
   const bar = progress ? new CountProgress('prepare', 'images') : undefined;
   const report = await prepare({ ...o, onProgress: bar && ((p) => bar.update(p.done, p.total)) });
-  console.log(`prepared ${report.kept} of ${report.considered} images from ${report.source}`);
+  // the count the progress reached is the count the summary gives; what was not read is said apart
+  const limited = report.considered - report.skippedBeforeReading - report.read;
+  const unit = report.source === 'image-folder' ? 'files' : report.source === 'imdb-wiki' ? 'rows' : 'examples';
+  const apart = [report.skippedBeforeReading ? `${report.skippedBeforeReading} skipped before reading` : '', limited ? `${limited} left out by --max_images` : ''].filter(Boolean);
+  console.log(`prepared ${report.kept} of ${report.read} images from ${report.source}${apart.length ? ` (${report.considered} ${unit} examined: ${apart.join(', ')})` : ''}`);
   for (const [reason, n] of Object.entries(report.skipped)) if (n) console.log(`  skipped ${n}: ${reason}`);
+  for (const s of report.skippedItems.slice(0, SKIPPED_SHOWN)) {
+    const detail = s.detail.startsWith(`${s.item}: `) ? s.detail.slice(s.item.length + 2) : s.detail;
+    console.log(`    ${shownPath(s.item)}: ${s.reason}${detail ? ` (${detail})` : ''}`);
+  }
+  if (report.skippedItems.length > SKIPPED_SHOWN) console.log(`    ... and ${report.skippedItems.length - SKIPPED_SHOWN} more`);
+  if (report.skippedFile) console.log(`  every skipped file with its reason: ${shownPath(report.skippedFile)}`);
   console.log(`  ${report.train.path}: ${report.train.count} examples (${report.train.perClass.join(' / ')} per class)`);
   console.log(`  ${report.test.path}: ${report.test.count} examples (${report.test.perClass.join(' / ')} per class)`);
   console.log(`  classes: ${report.classNames.join(', ')}; shape (${report.lshape.join(', ')}), ${report.channels}`);
@@ -126,10 +146,13 @@ export async function prepareCommand(o: PrepareOptions, progress: boolean): Prom
 
 export interface ExportFlags extends ModelFlags {
   modelFile: string;
-  format: string;
+  /** undefined: from --out's extension. */
+  format?: string;
   out: string;
   /** For weight files other than checkpoints: the input the model is built for. */
   imageSize: number;
+  /** --image_size was typed; otherwise it is read from the weights when they say it. */
+  imageSizeGiven?: boolean;
   channels: number;
   nclass: number;
 }
@@ -146,8 +169,39 @@ function sameFile(a: string, b: string): boolean {
  * any other importable weight file is loaded into the model the flags describe. Every
  * check (format, output folder, layers the format can express) comes before the write.
  */
+/** The export format --out's extension names (.onnx, .safetensors), or a usage error. */
+function formatFromOut(out: string): string {
+  const ext = extname(out).toLowerCase();
+  const byExt: Record<string, string> = { '.onnx': 'onnx', '.safetensors': 'safetensors' };
+  if (byExt[ext]) return byExt[ext];
+  throw new UsageError(`export: --out ${out} does not say the format (${ext ? `extension '${ext}'` : 'no extension'}); name the file .safetensors or .onnx, or pass --format safetensors or --format onnx`);
+}
+
+/**
+ * The square input a VGG-16's weights were trained at, when they say it: the first dense
+ * layer takes C·(H/32)·(W/32) values, C the last conv's output channels (five 2×2 pools).
+ */
+function imageSizeFromWeights(file: WeightFile): { size: number; line: string } | undefined {
+  // VGG-16's names (through the alias table: Keras, torchvision), else the file's order
+  let dense = file.layers.findIndex((l) => l.kind === 'linear' && ['fc6', 'fc6_new'].includes(labName(l.name)));
+  let conv = file.layers.find((l) => l.kind === 'conv' && labName(l.name) === 'conv5_3');
+  if (dense < 0 || !conv) {
+    dense = file.layers.findIndex((l) => l.kind === 'linear');
+    if (dense < 0) return undefined;
+    conv = file.layers.slice(0, dense).reverse().find((l) => l.kind === 'conv');
+  }
+  const W = file.layers[dense]!.params.find((a) => a.name === 'W');
+  const K = conv?.params.find((a) => a.name === 'W')?.shape[0];
+  if (!W || W.shape.length !== 2 || !K) return undefined;
+  const inputs = W.shape[1]!;
+  const side = Math.round(Math.sqrt(inputs / K));
+  if (side < 1 || side * side * K !== inputs) return undefined;
+  const size = 32 * side;
+  return { size, line: `input: ${size}×${size}, from the weights (${file.layers[dense]!.name} takes ${inputs} = ${K}·${side}·${side} values after ${conv!.name}); --image_size overrides` };
+}
+
 export async function exportCommand(f: ExportFlags): Promise<number> {
-  const format = checkExportFormat(f.format);
+  const format = checkExportFormat(f.format ?? formatFromOut(f.out));
   checkWritable(f.out);
   if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
   if (sameFile(f.out, f.modelFile)) throw new TlError(`--out ${f.out}: is the --model_file; the export would replace the model it reads, give another file name`);
@@ -156,9 +210,24 @@ export async function exportCommand(f: ExportFlags): Promise<number> {
     model = await modelFromCheckpoint(f.modelFile);
     console.log(`model: ${model.layers.length} layers rebuilt from the checkpoint ${f.modelFile}, input (${model.inShape!.join(', ')})`);
   } else {
+    const file = await readWeights(f.modelFile);
+    let size = f.imageSize;
+    const inferred = f.imageSizeGiven ? undefined : imageSizeFromWeights(file);
+    if (inferred) {
+      size = inferred.size;
+      console.log(inferred.line);
+    }
     model = buildModel(f, f.nclass);
-    model.initialize([f.channels, f.imageSize, f.imageSize]);
-    await loadModelFile(model, f.modelFile, { resume: false, log: (l) => console.log(l) });
+    model.initialize([f.channels, size, size]);
+    try {
+      await loadModelFile(model, f.modelFile, { resume: false, log: (l) => console.log(l), file });
+    } catch (e) {
+      // a shape that differs: the model flags, or the input size the first dense layer depends on
+      if (e instanceof TlError && / in the model but .* in the file /.test(e.message)) {
+        throw new TlError(`${e.message.replace(/; check .*$/, '')}; the model was built for ${size}×${size} input${f.imageSizeGiven ? ' (--image_size)' : ''}: give the size the weights were trained at with --image_size, and check --width_mult and --fc_size`, e.exitCode);
+      }
+      throw e;
+    }
   }
   const bytes = exportModel(model, f.out, format);
   const layout = format === 'onnx' ? `ONNX opset 13, input 'input' [N, ${model.inShape!.join(', ')}], output 'output'`

@@ -49,6 +49,18 @@ function checkBatch(set: { ndata: number }, bsz: number, what: string, skip = fa
   if (!skip && set.ndata < bsz) throw new UsageError(`batch size ${bsz} is larger than the ${what} (${set.ndata} examples); use a smaller -z/--batch_size`);
 }
 
+/**
+ * A training set a classifier can learn from: nclass ≥ 2 and labels of at least two classes
+ * (one class trains to cost 0 and 100% accuracy without learning anything).
+ */
+function checkTwoClasses(set: { nclass: number; labels: ArrayLike<number> }, path: string): void {
+  const fix = "a classifier needs at least two: prepare the data from a folder with a sub-folder of images per class ('tl-scratch prepare --image_folder DIR --out ...')";
+  if (set.nclass < 2) throw new TlError(`${path}: nclass is ${set.nclass}; ${fix}`);
+  const seen = new Set<number>();
+  for (let i = 0; i < set.labels.length && seen.size < 2; i++) seen.add(set.labels[i]!);
+  if (seen.size < 2) throw new TlError(`${path}: every one of its ${set.labels.length} labels is ${[...seen][0] ?? 'missing'} (of ${set.nclass} classes declared); ${fix}`);
+}
+
 export function checkDataFolder(root: string, files: string[]): void {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new UsageError(`data folder ${root} does not exist; create ${files.join(' and ')} there with 'tl-scratch prepare --out ${root} ...', or use --data_root builtin:fashion-tshirt-shirt`);
@@ -93,6 +105,7 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
   const test = await HDF5IteratorOneHot.open(join(root, 'test.h5'), { bsz: 1, subtractMean });
   let description = `${shareablePath(root)}: ${train.ndata} training, ${test.ndata} test examples of shape (${train.lshape.join(', ')}), ${train.nclass} classes`;
   const full = train as HDF5IteratorOneHot;
+  checkTwoClasses(full, join(root, 'train.h5'));
   if (o.trainPerClass !== undefined) {
     const rows = rowsPerClass(full.labels, full.nclass, o.trainPerClass, o.seed, join(root, 'train.h5'));
     train = new ArrayIterator({ x: full.readExamples(rows), y: Array.from(rows, (r) => full.labels[r]!), nclass: full.nclass, lshape: full.lshape, bsz: o.batchSize, name: `${root}/train.h5 (${o.trainPerClass} per class)` });

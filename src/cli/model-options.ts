@@ -2,6 +2,7 @@
 // --model_file are put into a model: a tl-scratch checkpoint resumes (weights, velocities,
 // epoch, generator); any other importable file initializes the layers whose names match.
 import { isTlCheckpoint } from '../formats/index.js';
+import type { WeightFile } from '../formats/types.js';
 import type { Model } from '../models/model.js';
 import { generateVgg16, generateVgg16TransferModel } from '../models/vgg16.js';
 import { importMatchingLayers } from '../transfer/import.js';
@@ -33,12 +34,12 @@ export function buildModel(f: ModelFlags, nclass: number): Model {
 }
 
 /** Load --model_file into an initialized model. Returns 'resumed' for a checkpoint with training state. */
-export async function loadModelFile(model: Model, path: string, opts: { resume: boolean; match?: 'name' | 'order'; log: (l: string) => void }): Promise<'resumed' | 'imported'> {
-  if (await isTlCheckpoint(path)) {
+export async function loadModelFile(model: Model, path: string, opts: { resume: boolean; match?: 'name' | 'order'; log: (l: string) => void; file?: WeightFile }): Promise<'resumed' | 'imported'> {
+  if (!opts.file && (await isTlCheckpoint(path))) {
     await model.loadParams(path, { loadStates: opts.resume });
     return 'resumed';
   }
-  const file = await readWeights(path);
+  const file = opts.file ?? (await readWeights(path));
   for (const n of file.notes) opts.log(`note: ${n}`);
   const report = importMatchingLayers(file, model, { match: opts.match, log: () => {} });
   if (report.notInSource.length) {

@@ -1,5 +1,6 @@
 // The command line: commander definitions of every subcommand and its flags (neon's names
 // where the lab uses them: neon/util/argparser.py, docs/neon-notes.md). Each action returns an exit code.
+import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableBackends, backend, getNumThreads, registeredBackends, setNumThreads } from '../kernels/index.js';
 import { announceGpu } from '../kernels/gpu/webgl/index.js';
@@ -60,7 +61,17 @@ function startBackend(name: string): void {
 const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}`).choices(availableBackends()).default(backend().name);
 
 // --threads: how many threads the cpu backend computes on (main thread included).
-const threadsOption = () => new Option('--threads <n>', 'threads of the cpu backend, the main one included').argParser(int('--threads', 1)).default(getNumThreads(), `${getNumThreads()}: the number of cores`);
+// At most the machine's logical cores: more threads than cores only contend for them.
+const threadsOption = () => {
+  const cores = availableParallelism();
+  return new Option('--threads <n>', `threads of the cpu backend, the main one included (1 to ${cores}, the logical cores of this machine)`)
+    .argParser((v: string) => {
+      const n = int('--threads', 1)(v);
+      if (n > cores) throw new InvalidArgumentError(`--threads must be between 1 and ${cores} (the logical cores of this machine), got '${v}'`);
+      return n;
+    })
+    .default(getNumThreads(), `${getNumThreads()}: the number of cores`);
+};
 /** Applies --threads before the command runs. */
 const threaded = <T>(o: { threads: number; backend?: string }, f: () => T): T => {
   setNumThreads(o.threads);
@@ -94,7 +105,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--serialize <n>', `save a checkpoint every N epochs (to --save_path, else to ${DEFAULT_SAVE_PATH} in the working directory, with a warning, as neon)`, int('--serialize'), 0)
     .option('-s, --save_path <file>', 'checkpoint file (HDF5); without --serialize, one every epoch (--serialize 1, with a warning, as neon)')
     .option('--no_save_states', 'checkpoints without optimizer states (half the size; resuming restarts the momentum)')
-    .option('--model_file <file>', 'resume from a checkpoint, or initialize the whole model from an importable weight file')
+    .option('--model_file <file>', 'resume from a checkpoint (the model flags it records are used; flags typed must agree with them), or initialize the whole model from an importable weight file')
     .option('-o, --output_file <file>', 'HDF5 log of costs, metrics and times (neon\'s format)')
     .option('--eval_freq <n>', 'evaluate loss and accuracy on the test set every N epochs (0: never; default 0, and with --experiment all every epoch, or every epochs/5 on test sets over 10,000 examples, for the report\'s curves)', int('--eval_freq'))
     .option('--no_progress_bar', 'no progress bar')
@@ -112,14 +123,14 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--report_dir <dir>', 'report folder of --experiment all', 'report')
     .option('--no_feature_cache', 'recompute the frozen layers every epoch instead of caching their outputs (same results, slower)')
     .addOption(preprocessOption('from the weight file the model starts from (--model_file, else --source_model; none: neon)')))
-    .action((o) => run(threaded(o, () => train({
+    .action((o, cmd: Command) => run(threaded(o, () => train({
       backend: o.backend, epochs: o.epochs, batchSize: o.batch_size, rngSeed: o.rng_seed, dataRoot: o.data_root,
       sourceModel: o.source_model, serialize: o.serialize, savePath: o.save_path, modelFile: o.model_file,
       outputFile: o.output_file, evalFreq: o.eval_freq, progressBar: !o.no_progress_bar, verbose: o.verbose, saveStates: !o.no_save_states,
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule, preprocess: o.preprocess,
-      featureCache: !o.no_feature_cache,
+      featureCache: !o.no_feature_cache, explicit: explicitModelFlags(cmd),
     }))));
 
   modelOptions(program.command('eval')
@@ -168,14 +179,14 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
   modelOptions(program.command('export')
     .description('write a model for other frameworks: safetensors (PyTorch; torchvision\'s names for VGG-16) or ONNX (onnxruntime)')
     .requiredOption('--model_file <file>', 'checkpoint (rebuilt from the layers it stores), or any importable weight file with the model flags below')
-    .requiredOption('--format <format>', 'safetensors or onnx')
+    .option('--format <format>', 'safetensors or onnx (default: from --out\'s extension, .safetensors or .onnx)')
     .requiredOption('--out <file>', 'file to write (atomically: nothing is left behind on error)')
-    .option('--image_size <n>', 'input height = width, for weight files other than checkpoints', int('--image_size', 1), 224)
+    .option('--image_size <n>', 'input height = width, for weight files other than checkpoints (default: from the weights of the first dense layer when they say it, else 224)', int('--image_size', 1), 224)
     .option('--channels <n>', 'input channels, for weight files other than checkpoints', int('--channels', 1), 3)
     .option('--nclass <n>', 'number of classes, for weight files other than checkpoints', int('--nclass', 1), 2)
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0))
-    .action((o) => run(exportCommand({
-      modelFile: o.model_file, format: o.format, out: o.out, imageSize: o.image_size, channels: o.channels, nclass: o.nclass,
+    .action((o, cmd: Command) => run(exportCommand({
+      modelFile: o.model_file, format: o.format, out: o.out, imageSize: o.image_size, imageSizeGiven: cmd.getOptionValueSource('image_size') === 'cli', channels: o.channels, nclass: o.nclass,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep,
     })));
 

@@ -1,5 +1,5 @@
 // neon's progress bar (ProgressBarCallback): one line per epoch,
-//   Epoch 1   [Train |████████            |   12/63  batches, 0.69 cost, 3.21s, ETA 12s]
+//   Epoch 1   [Train |████████            |   12/63  batches, 0.69 cost (uniform 1.39), 3.21s, ETA 12s]
 // redrawn at most every 0.1 s on a terminal; elsewhere (pipes, CI) printed once per epoch.
 // At epoch end the evaluation results of that epoch are appended.
 import type { Callback } from '../models/callbacks.js';
@@ -14,6 +14,8 @@ export interface ProgressOptions {
   costName?: string;
   /** Prefix for every line, e.g. the experiment name. */
   label?: string;
+  /** The cost of a uniform output (report.ts uniformCost), shown after the cost: where chance is. */
+  uniformCost?: number | null;
 }
 
 export class ProgressBarCallback implements Callback {
@@ -42,7 +44,7 @@ export class ProgressBarCallback implements Callback {
     const bar = '█'.repeat(filled) + ' '.repeat(width - filled);
     const eta = done > 0 && done < this.nbatches ? `, ETA ${((elapsed / done) * (this.nbatches - done)).toFixed(0)}s` : '';
     const label = this.opts.label ? `${this.opts.label} ` : '';
-    return `${label}Epoch ${String(epoch + 1).padEnd(3)} [Train |${bar}| ${String(done).padStart(4)}/${this.nbatches} batches, ${this.smooth.smoothed.toFixed(2)} cost, ${elapsed.toFixed(2)}s${eta}]`;
+    return `${label}Epoch ${String(epoch + 1).padEnd(3)} [Train |${bar}| ${String(done).padStart(4)}/${this.nbatches} batches, ${this.smooth.smoothed.toFixed(2)} cost${this.opts.uniformCost != null ? ` (uniform ${this.opts.uniformCost.toFixed(2)})` : ''}, ${elapsed.toFixed(2)}s${eta}]`;
   }
 
   onMinibatchEnd(m: Model, epoch: number, mb: number, cost: number): void {
@@ -61,6 +63,39 @@ export class ProgressBarCallback implements Callback {
       tail = ` [${this.opts.costName ?? 'Cost'} Loss ${rec.evalLoss.toFixed(2)}, Accuracy ${(100 * rec.evalAccuracy!).toFixed(1)}%]`;
     }
     this.stream.write(`${this.tty ? '\r' : ''}${this.line(epoch, this.nbatches)}${tail}${this.tty ? '\x1b[K' : ''}\n`);
+  }
+}
+
+/**
+ * One warning when the training cost has not moved away from a uniform output's after
+ * `epochs` epochs of this run (each within 2% of it): the model is not learning, and a
+ * learning rate to try is suggested (×10, or ÷10 above neon's default 0.001).
+ */
+export class UniformCostWarning implements Callback {
+  private seen = 0;
+  private stuck = 0;
+  private done = false;
+
+  constructor(
+    private readonly history: EpochRecord[],
+    private readonly uniform: number,
+    private readonly lr: number,
+    private readonly warn: (line: string) => void,
+    private readonly epochs = 3,
+  ) {}
+
+  onEpochEnd(_m: Model, epoch: number): void {
+    if (this.done) return;
+    const rec = this.history.find((r) => r.epoch === epoch + 1);
+    if (!rec || !Number.isFinite(rec.trainCost)) return;
+    this.seen++;
+    if (Math.abs(rec.trainCost - this.uniform) <= 0.02 * this.uniform) this.stuck++;
+    if (this.seen < this.epochs) return;
+    this.done = true;
+    if (this.stuck < this.epochs) return;
+    const NEON_LR = 0.001;
+    const suggest = this.lr === 0 ? NEON_LR : this.lr > NEON_LR ? this.lr / 10 : this.lr * 10;
+    this.warn(`the training cost ${rec.trainCost.toFixed(2)} has not moved from a uniform output's ${this.uniform.toFixed(2)} in ${this.epochs} epochs: the model is not learning; try --lr ${Number(suggest.toPrecision(3))} (this run: ${this.lr}; neon's default ${NEON_LR}) or more epochs`);
   }
 }
 

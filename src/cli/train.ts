@@ -11,17 +11,17 @@ import { UsageError } from '../util/errors.js';
 import { setBackend } from '../kernels/index.js';
 import { pct, shareablePath } from './format.js';
 import { isTlCheckpoint } from '../formats/index.js';
-import { readCheckpointOptimizer, setInputInfo } from '../models/checkpoint.js';
+import { readCheckpointHeader, readCheckpointOptimizer, setInputInfo } from '../models/checkpoint.js';
 import { MultiOptimizer, type Optimizer } from '../optim/index.js';
 import type { ScheduleDescription } from '../optim/schedule.js';
 import { writeTestPass } from './inference.js';
 import { parseScheduleSpec, sameSchedule, scheduleSpecOf } from './schedule-spec.js';
 import type { PreprocessName } from '../data/preprocess.js';
 import { choosePreprocess, loadInputSets } from './input.js';
-import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
+import { buildModel, loadModelFile, withStoredModelFlags, type ModelFlags } from './model-options.js';
 import { OutputFileCallback } from './output-file.js';
-import { CountProgress, ProgressBarCallback } from './progress.js';
-import { comparisonTable, writeReport, type RunRecord } from './report.js';
+import { CountProgress, ProgressBarCallback, UniformCostWarning } from './progress.js';
+import { comparisonTable, uniformCost, writeReport, type RunRecord } from './report.js';
 
 export interface TrainFlags extends ModelFlags {
   backend: string;
@@ -55,6 +55,38 @@ export interface TrainFlags extends ModelFlags {
   featureCache?: boolean;
   /** --preprocess; default from the weight file the model starts from. */
   preprocess?: PreprocessName;
+  /** Model flags typed on the command line; the others come from --model_file's record when it is a checkpoint. */
+  explicit?: ReadonlySet<keyof ModelFlags>;
+}
+
+const FLAG_NAMES: Record<keyof ModelFlags, string> = { model: '--model', widthMult: '--width_mult', fcSize: '--fc_size', dropoutKeep: '--dropout_keep' };
+
+/**
+ * The model flags of a run resuming a checkpoint: those it records (train stores them), the
+ * ones typed checked against them. A typed flag that changes a shape is a usage error
+ * (the weights would not fit); --dropout_keep may differ.
+ */
+async function resumedModelFlags(f: TrainFlags): Promise<ModelFlags> {
+  if (!f.modelFile || !existsSync(f.modelFile) || !(await isTlCheckpoint(f.modelFile))) return f;
+  const stored = (await readCheckpointHeader(f.modelFile)).info?.model as Partial<ModelFlags> | undefined;
+  if (!stored) return f;
+  const explicit = f.explicit ?? new Set();
+  for (const k of ['model', 'widthMult', 'fcSize'] as const) {
+    if (explicit.has(k) && stored[k] !== undefined && stored[k] !== f[k]) {
+      throw new UsageError(`${FLAG_NAMES[k]} ${f[k]} differs from the ${FLAG_NAMES[k]} ${stored[k]} recorded in ${f.modelFile}; leave ${FLAG_NAMES[k]} out to resume with the recorded one`);
+    }
+  }
+  return withStoredModelFlags(f, stored, explicit);
+}
+
+/** The optimizer state of a checkpoint that does not fit this run's per-layer mapping, said as what to pass. */
+function optimizerMismatch(e: unknown, modelFile: string, experiment: ExperimentName): unknown {
+  if (!(e instanceof Error) || !e.message.startsWith('MultiOptimizer.setState: saved state is for keys')) return e;
+  const keys = /keys \[([^\]]*)\]/.exec(e.message)?.[1] ?? '';
+  const perLayer = keys.split(', ').filter((k) => k && k !== 'default').length > 0;
+  return new UsageError(perLayer
+    ? `${modelFile} was saved by a run that trained its imported layers at their own learning rate (--experiment finetune or extract), but this run is --experiment ${experiment}; pass the --experiment and --source_model it was trained with to resume it`
+    : `${modelFile} was saved by a run with one learning rate for every layer (--experiment scratch), but this run is --experiment ${experiment}; resume it with --experiment scratch (without --source_model)`);
 }
 
 /** Where checkpoints go when --serialize is given without --save_path (neon: "neon_model.pkl"). */
@@ -160,8 +192,9 @@ function onInterrupt(model: Model): { interrupted: () => boolean; dispose: () =>
   return { interrupted: () => count > 0, dispose: () => process.off('SIGINT', handler) };
 }
 
-export async function train(f: TrainFlags): Promise<number> {
-  checkBackend(f.backend);
+export async function train(flags: TrainFlags): Promise<number> {
+  checkBackend(flags.backend);
+  const f: TrainFlags = { ...flags, ...(await resumedModelFlags(flags)) };
   const schedule = await runSchedule(f);
   const saving = saveRules(f);
   if (f.outputFile !== undefined && f.outputFile === '') throw new UsageError('--output_file needs a file name');
@@ -209,7 +242,10 @@ export async function train(f: TrainFlags): Promise<number> {
 
     const history: EpochRecord[] = [];
     const callbacks: Callback[] = [];
-    if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary' }));
+    // where chance is: the cost of a uniform output, on the progress, the summary and a warning
+    const uniform = uniformCost('CrossEntropyBinary', data.train.nclass);
+    if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary', uniformCost: uniform }));
+    if (uniform !== null) callbacks.push(new UniformCostWarning(history, uniform, f.lr, warn));
     const savePath = saving.savePath && (tag ? withTag(saving.savePath, tag) : saving.savePath);
     if (savePath && saving.serialize > 0) {
       callbacks.push(new EveryNEpochs(saving.serialize, async (m, e) => {
@@ -227,6 +263,9 @@ export async function train(f: TrainFlags): Promise<number> {
         return (done: number, total: number) => bar.update(done, total);
       } : undefined;
       result = await runExperiment(setup, prepared, { numEpochs: f.epochs, testSet: data.test, evalFreq, evalAtStart: experiments.length > 1 && evalFreq > 0, callbacks, history, testProgress });
+    } catch (e) {
+      // the checkpoint's optimizer states are restored when training starts
+      throw f.modelFile ? optimizerMismatch(e, f.modelFile, experiment) : e;
     } finally {
       interrupt.dispose();
     }
@@ -242,6 +281,9 @@ export async function train(f: TrainFlags): Promise<number> {
       return 130;
     }
     console.log(`Accuracy = ${pct(result.testAccuracy)}`);
+    if (history.length) {
+      console.log(`training cost: ${history[0]!.trainCost.toFixed(2)} after the first epoch, ${result.finalCost.toFixed(2)} after the last${uniform !== null ? ` (a uniform output costs ${uniform.toFixed(2)})` : ''}`);
+    }
     let inferenceFile = f.inferenceFile;
     if (tag) {
       mkdirSync(f.reportDir, { recursive: true });

@@ -112,7 +112,12 @@ export function importMatchingLayers(source: WeightFile | SourceLayer[], model: 
     const found = layer.params().map((p) => ({ p, e: map.get(`${layer.name}\u0000${p.name}`) }));
     if (found.some(({ e }) => !e)) {
       report.notInSource.push(layer.name);
-      lines.push(`Unable to copy layer # ${i} '${layer.name}'`);
+      // neon's "Unable to copy" only where the source has part of the layer; a layer the
+      // source has nothing of is new in the target (a new head) and keeps its initialization
+      const missing = found.filter(({ e }) => !e).map(({ p }) => p.name);
+      lines.push(missing.length === found.length
+        ? `New layer # ${i} '${layer.name}' (not in the source model): initialized`
+        : `Unable to copy layer # ${i} '${layer.name}' (the source has no ${missing.join(', ')})`);
       return;
     }
     const bad = found.filter(({ p, e }) => !sameShape(p.value.shape, e!.array.shape));

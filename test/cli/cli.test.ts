@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -66,7 +67,7 @@ describe('tl-scratch CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Successfully copied layer # 0 'conv1_1'");
     expect(r.stdout).toContain("Successfully copied layer # 1 'conv1_1_bias'");
-    expect(r.stdout).toContain("Unable to copy layer # 44 'fc6_new'");
+    expect(r.stdout).toContain("New layer # 44 'fc6_new' (not in the source model): initialized");
     expect(r.stdout.match(/Successfully copied/g)!.length).toBe(26);
     expect(r.stdout).toMatch(/finetune: 26 layers imported/);
   });
@@ -101,6 +102,39 @@ describe('tl-scratch CLI', () => {
     } finally {
       f.close();
     }
+  });
+
+  it('shows where chance is: the cost of a uniform output on the progress and the summary, and one warning when the cost stays there', () => {
+    const d = dir('chance');
+    const stuck = cli(['train', '--data_root', data, '-e', '3', '-z', '4', ...TINY, '--lr', '0'], d);
+    expect(stuck.code).toBe(0);
+    // two classes under CrossEntropyBinary: −ln ½ − ln ½ = 1.39
+    expect(stuck.stdout).toMatch(/^Epoch 3 +\[Train \|█+\| +6\/6 batches, 1\.\d\d cost \(uniform 1\.39\), /m);
+    expect(stuck.stdout).toMatch(/^Accuracy = .*\ntraining cost: 1\.\d\d after the first epoch, 1\.\d\d after the last \(a uniform output costs 1\.39\)$/m);
+    expect(stuck.stderr).toMatch(/^tl-scratch: warning: the training cost 1\.\d\d has not moved from a uniform output's 1\.39 in 3 epochs: the model is not learning; try --lr 0\.001 \(this run: 0; neon's default 0\.001\) or more epochs\n$/);
+    const learning = cli(['train', '--data_root', data, '-e', '3', '-z', '4', ...TINY, '--lr', '0.01', '--no_progress_bar'], d);
+    expect(learning.code).toBe(0);
+    expect(learning.stderr).toBe('');
+    expect(learning.stdout).toMatch(/\(a uniform output costs 1\.39\)/);
+  });
+
+  it('train --model_file CK takes the model flags CK records; typed ones that differ, or another experiment, are one-line usage errors', () => {
+    const d = dir('resume-flags');
+    const base = ['train', '--data_root', data, '-z', '4', '--no_progress_bar'];
+    expect(cli([...base, '-e', '1', ...TINY, '--save_path', 'ck.h5', '--serialize', '1'], d).code).toBe(0);
+    const r = cli([...base, '-e', '2', '--model_file', 'ck.h5'], d);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('resuming from ck.h5 at epoch 2 of 2');
+    const wide = cli([...base, '-e', '2', '--model_file', 'ck.h5', '--width_mult', '0.125'], d);
+    expect(wide.code).toBe(2);
+    expect(wide.stderr).toBe('tl-scratch: --width_mult 0.125 differs from the --width_mult 0.0625 recorded in ck.h5; leave --width_mult out to resume with the recorded one\n');
+    // a finetune checkpoint has per-layer optimizer states: resuming it as scratch says what to pass
+    expect(cli([...base, '-e', '1', ...TINY, '--source_model', 'ck.h5', '--save_path', 'ft.h5', '--serialize', '1'], d).code).toBe(0);
+    const ft = cli([...base, '-e', '2', '--model_file', 'ft.h5'], d);
+    expect(ft.code).toBe(2);
+    expect(ft.stderr).toBe('tl-scratch: ft.h5 was saved by a run that trained its imported layers at their own learning rate (--experiment finetune or extract), but this run is --experiment scratch; pass the --experiment and --source_model it was trained with to resume it\n');
+    expect(cli([...base, '-e', '2', '--model_file', 'ft.h5', '--source_model', 'ck.h5'], d).code).toBe(0);
   });
 
   it('a run killed with kill -9 mid-write left temporaries: the next run writing those files removes them', () => {
@@ -199,6 +233,16 @@ describe('tl-scratch CLI: bad input', () => {
         expect(r.stderr).not.toMatch(/\n\s+at /);
       }
       expect(cli([cmd, '--help'], work).stdout).toMatch(/--threads <n>\s+threads of the cpu backend/);
+    }
+  });
+  it('--threads above the logical cores is a usage error on every command that takes it, saying the range', () => {
+    const cores = availableParallelism();
+    for (const args of [['train'], ['eval'], ['predict', 'x.png'], ['demo']]) {
+      const r = cli([...args, '--threads', String(cores + 1)], work);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--threads must be between 1 and ${cores} (the logical cores of this machine), got '${cores + 1}'`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(cli([args[0]!, '--help'], work).stdout.replace(/\s+/g, ' ')).toContain(`(1 to ${cores}, the logical cores of this machine)`);
     }
   });
   it('a missing or empty data_root suggests prepare', () => {

@@ -76,6 +76,32 @@ describe('tl-scratch export', () => {
     expect(r.stdout).toMatch(/Successfully copied layer # \d+ 'cls_imdb_wiki_face_bias'/);
   });
 
+  it('without --format, the format comes from --out\'s extension; neither saying it: one line, exit 2, no file', () => {
+    const d = fresh('by-extension');
+    for (const [file, format] of [['m.onnx', 'onnx'], ['M.SafeTensors', 'safetensors']]) {
+      const r = cli(['export', '--model_file', ckpt, '--out', file!], d);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`exported ${file} (${format}`);
+    }
+    expectOneLineError(cli(['export', '--model_file', ckpt, '--out', 'm.bin'], d), 2,
+      /^tl-scratch: export: --out m\.bin does not say the format \(extension '\.bin'\); name the file \.safetensors or \.onnx, or pass --format safetensors or --format onnx$/);
+    expectOneLineError(cli(['export', '--model_file', ckpt, '--out', 'model'], d), 2, /--out model does not say the format \(no extension\)/);
+    expect(readdirSync(d).sort()).toEqual(['M.SafeTensors', 'm.onnx']);
+  });
+
+  it('a weight file trained at 32×32: the input size comes from its first dense layer; a wrong --image_size is named in the error', () => {
+    const d = fresh('image-size');
+    expect(cli(['export', '--model_file', ckpt, '--out', 'w.safetensors'], d).code).toBe(0);
+    const r = cli(['export', '--model_file', 'w.safetensors', '--out', 'w.onnx', ...TINY], d);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('input: 32×32, from the weights (fc6_new takes 32 = 32·1·1 values after conv5_3); --image_size overrides');
+    expectOneLineError(cli(['export', '--model_file', 'w.safetensors', '--out', 'x.onnx', ...TINY, '--image_size', '224'], d), 1,
+      /layer 'fc6_new' W has shape \[16, 1568\] in the model but \[16, 32\] in the file .*; the model was built for 224×224 input \(--image_size\): give the size the weights were trained at with --image_size, and check --width_mult and --fc_size$/);
+    expect(readdirSync(d).sort()).toEqual(['w.onnx', 'w.safetensors']);
+  });
+
   it('an unknown --format: one line, exit 2, no file', () => {
     const d = fresh('format');
     expectOneLineError(cli(['export', '--model_file', ckpt, '--format', 'tflite', '--out', 'm.tflite'], d), 2, /--format must be one of safetensors, onnx, got 'tflite'/);

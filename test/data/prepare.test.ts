@@ -77,7 +77,11 @@ describe('prepare from IMDB-WIKI (wiki.mat written by scipy)', () => {
     }
     expect(seen.sort()).toEqual(keep.map((k) => k.file).sort());
     // atomic writes leave no temporary files
-    expect(readdirSync(out).sort()).toEqual(['test.h5', 'train.h5']);
+    // and skipped.txt, naming every row not kept with its reason (the report's skippedItems)
+    expect(readdirSync(out).sort()).toEqual(['skipped.txt', 'test.h5', 'train.h5']);
+    expect(r.skippedItems.map((s) => s.reason).sort()).toEqual(expected.filter((e) => e.expected !== 'keep').map((e) => e.expected).sort());
+    expect(readFileSync(join(out, 'skipped.txt'), 'utf8').trim().split('\n')).toHaveLength(1 + r.skippedItems.length);
+    expect(r.read).toBe(progress.length);
   });
 
   it('minFaceScore and the file name of a missing folder', async () => {

@@ -59,7 +59,7 @@ describe('importMatchingLayers', () => {
     }
     expect(paramsOf(dst, 'fc6_new')).toEqual(fc6Before);
     expect(lines).toContain("Successfully copied layer # 3 'conv1_2'");
-    expect(lines).toContain("Unable to copy layer # 44 'fc6_new'");
+    expect(lines).toContain("New layer # 44 'fc6_new' (not in the source model): initialized");
     expect(lines.filter((l) => l.startsWith('Successfully')).length).toBe(26);
   });
 

@@ -16,6 +16,9 @@ export function folderSource(root: string, size: number, channels: ChannelOrder,
     .map((d) => d.name)
     .sort();
   if (classNames.length === 0) throw new TlError(`image folder ${root}: no class folders; expected ROOT/<class>/*.jpg|png`);
+  if (classNames.length === 1) {
+    throw new TlError(`image folder ${root}: only one class folder ('${classNames[0]}'); a classifier needs at least two: put each class's images in a folder of its own, ${root}/<class>/*.jpg|png`);
+  }
   const items: Item[] = [];
   let considered = 0;
   classNames.forEach((cls, label) => {

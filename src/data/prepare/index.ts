@@ -6,8 +6,9 @@
 // One file per source (image-folder.ts, imdb-wiki.ts, builtin.ts), what they share
 // (items.ts: examples, skips, the split) and the writer (write.ts); this file checks the
 // options, picks the source and reports.
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomicSync } from '../../util/atomic.js';
 import { TlError, UsageError } from '../../util/errors.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../builtin.js';
 import type { ChannelOrder } from '../image.js';
@@ -15,10 +16,13 @@ import { seededRng } from '../iterator.js';
 import { builtinSource } from './builtin.js';
 import { folderSource } from './image-folder.js';
 import { imdbWikiSource } from './imdb-wiki.js';
-import { limitItems, splitItems, Tally, type Item, type SkipReason } from './items.js';
+import { limitItems, splitItems, Tally, type Item, type SkippedItem, type SkipReason } from './items.js';
 import { writeSplits, type SplitReport } from './write.js';
 
-export type { SkipReason, SplitReport };
+export type { SkippedItem, SkipReason, SplitReport };
+
+/** The file in the output folder that lists every skipped item (written when any was skipped). */
+export const SKIPPED_FILE = 'skipped.txt';
 
 /**
  * Options of `prepare`. Exactly one source: `imageFolder`, `imdbWiki` or `builtin`.
@@ -90,11 +94,35 @@ export interface PrepareReport {
   mean: number[];
   /** Candidates examined: files, MAT rows or built-in examples. */
   considered: number;
+  /** Images read and decoded (the progress's total): considered less those skipped before reading and those --max_images left out. */
+  read: number;
+  /** Skipped before reading (not an image file; IMDB-WIKI's filters). */
+  skippedBeforeReading: number;
   kept: number;
   /** Count per reason of everything not kept. */
   skipped: Partial<Record<SkipReason, number>>;
-  /** The first few skipped items, with the reason and detail. */
-  skippedExamples: { item: string; reason: SkipReason; detail: string }[];
+  /** Every skipped item, with the reason and detail. */
+  skippedItems: SkippedItem[];
+  /** The first 20 of skippedItems. */
+  skippedExamples: SkippedItem[];
+  /** out/skipped.txt, listing every skipped item; undefined when none was skipped (a stale one is removed). */
+  skippedFile?: string;
+}
+
+/** The training items' classes: a classifier needs at least two. */
+function checkTwoClasses(train: Item[], classNames: string[], source: string, tally: Tally): void {
+  const present = [...new Set(train.map((it) => it.label))].sort((a, b) => a - b);
+  if (present.length >= 2) return;
+  const which = present.length ? `only images of class '${classNames[present[0]!]}'` : 'no images';
+  const hint = source === 'imdb-wiki'
+    ? 'lower --min_face_score or raise --max_images, or check the gender column of the MAT file'
+    : 'raise --max_images, or add images of the other classes';
+  throw new TlError(`prepare: the training split holds ${which} (${tally.total} skipped before reading); a classifier needs at least two classes: ${hint}`);
+}
+
+/** The skipped items as a tab-separated list: file, reason, detail. */
+function skippedList(items: SkippedItem[]): string {
+  return ['file\treason\tdetail', ...items.map((s) => `${s.item}\t${s.reason}\t${s.detail.replace(/[\t\n]/g, ' ')}`)].join('\n') + '\n';
 }
 
 function checkNumber(name: string, v: number, lo: number, hi: number, integer = false): void {
@@ -151,10 +179,23 @@ export async function prepare(options: PrepareOptions): Promise<PrepareReport> {
     ({ train, test } = splitItems(items, classNames.length, testFraction, rng));
   }
   if (train.length === 0) throw new TlError(`prepare: no training images left to write (${tally.total} skipped)`);
+  checkTwoClasses(train, classNames, source, tally);
+  const skippedBeforeReading = tally.total;
 
   const out = resolve(options.out);
+  const created = !existsSync(out);
   mkdirSync(out, { recursive: true });
-  const written = await writeSplits({ out, classNames, channels, size, train, test, tally, onProgress: options.onProgress });
+  let written;
+  try {
+    written = await writeSplits({ out, classNames, channels, size, train, test, tally, onProgress: options.onProgress });
+  } catch (e) {
+    // nothing written: a folder made for this run goes again (when still empty)
+    if (created && readdirSync(out).length === 0) rmdirSync(out);
+    throw e;
+  }
+  const skippedPath = join(out, SKIPPED_FILE);
+  if (tally.items.length) writeFileAtomicSync(skippedPath, skippedList(tally.items));
+  else rmSync(skippedPath, { force: true });
   const trainReport = written.train;
   const testReport = written.test;
   const lshape: [number, number, number] = [channels === 'gray' ? 1 : 3, size, size];
@@ -169,8 +210,12 @@ export async function prepare(options: PrepareOptions): Promise<PrepareReport> {
     channels,
     mean: Array.from(mean),
     considered,
+    read: train.length + test.length,
+    skippedBeforeReading,
     kept: trainReport.count + testReport.count,
     skipped: tally.skipped,
-    skippedExamples: tally.examples,
+    skippedItems: tally.items,
+    skippedExamples: tally.items.slice(0, 20),
+    skippedFile: tally.items.length ? skippedPath : undefined,
   };
 }

@@ -41,15 +41,20 @@ export interface SourceItems {
   considered: number;
 }
 
-const MAX_SKIP_EXAMPLES = 20;
+/** One item not kept: the file (or "name #index"), why, and the detail (the decoder's message, the MAT row). */
+export interface SkippedItem {
+  item: string;
+  reason: SkipReason;
+  detail: string;
+}
 
-/** Skipped items: the count per reason and the first few with their detail. */
+/** Skipped items: the count per reason and every item with its detail (prepare names them all). */
 export class Tally {
   readonly skipped: Partial<Record<SkipReason, number>> = {};
-  readonly examples: { item: string; reason: SkipReason; detail: string }[] = [];
+  readonly items: SkippedItem[] = [];
   add(item: string, reason: SkipReason, detail: string): void {
     this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
-    if (this.examples.length < MAX_SKIP_EXAMPLES) this.examples.push({ item, reason, detail });
+    this.items.push({ item, reason, detail });
   }
   get total(): number {
     return Object.values(this.skipped).reduce((a, b) => a + (b ?? 0), 0);

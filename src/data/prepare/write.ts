@@ -66,6 +66,13 @@ export async function writeSplits(o: SplitsToWrite): Promise<{ train: SplitRepor
         }
         if (split === 'train') {
           if (count === 0) throw new TlError(`prepare: none of the ${items.length} training images could be used (${tally.total} skipped)`);
+          // a classifier needs two classes: one whose every training image was skipped leaves one
+          if (perClass.filter((n) => n > 0).length < 2) {
+            const lost = new Set(items.filter((it) => perClass[it.label] === 0).map((it) => it.label));
+            const lostNames = new Set(items.filter((it) => lost.has(it.label)).map((it) => it.name));
+            const first = tally.items.find((s) => lostNames.has(s.item));
+            throw new TlError(`prepare: no training image of class ${[...lost].map((c) => `'${classNames[c]}'`).join(', ')} could be read${first ? ` (e.g. ${first.detail})` : ''}; a classifier needs at least two classes: replace the unreadable images`);
+          }
           mean = Float32Array.from(sums, (s) => s / (count * HW));
         }
         w.writeMean(mean);
