@@ -22,7 +22,7 @@ import { writeSplits, type SplitReport } from './write.js';
 export type { SkippedItem, SkipReason, SplitReport };
 
 /** The file in the output folder that lists every skipped item (written when any was skipped). */
-export const SKIPPED_FILE = 'skipped.txt';
+const SKIPPED_FILE = 'skipped.txt';
 
 /**
  * Options of `prepare`. Exactly one source: `imageFolder`, `imdbWiki` or `builtin`.
