@@ -192,7 +192,8 @@ const storage: StorageMethods = {
 /** Arguments as posted: buffers as { $b: id }, strided views with their buffer so. */
 function encode(a: unknown): unknown {
   if (a instanceof WBuf) return { $b: a.id };
-  if (a && typeof a === 'object' && !Array.isArray(a) && (a as { data?: unknown }).data instanceof WBuf) return { ...(a as object), data: encode((a as { data: unknown }).data) };
+  if (ArrayBuffer.isView(a)) throw new BackendError('backend webgpu: a host array (or another backend\'s buffer) was passed where a webgpu buffer belongs');
+  if (a && typeof a === 'object' && !Array.isArray(a) && 'data' in a) return { ...(a as object), data: asW((a as { data: DeviceBuffer }).data) && encode((a as { data: unknown }).data) };
   return a;
 }
 const call = (k: string) => (...args: unknown[]): void => conn().post({ t: 'call', k, a: args.map(encode) });

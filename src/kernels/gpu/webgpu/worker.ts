@@ -62,20 +62,21 @@ function resolve(a: unknown): unknown {
 
 async function chooseAdapter(create: (o: string[]) => GPU): Promise<{ gpu: GPU; adapter: GPUAdapter; how: string } | string> {
   const tried: string[] = [];
+  // TL_WEBGPU_ADAPTER: auto (default: a real GPU first, then OpenGL ES), default, or opengles.
   const want = process.env.TL_WEBGPU_ADAPTER ?? 'auto';
   if (want === 'auto' || want === 'default') {
     const g = create([]);
     const a = await g.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
-    if (a) return { gpu: g, adapter: a, how: 'default' };
+    if (a) return { gpu: g, adapter: a, how: 'the default backend (Vulkan, Metal or D3D12)' };
     tried.push('no default (Vulkan/Metal/D3D12) adapter');
   }
   if (want === 'auto' || want === 'opengles') {
     const g = create(['backend=opengles']);
     const a = await g.requestAdapter({ featureLevel: 'compatibility' }).catch(() => null);
-    if (a) return { gpu: g, adapter: a, how: 'OpenGL ES, compatibility' };
+    if (a) return { gpu: g, adapter: a, how: 'OpenGL ES' };
     tried.push('no OpenGL ES adapter (EGL_PLATFORM=surfaceless)');
   }
-  return tried.join('; ');
+  return tried.join('; ') || `TL_WEBGPU_ADAPTER=${want} is none of auto, default, opengles`;
 }
 
 async function init(): Promise<unknown> {
@@ -104,7 +105,7 @@ async function init(): Promise<unknown> {
   const info = adapter.info;
   const desc = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' ').trim();
   const soft = /llvmpipe|swiftshader|softpipe|lavapipe|software/i.test(desc) || adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || info.type === 'CPU';
-  return { adapter: desc || 'unnamed adapter', backend: info.backendType ?? how, how, featureLevel: adapter.featureLevel ?? (how.includes('compatibility') ? 'compatibility' : 'core'), software: soft, limits: requiredLimits };
+  return { adapter: desc || 'unnamed adapter', backend: info.backendType ?? how, how, featureLevel: adapter.featureLevel ?? (how === 'OpenGL ES' ? 'compatibility' : 'core'), software: soft, limits: requiredLimits };
 }
 
 port.on('message', (m: Msg) => {
