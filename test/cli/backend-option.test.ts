@@ -45,6 +45,6 @@ describe('-b/--backend', () => {
       code = (e as { exitCode: number }).exitCode;
     }
     expect(code).toBe(1); // commander's own code; src/cli.ts turns every CommanderError but --help into exit 2
-    expect(err()).toMatch(/option '-b, --backend <name>' argument 'nosuch' is invalid\. Allowed choices are cpu, ref, gpu, boxed\./);
+    expect(err()).toMatch(/option '-b, --backend <name>' argument 'nosuch' is invalid\. Allowed choices are cpu, ref, gpu, webgpu, boxed\./);
   });
 });
