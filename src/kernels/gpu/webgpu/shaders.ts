@@ -37,7 +37,7 @@ function declare(bindings: readonly Binding[], params: ParamSpec): { decls: stri
 }
 
 /** A shader run once per element i < n (n is always the first parameter). */
-export function elementwise(name: string, bindings: Binding[], params: ParamSpec, body: string, helpers = ''): Shader {
+function elementwise(name: string, bindings: Binding[], params: ParamSpec, body: string, helpers = ''): Shader {
   const all: ParamSpec = [['n', 'u'], ...params];
   const { decls, lets } = declare(bindings, all);
   const code = `${PRELUDE}${decls}
