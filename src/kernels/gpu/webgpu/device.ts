@@ -31,7 +31,7 @@ export class Gpu {
   private encoder: GPUCommandEncoder | null = null;
   private kernel = '';
   /** Error scopes not yet popped: a read waits for them. */
-  private pending: Promise<void>[] = [];
+  private readonly pending = new Set<Promise<void>>();
   /** The first error not yet reported to the main thread. */
   error: string | null = null;
   compiles = 0;
@@ -91,7 +91,7 @@ export class Gpu {
 
   /** Waits for the error scopes popped so far. */
   async settled(): Promise<void> {
-    while (this.pending.length) await Promise.all(this.pending.splice(0));
+    while (this.pending.size) await Promise.all([...this.pending]);
   }
 
   // ---- Calls and dispatches -------------------------------------------------------------------
@@ -112,7 +112,10 @@ export class Gpu {
     const report = (e: GPUError | null): void => {
       if (e) this.onError(`backend webgpu: kernel '${kernel}': ${e.message.split('\n').slice(0, 6).join(' ')}`);
     };
-    this.pending.push(this.device.popErrorScope().then(report), this.device.popErrorScope().then(report));
+    for (let k = 0; k < 2; k++) {
+      const p: Promise<void> = this.device.popErrorScope().then(report).finally(() => this.pending.delete(p));
+      this.pending.add(p);
+    }
   }
 
   private enc(): GPUCommandEncoder {
