@@ -112,6 +112,8 @@ class Connection {
   }
 
   handle(n: number, index: boolean): WBuf {
+    const max = this.info.limits.maxStorageBufferBindingSize;
+    if (max !== undefined && 4 * n > max) throw new BackendError(`backend webgpu: a buffer of ${n} values (${4 * n} bytes) exceeds this adapter's largest storage binding (maxStorageBufferBindingSize ${max} bytes on ${this.info.adapter})`);
     const b = new WBuf(this.nextId++, n, index);
     this.finalizer.register(b, b.id, b);
     return b;
