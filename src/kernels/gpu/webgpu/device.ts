@@ -1,7 +1,8 @@
 // The WebGPU side of the webgpu backend, run in its worker thread (./worker.ts): the device,
-// buffers pooled by size, pipelines compiled once per shader source and cached, and one
-// command submission per backend call inside a validation error scope, so that an error
-// names the kernel. Nothing here blocks: reads resolve a promise (mapAsync); the main
+// buffers pooled by size, pipelines compiled once per shader source and cached, and each
+// backend call encoded inside validation and out-of-memory error scopes, so that an error
+// names the kernel; calls are submitted in batches (up to BATCH, or before a read, write or
+// sync). Nothing here blocks: reads resolve a promise (mapAsync); the main
 // thread waits for them with Atomics.wait (./index.ts).
 import type { GPUBindGroupLayout, GPUBuffer, GPUCommandEncoder, GPUComputePipeline, GPUDevice, GPUError } from './gpu-types.js';
 import { PARAM_WORDS, type Shader } from './shaders.js';
@@ -15,6 +16,8 @@ export interface GBuf {
 
 const STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM = 0x40 | 0x08; // UNIFORM | COPY_DST
+/** Calls encoded into one submission at most (a read, write or sync submits sooner). */
+const BATCH = 32;
 
 /** Bytes a pooled buffer of `bytes` gets: powers of two up to 1 MiB, then whole MiB. */
 export function bucket(bytes: number): number {
@@ -30,6 +33,8 @@ export class Gpu {
   private uniformNext = 0;
   private encoder: GPUCommandEncoder | null = null;
   private kernel = '';
+  /** The calls encoded since the last submission. */
+  private readonly batch: string[] = [];
   /** Error scopes not yet popped: a read waits for them. */
   private readonly pending = new Set<Promise<void>>();
   /** The first error not yet reported to the main thread. */
@@ -98,16 +103,14 @@ export class Gpu {
 
   /** Starts a backend call named `kernel`: its dispatches go into one submission, in one error scope. */
   begin(kernel: string): void {
-    this.flush();
     this.kernel = kernel;
+    this.batch.push(kernel);
     this.device.pushErrorScope('validation');
     this.device.pushErrorScope('out-of-memory');
-    this.uniformNext = 0;
   }
 
   /** Ends the call: submits it and pops its scopes (their errors name the kernel). */
   end(): void {
-    this.flush();
     const kernel = this.kernel;
     const report = (e: GPUError | null): void => {
       if (e) this.onError(`backend webgpu: kernel '${kernel}': ${e.message.split('\n').slice(0, 6).join(' ')}`);
@@ -116,17 +119,30 @@ export class Gpu {
       const p: Promise<void> = this.device.popErrorScope().then(report).finally(() => this.pending.delete(p));
       this.pending.add(p);
     }
+    if (this.batch.length >= BATCH) this.flush();
   }
 
   private enc(): GPUCommandEncoder {
     return (this.encoder ??= this.device.createCommandEncoder());
   }
 
+  /**
+   * Submits the calls encoded so far (at most BATCH calls go into one submission). Errors
+   * found when the commands are finished or submitted name every kernel of the batch.
+   */
   flush(): void {
+    const kernels = this.batch.splice(0);
+    this.uniformNext = 0;
     if (!this.encoder) return;
-    const cb = this.encoder.finish();
+    const enc = this.encoder;
     this.encoder = null;
-    this.device.queue.submit([cb]);
+    this.device.pushErrorScope('validation');
+    this.device.queue.submit([enc.finish()]);
+    const names = [...new Set(kernels)].join(', ');
+    const p: Promise<void> = this.device.popErrorScope().then((e) => {
+      if (e) this.onError(`backend webgpu: kernel${kernels.length > 1 ? 's' : ''} '${names}': ${e.message.split('\n').slice(0, 6).join(' ')}`);
+    }).finally(() => this.pending.delete(p));
+    this.pending.add(p);
   }
 
   copy(src: GBuf, srcOffset: number, dst: GBuf, dstOffset: number, n: number): void {
