@@ -1,8 +1,8 @@
 // The webgpu backend's kernels on the device side (in the worker thread): one function per
 // kernel of the Backend interface, with its arguments as the main thread sent them (buffers
 // resolved to GBufs), each running the WGSL of ./shaders.ts through Gpu.dispatch.
-// Convolution is im2col + gemm per image (columns in a pooled temporary), its gradients
-// gemm + col2im and im2col + gemm; dropout masks arrive drawn (./index.ts draws them on the
+// Convolution is im2col + gemm over chunks of images (columns in a pooled temporary), its
+// gradients gemm + col2im and im2col + gemm; dropout masks arrive drawn (./index.ts draws them on the
 // host from the engine's generator) and are written as any upload.
 import type { BinaryOp, CostName, GdmStep, UnaryOp, WindowGeometry } from '../../backend.js';
 import { UNARY_BACKWARD_READS } from '../../backend.js';
@@ -20,6 +20,10 @@ export interface DStrided {
   strides: readonly number[];
 }
 
+/** A column split that never splits (u32 max). */
+const NO_SPLIT = 0xffffffff;
+/** Values of one chunk's columns at most (64 MiB). */
+const COLS_LIMIT = 1 << 24;
 const geom = (g: WindowGeometry): number[] => [g.C, g.H, g.W, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.P, g.Q];
 const cache = new Map<string, Shader>();
 const shader = (key: string, make: () => Shader): Shader => {
@@ -38,15 +42,26 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
   const fill = (b: GBuf, value: number, offset: number, n: number): void => {
     if (n > 0) gpu.dispatch(b.index ? FILL_INDEX : FILL, [b], [n, offset, value]);
   };
-  const gemm = (tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: GBuf, ao: number, lda: number, B: GBuf, bo: number, ldb: number, beta: number, C: GBuf, co: number, ldc: number): void => {
+  /** gemm; `split` gives an operand's column blocks ([split, block stride] for A, B, C: the images of a batch side by side). */
+  const gemm = (tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: GBuf, ao: number, lda: number, B: GBuf, bo: number, ldb: number, beta: number, C: GBuf, co: number, ldc: number,
+    split: { a?: [number, number]; b?: [number, number]; c?: [number, number] } = {}): void => {
     if (M === 0 || N === 0) return;
     const s = shader(`gemm${tA}${tB}`, () => gemmShader(tA, tB));
-    gpu.dispatch(s, [A, B, C], [M, N, K, alpha, beta, ao, lda, bo, ldb, co, ldc], [Math.ceil(N / 32), Math.ceil(M / 32)]);
+    const [as, abs] = split.a ?? [NO_SPLIT, 0], [bs, bbs] = split.b ?? [NO_SPLIT, 0], [cs, cbs] = split.c ?? [NO_SPLIT, 0];
+    gpu.dispatch(s, [A, B, C], [M, N, K, alpha, beta, ao, lda, bo, ldb, co, ldc, as, abs, bs, bbs, cs, cbs], [Math.ceil(N / 32), Math.ceil(M / 32)]);
   };
-  const im2col = (x: GBuf, xo: number, g: WindowGeometry, cols: GBuf, co = 0, ld = g.P * g.Q): void =>
-    gpu.dispatch(IM2COL, [x, cols], [g.C * g.R * g.S * g.P * g.Q, ...geom(g), xo, co, ld]);
-  const col2im = (cols: GBuf, g: WindowGeometry, dx: GBuf, dxo: number, co = 0, ld = g.P * g.Q): void =>
-    gpu.dispatch(COL2IM, [cols, dx], [g.C * g.H * g.W, ...geom(g), co, ld, dxo]);
+  const im2col = (x: GBuf, xo: number, g: WindowGeometry, cols: GBuf, co = 0, ld = g.P * g.Q, nb = 1): void =>
+    gpu.dispatch(IM2COL, [x, cols], [g.C * g.R * g.S * nb * g.P * g.Q, ...geom(g), xo, co, ld, nb]);
+  const col2im = (cols: GBuf, g: WindowGeometry, dx: GBuf, dxo: number, co = 0, ld = g.P * g.Q, nb = 1): void =>
+    gpu.dispatch(COL2IM, [cols, dx], [nb * g.C * g.H * g.W, ...geom(g), co, ld, dxo]);
+  /** Chunks of images whose columns [C·R·S, nb·P·Q] fit COLS_LIMIT values and the largest storage binding. */
+  const chunks = (N: number, perImage: number): [number, number][] => {
+    const limit = Math.min(COLS_LIMIT, Math.floor((gpu.device.limits.maxStorageBufferBindingSize ?? 1 << 27) / 4));
+    const nb = Math.max(1, Math.min(N, Math.floor(limit / Math.max(1, perImage))));
+    const out: [number, number][] = [];
+    for (let n0 = 0; n0 < N; n0 += nb) out.push([n0, Math.min(nb, N - n0)]);
+    return out;
+  };
   const biasBackward = (dy: GBuf, N: number, C: number, HW: number, db: GBuf, accumulate: boolean, dyo = 0): void =>
     gpu.dispatch(BIAS_BACK, [dy, db], [C, N, HW, accumulate ? 1 : 0, dyo]);
 
@@ -55,32 +70,35 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
     gemm,
     im2col,
     col2im,
+    // Convolution: the columns of a chunk of images side by side ([C·R·S, nb·P·Q]), one gemm
+    // per chunk; the gemm reads and writes the NCHW tensors through its column split.
     conv2dForward: (x: GBuf, N: number, w: GBuf, K: number, b: GBuf | null, g: WindowGeometry, y: GBuf) => {
       const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
-      const cols = gpu.alloc(CRS * PQ, false);
-      for (let n = 0; n < N; n++) {
-        im2col(x, n * CHW, g, cols);
-        gemm(false, false, K, PQ, CRS, 1, w, 0, CRS, cols, 0, PQ, 0, y, n * K * PQ, PQ);
+      for (const [n0, nb] of chunks(N, CRS * PQ)) {
+        const cols = gpu.alloc(CRS * nb * PQ, false);
+        im2col(x, n0 * CHW, g, cols, 0, nb * PQ, nb);
+        gemm(false, false, K, nb * PQ, CRS, 1, w, 0, CRS, cols, 0, nb * PQ, 0, y, n0 * K * PQ, PQ, { c: [PQ, K * PQ] });
+        gpu.release(cols);
       }
-      gpu.release(cols);
       if (b) gpu.dispatch(BIAS_ADD, [y, b, y], [N * K * PQ, K, PQ]);
     },
     conv2dBackward: (x: GBuf, N: number, w: GBuf, K: number, g: WindowGeometry, dy: GBuf, dx: GBuf | null, dw: GBuf | null, db: GBuf | null) => {
       const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
-      const cols = gpu.alloc(CRS * PQ, false);
       if (dx) fill(dx, 0, 0, N * CHW);
-      for (let n = 0; n < N; n++) {
+      for (const [n0, nb] of chunks(N, CRS * PQ)) {
+        const cols = gpu.alloc(CRS * nb * PQ, false);
+        const dySplit: [number, number] = [PQ, K * PQ];
         if (dx) {
-          gemm(true, false, CRS, PQ, K, 1, w, 0, CRS, dy, n * K * PQ, PQ, 0, cols, 0, PQ);
-          col2im(cols, g, dx, n * CHW);
+          gemm(true, false, CRS, nb * PQ, K, 1, w, 0, CRS, dy, n0 * K * PQ, PQ, 0, cols, 0, nb * PQ, { b: dySplit });
+          col2im(cols, g, dx, n0 * CHW, 0, nb * PQ, nb);
         }
         if (dw) {
-          im2col(x, n * CHW, g, cols);
-          gemm(false, true, K, CRS, PQ, 1, dy, n * K * PQ, PQ, cols, 0, PQ, 1, dw, 0, CRS);
+          im2col(x, n0 * CHW, g, cols, 0, nb * PQ, nb);
+          gemm(false, true, K, CRS, nb * PQ, 1, dy, n0 * K * PQ, PQ, cols, 0, nb * PQ, 1, dw, 0, CRS, { a: dySplit });
         }
-        if (db) biasBackward(dy, 1, K, PQ, db, true, n * K * PQ);
+        gpu.release(cols);
       }
-      gpu.release(cols);
+      if (db) biasBackward(dy, N, K, PQ, db, true);
     },
     maxPoolForward: (x: GBuf, N: number, g: WindowGeometry, y: GBuf, am: GBuf) =>
       gpu.dispatch(MAXPOOL, [x, y, am], [N * g.C * g.P * g.Q, ...geom(g)]),

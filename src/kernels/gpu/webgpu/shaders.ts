@@ -61,11 +61,15 @@ ${body}
  */
 export function gemmShader(transA: boolean, transB: boolean): Shader {
   const bindings: Binding[] = [['A', 'read', 'f32'], ['B', 'read', 'f32'], ['C', 'read_write', 'f32']];
-  const params: ParamSpec = [['M', 'u'], ['N', 'u'], ['K', 'u'], ['alpha', 'f'], ['beta', 'f'], ['ao', 'u'], ['lda', 'u'], ['bo', 'u'], ['ldb', 'u'], ['co', 'u'], ['ldc', 'u']];
+  const params: ParamSpec = [['M', 'u'], ['N', 'u'], ['K', 'u'], ['alpha', 'f'], ['beta', 'f'], ['ao', 'u'], ['lda', 'u'], ['bo', 'u'], ['ldb', 'u'], ['co', 'u'], ['ldc', 'u'],
+    ['asplit', 'u'], ['abs', 'u'], ['bsplit', 'u'], ['bbs', 'u'], ['csplit', 'u'], ['cbs', 'u']];
   const { decls, lets } = declare(bindings, params);
-  const aIndex = transA ? 'gk * lda + gi' : 'gi * lda + gk';
-  const bIndex = transB ? 'gj * ldb + gk' : 'gk * ldb + gj';
+  const aIndex = transA ? 'at(gk, gi, lda, asplit, abs)' : 'at(gi, gk, lda, asplit, abs)';
+  const bIndex = transB ? 'at(gj, gk, ldb, bsplit, bbs)' : 'at(gk, gj, ldb, bsplit, bbs)';
   const code = `${PRELUDE}${decls}
+// Element (r, c) of a stored matrix whose columns may be split into blocks of \`split\` (the
+// images of a batch side by side: block b starts bs further on); split = 2^32 − 1: plain row-major.
+fn at(r: u32, c: u32, ld: u32, split: u32, bs: u32) -> u32 { return (c / split) * bs + r * ld + c % split; }
 var<workgroup> As: array<f32, 512>;
 var<workgroup> Bs: array<f32, 512>;
 @compute @workgroup_size(64)
@@ -110,7 +114,7 @@ ${lets}
     for (var c = 0u; c < 4u; c = c + 1u) {
       let gj = col0 + tx + 8u * c;
       if (gj >= N) { continue; }
-      let o = co + gi * ldc + gj;
+      let o = co + at(gi, gj, ldc, csplit, cbs);
       var v = alpha * acc[r * 4u + c];
       if (beta != 0.0) { v = v + beta * C[o]; }
       C[o] = v;
@@ -125,21 +129,24 @@ ${lets}
 const GEOM: ParamSpec = [['C', 'u'], ['H', 'u'], ['W', 'u'], ['R', 'u'], ['S', 'u'], ['sh', 'u'], ['sw', 'u'], ['ph', 'u'], ['pw', 'u'], ['dh', 'u'], ['dw', 'u'], ['P', 'u'], ['Q', 'u']];
 
 /** cols[co + row·ld + j] for row = (c, r, s), j = (p, q): the patch value or 0 in the padding. */
-export const IM2COL = elementwise('im2col', [['x', 'read', 'f32'], ['cols', 'read_write', 'f32']], [...GEOM, ['xo', 'u'], ['co', 'u'], ['ld', 'u']], `
+export const IM2COL = elementwise('im2col', [['x', 'read', 'f32'], ['cols', 'read_write', 'f32']], [...GEOM, ['xo', 'u'], ['co', 'u'], ['ld', 'u'], ['nb', 'u']], `
+  // nb images side by side: column jj of a row is image jj / PQ, position jj % PQ.
   let PQ = P * Q;
-  let row = i / PQ; let j = i % PQ;
+  let row = i / (nb * PQ); let jj = i % (nb * PQ);
+  let img = jj / PQ; let j = jj % PQ;
   let c = row / (R * S); let rs = row % (R * S);
   let r = rs / S; let s = rs % S;
   let p = j / Q; let q = j % Q;
   let h = i32(p * sh + r * dh) - i32(ph);
   let w = i32(q * sw + s * dw) - i32(pw);
   var v = 0.0;
-  if (h >= 0 && h < i32(H) && w >= 0 && w < i32(W)) { v = x[xo + (c * H + u32(h)) * W + u32(w)]; }
-  cols[co + row * ld + j] = v;`);
+  if (h >= 0 && h < i32(H) && w >= 0 && w < i32(W)) { v = x[xo + img * C * H * W + (c * H + u32(h)) * W + u32(w)]; }
+  cols[co + row * ld + jj] = v;`);
 
-/** dx[dxo + (c, h, w)] += Σ over the (r, s, p, q) that read it of cols (the adjoint of im2col, as a gather). */
+/** dx[dxo + (img, c, h, w)] += Σ over the (r, s, p, q) that read it of cols (the adjoint of im2col, as a gather); images side by side in cols as IM2COL lays them. */
 export const COL2IM = elementwise('col2im', [['cols', 'read', 'f32'], ['dx', 'read_write', 'f32']], [...GEOM, ['co', 'u'], ['ld', 'u'], ['dxo', 'u']], `
-  let c = i / (H * W); let hw = i % (H * W);
+  let img = i / (C * H * W);
+  let c = (i / (H * W)) % C; let hw = i % (H * W);
   let h = i32(hw / W); let w = i32(hw % W);
   var acc = 0.0;
   for (var r = 0u; r < R; r = r + 1u) {
@@ -152,7 +159,7 @@ export const COL2IM = elementwise('col2im', [['cols', 'read', 'f32'], ['dx', 're
       if (wq < 0 || wq % i32(sw) != 0) { continue; }
       let q = u32(wq) / sw;
       if (q >= Q) { continue; }
-      acc = acc + cols[co + ((c * R + r) * S + s) * ld + p * Q + q];
+      acc = acc + cols[co + ((c * R + r) * S + s) * ld + img * P * Q + p * Q + q];
     }
   }
   dx[dxo + i] = dx[dxo + i] + acc;`);
