@@ -67,8 +67,7 @@ export function gemmShader(transA: boolean, transB: boolean): Shader {
   const aIndex = transA ? 'at(gk, gi, lda, asplit, abs)' : 'at(gi, gk, lda, asplit, abs)';
   const bIndex = transB ? 'at(gj, gk, ldb, bsplit, bbs)' : 'at(gk, gj, ldb, bsplit, bbs)';
   const code = `${PRELUDE}${decls}
-// Element (r, c) of a stored matrix whose columns may be split into blocks of \`split\` (the
-// images of a batch side by side: block b starts bs further on); split = 2^32 − 1: plain row-major.
+// Element (r, c) of a stored matrix whose columns are in blocks of \`split\` (images side by side, block b at b·bs); split = 2^32 − 1: plain.
 fn at(r: u32, c: u32, ld: u32, split: u32, bs: u32) -> u32 { return (c / split) * bs + r * ld + c % split; }
 var<workgroup> As: array<f32, 512>;
 var<workgroup> Bs: array<f32, 512>;
@@ -290,7 +289,6 @@ export const COPY = elementwise('copy', [['x', 'read', 'f32'], ['out', 'read_wri
 
 export const FILL = elementwise('fill', [['x', 'read_write', 'f32']], [['o', 'u'], ['value', 'f']], '  x[o + i] = value;');
 export const FILL_INDEX = elementwise('fillIndex', [['x', 'read_write', 'i32']], [['o', 'u'], ['value', 'i']], '  x[o + i] = value;');
-
 // ---- Reductions ------------------------------------------------------------------------------------
 
 /**
@@ -332,7 +330,6 @@ export const SCATTER_ADD = elementwise('scatterAdd', [['dy', 'read', 'f32'], ['i
     let j = idx[k];
     if (j >= 0) { dx[u32(j)] = dx[u32(j)] + dy[k]; }
   }`);
-
 // ---- Softmax, costs, optimizer ------------------------------------------------------------------------
 
 export const softmaxShader = (log: boolean): Shader =>
