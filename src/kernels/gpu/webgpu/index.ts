@@ -6,7 +6,7 @@
 //               kernel table (each row posts the call to the worker), start-up and its line;
 //   worker.ts   the worker thread that owns the device and runs the calls in order;
 //   device.ts   buffers pooled by size, pipelines cached per shader, calls submitted in batches;
-//   kernels.ts  the kernels over device buffers; shaders.ts  their WGSL.
+//   kernels.ts  the kernels over device buffers; shaders.ts, gemm-shader.ts  their WGSL.
 // Synchronous reads: WebGPU only reads back asynchronously (mapAsync) and Dawn settles its
 // promises on the event loop of the thread that made them. So the device lives in a worker
 // and the main thread posts every call there without waiting (calls are queued in order);

@@ -7,9 +7,10 @@
 import type { BinaryOp, CostName, GdmStep, UnaryOp, WindowGeometry } from '../../backend.js';
 import { UNARY_BACKWARD_READS } from '../../backend.js';
 import type { GBuf, Gpu } from './device.js';
+import { gemmShader } from './gemm-shader.js';
 import {
   AVGPOOL, AVGPOOL_BACK, BIAS_ADD, BIAS_BACK, binaryScalarShader, binaryShader, COL2IM, COPY, costGradShader, costRowsShader, FILL, FILL_INDEX,
-  gdmShader, gemmShader, IM2COL, MAX_RANK, MAXPOOL, MAXPOOL_BACK, reduceShader, SCATTER_ADD, softmaxBackShader, softmaxShader, unaryBackShader, unaryShader,
+  gdmShader, IM2COL, MAX_RANK, MAXPOOL, MAXPOOL_BACK, reduceShader, SCATTER_ADD, softmaxBackShader, softmaxShader, unaryBackShader, unaryShader,
   type Shader,
 } from './shaders.js';
 
@@ -103,7 +104,7 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
     maxPoolForward: (x: GBuf, N: number, g: WindowGeometry, y: GBuf, am: GBuf) =>
       gpu.dispatch(MAXPOOL, [x, y, am], [N * g.C * g.P * g.Q, ...geom(g)]),
     maxPoolBackward: (dy: GBuf, am: GBuf, N: number, g: WindowGeometry, dx: GBuf) =>
-      gpu.dispatch(MAXPOOL_BACK, [dy, am, dx], [N * g.C, g.H * g.W, g.P * g.Q]),
+      gpu.dispatch(MAXPOOL_BACK, [dy, am, dx], [N * g.C * g.H * g.W, ...geom(g)]),
     avgPoolForward: (x: GBuf, N: number, g: WindowGeometry, countPad: boolean, y: GBuf) =>
       gpu.dispatch(AVGPOOL, [x, y], [N * g.C * g.P * g.Q, ...geom(g), countPad ? 1 : 0]),
     avgPoolBackward: (dy: GBuf, N: number, g: WindowGeometry, countPad: boolean, dx: GBuf) =>

@@ -23,14 +23,14 @@ export interface Shader {
 
 export const PARAM_WORDS = 64;
 
-const PRELUDE = `struct U { p: array<vec4<u32>, ${PARAM_WORDS / 4}> }
+export const PRELUDE = `struct U { p: array<vec4<u32>, ${PARAM_WORDS / 4}> }
 @group(0) @binding(0) var<uniform> u: U;
 fn pu(k: u32) -> u32 { return u.p[k / 4u][k % 4u]; }
 fn pi(k: u32) -> i32 { return bitcast<i32>(pu(k)); }
 fn pf(k: u32) -> f32 { return bitcast<f32>(pu(k)); }
 `;
 
-function declare(bindings: readonly Binding[], params: ParamSpec): { decls: string; lets: string } {
+export function declare(bindings: readonly Binding[], params: ParamSpec): { decls: string; lets: string } {
   const decls = bindings.map(([n, a, t], i) => `@group(0) @binding(${i + 1}) var<storage, ${a}> ${n}: array<${t}>;`).join('\n');
   const lets = params.map(([n, k], i) => `  let ${n} = ${k === 'u' ? 'pu' : k === 'i' ? 'pi' : 'pf'}(${i}u);`).join('\n');
   return { decls, lets };
@@ -50,77 +50,6 @@ ${lets}
 ${body}
 }`;
   return { name, code, bindings, params: all, wg: 64 };
-}
-
-// ---- gemm --------------------------------------------------------------------------------------
-
-/**
- * C = alpha·op(A)·op(B) + beta·C, tiled in workgroup memory: each workgroup of 8×8
- * invocations computes a 32×32 tile of C, 4×4 outputs per invocation (rows ty + 8r, columns
- * tx + 8c, so neighbouring invocations touch neighbouring columns), over K in slices of 16.
- */
-export function gemmShader(transA: boolean, transB: boolean): Shader {
-  const bindings: Binding[] = [['A', 'read', 'f32'], ['B', 'read', 'f32'], ['C', 'read_write', 'f32']];
-  const params: ParamSpec = [['M', 'u'], ['N', 'u'], ['K', 'u'], ['alpha', 'f'], ['beta', 'f'], ['ao', 'u'], ['lda', 'u'], ['bo', 'u'], ['ldb', 'u'], ['co', 'u'], ['ldc', 'u'],
-    ['asplit', 'u'], ['abs', 'u'], ['bsplit', 'u'], ['bbs', 'u'], ['csplit', 'u'], ['cbs', 'u']];
-  const { decls, lets } = declare(bindings, params);
-  const aIndex = transA ? 'at(gk, gi, lda, asplit, abs)' : 'at(gi, gk, lda, asplit, abs)';
-  const bIndex = transB ? 'at(gj, gk, ldb, bsplit, bbs)' : 'at(gk, gj, ldb, bsplit, bbs)';
-  const code = `${PRELUDE}${decls}
-// Element (r, c) of a stored matrix whose columns are in blocks of \`split\` (images side by side, block b at b·bs); split = 2^32 − 1: plain.
-fn at(r: u32, c: u32, ld: u32, split: u32, bs: u32) -> u32 { return (c / split) * bs + r * ld + c % split; }
-var<workgroup> As: array<f32, 512>;
-var<workgroup> Bs: array<f32, 512>;
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-${lets}
-  let tx = li % 8u;
-  let ty = li / 8u;
-  let row0 = wg.y * 32u;
-  let col0 = wg.x * 32u;
-  var acc: array<f32, 16>;
-  for (var k0 = 0u; k0 < K; k0 = k0 + 16u) {
-    for (var e = li; e < 512u; e = e + 64u) {
-      let kk = ${transA ? 'e / 32u' : 'e % 16u'};
-      let ii = ${transA ? 'e % 32u' : 'e / 16u'};
-      let gi = row0 + ii;
-      let gk = k0 + kk;
-      var v = 0.0;
-      if (gi < M && gk < K) { v = A[ao + ${aIndex}]; }
-      As[kk * 32u + ii] = v;
-      let kb = ${transB ? 'e % 16u' : 'e / 32u'};
-      let jj = ${transB ? 'e / 16u' : 'e % 32u'};
-      let gj = col0 + jj;
-      let gkb = k0 + kb;
-      var w = 0.0;
-      if (gj < N && gkb < K) { let gk = gkb; w = B[bo + ${bIndex}]; }
-      Bs[kb * 32u + jj] = w;
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < 16u; kk = kk + 1u) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var r = 0u; r < 4u; r = r + 1u) { a[r] = As[kk * 32u + ty + 8u * r]; b[r] = Bs[kk * 32u + tx + 8u * r]; }
-      for (var r = 0u; r < 4u; r = r + 1u) {
-        for (var c = 0u; c < 4u; c = c + 1u) { acc[r * 4u + c] = fma(a[r], b[c], acc[r * 4u + c]); }
-      }
-    }
-    workgroupBarrier();
-  }
-  for (var r = 0u; r < 4u; r = r + 1u) {
-    let gi = row0 + ty + 8u * r;
-    if (gi >= M) { continue; }
-    for (var c = 0u; c < 4u; c = c + 1u) {
-      let gj = col0 + tx + 8u * c;
-      if (gj >= N) { continue; }
-      let o = co + at(gi, gj, ldc, csplit, cbs);
-      var v = alpha * acc[r * 4u + c];
-      if (beta != 0.0) { v = v + beta * C[o]; }
-      C[o] = v;
-    }
-  }
-}`;
-  return { name: `gemm${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`, code, bindings, params, wg: 64 };
 }
 
 // ---- Convolution helpers, pooling, bias -----------------------------------------------------------
@@ -178,12 +107,20 @@ export const MAXPOOL = elementwise('maxPool', [['x', 'read', 'f32'], ['y', 'read
   y[i] = best;
   am[i] = arg;`);
 
-/** dx += dy routed to argmax: one invocation per (n, c) plane, in order (no races). */
-export const MAXPOOL_BACK = elementwise('maxPoolBackward', [['dy', 'read', 'f32'], ['am', 'read', 'i32'], ['dx', 'read_write', 'f32']], [['HW', 'u'], ['PQ', 'u']], `
-  for (var k = 0u; k < PQ; k = k + 1u) {
-    let a = am[i * PQ + k];
-    if (a >= 0) { dx[i * HW + u32(a)] = dx[i * HW + u32(a)] + dy[i * PQ + k]; }
-  }`);
+/** dx[plane, h, w] += dy of each window (in output order) whose argmax is (h, w): a gather, one invocation per element of dx. */
+export const MAXPOOL_BACK = elementwise('maxPoolBackward', [['dy', 'read', 'f32'], ['am', 'read', 'i32'], ['dx', 'read_write', 'f32']], GEOM, `
+  let plane = i / (H * W); let hw = i % (H * W);
+  let hp = i32(hw / W + ph); let wq = i32(hw % W + pw);
+  let pHi = min(hp / i32(sh), i32(P) - 1); let qHi = min(wq / i32(sw), i32(Q) - 1);
+  let pLo = max(0, (hp - i32(R) + i32(sh)) / i32(sh)); let qLo = max(0, (wq - i32(S) + i32(sw)) / i32(sw));
+  var v = dx[i];
+  for (var p = pLo; p <= pHi; p = p + 1) {
+    for (var q = qLo; q <= qHi; q = q + 1) {
+      let o = (plane * P + u32(p)) * Q + u32(q);
+      if (am[o] == i32(hw)) { v = v + dy[o]; }
+    }
+  }
+  dx[i] = v;`);
 
 const WINDOW_COUNT = `fn windowCount(p: u32, q: u32, H: u32, W: u32, R: u32, S: u32, sh: u32, sw: u32, ph: u32, pw: u32, countPad: u32) -> i32 {
   let h0 = i32(p * sh) - i32(ph); let w0 = i32(q * sw) - i32(pw);
