@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableBackends, backend, getNumThreads, registeredBackends, setNumThreads } from '../kernels/index.js';
 import { announceGpu } from '../kernels/gpu/webgl/index.js';
+import { announceWebgpu } from '../kernels/gpu/webgpu/index.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare/index.js';
 import type { ChannelOrder } from '../data/image.js';
@@ -54,6 +55,7 @@ const preprocessOption = (dflt: string) => new Option('--preprocess <name>', `in
 /** -b gpu: start gpu.js now and say which mode runs (a clear error, exit 1, when it cannot start). */
 function startBackend(name: string): void {
   if (name === 'gpu') announceGpu((l) => console.log(l), (l) => console.error(l));
+  if (name === 'webgpu') announceWebgpu((l) => console.log(l), (l) => console.error(l));
 }
 
 // The choices are the registered backends (src/kernels/index.ts), read when the program is

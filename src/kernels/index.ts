@@ -5,6 +5,7 @@ import type { Backend } from './backend.js';
 import { hostBackend, refBackend, unboxed } from './cpu/ref/index.js';
 import { fastCpu, fastUnavailable } from './cpu/simd/index.js';
 import { gpuBackend } from './gpu/webgl/index.js';
+import { webgpuBackend } from './gpu/webgpu/index.js';
 import { UsageError } from '../util/errors.js';
 
 // `cpu`, the default: the fast backend (src/kernels/cpu/simd/: WebAssembly SIMD, worker
@@ -21,6 +22,8 @@ function makeCpu(): Backend {
 const cpuBackend = makeCpu();
 // gpu.js starts on the gpu backend's first use (src/kernels/gpu/webgl/), so registering it costs nothing.
 const backends = new Map<string, Backend>([[cpuBackend.name, cpuBackend], [refBackend.name, refBackend], [gpuBackend.name, gpuBackend]]);
+// webgpu (Node only) starts its worker, the optional `webgpu` package and an adapter on first use.
+if (webgpuBackend) backends.set(webgpuBackend.name, webgpuBackend);
 let current: Backend = cpuBackend;
 
 /**

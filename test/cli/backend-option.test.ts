@@ -23,16 +23,16 @@ function program(): { root: Command; err: () => string; out: () => string } {
 describe('-b/--backend', () => {
   it('lists exactly the registered backends, a newly registered one included, on train, eval and predict', () => {
     registerBackend(boxedBackend);
-    expect(availableBackends()).toEqual(['cpu', 'ref', 'gpu', 'boxed']);
+    expect(availableBackends()).toEqual(['cpu', 'ref', 'gpu', 'webgpu', 'boxed']);
     const { root, out } = program();
     for (const name of ['train', 'eval', 'predict']) {
       const cmd = root.commands.find((c) => c.name() === name)!;
       const opt = cmd.options.find((o) => o.long === '--backend')!;
-      expect(opt.argChoices, name).toEqual(['cpu', 'ref', 'gpu', 'boxed']);
+      expect(opt.argChoices, name).toEqual(['cpu', 'ref', 'gpu', 'webgpu', 'boxed']);
       expect(opt.description, name).toContain('boxed (the reference kernels behind opaque handles (tests only))');
     }
     expect(() => root.parse(['node', 'tl-scratch', 'eval', '--help'])).toThrow();
-    expect(out().replace(/\s+/g, ' ')).toMatch(/choices: "cpu", "ref", "gpu", "boxed"/);
+    expect(out().replace(/\s+/g, ' ')).toMatch(/choices: "cpu", "ref", "gpu", "webgpu", "boxed"/);
   });
 
   it('with an unknown name: a usage error listing the registered backends', () => {
@@ -45,6 +45,6 @@ describe('-b/--backend', () => {
       code = (e as { exitCode: number }).exitCode;
     }
     expect(code).toBe(1); // commander's own code; src/cli.ts turns every CommanderError but --help into exit 2
-    expect(err()).toMatch(/option '-b, --backend <name>' argument 'nosuch' is invalid\. Allowed choices are cpu, ref, gpu, boxed\./);
+    expect(err()).toMatch(/option '-b, --backend <name>' argument 'nosuch' is invalid\. Allowed choices are cpu, ref, gpu, webgpu, boxed\./);
   });
 });

@@ -9,6 +9,7 @@
 import { hostBackend, type HostArray } from '../../src/kernels/cpu/ref/index.js';
 import type { Backend, DeviceBuffer } from '../../src/kernels/backend.js';
 import { getBackend, registerBackend, registeredBackends } from '../../src/kernels/index.js';
+import { webgpuUnavailable } from '../../src/kernels/gpu/webgpu/index.js';
 
 interface Handle {
   readonly handle: number;
@@ -30,10 +31,19 @@ export const boxedBackend: Backend = hostBackend('boxed', 'the reference kernels
   },
 });
 
-/** Registers `boxed` (once) and returns every registered backend. */
+/** Registers `boxed` (once) and returns every registered backend; webgpu only where it starts (else skipped, with the reason printed once). */
 export function allBackends(): Backend[] {
   registerBackend(boxedBackend);
-  return registeredBackends();
+  return registeredBackends().filter((b) => b.name !== 'webgpu' || webgpuUsable());
+}
+
+let webgpuChecked: boolean | null = null;
+/** Whether the webgpu backend starts here (the `webgpu` package and an adapter); TL_TEST_WEBGPU=0 leaves it out. */
+export function webgpuUsable(): boolean {
+  if (webgpuChecked !== null) return webgpuChecked;
+  const reason = process.env.TL_TEST_WEBGPU === '0' ? 'TL_TEST_WEBGPU=0' : webgpuUnavailable();
+  if (reason) console.warn(`webgpu backend skipped: ${reason}`);
+  return (webgpuChecked = reason === null);
 }
 
 /** The reference backend (`ref`) every other one is compared with. */

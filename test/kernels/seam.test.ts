@@ -96,7 +96,7 @@ describe('mixing backends in one op', () => {
     expect(Array.from(add(a, b.to(a.backend)).data)).toEqual([2, 4, 6]);
     expect(Array.from(add(a, b.to('cpu')).data)).toEqual([2, 4, 6]);
     expect(a.to('boxed').backend).toBe(boxedBackend);
-    expect(() => a.to('nosuch')).toThrow(/unknown backend 'nosuch'; registered backends: cpu, ref, gpu, boxed/);
+    expect(() => a.to('nosuch')).toThrow(/unknown backend 'nosuch'; registered backends: cpu, ref, gpu, webgpu, boxed/);
   });
 
   it('a layer given an input (or delta) of another backend than its parameters: an error naming the layer and both backends', () => {

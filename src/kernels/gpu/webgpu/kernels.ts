@@ -1,0 +1,186 @@
+// The webgpu backend's kernels on the device side (in the worker thread): one function per
+// kernel of the Backend interface, with its arguments as the main thread sent them (buffers
+// resolved to GBufs), each running the WGSL of ./shaders.ts through Gpu.dispatch.
+// Convolution is im2col + gemm over chunks of images (columns in a pooled temporary), its
+// gradients gemm + col2im and im2col + gemm; dropout masks arrive drawn (./index.ts draws them on the
+// host from the engine's generator) and are written as any upload.
+import type { BinaryOp, CostName, GdmStep, UnaryOp, WindowGeometry } from '../../backend.js';
+import { UNARY_BACKWARD_READS } from '../../backend.js';
+import type { GBuf, Gpu } from './device.js';
+import { gemmShader } from './gemm-shader.js';
+import {
+  AVGPOOL, AVGPOOL_BACK, BIAS_ADD, BIAS_BACK, binaryScalarShader, binaryShader, COL2IM, COPY, costGradShader, costRowsShader, FILL, FILL_INDEX,
+  gdmShader, IM2COL, MAX_RANK, MAXPOOL, MAXPOOL_BACK, reduceShader, SCATTER_ADD, softmaxBackShader, softmaxShader, unaryBackShader, unaryShader,
+  type Shader,
+} from './shaders.js';
+
+export interface DStrided {
+  data: GBuf;
+  offset: number;
+  shape: readonly number[];
+  strides: readonly number[];
+}
+
+/** A column split that never splits (u32 max). */
+const NO_SPLIT = 0xffffffff;
+/** Values of one chunk's columns at most (64 MiB). */
+const COLS_LIMIT = 1 << 24;
+const geom = (g: WindowGeometry): number[] => [g.C, g.H, g.W, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.P, g.Q];
+const cache = new Map<string, Shader>();
+const shader = (key: string, make: () => Shader): Shader => {
+  let s = cache.get(key);
+  if (!s) cache.set(key, (s = make()));
+  return s;
+};
+
+function stridedParams(a: DStrided, b: DStrided, shape: readonly number[]): number[] {
+  if (shape.length > MAX_RANK) throw new Error(`backend webgpu: views of rank ${shape.length} (at most ${MAX_RANK})`);
+  const pad = (v: readonly number[]): number[] => [...v, ...new Array<number>(MAX_RANK - v.length).fill(0)];
+  return [shape.length, ...pad(shape), ...pad(a.strides), ...pad(b.strides), a.offset, b.offset];
+}
+
+export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => void> {
+  const fill = (b: GBuf, value: number, offset: number, n: number): void => {
+    if (n > 0) gpu.dispatch(b.index ? FILL_INDEX : FILL, [b], [n, offset, value]);
+  };
+  /** gemm; `split` gives an operand's column blocks ([split, block stride] for A, B, C: the images of a batch side by side). */
+  const gemm = (tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: GBuf, ao: number, lda: number, B: GBuf, bo: number, ldb: number, beta: number, C: GBuf, co: number, ldc: number,
+    split: { a?: [number, number]; b?: [number, number]; c?: [number, number] } = {}): void => {
+    if (M === 0 || N === 0) return;
+    const s = shader(`gemm${tA}${tB}`, () => gemmShader(tA, tB));
+    const [as, abs] = split.a ?? [NO_SPLIT, 0], [bs, bbs] = split.b ?? [NO_SPLIT, 0], [cs, cbs] = split.c ?? [NO_SPLIT, 0];
+    gpu.dispatch(s, [A, B, C], [M, N, K, alpha, beta, ao, lda, bo, ldb, co, ldc, as, abs, bs, bbs, cs, cbs], [Math.ceil(N / 32), Math.ceil(M / 32)]);
+  };
+  const im2col = (x: GBuf, xo: number, g: WindowGeometry, cols: GBuf, co = 0, ld = g.P * g.Q, nb = 1): void =>
+    gpu.dispatch(IM2COL, [x, cols], [g.C * g.R * g.S * nb * g.P * g.Q, ...geom(g), xo, co, ld, nb]);
+  const col2im = (cols: GBuf, g: WindowGeometry, dx: GBuf, dxo: number, co = 0, ld = g.P * g.Q, nb = 1): void =>
+    gpu.dispatch(COL2IM, [cols, dx], [nb * g.C * g.H * g.W, ...geom(g), co, ld, dxo]);
+  /** Chunks of images whose columns [C·R·S, nb·P·Q] fit COLS_LIMIT values and the largest storage binding. */
+  const chunks = (N: number, perImage: number): [number, number][] => {
+    const limit = Math.min(COLS_LIMIT, Math.floor((gpu.device.limits.maxStorageBufferBindingSize ?? 1 << 27) / 4));
+    const nb = Math.max(1, Math.min(N, Math.floor(limit / Math.max(1, perImage))));
+    const out: [number, number][] = [];
+    for (let n0 = 0; n0 < N; n0 += nb) out.push([n0, Math.min(nb, N - n0)]);
+    return out;
+  };
+  const biasBackward = (dy: GBuf, N: number, C: number, HW: number, db: GBuf, accumulate: boolean, dyo = 0): void =>
+    gpu.dispatch(BIAS_BACK, [dy, db], [C, N, HW, accumulate ? 1 : 0, dyo]);
+
+  return {
+    fill,
+    gemm,
+    im2col,
+    col2im,
+    // Convolution: the columns of a chunk of images side by side ([C·R·S, nb·P·Q]), one gemm
+    // per chunk; the gemm reads and writes the NCHW tensors through its column split.
+    conv2dForward: (x: GBuf, N: number, w: GBuf, K: number, b: GBuf | null, g: WindowGeometry, y: GBuf) => {
+      const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
+      for (const [n0, nb] of chunks(N, CRS * PQ)) {
+        const cols = gpu.alloc(CRS * nb * PQ, false);
+        im2col(x, n0 * CHW, g, cols, 0, nb * PQ, nb);
+        gemm(false, false, K, nb * PQ, CRS, 1, w, 0, CRS, cols, 0, nb * PQ, 0, y, n0 * K * PQ, PQ, { c: [PQ, K * PQ] });
+        gpu.release(cols);
+      }
+      if (b) gpu.dispatch(BIAS_ADD, [y, b, y], [N * K * PQ, K, PQ]);
+    },
+    conv2dBackward: (x: GBuf, N: number, w: GBuf, K: number, g: WindowGeometry, dy: GBuf, dx: GBuf | null, dw: GBuf | null, db: GBuf | null) => {
+      const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
+      if (dx) fill(dx, 0, 0, N * CHW);
+      for (const [n0, nb] of chunks(N, CRS * PQ)) {
+        const cols = gpu.alloc(CRS * nb * PQ, false);
+        const dySplit: [number, number] = [PQ, K * PQ];
+        if (dx) {
+          gemm(true, false, CRS, nb * PQ, K, 1, w, 0, CRS, dy, n0 * K * PQ, PQ, 0, cols, 0, nb * PQ, { b: dySplit });
+          col2im(cols, g, dx, n0 * CHW, 0, nb * PQ, nb);
+        }
+        if (dw) {
+          im2col(x, n0 * CHW, g, cols, 0, nb * PQ, nb);
+          gemm(false, true, K, CRS, nb * PQ, 1, dy, n0 * K * PQ, PQ, cols, 0, nb * PQ, 1, dw, 0, CRS, { a: dySplit });
+        }
+        gpu.release(cols);
+      }
+      if (db) biasBackward(dy, N, K, PQ, db, true);
+    },
+    maxPoolForward: (x: GBuf, N: number, g: WindowGeometry, y: GBuf, am: GBuf) =>
+      gpu.dispatch(MAXPOOL, [x, y, am], [N * g.C * g.P * g.Q, ...geom(g)]),
+    maxPoolBackward: (dy: GBuf, am: GBuf, N: number, g: WindowGeometry, dx: GBuf) =>
+      gpu.dispatch(MAXPOOL_BACK, [dy, am, dx], [N * g.C * g.H * g.W, ...geom(g)]),
+    avgPoolForward: (x: GBuf, N: number, g: WindowGeometry, countPad: boolean, y: GBuf) =>
+      gpu.dispatch(AVGPOOL, [x, y], [N * g.C * g.P * g.Q, ...geom(g), countPad ? 1 : 0]),
+    avgPoolBackward: (dy: GBuf, N: number, g: WindowGeometry, countPad: boolean, dx: GBuf) =>
+      gpu.dispatch(AVGPOOL_BACK, [dy, dx], [N * g.C * g.H * g.W, ...geom(g), countPad ? 1 : 0]),
+
+    unary: (op: UnaryOp, x: GBuf, y: GBuf, n: number) => gpu.dispatch(shader(`u${op}`, () => unaryShader(op)), [x, y], [n]),
+    unaryBackward: (op: UnaryOp, x: GBuf | null, y: GBuf | null, dy: GBuf, dx: GBuf, n: number) => {
+      const reads = UNARY_BACKWARD_READS[op];
+      const operand = reads === 'x' ? x : reads === 'y' ? y : null;
+      if (reads !== 'none' && !operand) throw new Error(`unaryBackward('${op}'): needs ${reads}, got null`);
+      gpu.dispatch(shader(`ub${op}`, () => unaryBackShader(op)), operand ? [operand, dy, dx] : [dy, dx], [n]);
+    },
+    binary: (op: BinaryOp, a: DStrided, b: DStrided, out: GBuf) => {
+      const n = a.shape.reduce((p, q) => p * q, 1);
+      if (n > 0) gpu.dispatch(shader(`b${op}`, () => binaryShader(op)), [a.data, b.data, out], [n, ...stridedParams(a, b, a.shape)]);
+    },
+    binaryScalar: (op: BinaryOp, a: GBuf, scalar: number, out: GBuf, n: number, reverse: boolean) =>
+      gpu.dispatch(shader(`bs${op}${reverse}`, () => binaryScalarShader(op, reverse)), [a, out], [n, scalar]),
+    copy: (x: DStrided, out: DStrided) => {
+      const n = x.shape.reduce((p, q) => p * q, 1);
+      if (n === 0) return;
+      if (x.data.buf === out.data.buf) {
+        const t = gpu.alloc(x.data.n, false);
+        gpu.copy(x.data, 0, t, 0, x.data.n);
+        gpu.dispatch(COPY, [t, out.data], [n, ...stridedParams(x, out, x.shape)]);
+        gpu.release(t);
+        return;
+      }
+      gpu.dispatch(COPY, [x.data, out.data], [n, ...stridedParams(x, out, x.shape)]);
+    },
+
+    reduce: (op: 'sum' | 'max', x: GBuf, shape: readonly number[], axes: readonly number[], out: GBuf, argmax?: GBuf) => {
+      if (shape.length > MAX_RANK) throw new Error(`backend webgpu: reduce over rank ${shape.length} (at most ${MAX_RANK})`);
+      const red = shape.map((_, k) => (axes.includes(k) ? 1 : 0));
+      const nOut = shape.reduce((p, d, k) => p * (red[k] ? 1 : d), 1), R = shape.reduce((p, d, k) => p * (red[k] ? d : 1), 1);
+      if (nOut === 0) return;
+      if (R === 0) {
+        fill(out, op === 'sum' ? 0 : -Infinity, 0, nOut);
+        if (argmax) fill(argmax, -1, 0, nOut);
+        return;
+      }
+      const pad = (v: number[]): number[] => [...v, ...new Array<number>(MAX_RANK - v.length).fill(0)];
+      const am = argmax ?? gpu.alloc(1, true);
+      gpu.dispatch(shader(`r${op}`, () => reduceShader(op)), [x, out, am], [nOut, shape.length, ...pad([...shape]), ...pad(red), R, argmax ? 1 : 0]);
+      if (!argmax) gpu.release(am);
+    },
+    scatterAdd: (dy: GBuf, index: GBuf, n: number, dx: GBuf) => {
+      if (n > 0) gpu.dispatch(SCATTER_ADD, [dy, index, dx], [1, n]);
+    },
+
+    softmax: (x: GBuf, rows: number, cols: number, log: boolean, y: GBuf) =>
+      gpu.dispatch(shader(`sm${log}`, () => softmaxShader(log)), [x, y], [rows, cols]),
+    softmaxBackward: (y: GBuf, dy: GBuf, rows: number, cols: number, log: boolean, dx: GBuf) =>
+      gpu.dispatch(shader(`smb${log}`, () => softmaxBackShader(log)), [y, dy, dx], [rows, cols]),
+    costRows: (cost: CostName, y: GBuf, t: GBuf, rows: number, K: number, out: GBuf) =>
+      gpu.dispatch(shader(`cr${cost}`, () => costRowsShader(cost)), [y, t, out], [rows, K]),
+    costGrad: (cost: CostName, y: GBuf, t: GBuf, n: number, scale: number, dy: GBuf) =>
+      gpu.dispatch(shader(`cg${cost}`, () => costGradShader(cost)), [y, t, dy], [n, scale]),
+
+    biasAdd: (x: GBuf, b: GBuf, N: number, C: number, HW: number, y: GBuf) => gpu.dispatch(BIAS_ADD, [x, b, y], [N * C * HW, C, HW]),
+    biasBackward,
+    gdmUpdate: (p: GBuf, g: GBuf | null, v: GBuf | null, n: number, step: GdmStep) => {
+      if (n === 0) return;
+      const params = [n, step.lr, step.scale, step.bsz, step.mu, step.wdecay, step.gclip ?? 0, step.pclip ?? 0];
+      if (step.lr === 0) {
+        if (v === null) return;
+        gpu.dispatch(shader(`g0${step.nesterov}${step.pclip !== null}`, () => gdmShader(0, step.nesterov, false, step.pclip !== null)), [p, v], params);
+        return;
+      }
+      if (g === null) throw new Error('gdmUpdate: a gradient is needed at learning rate ≠ 0');
+      if (v === null) {
+        gpu.dispatch(shader(`g1${step.gclip !== null}`, () => gdmShader(1, false, step.gclip !== null, false)), [p, g], params);
+        return;
+      }
+      const key = `g2${step.nesterov}${step.gclip !== null}${step.pclip !== null}`;
+      gpu.dispatch(shader(key, () => gdmShader(2, step.nesterov, step.gclip !== null, step.pclip !== null)), [p, g, v], params);
+    },
+  };
+}
