@@ -14,28 +14,37 @@ import { biasAdd, biasBackward } from './bias.js';
 import { gemm } from './gemm.js';
 import { im2col } from './im2col.js';
 
-/** y[N, K, P, Q] = conv(x, w) (+ b). */
+/**
+ * y[N, K, P, Q] = conv(x, w) (+ b). Each output plane y[n, k] is summed in float64 (acc), one
+ * filter tap (c, r, s) at a time over all its pixels: the same sum, term for term and in
+ * the same order (c, r, s), as computing each output alone, with the long loop over q
+ * innermost.
+ */
 export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray): void {
   const { C, H, W, R, S, strideH, strideW, padH, padW, dilH, dilW, P, Q } = g;
+  const acc = new Float64Array(P * Q);
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
-      for (let p = 0; p < P; p++) {
-        for (let q = 0; q < Q; q++) {
-          let sum = 0;
-          for (let c = 0; c < C; c++) {
-            for (let r = 0; r < R; r++) {
+      acc.fill(0);
+      for (let c = 0; c < C; c++) {
+        for (let r = 0; r < R; r++) {
+          for (let s = 0; s < S; s++) {
+            const tap = w[((k * C + c) * R + r) * S + s]!;
+            for (let p = 0; p < P; p++) {
               const h = p * strideH - padH + r * dilH;
               if (h < 0 || h >= H) continue;
-              for (let s = 0; s < S; s++) {
+              const row = ((n * C + c) * H + h) * W;
+              for (let q = 0; q < Q; q++) {
                 const wi = q * strideW - padW + s * dilW;
                 if (wi < 0 || wi >= W) continue;
-                sum += x[((n * C + c) * H + h) * W + wi]! * w[((k * C + c) * R + r) * S + s]!;
+                acc[p * Q + q] += x[row + wi]! * tap;
               }
             }
           }
-          y[((n * K + k) * P + p) * Q + q] = b ? sum + b[k]! : sum;
         }
       }
+      const out = (n * K + k) * P * Q;
+      for (let i = 0; i < P * Q; i++) y[out + i] = b ? acc[i]! + b[k]! : acc[i]!;
     }
   }
 }
@@ -50,28 +59,32 @@ export function conv2dBackward(
 ): void {
   const { C, H, W, R, S, strideH, strideW, padH, padW, dilH, dilW, P, Q } = g;
   if (dx) {
-    // input pixel (h, wi) is read by tap (r, s) of output (p, q) where p·strideH = h + padH − r·dilH
+    // Input pixel (h, wi) gets dy[n, k, p, q]·w[k, c, r, s] from every output (p, q) whose tap
+    // (r, s) read it: h = p·strideH − padH + r·dilH, wi = q·strideW − padW + s·dilW. Each
+    // plane dx[n, c] is summed in float64, one (k, r, s) at a time, the forward's loops run
+    // backwards: every input pixel gets its terms in (k, r, s) order.
+    const acc = new Float64Array(H * W);
     for (let n = 0; n < N; n++) {
       for (let c = 0; c < C; c++) {
-        for (let h = 0; h < H; h++) {
-          for (let wi = 0; wi < W; wi++) {
-            let sum = 0;
-            for (let k = 0; k < K; k++) {
-              for (let r = 0; r < R; r++) {
-                const ph = h + padH - r * dilH;
-                if (ph < 0 || ph % strideH !== 0 || ph / strideH >= P) continue;
-                const p = ph / strideH;
-                for (let s = 0; s < S; s++) {
-                  const qw = wi + padW - s * dilW;
-                  if (qw < 0 || qw % strideW !== 0 || qw / strideW >= Q) continue;
-                  const q = qw / strideW;
-                  sum += dy[((n * K + k) * P + p) * Q + q]! * w[((k * C + c) * R + r) * S + s]!;
+        acc.fill(0);
+        for (let k = 0; k < K; k++) {
+          for (let r = 0; r < R; r++) {
+            for (let s = 0; s < S; s++) {
+              const tap = w[((k * C + c) * R + r) * S + s]!;
+              for (let p = 0; p < P; p++) {
+                const h = p * strideH - padH + r * dilH;
+                if (h < 0 || h >= H) continue;
+                const row = ((n * K + k) * P + p) * Q;
+                for (let q = 0; q < Q; q++) {
+                  const wi = q * strideW - padW + s * dilW;
+                  if (wi < 0 || wi >= W) continue;
+                  acc[h * W + wi] += dy[row + q]! * tap;
                 }
               }
             }
-            dx[((n * C + c) * H + h) * W + wi] = sum;
           }
         }
+        dx.set(acc, (n * C + c) * H * W);
       }
     }
   }
