@@ -84,10 +84,17 @@ async function setSettings(page: Page, s: { experiments: string[]; backend: stri
   await page.select('#backend', s.backend);
 }
 
+/**
+ * How long a run may take: finetune on the page's ref backend evaluates the 2000 test
+ * images twice with ref's direct convolution (the textbook, several times slower than the
+ * cpu backend's), on one thread.
+ */
+const RUN_TIMEOUT = 300_000;
+
 /** Clicks Run and waits for the run to end; returns the status line. */
 async function run(page: Page): Promise<string> {
   await page.click('#run');
-  await page.waitForFunction(() => !document.querySelector('#run')!.disabled, { timeout: 120_000, polling: 200 });
+  await page.waitForFunction(() => !document.querySelector('#run')!.disabled, { timeout: RUN_TIMEOUT, polling: 200 });
   return page.$eval('#run-status', (e) => e.textContent ?? '');
 }
 
@@ -257,7 +264,7 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     expect(await page.$eval('#import-lines', (e) => e.textContent)).toMatch(/Successfully copied layer # 0 'conv1_1'/);
     const top = await page.$eval('#curves', (e) => e.getBoundingClientRect().bottom + window.scrollY);
     await page.screenshot({ path: join(SHOTS, 'playground-run.png'), clip: { x: 0, y: 0, width: 1200, height: Math.ceil(top) } });
-  }, 120_000);
+  }, RUN_TIMEOUT + 30_000);
 
   it('a test image: its prediction, the feature maps of each conv block, the frozen layers', async () => {
     // The strip of the first test images: the 4th button predicts test image 3.

@@ -15,6 +15,17 @@ import { gemm } from './gemm.js';
 import { im2col } from './im2col.js';
 
 /**
+ * The outputs [o0, o1) of a row (or column) of `outs` outputs whose tap reads inside the
+ * `size` input pixels: output o reads pixel o·stride + shift, and 0 ≤ o·stride + shift < size.
+ * Taps outside are the zero padding and add nothing.
+ */
+function inside(outs: number, size: number, stride: number, shift: number): [number, number] {
+  const o0 = Math.max(0, Math.ceil(-shift / stride));
+  const o1 = Math.min(outs, Math.floor((size - 1 - shift) / stride) + 1);
+  return [o0, Math.max(o0, o1)];
+}
+
+/**
  * y[N, K, P, Q] = conv(x, w) (+ b). Each output plane y[n, k] is summed in float64 (acc), one
  * filter tap (c, r, s) at a time over all its pixels: the same sum, term for term and in
  * the same order (c, r, s), as computing each output alone, with the long loop over q
@@ -30,15 +41,10 @@ export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number
         for (let r = 0; r < R; r++) {
           for (let s = 0; s < S; s++) {
             const tap = w[((k * C + c) * R + r) * S + s]!;
-            for (let p = 0; p < P; p++) {
-              const h = p * strideH - padH + r * dilH;
-              if (h < 0 || h >= H) continue;
-              const row = ((n * C + c) * H + h) * W;
-              for (let q = 0; q < Q; q++) {
-                const wi = q * strideW - padW + s * dilW;
-                if (wi < 0 || wi >= W) continue;
-                acc[p * Q + q] += x[row + wi]! * tap;
-              }
+            const [p0, p1] = inside(P, H, strideH, r * dilH - padH), [q0, q1] = inside(Q, W, strideW, s * dilW - padW);
+            for (let p = p0; p < p1; p++) {
+              const row = ((n * C + c) * H + p * strideH - padH + r * dilH) * W - padW + s * dilW;
+              for (let q = q0; q < q1; q++) acc[p * Q + q] += x[row + q * strideW]! * tap;
             }
           }
         }
@@ -71,15 +77,10 @@ export function conv2dBackward(
           for (let r = 0; r < R; r++) {
             for (let s = 0; s < S; s++) {
               const tap = w[((k * C + c) * R + r) * S + s]!;
-              for (let p = 0; p < P; p++) {
-                const h = p * strideH - padH + r * dilH;
-                if (h < 0 || h >= H) continue;
-                const row = ((n * K + k) * P + p) * Q;
-                for (let q = 0; q < Q; q++) {
-                  const wi = q * strideW - padW + s * dilW;
-                  if (wi < 0 || wi >= W) continue;
-                  acc[h * W + wi] += dy[row + q]! * tap;
-                }
+              const [p0, p1] = inside(P, H, strideH, r * dilH - padH), [q0, q1] = inside(Q, W, strideW, s * dilW - padW);
+              for (let p = p0; p < p1; p++) {
+                const row = ((n * K + k) * P + p) * Q, at = (p * strideH - padH + r * dilH) * W - padW + s * dilW;
+                for (let q = q0; q < q1; q++) acc[at + q * strideW] += dy[row + q]! * tap;
               }
             }
           }
