@@ -14,6 +14,7 @@ import { frozenBench, frozenW3aBench } from './frozen.js';
 import { gemmBench } from './gemm.js';
 import { gpuBench } from './gpu.js';
 import { gpuBrowserBench } from './gpu-browser.js';
+import { profileBench } from './profile.js';
 import { seamBench } from './seam.js';
 import { vggBench, vggTfCpuBench } from './vgg.js';
 import { memoryBench } from './memory.js';
@@ -37,6 +38,7 @@ const benchmarks: Benchmark[] = [
   seamBench,
   gpuBench,
   gpuBrowserBench,
+  profileBench,
 ];
 
 function select(args: string[]): Benchmark[] {

@@ -74,6 +74,11 @@ function useWinograd(g: WindowGeometry): boolean {
     && g.padH <= 2 && g.padW <= 2 && g.P * g.Q >= WINOGRAD_MIN_PQ;
 }
 
+/** The algorithm this backend's convolution runs for geometry g (forward and both gradients alike), as the profile names it. */
+export function convAlgorithm(g: WindowGeometry): string {
+  return useWinograd(g) ? 'Winograd F(2,3)' : 'im2col + gemm';
+}
+
 /**
  * What a convolution computes with: the gemm and scratch storage of the im2col path, and
  * the Winograd context. The fast backend passes its SIMD gemm and float32 scratch.
