@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { WeightFile } from '../formats/types.js';
 import { EveryNEpochs, type Callback } from '../models/callbacks.js';
+import { Profile } from '../models/profile.js';
 import type { Model } from '../models/model.js';
 import { manualSeed } from '../tensor/random.js';
 import { EXPERIMENTS, prepareExperiment, runExperiment, type EpochRecord, type ExperimentName } from '../transfer/experiment.js';
@@ -55,6 +56,8 @@ export interface TrainFlags extends ModelFlags {
   featureCache?: boolean;
   /** --preprocess; default from the weight file the model starts from. */
   preprocess?: PreprocessName;
+  /** --profile: time the training steps by layer and pass (src/models/profile.ts) and print the table after training. */
+  profile?: boolean;
 }
 
 /** Where checkpoints go when --serialize is given without --save_path (neon: "neon_model.pkl"). */
@@ -209,6 +212,8 @@ export async function train(f: TrainFlags): Promise<number> {
 
     const history: EpochRecord[] = [];
     const callbacks: Callback[] = [];
+    const profile = f.profile ? new Profile() : null;
+    if (profile) callbacks.push(profile.callback());
     if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary' }));
     const savePath = saving.savePath && (tag ? withTag(saving.savePath, tag) : saving.savePath);
     if (savePath && saving.serialize > 0) {
@@ -230,6 +235,7 @@ export async function train(f: TrainFlags): Promise<number> {
     } finally {
       interrupt.dispose();
     }
+    if (profile) console.log(`\n${profile.format()}\n`);
     const cacheInfo = model.featureCacheInfo;
     if (f.verbose > 0 && cacheInfo && !cacheInfo.used) console.log(`feature cache: not used (${cacheInfo.reason})`);
     if (interrupt.interrupted()) {

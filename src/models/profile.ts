@@ -1,6 +1,6 @@
 // Where a training step's time goes (`tl-scratch train --profile`, `npm run bench -- profile`):
 // per layer and pass (fprop, bprop data, bprop weights, update) the wall time, its share of
-// the step, GFLOP/s nominal and the convolution algorithm, and how much of it ran inside
+// the step, the nominal FLOP rate and the convolution algorithm, and how much of it ran inside
 // backend kernels (the rest: allocation, fills, copies, the layer's own JavaScript).
 //
 // Everything is measured from outside: a Profile replaces, while attached, each layer's
