@@ -308,7 +308,7 @@ export class Profile {
         }
       }
       const flops = kernel ? nominalFlops(kernel, args) : 0;
-      const algorithm = kernel === 'conv2dForward' || kernel === 'conv2dBackward' ? algorithmOf(be, args[kernel === 'conv2dForward' ? 5 : 4] as WindowGeometry) : '';
+      const algorithm = kernel === 'conv2dForward' || kernel === 'conv2dBackward' ? algorithmOf(be, args[kernel === 'conv2dForward' ? 5 : 4] as WindowGeometry, args[3] as number) : '';
       const same = target.layer === layer && target.pass === pass;
       this.add(this.rowOf(target.layer, target.pass), same ? 0 : ms, kernel ? ms : 0, flops, algorithm);
       if (!same) this.movedMs += ms;
@@ -329,8 +329,8 @@ function nominalFlops(kernel: string, a: unknown[]): number {
 }
 
 /** The convolution algorithm a backend runs: the fast CPU backend's choice, the reference's direct loops. */
-function algorithmOf(be: Backend, g: WindowGeometry): string {
-  if (be.description.startsWith('src/kernels/cpu/simd/')) return convAlgorithm(g);
+function algorithmOf(be: Backend, g: WindowGeometry, K: number): string {
+  if (be.description.startsWith('src/kernels/cpu/simd/')) return convAlgorithm(g, K);
   if (be.name === 'ref' || be.name === 'cpu') return 'direct';
   return '';
 }

@@ -30,6 +30,7 @@ import { biasAdd, biasBackward } from '../ref/bias.js';
 import type { gemm } from '../ref/gemm.js';
 import { col2im, im2col } from './im2col.js';
 import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights, type WinogradContext } from './winograd.js';
+import { winograd43Conv3x3, winograd43WeightGrad3x3, winograd43Weights } from './winograd43.js';
 
 const DEFAULT_COLUMN_BUDGET = 1 << 17;
 let convColumnBudget = DEFAULT_COLUMN_BUDGET;
@@ -74,9 +75,38 @@ function useWinograd(g: WindowGeometry): boolean {
     && g.padH <= 2 && g.padW <= 2 && g.P * g.Q >= WINOGRAD_MIN_PQ;
 }
 
-/** The algorithm this backend's convolution runs for geometry g (forward and both gradients alike), as the profile names it. */
-export function convAlgorithm(g: WindowGeometry): string {
-  return useWinograd(g) ? 'Winograd F(2,3)' : 'im2col + gemm';
+let tileMode: 'auto' | 2 | 4 = 'auto';
+
+/** Forces Winograd's output tile (2: F(2×2, 3×3), 4: F(4×4, 3×3)) or restores the per-layer choice ('auto'); for tests and benchmarks. Returns the previous mode. */
+export function setWinogradTile(mode: 'auto' | 2 | 4 = 'auto'): 'auto' | 2 | 4 {
+  const prev = tileMode;
+  tileMode = mode;
+  return prev;
+}
+
+/**
+ * Winograd's output tile for geometry g (0: no Winograd), the same for the forward and both
+ * gradients. F(4×4, 3×3) where its float32 error stays within the bound bench/README.md
+ * states for the reduction length (C·9 terms a forward output, K·9 an input gradient) and
+ * the output rows are wide enough to fill its 4×4 tiles; F(2×2, 3×3) otherwise. A function
+ * of Q, C and K only besides useWinograd, so a band of output rows (index.ts) chooses as the
+ * whole image does.
+ */
+function winogradTile(g: WindowGeometry, K: number): 0 | 2 | 4 {
+  if (!useWinograd(g)) return 0;
+  if (tileMode !== 'auto') return tileMode;
+  return g.Q >= F43_MIN_Q && Math.max(g.C, K) <= F43_MAX_CHANNELS ? 4 : 2;
+}
+
+/** F(4×4, 3×3) needs output rows at least this wide (narrower maps waste most of a 4×4 tile). */
+const F43_MIN_Q = 16;
+/** F(4×4, 3×3) only up to this many input or output channels (its error grows with the reduction length; bench/README.md). */
+const F43_MAX_CHANNELS = 512;
+
+/** The algorithm this backend's convolution runs for geometry g and K filters (forward and both gradients alike), as the profile names it. */
+export function convAlgorithm(g: WindowGeometry, K: number): string {
+  const tile = winogradTile(g, K);
+  return tile === 4 ? 'Winograd F(4,3)' : tile === 2 ? 'Winograd F(2,3)' : 'im2col + gemm';
 }
 
 /**
@@ -92,8 +122,13 @@ export interface ConvContext {
 /** y[N, K, P, Q] = conv(x, w) (+ b). */
 export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, ctx: ConvContext): void {
   const { gemm } = ctx, allocate = ctx.alloc;
-  if (useWinograd(g)) {
+  const tile = winogradTile(g, K);
+  if (tile === 4) {
+    winograd43Conv3x3(x, N, g.C, g.H, g.W, (ctx.winograd.weights43 ?? winograd43Weights)(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd);
+  } else if (tile === 2) {
     winogradConv3x3(x, N, g.C, g.H, g.W, (ctx.winograd.weights ?? winogradWeights)(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd);
+  }
+  if (tile !== 0) {
     if (b) biasAdd(y, b, N, K, g.P * g.Q, y);
     return;
   }
@@ -135,12 +170,17 @@ export function conv2dBackward(
   const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W, KPQ = K * PQ;
   const dtype = x instanceof Float64Array ? 'float64' : 'float32';
   // Winograd: dx = the 3×3 convolution of dy with the flipped, transposed filters.
-  if (dx && useWinograd(g)) {
+  const tile = winogradTile(g, K);
+  if (dx && tile === 4) {
+    winograd43Conv3x3(dy, N, K, g.P, g.Q, (ctx.winograd.weights43 ?? winograd43Weights)(w, K, g.C, true, ctx.winograd), g.C, 2 - g.padH, 2 - g.padW, g.H, g.W, dx, ctx.winograd);
+    dx = null;
+  }
+  if (dx && tile === 2) {
     winogradConv3x3(dy, N, K, g.P, g.Q, (ctx.winograd.weights ?? winogradWeights)(w, K, g.C, true, ctx.winograd), g.C, 2 - g.padH, 2 - g.padW, g.H, g.W, dx, ctx.winograd);
     dx = null;
   }
-  if (dw && useWinograd(g)) {
-    winogradWeightGrad3x3(x, N, g.C, g.H, g.W, dy, K, g.padH, g.padW, g.P, g.Q, dw, ctx.winograd);
+  if (dw && tile !== 0) {
+    (tile === 4 ? winograd43WeightGrad3x3 : winogradWeightGrad3x3)(x, N, g.C, g.H, g.W, dy, K, g.padH, g.padW, g.P, g.Q, dw, ctx.winograd);
     dw = null;
   }
   if (dx) dx.fill(0);

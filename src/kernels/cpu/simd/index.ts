@@ -116,17 +116,17 @@ export function fastCpu(): FastCpu | null {
    * every call, and for 512 × 512 filters (VGG's conv4 and conv5) on one image at 14² it is
    * as much work as the convolution's gemms.
    */
-  const winogradWeights = (w: FloatArray, K: number, C: number, flip: boolean): FloatArray => {
-    const U = arena.alloc(16 * K * C);
+  const winogradWeightsOf = (tile: 2 | 4) => (w: FloatArray, K: number, C: number, flip: boolean): FloatArray => {
+    const U = arena.alloc((tile + 2) ** 2 * K * C);
     const threads = pool.numThreads;
     const chunk = threads > 1 && K * C >= PARALLEL_WINOGRAD_FILTERS && isShared(w) ? Math.ceil(K / (2 * threads)) : K;
-    pool.run({ kind: 'winogradWeights', w: w as Float32Array, K, C, flip, U, chunk }, Math.ceil(K / chunk));
+    pool.run({ kind: 'winogradWeights', w: w as Float32Array, K, C, flip, U, chunk, tile }, Math.ceil(K / chunk));
     return U;
   };
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), weights: winogradWeights },
+    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
   };
   const mainConv = (): ConvContext => {
     arena.reset();
@@ -162,9 +162,9 @@ export function fastCpu(): FastCpu | null {
         return;
       }
       if (pool.numThreads > 1 && N === 1 && g.P * g.Q >= CONV_GROUP_MIN_PQ && g.P >= 16 && isShared(f(x)) && isShared(f(y))) {
-        // one large image: bands of output rows, an even number each (see ConvBandJob)
+        // one large image: bands of output rows, a multiple of 4 each (Winograd's largest tile; see ConvBandJob)
         const bands = Math.min(Math.floor(g.P / 8), 4 * pool.numThreads);
-        const rows = 2 * Math.ceil(g.P / bands / 2);
+        const rows = 4 * Math.ceil(g.P / bands / 4);
         pool.run({ kind: 'convBand', x: f32(x)!, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, rows }, Math.ceil(g.P / rows));
         return;
       }

@@ -8,6 +8,7 @@ import { gdmUpdate } from '../ref/gdm.js';
 import { biasAdd } from '../ref/bias.js';
 import { copyRow, gemmTask, planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { winogradGradOutput, winogradInput, winogradOutput, winogradWeightsRange } from './winograd.js';
+import { winograd43WeightsRange } from './winograd43.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
 import { reluBackward, reluForward } from './relu.js';
@@ -31,7 +32,7 @@ export interface ConvBackwardJob {
  * a batch of one, where image groups give no parallelism): band t computes output rows
  * [t·rows, (t+1)·rows) from the input rows under them (zero rows where they pass the
  * padding), copied into a contiguous local image, as a convolution without vertical
- * padding. rows is even, so Winograd's 2 × 2 output tiles fall as in the whole image (the
+ * padding. rows is a multiple of 4, so Winograd's 2 × 2 and 4 × 4 output tiles fall as in the whole image (the
  * result is then the same bit for bit as one thread's).
  */
 export interface ConvBandJob {
@@ -56,6 +57,8 @@ export type MapJob = { chunk: number; n: number } & (
 export interface WinogradWeightsJob {
   kind: 'winogradWeights';
   w: Float32Array; K: number; C: number; flip: boolean; U: Float32Array; chunk: number;
+  /** 2: F(2×2, 3×3)'s transform (winograd.ts), 4: F(4×4, 3×3)'s (winograd43.ts). */
+  tile: 2 | 4;
 }
 
 export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob | WinogradWeightsJob;
@@ -138,7 +141,7 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
       return;
     case 'winogradWeights': {
       const k0 = t * job.chunk;
-      winogradWeightsRange(job.w, job.K, job.C, job.flip, job.U, k0, Math.min(job.K, k0 + job.chunk));
+      (job.tile === 4 ? winograd43WeightsRange : winogradWeightsRange)(job.w, job.K, job.C, job.flip, job.U, k0, Math.min(job.K, k0 + job.chunk));
       return;
     }
     default:
