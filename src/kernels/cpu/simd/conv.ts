@@ -75,22 +75,44 @@ function useWinograd(g: WindowGeometry): boolean {
     && g.padH <= 2 && g.padW <= 2 && g.P * g.Q >= WINOGRAD_MIN_PQ;
 }
 
-let tileMode: 'auto' | 2 | 4 = 'auto';
+/**
+ * Winograd's output tile: 2 (F(2×2, 3×3) for every eligible layer, the default), 4
+ * (F(4×4, 3×3) for all), or 'auto' (per layer: winogradTile). F(4×4, 3×3)'s transforms
+ * are plain JavaScript so far, and with them it has not measured faster than F(2×2, 3×3)'s
+ * SIMD ones (bench/README.md), so it is opt-in: setWinogradTile, or TL_WINOGRAD_TILE=auto|2|4
+ * in the environment.
+ */
+export type WinogradTileMode = 'auto' | 2 | 4;
+const DEFAULT_TILE: WinogradTileMode = tileFromEnv();
+let tileMode: WinogradTileMode = DEFAULT_TILE;
 
-/** Forces Winograd's output tile (2: F(2×2, 3×3), 4: F(4×4, 3×3)) or restores the per-layer choice ('auto'); for tests and benchmarks. Returns the previous mode. */
-export function setWinogradTile(mode: 'auto' | 2 | 4 = 'auto'): 'auto' | 2 | 4 {
+function tileFromEnv(): WinogradTileMode {
+  const v = typeof process === 'object' ? process.env?.TL_WINOGRAD_TILE : undefined;
+  if (v === undefined || v === '' || v === '2') return 2;
+  if (v === '4') return 4;
+  if (v === 'auto') return 'auto';
+  throw new ValueError(`TL_WINOGRAD_TILE must be auto, 2 or 4, got '${v}'`);
+}
+
+/** Forces Winograd's output tile (see WinogradTileMode); no argument restores the default. Returns the previous mode. For tests and benchmarks. */
+export function setWinogradTile(mode: WinogradTileMode = DEFAULT_TILE): WinogradTileMode {
   const prev = tileMode;
   tileMode = mode;
   return prev;
 }
 
+/** The current Winograd tile mode (what setWinogradTile set). */
+export function winogradTileMode(): WinogradTileMode {
+  return tileMode;
+}
+
 /**
- * Winograd's output tile for geometry g (0: no Winograd), the same for the forward and both
- * gradients. F(4×4, 3×3) where its float32 error stays within the bound bench/README.md
- * states for the reduction length (C·9 terms a forward output, K·9 an input gradient) and
- * the output rows are wide enough to fill its 4×4 tiles; F(2×2, 3×3) otherwise. A function
- * of Q, C and K only besides useWinograd, so a band of output rows (index.ts) chooses as the
- * whole image does.
+ * Winograd's output tile for geometry g and K filters (0: no Winograd), the same for the
+ * forward and both gradients. In 'auto': F(4×4, 3×3) where its float32 error stays within
+ * the bound bench/README.md states (measured on VGG-16's shapes up to 512 channels: the
+ * reduction length grows the error) and output rows are wide enough to fill its 4×4 tiles;
+ * F(2×2, 3×3) otherwise. A function of Q, C and K only besides useWinograd, so a band of
+ * output rows (index.ts) chooses as the whole image does.
  */
 function winogradTile(g: WindowGeometry, K: number): 0 | 2 | 4 {
   if (!useWinograd(g)) return 0;
@@ -100,7 +122,7 @@ function winogradTile(g: WindowGeometry, K: number): 0 | 2 | 4 {
 
 /** F(4×4, 3×3) needs output rows at least this wide (narrower maps waste most of a 4×4 tile). */
 const F43_MIN_Q = 16;
-/** F(4×4, 3×3) only up to this many input or output channels (its error grows with the reduction length; bench/README.md). */
+/** F(4×4, 3×3) up to this many input or output channels: as far as its error was measured (bench/README.md). */
 const F43_MAX_CHANNELS = 512;
 
 /** The algorithm this backend's convolution runs for geometry g and K filters (forward and both gradients alike), as the profile names it. */

@@ -1,7 +1,7 @@
 // The tasks threads run (pool.ts): each kind of job and how its task t is computed with a
 // thread's own WebAssembly instance. Shared by the main thread and the workers.
 import type { FloatArray, GdmStep, UnaryOp, BinaryOp, WindowGeometry } from '../../backend.js';
-import { conv2dBackward, conv2dForward, type ConvContext } from './conv.js';
+import { conv2dBackward, conv2dForward, setWinogradTile, type ConvContext, type WinogradTileMode } from './conv.js';
 import { checkArgs, gemm as refGemm } from '../ref/gemm.js';
 import { binaryScalar, unary, unaryBackward } from '../ref/elementwise.js';
 import { gdmUpdate } from '../ref/gdm.js';
@@ -18,6 +18,8 @@ import { maxPoolBackward, maxPoolForward } from '../ref/pool.js';
 export interface ConvForwardJob {
   kind: 'convForward';
   x: Float32Array; N: number; w: Float32Array; K: number; b: Float32Array | null; g: WindowGeometry; y: Float32Array; groups: number;
+  /** The main thread's Winograd tile mode (setWinogradTile), so that every thread chooses alike. */
+  tile: WinogradTileMode;
 }
 
 /** Gradients of images of group t: dx of those images (overwritten), and their weight gradient into dwParts[t·K·C·R·S ..] (zeroed by the caller). */
@@ -25,6 +27,7 @@ export interface ConvBackwardJob {
   kind: 'convBackward';
   x: Float32Array; N: number; w: Float32Array; K: number; g: WindowGeometry; dy: Float32Array;
   dx: Float32Array | null; dwParts: Float32Array | null; groups: number;
+  tile: WinogradTileMode;
 }
 
 /**
@@ -38,6 +41,7 @@ export interface ConvBackwardJob {
 export interface ConvBandJob {
   kind: 'convBand';
   x: Float32Array; w: Float32Array; K: number; b: Float32Array | null; g: WindowGeometry; y: Float32Array; rows: number;
+  tile: WinogradTileMode;
 }
 
 /** An elementwise kernel over n values, cut into ranges of `chunk`. */
@@ -113,6 +117,7 @@ function groupRange(N: number, groups: number, t: number): [number, number] {
 }
 
 export function runTask(inst: SimdInstance, job: Job, t: number): void {
+  if (job.kind === 'convForward' || job.kind === 'convBackward' || job.kind === 'convBand') setWinogradTile(job.tile);
   switch (job.kind) {
     case 'gemm':
       gemmTask(inst, job, t);
