@@ -23,7 +23,8 @@
 // im2col + gemm and no 9× column buffer. The input gradient is the same kind of
 // convolution, of dy with the filters flipped and transposed (padding 2 − pad), so no
 // col2im; the weight gradient is the adjoint of the Winograd forward (16 gemms
-// Ŷ_ξ · V_ξᵀ).
+// Ŷ_ξ · V_ξᵀ). Winograd F(4×4, 3×3) (winograd43.ts: 36 gemms, 4× fewer multiply-adds,
+// more float32 error) takes the same three routes where setWinogradTile asks for it.
 import type { FloatArray, WindowGeometry } from '../../backend.js';
 import { ValueError } from '../../../util/errors.js';
 import { biasAdd, biasBackward } from '../ref/bias.js';

@@ -65,7 +65,7 @@ export function winograd43WeightsRange(w: FloatArray, K: number, C: number, flip
  * (image j's tiles at columns j·TH·TW ..), V laid out [36, C, m·TH·TW]; pad: a zeroed
  * plane of (4·TH + 2) × (4·TW + 2).
  */
-export function winograd43Input(
+function winograd43Input(
   x: FloatArray, n0: number, m: number, C: number, H: number, W: number, padH: number, padW: number,
   TH: number, TW: number, V: FloatArray, pad: Float64Array,
 ): void {
@@ -96,7 +96,7 @@ export function winograd43Input(
 }
 
 /** y[n0 + j, k] = Aᵀ·M_t·A for every tile t (clipped at the bottom and right edges), from M laid out [36, K, T]. */
-export function winograd43Output(M: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, y: FloatArray): void {
+function winograd43Output(M: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, y: FloatArray): void {
   const Timg = TH * TW, KT = K * T, PQ = P * Q;
   const s = new Float64Array(24);
   for (let j = 0; j < m; j++) {
@@ -138,7 +138,7 @@ function av(a: ArrayLike<number>, o: number, s: number, b: Float64Array, p: numb
 }
 
 /** Ŷ_ξ[k, t] = (A·e·Aᵀ)_ξ for the 4×4 block e of dy on every tile t (zero past the edges), Ŷ laid out [36, K, T]. */
-export function winograd43GradOutput(dy: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, Y: FloatArray): void {
+function winograd43GradOutput(dy: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, Y: FloatArray): void {
   const Timg = TH * TW, KT = K * T, PQ = P * Q;
   const e = new Float64Array(16), r = new Float64Array(24), v = new Float64Array(36);
   for (let j = 0; j < m; j++) {
