@@ -15,6 +15,8 @@ import { gemmBench } from './gemm.js';
 import { gpuBench } from './gpu.js';
 import { gpuBrowserBench } from './gpu-browser.js';
 import { webgpuBench } from './webgpu.js';
+import { profileBench } from './profile.js';
+import { winogradErrorBench, winogradSpeedBench } from './winograd-error.js';
 import { seamBench } from './seam.js';
 import { vggBench, vggTfCpuBench } from './vgg.js';
 import { memoryBench } from './memory.js';
@@ -39,6 +41,9 @@ const benchmarks: Benchmark[] = [
   gpuBench,
   gpuBrowserBench,
   webgpuBench,
+  profileBench,
+  winogradErrorBench,
+  winogradSpeedBench,
 ];
 
 function select(args: string[]): Benchmark[] {

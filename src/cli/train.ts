@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { WeightFile } from '../formats/types.js';
 import { EveryNEpochs, type Callback } from '../models/callbacks.js';
+import { Profile } from '../models/profile.js';
 import type { Model } from '../models/model.js';
 import { manualSeed } from '../tensor/random.js';
 import { EXPERIMENTS, prepareExperiment, runExperiment, type EpochRecord, type ExperimentName } from '../transfer/experiment.js';
@@ -57,6 +58,8 @@ export interface TrainFlags extends ModelFlags {
   preprocess?: PreprocessName;
   /** Model flags typed on the command line; the others come from --model_file's record when it is a checkpoint. */
   explicit?: ReadonlySet<keyof ModelFlags>;
+  /** --profile: time the training steps by layer and pass (src/models/profile.ts) and print the table after training. */
+  profile?: boolean;
 }
 
 const FLAG_NAMES: Record<keyof ModelFlags, string> = { model: '--model', widthMult: '--width_mult', fcSize: '--fc_size', dropoutKeep: '--dropout_keep' };
@@ -242,6 +245,8 @@ export async function train(flags: TrainFlags): Promise<number> {
 
     const history: EpochRecord[] = [];
     const callbacks: Callback[] = [];
+    const profile = f.profile ? new Profile() : null;
+    if (profile) callbacks.push(profile.callback());
     // where chance is: the cost of a uniform output, on the progress, the summary and a warning
     const uniform = uniformCost('CrossEntropyBinary', data.train.nclass);
     if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary', uniformCost: uniform }));
@@ -269,6 +274,7 @@ export async function train(flags: TrainFlags): Promise<number> {
     } finally {
       interrupt.dispose();
     }
+    if (profile) console.log(`\n${profile.format()}\n`);
     const cacheInfo = model.featureCacheInfo;
     if (f.verbose > 0 && cacheInfo && !cacheInfo.used) console.log(`feature cache: not used (${cacheInfo.reason})`);
     if (interrupt.interrupted()) {

@@ -2,7 +2,10 @@
 // results unnoticed. A reduced VGG-16 (width 1/32, fc 16, 3×32×32: Winograd-eligible
 // convolutions, image groups on the threads, max pooling, dropout, softmax and the
 // momentum-SGD update all run) trains 3 epochs on a fixed set:
-//   - on `cpu` (the default backend) the weights must come out bit for bit as pinned;
+//   - on `cpu` (the default backend) the weights must come out bit for bit as pinned, by
+//     default (Winograd F(2×2, 3×3)) and with the opt-in per-layer choice of F(4×4, 3×3)
+//     (setWinogradTile('auto'): F(4×4, 3×3) on the 32² and 16² layers), a digest of its own;
+//   - that F(4×4, 3×3) run stays within 1e-4 of the `ref` run (absolute, on every weight);
 //   - on `ref` they must agree with the weights the reference backend computed before the
 //     restructure (test/fixtures/pinned/ref-weights.bin, written by this file with
 //     TL_WRITE_PINNED=1) to 1e-5 of each parameter's largest magnitude: the textbook
@@ -19,6 +22,7 @@ import { Generator, manualSeed } from '../../src/index.js';
 import { backend, setBackend } from '../../src/kernels/index.js';
 import { fastCpu } from '../../src/kernels/cpu/simd/index.js';
 import { simdModule } from '../../src/kernels/cpu/simd/simd.js';
+import { setWinogradTile } from '../../src/kernels/cpu/simd/conv.js';
 
 const FIXTURE = join(__dirname, '../fixtures/pinned/ref-weights.bin');
 
@@ -28,6 +32,8 @@ const FIXTURE = join(__dirname, '../fixtures/pinned/ref-weights.bin');
  * multiply-add twice, and results differ in the last bits.
  */
 const CPU_DIGEST = '7985b9b1e30f5bf75547409b4f589cbf3c1b4a0e83205929d71743700af072fe';
+/** The same run with Winograd's tile chosen per layer (setWinogradTile('auto'): F(4×4, 3×3) where Q ≥ 16). */
+const CPU_DIGEST_AUTO = 'dc71f8c399bba7f20615f8fdef38eb512004e6664b4264213c4f53ab5c7bb73a';
 const relaxed = simdModule()?.relaxed === true && fastCpu() !== null;
 
 function data(n: number) {
@@ -60,6 +66,22 @@ async function train(name: string): Promise<{ name: string; values: Float32Array
   }
 }
 
+/** Largest |a − b| over a parameter's largest |b|, the worst parameter. */
+function worstRelative(a: { name: string; values: Float32Array }[], b: { values: Float32Array }[]): { worst: number; where: string } {
+  let worst = 0, where = '';
+  a.forEach((w, j) => {
+    let scale = 0, diff = 0;
+    const r = b[j]!.values;
+    for (let i = 0; i < r.length; i++) {
+      scale = Math.max(scale, Math.abs(r[i]!));
+      diff = Math.max(diff, Math.abs(w.values[i]! - r[i]!));
+    }
+    const rel = scale > 0 ? diff / scale : diff;
+    if (rel > worst) { worst = rel; where = w.name; }
+  });
+  return { worst, where };
+}
+
 function digest(ws: { values: Float32Array }[]): string {
   const h = createHash('sha256');
   for (const w of ws) h.update(new Uint8Array(w.values.buffer, w.values.byteOffset, w.values.byteLength));
@@ -71,6 +93,33 @@ describe('pinned training results', () => {
     const ws = await train('cpu');
     if (process.env.TL_WRITE_PINNED) console.log(`cpu digest: ${digest(ws)}`);
     expect(digest(ws)).toBe(CPU_DIGEST);
+  }, 120_000);
+
+  it.runIf(relaxed)('with F(4×4, 3×3) chosen per layer, the cpu run gives its own pinned weights bit for bit', async () => {
+    const prev = setWinogradTile('auto');
+    try {
+      expect(digest(await train('cpu'))).toBe(CPU_DIGEST_AUTO);
+    } finally {
+      setWinogradTile(prev);
+    }
+  }, 120_000);
+
+  it('with F(4×4, 3×3) chosen per layer, the cpu run stays within 1e-4 of the ref run on every weight', async () => {
+    const r = await train('ref');
+    const prev = setWinogradTile('auto');
+    let ws;
+    try {
+      ws = await train('cpu');
+    } finally {
+      setWinogradTile(prev);
+    }
+    let worst = 0, where = '';
+    ws.forEach((w, j) => w.values.forEach((v, i) => {
+      const d = Math.abs(v - r[j]!.values[i]!);
+      if (d > worst) { worst = d; where = w.name; }
+    }));
+    if (process.env.TL_SHOW_PINNED) console.log(`largest difference cpu (F(4,3) per layer) vs ref: ${worst.toExponential(2)} (${where}); relative to each parameter's scale: ${worstRelative(ws, r).worst.toExponential(2)} (${worstRelative(ws, r).where})`);
+    expect(worst, `largest difference at ${where}`).toBeLessThanOrEqual(1e-4);
   }, 120_000);
 
   it('the same run on ref agrees with the pre-restructure reference within 1e-5 of each parameter\'s scale', async () => {

@@ -23,13 +23,15 @@
 // im2col + gemm and no 9× column buffer. The input gradient is the same kind of
 // convolution, of dy with the filters flipped and transposed (padding 2 − pad), so no
 // col2im; the weight gradient is the adjoint of the Winograd forward (16 gemms
-// Ŷ_ξ · V_ξᵀ).
+// Ŷ_ξ · V_ξᵀ). Winograd F(4×4, 3×3) (winograd43.ts: 36 gemms, 4× fewer multiply-adds,
+// more float32 error) takes the same three routes where setWinogradTile asks for it.
 import type { FloatArray, WindowGeometry } from '../../backend.js';
 import { ValueError } from '../../../util/errors.js';
 import { biasAdd, biasBackward } from '../ref/bias.js';
 import type { gemm } from '../ref/gemm.js';
 import { col2im, im2col } from './im2col.js';
 import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights, type WinogradContext } from './winograd.js';
+import { winograd43Conv3x3, winograd43WeightGrad3x3, winograd43Weights } from './winograd43.js';
 
 const DEFAULT_COLUMN_BUDGET = 1 << 17;
 let convColumnBudget = DEFAULT_COLUMN_BUDGET;
@@ -75,6 +77,62 @@ function useWinograd(g: WindowGeometry): boolean {
 }
 
 /**
+ * Winograd's output tile: 2 (F(2×2, 3×3) for every eligible layer, the default), 4
+ * (F(4×4, 3×3) for all), or 'auto' (per layer: winogradTile). F(4×4, 3×3)'s transforms
+ * are plain JavaScript so far, and with them it has not measured faster than F(2×2, 3×3)'s
+ * SIMD ones (bench/README.md), so it is opt-in: setWinogradTile, or TL_WINOGRAD_TILE=auto|2|4
+ * in the environment.
+ */
+export type WinogradTileMode = 'auto' | 2 | 4;
+const DEFAULT_TILE: WinogradTileMode = tileFromEnv();
+let tileMode: WinogradTileMode = DEFAULT_TILE;
+
+function tileFromEnv(): WinogradTileMode {
+  const v = typeof process === 'object' ? process.env?.TL_WINOGRAD_TILE : undefined;
+  if (v === undefined || v === '' || v === '2') return 2;
+  if (v === '4') return 4;
+  if (v === 'auto') return 'auto';
+  throw new ValueError(`TL_WINOGRAD_TILE must be auto, 2 or 4, got '${v}'`);
+}
+
+/** Forces Winograd's output tile (see WinogradTileMode); no argument restores the default. Returns the previous mode. For tests and benchmarks. */
+export function setWinogradTile(mode: WinogradTileMode = DEFAULT_TILE): WinogradTileMode {
+  const prev = tileMode;
+  tileMode = mode;
+  return prev;
+}
+
+/** The current Winograd tile mode (what setWinogradTile set). */
+export function winogradTileMode(): WinogradTileMode {
+  return tileMode;
+}
+
+/**
+ * Winograd's output tile for geometry g and K filters (0: no Winograd), the same for the
+ * forward and both gradients. In 'auto': F(4×4, 3×3) where its float32 error stays within
+ * the bound bench/README.md states (measured on VGG-16's shapes up to 512 channels: the
+ * reduction length grows the error) and output rows are wide enough to fill its 4×4 tiles;
+ * F(2×2, 3×3) otherwise. A function of Q, C and K only besides useWinograd, so a band of
+ * output rows (index.ts) chooses as the whole image does.
+ */
+function winogradTile(g: WindowGeometry, K: number): 0 | 2 | 4 {
+  if (!useWinograd(g)) return 0;
+  if (tileMode !== 'auto') return tileMode;
+  return g.Q >= F43_MIN_Q && Math.max(g.C, K) <= F43_MAX_CHANNELS ? 4 : 2;
+}
+
+/** F(4×4, 3×3) needs output rows at least this wide (narrower maps waste most of a 4×4 tile). */
+const F43_MIN_Q = 16;
+/** F(4×4, 3×3) up to this many input or output channels: as far as its error was measured (bench/README.md). */
+const F43_MAX_CHANNELS = 512;
+
+/** The algorithm this backend's convolution runs for geometry g and K filters (forward and both gradients alike), as the profile names it. */
+export function convAlgorithm(g: WindowGeometry, K: number): string {
+  const tile = winogradTile(g, K);
+  return tile === 4 ? 'Winograd F(4,3)' : tile === 2 ? 'Winograd F(2,3)' : 'im2col + gemm';
+}
+
+/**
  * What a convolution computes with: the gemm and scratch storage of the im2col path, and
  * the Winograd context. The fast backend passes its SIMD gemm and float32 scratch.
  */
@@ -87,8 +145,13 @@ export interface ConvContext {
 /** y[N, K, P, Q] = conv(x, w) (+ b). */
 export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, ctx: ConvContext): void {
   const { gemm } = ctx, allocate = ctx.alloc;
-  if (useWinograd(g)) {
+  const tile = winogradTile(g, K);
+  if (tile === 4) {
+    winograd43Conv3x3(x, N, g.C, g.H, g.W, (ctx.winograd.weights43 ?? winograd43Weights)(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd);
+  } else if (tile === 2) {
     winogradConv3x3(x, N, g.C, g.H, g.W, (ctx.winograd.weights ?? winogradWeights)(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd);
+  }
+  if (tile !== 0) {
     if (b) biasAdd(y, b, N, K, g.P * g.Q, y);
     return;
   }
@@ -130,12 +193,17 @@ export function conv2dBackward(
   const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W, KPQ = K * PQ;
   const dtype = x instanceof Float64Array ? 'float64' : 'float32';
   // Winograd: dx = the 3×3 convolution of dy with the flipped, transposed filters.
-  if (dx && useWinograd(g)) {
+  const tile = winogradTile(g, K);
+  if (dx && tile === 4) {
+    winograd43Conv3x3(dy, N, K, g.P, g.Q, (ctx.winograd.weights43 ?? winograd43Weights)(w, K, g.C, true, ctx.winograd), g.C, 2 - g.padH, 2 - g.padW, g.H, g.W, dx, ctx.winograd);
+    dx = null;
+  }
+  if (dx && tile === 2) {
     winogradConv3x3(dy, N, K, g.P, g.Q, (ctx.winograd.weights ?? winogradWeights)(w, K, g.C, true, ctx.winograd), g.C, 2 - g.padH, 2 - g.padW, g.H, g.W, dx, ctx.winograd);
     dx = null;
   }
-  if (dw && useWinograd(g)) {
-    winogradWeightGrad3x3(x, N, g.C, g.H, g.W, dy, K, g.padH, g.padW, g.P, g.Q, dw, ctx.winograd);
+  if (dw && tile !== 0) {
+    (tile === 4 ? winograd43WeightGrad3x3 : winogradWeightGrad3x3)(x, N, g.C, g.H, g.W, dy, K, g.padH, g.padW, g.P, g.Q, dw, ctx.winograd);
     dw = null;
   }
   if (dx) dx.fill(0);

@@ -24,7 +24,7 @@ import { checkArgs, gemm as refGemm } from '../ref/gemm.js';
 import { biasBackward } from '../ref/bias.js';
 import { col2im, im2col } from './im2col.js';
 import { isShared, onAllocationBudget, releaseF32, sharedF32, simdStorage } from './storage.js';
-import { conv2dBackward, conv2dForward, type ConvContext } from './conv.js';
+import { conv2dBackward, conv2dForward, winogradTileMode, type ConvContext } from './conv.js';
 import { planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
@@ -116,17 +116,17 @@ export function fastCpu(): FastCpu | null {
    * every call, and for 512 × 512 filters (VGG's conv4 and conv5) on one image at 14² it is
    * as much work as the convolution's gemms.
    */
-  const winogradWeights = (w: FloatArray, K: number, C: number, flip: boolean): FloatArray => {
-    const U = arena.alloc(16 * K * C);
+  const winogradWeightsOf = (tile: 2 | 4) => (w: FloatArray, K: number, C: number, flip: boolean): FloatArray => {
+    const U = arena.alloc((tile + 2) ** 2 * K * C);
     const threads = pool.numThreads;
     const chunk = threads > 1 && K * C >= PARALLEL_WINOGRAD_FILTERS && isShared(w) ? Math.ceil(K / (2 * threads)) : K;
-    pool.run({ kind: 'winogradWeights', w: w as Float32Array, K, C, flip, U, chunk }, Math.ceil(K / chunk));
+    pool.run({ kind: 'winogradWeights', w: w as Float32Array, K, C, flip, U, chunk, tile }, Math.ceil(K / chunk));
     return U;
   };
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), weights: winogradWeights },
+    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
   };
   const mainConv = (): ConvContext => {
     arena.reset();
@@ -158,14 +158,14 @@ export function fastCpu(): FastCpu | null {
       if (!isF32(x, w, b, y)) return ref.conv2dForward(x, N, w, K, b, g, y);
       const groups = convGroups(N, g);
       if (pool.numThreads > 1 && groups > 1 && isShared(f(x)) && isShared(f(y))) {
-        pool.run({ kind: 'convForward', x: f32(x)!, N, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, groups }, groups);
+        pool.run({ kind: 'convForward', x: f32(x)!, N, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, groups, tile: winogradTileMode() }, groups);
         return;
       }
       if (pool.numThreads > 1 && N === 1 && g.P * g.Q >= CONV_GROUP_MIN_PQ && g.P >= 16 && isShared(f(x)) && isShared(f(y))) {
-        // one large image: bands of output rows, an even number each (see ConvBandJob)
+        // one large image: bands of output rows, a multiple of 4 each (Winograd's largest tile; see ConvBandJob)
         const bands = Math.min(Math.floor(g.P / 8), 4 * pool.numThreads);
-        const rows = 2 * Math.ceil(g.P / bands / 2);
-        pool.run({ kind: 'convBand', x: f32(x)!, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, rows }, Math.ceil(g.P / rows));
+        const rows = 4 * Math.ceil(g.P / bands / 4);
+        pool.run({ kind: 'convBand', x: f32(x)!, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, rows, tile: winogradTileMode() }, Math.ceil(g.P / rows));
         return;
       }
       conv2dForward(f(x), N, f(w), K, b && f(b), g, f(y), mainConv());
@@ -233,7 +233,7 @@ export function fastCpu(): FastCpu | null {
   function convBackwardGroups(x: Float32Array, N: number, w: Float32Array, K: number, g: WindowGeometry, dy: Float32Array, dx: Float32Array | null, dw: Float32Array | null, groups: number): void {
     const KCRS = K * g.C * g.R * g.S;
     const dwParts = dw ? sharedF32(groups * KCRS) : null;
-    pool.run({ kind: 'convBackward', x, N, w, K, g, dy, dx, dwParts, groups }, groups);
+    pool.run({ kind: 'convBackward', x, N, w, K, g, dy, dx, dwParts, groups, tile: winogradTileMode() }, groups);
     if (dw && dwParts) {
       for (let t = 0; t < groups; t++) {
         const o = t * KCRS;

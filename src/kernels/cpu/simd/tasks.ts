@@ -1,13 +1,14 @@
 // The tasks threads run (pool.ts): each kind of job and how its task t is computed with a
 // thread's own WebAssembly instance. Shared by the main thread and the workers.
 import type { FloatArray, GdmStep, UnaryOp, BinaryOp, WindowGeometry } from '../../backend.js';
-import { conv2dBackward, conv2dForward, type ConvContext } from './conv.js';
+import { conv2dBackward, conv2dForward, setWinogradTile, type ConvContext, type WinogradTileMode } from './conv.js';
 import { checkArgs, gemm as refGemm } from '../ref/gemm.js';
 import { binaryScalar, unary, unaryBackward } from '../ref/elementwise.js';
 import { gdmUpdate } from '../ref/gdm.js';
 import { biasAdd } from '../ref/bias.js';
 import { copyRow, gemmTask, planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { winogradGradOutput, winogradInput, winogradOutput, winogradWeightsRange } from './winograd.js';
+import { winograd43WeightsRange } from './winograd43.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
 import { reluBackward, reluForward } from './relu.js';
@@ -17,6 +18,8 @@ import { maxPoolBackward, maxPoolForward } from '../ref/pool.js';
 export interface ConvForwardJob {
   kind: 'convForward';
   x: Float32Array; N: number; w: Float32Array; K: number; b: Float32Array | null; g: WindowGeometry; y: Float32Array; groups: number;
+  /** The main thread's Winograd tile mode (setWinogradTile), so that every thread chooses alike. */
+  tile: WinogradTileMode;
 }
 
 /** Gradients of images of group t: dx of those images (overwritten), and their weight gradient into dwParts[t·K·C·R·S ..] (zeroed by the caller). */
@@ -24,6 +27,7 @@ export interface ConvBackwardJob {
   kind: 'convBackward';
   x: Float32Array; N: number; w: Float32Array; K: number; g: WindowGeometry; dy: Float32Array;
   dx: Float32Array | null; dwParts: Float32Array | null; groups: number;
+  tile: WinogradTileMode;
 }
 
 /**
@@ -31,12 +35,13 @@ export interface ConvBackwardJob {
  * a batch of one, where image groups give no parallelism): band t computes output rows
  * [t·rows, (t+1)·rows) from the input rows under them (zero rows where they pass the
  * padding), copied into a contiguous local image, as a convolution without vertical
- * padding. rows is even, so Winograd's 2 × 2 output tiles fall as in the whole image (the
+ * padding. rows is a multiple of 4, so Winograd's 2 × 2 and 4 × 4 output tiles fall as in the whole image (the
  * result is then the same bit for bit as one thread's).
  */
 export interface ConvBandJob {
   kind: 'convBand';
   x: Float32Array; w: Float32Array; K: number; b: Float32Array | null; g: WindowGeometry; y: Float32Array; rows: number;
+  tile: WinogradTileMode;
 }
 
 /** An elementwise kernel over n values, cut into ranges of `chunk`. */
@@ -56,6 +61,8 @@ export type MapJob = { chunk: number; n: number } & (
 export interface WinogradWeightsJob {
   kind: 'winogradWeights';
   w: Float32Array; K: number; C: number; flip: boolean; U: Float32Array; chunk: number;
+  /** 2: F(2×2, 3×3)'s transform (winograd.ts), 4: F(4×4, 3×3)'s (winograd43.ts). */
+  tile: 2 | 4;
 }
 
 export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob | WinogradWeightsJob;
@@ -110,6 +117,7 @@ function groupRange(N: number, groups: number, t: number): [number, number] {
 }
 
 export function runTask(inst: SimdInstance, job: Job, t: number): void {
+  if (job.kind === 'convForward' || job.kind === 'convBackward' || job.kind === 'convBand') setWinogradTile(job.tile);
   switch (job.kind) {
     case 'gemm':
       gemmTask(inst, job, t);
@@ -138,7 +146,7 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
       return;
     case 'winogradWeights': {
       const k0 = t * job.chunk;
-      winogradWeightsRange(job.w, job.K, job.C, job.flip, job.U, k0, Math.min(job.K, k0 + job.chunk));
+      (job.tile === 4 ? winograd43WeightsRange : winogradWeightsRange)(job.w, job.K, job.C, job.flip, job.U, k0, Math.min(job.K, k0 + job.chunk));
       return;
     }
     default:

@@ -31,6 +31,8 @@ export interface WinogradContext {
   gradOutput?: typeof winogradGradOutput;
   /** The filter transform (winogradWeights' contract, U from this context's alloc); absent: the one below. */
   weights?: typeof winogradWeights;
+  /** F(4×4, 3×3)'s filter transform (winograd43Weights' contract, winograd43.ts); absent: that one. */
+  weights43?: typeof winogradWeights;
 }
 
 /**

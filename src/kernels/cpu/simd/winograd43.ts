@@ -1,0 +1,224 @@
+// Winograd F(4×4, 3×3) (Lavin & Gray 2016, interpolation points 0, ±1, ±2, ∞): each 4×4
+// output tile from the 6×6 input patch d under it, y = Aᵀ·[(G·g·Gᵀ) ⊙ (Bᵀ·d·B)]·A, so per
+// position ξ of the 6×6 transformed tile one gemm M_ξ[K, T] = U_ξ[K, C] · V_ξ[C, T]: 36
+// gemms of 2·K·C·T FLOPs for 16 outputs a tile, 4× fewer multiply-adds than im2col's
+// (F(2×2, 3×3), winograd.ts: 2.25×). The price is float32 error: the transforms' entries
+// reach 8 and 1/24, so a product's rounding error is amplified more than in F(2×2, 3×3)
+// (bench/README.md has the error measured on VGG-16's layers; conv.ts chooses per layer).
+// Same contracts and layouts as winograd.ts with 36 in place of 16; transforms in JavaScript,
+// computed in float64 and rounded once into the context's storage.
+//   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+//   G  = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1]
+//   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+import type { FloatArray } from '../../backend.js';
+import type { WinogradContext } from './winograd.js';
+
+/** Bᵀ·v for a 6-vector v read at a[o + i·s], written to b[p + i·t]. */
+function bt(a: ArrayLike<number>, o: number, s: number, b: Float64Array, p: number, t: number): void {
+  const d0 = a[o]!, d1 = a[o + s]!, d2 = a[o + 2 * s]!, d3 = a[o + 3 * s]!, d4 = a[o + 4 * s]!, d5 = a[o + 5 * s]!;
+  b[p] = 4 * d0 - 5 * d2 + d4;
+  b[p + t] = d3 + d4 - 4 * (d1 + d2);
+  b[p + 2 * t] = d4 - d3 + 4 * (d1 - d2);
+  b[p + 3 * t] = d4 - d2 + 2 * (d3 - d1);
+  b[p + 4 * t] = d4 - d2 + 2 * (d1 - d3);
+  b[p + 5 * t] = 4 * d1 - 5 * d3 + d5;
+}
+
+/** U[36, Ko, Ci] = G·g·Gᵀ per 3×3 filter, flip as winogradWeights (winograd.ts). */
+export function winograd43Weights(w: FloatArray, K: number, C: number, flip: boolean, ctx: WinogradContext): FloatArray {
+  const U = ctx.alloc(36 * K * C);
+  winograd43WeightsRange(w, K, C, flip, U, 0, K);
+  return U;
+}
+
+/** winograd43Weights' work for output channels k0 ≤ k < k1 of w only (a range per thread). */
+export function winograd43WeightsRange(w: FloatArray, K: number, C: number, flip: boolean, U: FloatArray, k0: number, k1: number): void {
+  const KC = K * C;
+  const g = new Float64Array(9), t = new Float64Array(18);
+  const gv = (x0: number, x1: number, x2: number, out: Float64Array, o: number, s: number) => {
+    out[o] = x0 / 4;
+    out[o + s] = -(x0 + x1 + x2) / 6;
+    out[o + 2 * s] = -(x0 - x1 + x2) / 6;
+    out[o + 3 * s] = x0 / 24 + x1 / 12 + x2 / 6;
+    out[o + 4 * s] = x0 / 24 - x1 / 12 + x2 / 6;
+    out[o + 5 * s] = x2;
+  };
+  const row = new Float64Array(6);
+  for (let k = k0; k < k1; k++) {
+    for (let c = 0; c < C; c++) {
+      const src = (k * C + c) * 9;
+      for (let i = 0; i < 9; i++) g[i] = w[src + (flip ? 8 - i : i)]!;
+      // t[6, 3] = G · g (column by column)
+      for (let s = 0; s < 3; s++) gv(g[s]!, g[3 + s]!, g[6 + s]!, t, s, 3);
+      const dst = flip ? c * K + k : k * C + c;
+      // U = t · Gᵀ (row by row)
+      for (let i = 0; i < 6; i++) {
+        gv(t[3 * i]!, t[3 * i + 1]!, t[3 * i + 2]!, row, 0, 1);
+        for (let j = 0; j < 6; j++) U[(6 * i + j) * KC + dst] = row[j]!;
+      }
+    }
+  }
+}
+
+/**
+ * V_ξ[c, t] = (Bᵀ·d·B)_ξ for the 6×6 patch d of every tile t of images n0 .. n0+m−1
+ * (image j's tiles at columns j·TH·TW ..), V laid out [36, C, m·TH·TW]; pad: a zeroed
+ * plane of (4·TH + 2) × (4·TW + 2).
+ */
+function winograd43Input(
+  x: FloatArray, n0: number, m: number, C: number, H: number, W: number, padH: number, padW: number,
+  TH: number, TW: number, V: FloatArray, pad: Float64Array,
+): void {
+  const Timg = TH * TW, T = m * Timg, CT = C * T, HW = H * W;
+  const Hp = 4 * TH + 2, Wp = 4 * TW + 2;
+  const r = new Float64Array(36), v = new Float64Array(36);
+  for (let j = 0; j < m; j++) {
+    for (let c = 0; c < C; c++) {
+      const plane = (n0 + j) * C * HW + c * HW;
+      for (let h = 0; h < H; h++) {
+        const ph = h + padH;
+        if (ph >= Hp) break;
+        const rowStart = ph * Wp + padW, src = plane + h * W, wn = Math.min(W, Wp - padW);
+        for (let q = 0; q < wn; q++) pad[rowStart + q] = x[src + q]!;
+      }
+      let t = c * T + j * Timg;
+      for (let th = 0; th < TH; th++) {
+        for (let tw = 0; tw < TW; tw++, t++) {
+          const o = 4 * th * Wp + 4 * tw;
+          // r = Bᵀ·d (per column q: the 6 rows of the patch), then v = r·B (per row i)
+          for (let q = 0; q < 6; q++) bt(pad, o + q, Wp, r, q, 6);
+          for (let i = 0; i < 6; i++) bt(r, 6 * i, 1, v, 6 * i, 1);
+          for (let xi = 0; xi < 36; xi++) V[t + xi * CT] = v[xi]!;
+        }
+      }
+    }
+  }
+}
+
+/** y[n0 + j, k] = Aᵀ·M_t·A for every tile t (clipped at the bottom and right edges), from M laid out [36, K, T]. */
+function winograd43Output(M: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, y: FloatArray): void {
+  const Timg = TH * TW, KT = K * T, PQ = P * Q;
+  const s = new Float64Array(24);
+  for (let j = 0; j < m; j++) {
+    for (let k = 0; k < K; k++) {
+      const out = (n0 + j) * K * PQ + k * PQ;
+      let t = k * T + j * Timg;
+      for (let th = 0; th < TH; th++) {
+        for (let tw = 0; tw < TW; tw++, t++) {
+          // s[4, 6] = Aᵀ·M (per column q)
+          for (let q = 0; q < 6; q++) {
+            const m0 = M[t + q * KT]!, m1 = M[t + (6 + q) * KT]!, m2 = M[t + (12 + q) * KT]!;
+            const m3 = M[t + (18 + q) * KT]!, m4 = M[t + (24 + q) * KT]!, m5 = M[t + (30 + q) * KT]!;
+            const a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;
+            s[q] = m0 + a + c; s[6 + q] = b + 2 * d; s[12 + q] = a + 4 * c; s[18 + q] = b + 8 * d + m5;
+          }
+          // y = s·A (per row p), clipped
+          for (let p = 0; p < 4; p++) {
+            const row = 4 * th + p;
+            if (row >= P) break;
+            const o = 6 * p, m0 = s[o]!, m1 = s[o + 1]!, m2 = s[o + 2]!, m3 = s[o + 3]!, m4 = s[o + 4]!, m5 = s[o + 5]!;
+            const a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;
+            const col = 4 * tw, base = out + row * Q + col, n = Math.min(4, Q - col);
+            y[base] = m0 + a + c;
+            if (n > 1) y[base + 1] = b + 2 * d;
+            if (n > 2) y[base + 2] = a + 4 * c;
+            if (n > 3) y[base + 3] = b + 8 * d + m5;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** A·e for a 4-vector e read at a[o + i·s], written to b[p + i·t] (6 values). */
+function av(a: ArrayLike<number>, o: number, s: number, b: Float64Array, p: number, t: number): void {
+  const e0 = a[o]!, e1 = a[o + s]!, e2 = a[o + 2 * s]!, e3 = a[o + 3 * s]!;
+  const ev = e0 + e2, od = e1 + e3, ev4 = e0 + 4 * e2, od8 = 2 * e1 + 8 * e3;
+  b[p] = e0; b[p + t] = ev + od; b[p + 2 * t] = ev - od; b[p + 3 * t] = ev4 + od8; b[p + 4 * t] = ev4 - od8; b[p + 5 * t] = e3;
+}
+
+/** Ŷ_ξ[k, t] = (A·e·Aᵀ)_ξ for the 4×4 block e of dy on every tile t (zero past the edges), Ŷ laid out [36, K, T]. */
+function winograd43GradOutput(dy: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, Y: FloatArray): void {
+  const Timg = TH * TW, KT = K * T, PQ = P * Q;
+  const e = new Float64Array(16), r = new Float64Array(24), v = new Float64Array(36);
+  for (let j = 0; j < m; j++) {
+    for (let k = 0; k < K; k++) {
+      const src = (n0 + j) * K * PQ + k * PQ;
+      let t = k * T + j * Timg;
+      for (let th = 0; th < TH; th++) {
+        for (let tw = 0; tw < TW; tw++, t++) {
+          for (let p = 0; p < 4; p++) {
+            const row = 4 * th + p;
+            for (let q = 0; q < 4; q++) {
+              const col = 4 * tw + q;
+              e[4 * p + q] = row < P && col < Q ? dy[src + row * Q + col]! : 0;
+            }
+          }
+          // r[6, 4] = A·e (per column), v[6, 6] = r·Aᵀ (per row)
+          for (let q = 0; q < 4; q++) av(e, q, 4, r, q, 4);
+          for (let i = 0; i < 6; i++) av(r, 4 * i, 1, v, 6 * i, 1);
+          for (let xi = 0; xi < 36; xi++) Y[t + xi * KT] = v[xi]!;
+        }
+      }
+    }
+  }
+}
+
+/** Images per chunk: the transformed input of a chunk holds up to this many values (as in winograd.ts). */
+const WINOGRAD_BUDGET = 1 << 20;
+
+function tiles(P: number, Q: number, C: number, K: number, N: number) {
+  const TH = (P + 3) >> 2, TW = (Q + 3) >> 2, Timg = TH * TW;
+  const nb = Math.max(1, Math.min(N, Math.floor(WINOGRAD_BUDGET / Math.max(1, 36 * Math.max(C, K) * Timg))));
+  return { TH, TW, Timg, nb };
+}
+
+/** y[N, K, P, Q] = the 3×3 cross-correlation of x with the filters U = winograd43Weights(...) ([36, K, C]) by F(4×4, 3×3); y overwritten. */
+export function winograd43Conv3x3(
+  x: FloatArray, N: number, C: number, H: number, W: number, U: FloatArray, K: number,
+  padH: number, padW: number, P: number, Q: number, y: FloatArray, ctx: WinogradContext,
+): void {
+  if (N === 0 || P <= 0 || Q <= 0) return;
+  const { TH, TW, Timg, nb } = tiles(P, Q, C, K, N);
+  const V = ctx.alloc(36 * C * nb * Timg), M = ctx.alloc(36 * K * nb * Timg);
+  const pad = new Float64Array((4 * TH + 2) * (4 * TW + 2));
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const m = Math.min(nb, N - n0), T = m * Timg, CT = C * T, KT = K * T;
+    winograd43Input(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    for (let xi = 0; xi < 36; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
+    winograd43Output(M, n0, m, K, T, TH, TW, P, Q, y);
+  }
+}
+
+/** dw[K, C, 3, 3] += the weight gradient of the F(4×4, 3×3) forward for dy[N, K, P, Q]: Gᵀ·[Σ_t (A·dy_t·Aᵀ) ⊙ (Bᵀ·d_t·B)]·G. */
+export function winograd43WeightGrad3x3(
+  x: FloatArray, N: number, C: number, H: number, W: number, dy: FloatArray, K: number,
+  padH: number, padW: number, P: number, Q: number, dw: FloatArray, ctx: WinogradContext,
+): void {
+  if (N === 0 || P <= 0 || Q <= 0) return;
+  const { TH, TW, Timg, nb } = tiles(P, Q, C, K, N);
+  const KC = K * C;
+  const V = ctx.alloc(36 * C * nb * Timg), Y = ctx.alloc(36 * K * nb * Timg), Gh = ctx.alloc(36 * KC);
+  const pad = new Float64Array((4 * TH + 2) * (4 * TW + 2));
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const m = Math.min(nb, N - n0), T = m * Timg, KT = K * T, CT = C * T;
+    winograd43Input(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    winograd43GradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
+    for (let xi = 0; xi < 36; xi++) ctx.gemm(false, true, K, C, T, 1, Y, xi * KT, T, V, xi * CT, T, 1, Gh, xi * KC, C);
+  }
+  // dw[k, c] += Gᵀ·Ĝ·G; Gᵀ·z = [z0/4 − (z1 + z2)/6 + (z3 + z4)/24, (z2 − z1)/6 + (z3 − z4)/12, (z3 + z4 − z1 − z2)/6 + z5]
+  const gt = (z: Float64Array, o: number, s: number, out: Float64Array, p: number, t: number) => {
+    const z0 = z[o]!, z1 = z[o + s]!, z2 = z[o + 2 * s]!, z3 = z[o + 3 * s]!, z4 = z[o + 4 * s]!, z5 = z[o + 5 * s]!;
+    out[p] = z0 / 4 - (z1 + z2) / 6 + (z3 + z4) / 24;
+    out[p + t] = (z2 - z1) / 6 + (z3 - z4) / 12;
+    out[p + 2 * t] = (z3 + z4 - z1 - z2) / 6 + z5;
+  };
+  const z = new Float64Array(36), r = new Float64Array(18), d = new Float64Array(9);
+  for (let kc = 0; kc < KC; kc++) {
+    for (let xi = 0; xi < 36; xi++) z[xi] = Gh[xi * KC + kc]!;
+    for (let q = 0; q < 6; q++) gt(z, q, 6, r, q, 6); // r[3, 6] = Gᵀ·Ĝ
+    for (let i = 0; i < 3; i++) gt(r, 6 * i, 1, d, 3 * i, 1); // d = r·G
+    const o = kc * 9;
+    for (let i = 0; i < 9; i++) dw[o + i] += d[i]!;
+  }
+}
