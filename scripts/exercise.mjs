@@ -1,33 +1,85 @@
 #!/usr/bin/env node
 // npm run exercise NAME [-- --solution]: runs the tests of exercises/NAME against your
 // work (exercises/NAME/NAME.ts), or against the reference solution with --solution.
-// Without NAME, lists the exercises.
+// Without NAME, lists the exercises: first the build-the-engine track in its order
+// (exercises/track.txt), then the others.
+// npm run exercise -- --check [NAME...]: for every exercise (or those named), checks that
+// the starting code fails some case and the reference solution passes every case.
+// A run that does not finish within the time limit (--timeout=S, default 120 s: a loop in
+// your code that never ends) is stopped, and the case it was in is named.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'exercises');
-const names = readdirSync(dir, { withFileTypes: true })
+const all = readdirSync(dir, { withFileTypes: true })
   .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'cases.ts')))
   .map((e) => e.name)
   .sort();
+const track = readFileSync(join(dir, 'track.txt'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && all.includes(l));
+const others = all.filter((n) => !track.includes(n));
 const args = process.argv.slice(2);
-const name = args.find((a) => !a.startsWith('-'));
-if (!name || !names.includes(name)) {
-  if (name) console.error(`no exercise '${name}'.`);
-  console.log('usage: npm run exercise NAME   (add -- --solution to run the reference solution)\n\nexercises:');
+const timeoutArg = args.find((a) => a.startsWith('--timeout='));
+const timeoutS = timeoutArg ? Number(timeoutArg.slice('--timeout='.length)) : 120;
+const named = args.filter((a) => !a.startsWith('-'));
+
+function title(n) {
+  return /^# (.*)$/m.exec(readFileSync(join(dir, n, 'README.md'), 'utf8'))?.[1] ?? '';
+}
+
+/** Runs exercise `name` against `target` ('work' or 'solution'); returns { ok, timedOut, stuckIn }. */
+function run(name, target, quiet) {
+  const tmp = mkdtempSync(join(tmpdir(), 'tl-exercise-'));
+  const progress = join(tmp, 'case');
+  const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+  const r = spawnSync(process.execPath, [vitest, 'run', '--config', join(dir, 'vitest.config.ts')], {
+    cwd: root,
+    stdio: quiet ? 'pipe' : 'inherit',
+    timeout: timeoutS * 1000,
+    killSignal: 'SIGKILL',
+    env: { ...process.env, EXERCISE: name, EXERCISE_TARGET: target, EXERCISE_PROGRESS: progress },
+  });
+  const timedOut = r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGKILL';
+  const stuckIn = existsSync(progress) ? readFileSync(progress, 'utf8') : '';
+  rmSync(tmp, { recursive: true, force: true });
+  return { ok: r.status === 0, timedOut, stuckIn, output: quiet ? `${r.stdout ?? ''}${r.stderr ?? ''}` : '' };
+}
+
+function timeoutMessage(name, file, stuckIn) {
+  return `\nexercise ${name}: stopped after ${timeoutS} s${stuckIn ? ` in case '${stuckIn}'` : ''}: ${file} did not return (a loop that never ends? a bound or an index that never reaches its limit?).`;
+}
+
+if (args.includes('--check')) {
+  const names = named.length ? named : all;
+  let bad = 0;
   for (const n of names) {
-    const title = /^# (.*)$/m.exec(readFileSync(join(dir, n, 'README.md'), 'utf8'))?.[1] ?? '';
-    console.log(`  ${n.padEnd(16)} ${title}`);
+    const t0 = Date.now();
+    const work = run(n, 'work', true);
+    const sol = run(n, 'solution', true);
+    const problems = [];
+    if (work.ok) problems.push(`the starting code exercises/${n}/${n}.ts passes every case`);
+    if (work.timedOut) problems.push(`the starting code did not finish within ${timeoutS} s`);
+    if (!sol.ok) problems.push(sol.timedOut ? `the solution did not finish within ${timeoutS} s` : `the solution fails:\n${sol.output.split('\n').filter((l) => /FAIL|Error|×|✗/.test(l)).slice(0, 20).join('\n')}`);
+    console.log(`${problems.length ? 'FAIL' : 'ok  '} ${n.padEnd(16)} ${((Date.now() - t0) / 1000).toFixed(1)} s${problems.length ? `\n     ${problems.join('\n     ')}` : ''}`);
+    if (problems.length) bad++;
   }
+  process.exit(bad ? 1 : 0);
+}
+
+const name = named[0];
+if (!name || !all.includes(name)) {
+  if (name) console.error(`no exercise '${name}'.`);
+  console.log('usage: npm run exercise NAME   (add -- --solution to run the reference solution; npm run exercise -- --check checks them all)\n');
+  console.log('the build-the-engine track, in order (each task replaces one part of the engine with your code):');
+  track.forEach((n, i) => console.log(`  ${String(i + 1).padStart(2)}. ${n.padEnd(16)} ${title(n)}`));
+  console.log('\nother exercises:');
+  for (const n of others) console.log(`      ${n.padEnd(16)} ${title(n)}`);
   process.exit(name ? 1 : 0);
 }
-const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
-const r = spawnSync(process.execPath, [vitest, 'run', '--config', join(dir, 'vitest.config.ts')], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, EXERCISE: name, EXERCISE_TARGET: args.includes('--solution') ? 'solution' : 'work' },
-});
-process.exit(r.status ?? 1);
+const target = args.includes('--solution') ? 'solution' : 'work';
+const r = run(name, target, false);
+if (r.timedOut) console.error(timeoutMessage(name, target === 'solution' ? `exercises/${name}/solution/${name}.ts` : `exercises/${name}/${name}.ts`, r.stuckIn));
+process.exit(r.ok ? 0 : 1);
