@@ -5,7 +5,8 @@
 // kernels, registered under its own name, on which a tiny model trains and is compared
 // with the same model trained on `ref`.
 import assert from 'node:assert/strict';
-import { assembleBackend, type Backend, type FloatArray, type KernelTable } from '../src/kernels/backend.js';
+import { assembleBackend, type Backend, type FloatArray, type KernelTable, type WindowGeometry } from '../src/kernels/backend.js';
+import { gemm as refGemm } from '../src/kernels/cpu/ref/gemm.js';
 import { hostKernelTable, unboxed } from '../src/kernels/cpu/ref/index.js';
 import { hostStorage } from '../src/kernels/cpu/ref/storage.js';
 import { backend, getBackend, registerBackend, setBackend } from '../src/kernels/index.js';
@@ -139,4 +140,51 @@ export function expectSameTraining(what: string, got: Trained, want: Trained, rt
     if (!g) throw new assert.AssertionError({ message: `${what}: the model has no parameter ${name}` });
     expectClose(`${what}: parameter ${name} after 2 epochs`, g, w, [w.length], rtol, atol);
   }
+}
+
+/** A geometry (C, H, W, window R×S, stride, padding, dilation) with its output size P×Q, as the backend's kernels take it. */
+export { windowGeometry } from '../src/kernels/geometry.js';
+
+type Im2col = (x: FloatArray, xOffset: number, g: WindowGeometry, cols: FloatArray, colsOffset?: number, ldCols?: number) => void;
+type Col2im = (cols: FloatArray, g: WindowGeometry, dx: FloatArray, dxOffset: number, colsOffset?: number, ldCols?: number) => void;
+
+/**
+ * The convolution kernels (forward, and the three gradients) as im2col + gemm, one image
+ * at a time, with the im2col and col2im given: the rows a backend built on them needs.
+ *   y[n] = W[K, CRS] · cols[CRS, PQ];  dcols = Wᵀ · dy[n], dx[n] = col2im(dcols);  dW += dy[n] · colsᵀ
+ */
+export function convRowsFrom(im2col: Im2col, col2im: Col2im): Pick<KernelTable, 'conv2dForward' | 'conv2dBackward'> {
+  const like = (a: FloatArray, n: number): FloatArray => (a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
+  return {
+    conv2dForward: (xb, N, wb, K, bb, g, yb) => {
+      const x = arr(xb), w = arr(wb), y = arr(yb), b = bb && arr(bb);
+      const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
+      const cols = like(x, CRS * PQ);
+      for (let n = 0; n < N; n++) {
+        im2col(x, n * CHW, g, cols);
+        refGemm(false, false, K, PQ, CRS, 1, w, 0, CRS, cols, 0, PQ, 0, y, n * K * PQ, PQ);
+        if (b) for (let k = 0; k < K; k++) for (let i = 0; i < PQ; i++) y[(n * K + k) * PQ + i]! += b[k]!;
+      }
+    },
+    conv2dBackward: (xb, N, wb, K, g, dyb, dxb, dwb, dbb) => {
+      const x = arr(xb), w = arr(wb), dy = arr(dyb);
+      const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
+      const cols = like(x, CRS * PQ);
+      if (dxb) arr(dxb).fill(0);
+      for (let n = 0; n < N; n++) {
+        if (dxb) {
+          refGemm(true, false, CRS, PQ, K, 1, w, 0, CRS, dy, n * K * PQ, PQ, 0, cols, 0, PQ);
+          col2im(cols, g, arr(dxb), n * CHW);
+        }
+        if (dwb) {
+          im2col(x, n * CHW, g, cols);
+          refGemm(false, true, K, CRS, PQ, 1, dy, n * K * PQ, PQ, cols, 0, PQ, 1, arr(dwb), 0, CRS);
+        }
+        if (dbb) {
+          const db = arr(dbb);
+          for (let k = 0; k < K; k++) for (let i = 0; i < PQ; i++) db[k]! += dy[(n * K + k) * PQ + i]!;
+        }
+      }
+    },
+  };
 }
