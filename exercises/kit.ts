@@ -188,3 +188,8 @@ export function convRowsFrom(im2col: Im2col, col2im: Col2im): Pick<KernelTable, 
     },
   };
 }
+
+/** A float32 tensor of random values on the default backend (what layers compute in). */
+export function random32(shape: number[], seed: number): Tensor {
+  return tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed, 'float32'), shape);
+}
