@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Exercise } from './harness.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = process.env.EXERCISES_DIR ?? dirname(fileURLToPath(import.meta.url));
 const name = process.env.EXERCISE ?? '';
 const target = process.env.EXERCISE_TARGET === 'solution' ? 'solution' : 'work';
 const progress = process.env.EXERCISE_PROGRESS;

@@ -10,16 +10,17 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const dir = join(root, 'exercises');
+// EXERCISES_DIR: another folder of exercises (the tests of this script use a fixture)
+const dir = process.env.EXERCISES_DIR ? resolve(root, process.env.EXERCISES_DIR) : join(root, 'exercises');
 const all = readdirSync(dir, { withFileTypes: true })
   .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'cases.ts')))
   .map((e) => e.name)
   .sort();
-const track = readFileSync(join(dir, 'track.txt'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && all.includes(l));
+const track = (existsSync(join(dir, 'track.txt')) ? readFileSync(join(dir, 'track.txt'), 'utf8') : '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && all.includes(l));
 const others = all.filter((n) => !track.includes(n));
 const args = process.argv.slice(2);
 const timeoutArg = args.find((a) => a.startsWith('--timeout='));
@@ -35,12 +36,12 @@ function run(name, target, quiet) {
   const tmp = mkdtempSync(join(tmpdir(), 'tl-exercise-'));
   const progress = join(tmp, 'case');
   const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
-  const r = spawnSync(process.execPath, [vitest, 'run', '--config', join(dir, 'vitest.config.ts')], {
+  const r = spawnSync(process.execPath, [vitest, 'run', '--config', join(root, 'exercises', 'vitest.config.ts')], {
     cwd: root,
     stdio: quiet ? 'pipe' : 'inherit',
     timeout: timeoutS * 1000,
     killSignal: 'SIGKILL',
-    env: { ...process.env, EXERCISE: name, EXERCISE_TARGET: target, EXERCISE_PROGRESS: progress },
+    env: { ...process.env, EXERCISES_DIR: dir, EXERCISE: name, EXERCISE_TARGET: target, EXERCISE_PROGRESS: progress },
   });
   const timedOut = r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGKILL';
   const stuckIn = existsSync(progress) ? readFileSync(progress, 'utf8') : '';
@@ -60,7 +61,7 @@ if (args.includes('--check')) {
     const work = run(n, 'work', true);
     const sol = run(n, 'solution', true);
     const problems = [];
-    if (work.ok) problems.push(`the starting code exercises/${n}/${n}.ts passes every case`);
+    if (work.ok) problems.push(`the starting code ${relative(root, join(dir, n, `${n}.ts`))} passes every case`);
     if (work.timedOut) problems.push(`the starting code did not finish within ${timeoutS} s`);
     if (!sol.ok) problems.push(sol.timedOut ? `the solution did not finish within ${timeoutS} s` : `the solution fails:\n${sol.output.split('\n').filter((l) => /FAIL|Error|×|✗/.test(l)).slice(0, 20).join('\n')}`);
     console.log(`${problems.length ? 'FAIL' : 'ok  '} ${n.padEnd(16)} ${((Date.now() - t0) / 1000).toFixed(1)} s${problems.length ? `\n     ${problems.join('\n     ')}` : ''}`);
@@ -81,5 +82,6 @@ if (!name || !all.includes(name)) {
 }
 const target = args.includes('--solution') ? 'solution' : 'work';
 const r = run(name, target, false);
-if (r.timedOut) console.error(timeoutMessage(name, target === 'solution' ? `exercises/${name}/solution/${name}.ts` : `exercises/${name}/${name}.ts`, r.stuckIn));
+const rel = relative(root, join(dir, name));
+if (r.timedOut) console.error(timeoutMessage(name, target === 'solution' ? `${rel}/solution/${name}.ts` : `${rel}/${name}.ts`, r.stuckIn));
 process.exit(r.ok ? 0 : 1);

@@ -31,7 +31,8 @@ export default defineExercise<Impl>({
       registerBackend(be);
       expectSameTraining('backend mine vs ref', await trainTiny('mine', { kind: 'conv' }), await trainTiny('ref', { kind: 'conv' }));
     },
-    'the conformance suite (test/kernels/conformance.test.ts) passes on \'mine\'': ({ moduleUrl }) => {
+    'the conformance suite (test/kernels/conformance.test.ts) passes on \'mine\'': ({ moduleUrl, makeBackend }) => {
+      makeBackend(); // fails here, at once, while it is still a TODO
       const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
       const r = spawnSync(process.execPath, [vitest, 'run', 'test/kernels/conformance.test.ts', '--reporter=dot'], {
         cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, TL_CONFORMANCE_MODULE: moduleUrl, NO_COLOR: '1' },
