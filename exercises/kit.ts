@@ -84,12 +84,14 @@ export function backendWith(name: string, rows: Partial<KernelTable>): Backend {
   return be;
 }
 
-/** The layers of the track's tiny models: a conv net (conv, relu, pool, affine, softmax) or a 2-layer MLP. */
+/** The layers of the track's tiny models: a conv net (two conv + relu, max pool, affine, softmax) or a 2-layer MLP. */
 export function tinyLayers(kind: 'conv' | 'mlp'): Layer[] {
   resetLayerNames();
   if (kind === 'mlp') return [Affine(5, { bias: new Constant(0.1), activation: Rectlin(), name: 'fc1' }), Affine(3, { bias: new Constant(0), activation: Softmax(), name: 'fc2' })].flat();
   return [
-    Conv([3, 3, 4], { padding: 1, bias: new Constant(0.1), activation: Rectlin(), name: 'conv' }), new Pooling(2, { name: 'pool' }),
+    Conv([3, 3, 4], { padding: 1, bias: new Constant(0.1), activation: Rectlin(), name: 'conv' }),
+    // a second convolution, so that the backward pass needs an input gradient (col2im)
+    Conv([3, 3, 3], { padding: 1, bias: new Constant(0.1), activation: Rectlin(), name: 'conv2' }), new Pooling(2, { name: 'pool' }),
     Affine(3, { bias: new Constant(0), activation: Softmax(), name: 'fc' }),
   ].flat();
 }
