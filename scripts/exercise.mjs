@@ -4,7 +4,8 @@
 // Without NAME, lists the exercises: first the build-the-engine track in its order
 // (exercises/track.txt), then the others.
 // npm run exercise -- --check [NAME...]: for every exercise (or those named), checks that
-// the starting code fails some case and the reference solution passes every case.
+// the starting code fails some case and the reference solution passes every case (by
+// running test/docs/exercises.test.ts, in one vitest process).
 // A run that does not finish within the time limit (--timeout=S, default 120 s: a loop in
 // your code that never ends) is stopped, and the case it was in is named.
 import { spawnSync } from 'node:child_process';
@@ -32,13 +33,13 @@ function title(n) {
 }
 
 /** Runs exercise `name` against `target` ('work' or 'solution'); returns { ok, timedOut, stuckIn }. */
-function run(name, target, quiet) {
+function run(name, target) {
   const tmp = mkdtempSync(join(tmpdir(), 'tl-exercise-'));
   const progress = join(tmp, 'case');
   const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
   const r = spawnSync(process.execPath, [vitest, 'run', '--config', join(root, 'exercises', 'vitest.config.ts')], {
     cwd: root,
-    stdio: quiet ? 'pipe' : 'inherit',
+    stdio: 'inherit',
     timeout: timeoutS * 1000,
     killSignal: 'SIGKILL',
     env: { ...process.env, EXERCISES_DIR: dir, EXERCISE: name, EXERCISE_TARGET: target, EXERCISE_PROGRESS: progress },
@@ -46,7 +47,7 @@ function run(name, target, quiet) {
   const timedOut = r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGKILL';
   const stuckIn = existsSync(progress) ? readFileSync(progress, 'utf8') : '';
   rmSync(tmp, { recursive: true, force: true });
-  return { ok: r.status === 0, timedOut, stuckIn, output: quiet ? `${r.stdout ?? ''}${r.stderr ?? ''}` : '' };
+  return { ok: r.status === 0, timedOut, stuckIn };
 }
 
 function timeoutMessage(name, file, stuckIn) {
@@ -54,20 +55,16 @@ function timeoutMessage(name, file, stuckIn) {
 }
 
 if (args.includes('--check')) {
-  const names = named.length ? named : all;
-  let bad = 0;
-  for (const n of names) {
-    const t0 = Date.now();
-    const work = run(n, 'work', true);
-    const sol = run(n, 'solution', true);
-    const problems = [];
-    if (work.ok) problems.push(`the starting code ${relative(root, join(dir, n, `${n}.ts`))} passes every case`);
-    if (work.timedOut) problems.push(`the starting code did not finish within ${timeoutS} s`);
-    if (!sol.ok) problems.push(sol.timedOut ? `the solution did not finish within ${timeoutS} s` : `the solution fails:\n${sol.output.split('\n').filter((l) => /FAIL|Error|×|✗/.test(l)).slice(0, 20).join('\n')}`);
-    console.log(`${problems.length ? 'FAIL' : 'ok  '} ${n.padEnd(16)} ${((Date.now() - t0) / 1000).toFixed(1)} s${problems.length ? `\n     ${problems.join('\n     ')}` : ''}`);
-    if (problems.length) bad++;
-  }
-  process.exit(bad ? 1 : 0);
+  // One vitest process runs every exercise's cases in-process against the starting code and
+  // the solution (test/docs/exercises.test.ts, which `npm test` runs too); -t keeps the named ones.
+  const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+  const filter = named.length ? ['-t', named.map((n) => `exercises ${n} `).join('|')] : [];
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [vitest, 'run', 'test/docs/exercises.test.ts', ...filter], {
+    cwd: root, stdio: 'inherit', timeout: (timeoutArg ? timeoutS : 600) * 1000, killSignal: 'SIGKILL',
+  });
+  console.log(`exercise --check: ${r.status === 0 ? 'every starting point fails and every solution passes' : 'FAILED (see above)'} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  process.exit(r.status === 0 ? 0 : 1);
 }
 
 const name = named[0];
@@ -81,7 +78,7 @@ if (!name || !all.includes(name)) {
   process.exit(name ? 1 : 0);
 }
 const target = args.includes('--solution') ? 'solution' : 'work';
-const r = run(name, target, false);
+const r = run(name, target);
 const rel = relative(root, join(dir, name));
 if (r.timedOut) console.error(timeoutMessage(name, target === 'solution' ? `${rel}/solution/${name}.ts` : `${rel}/${name}.ts`, r.stuckIn));
 process.exit(r.ok ? 0 : 1);
