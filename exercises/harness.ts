@@ -17,14 +17,24 @@ export function defineExercise<M>(e: Exercise<M>): Exercise<M> {
   return e;
 }
 
-/** Runs every case; returns the names of the failing ones with their messages. */
-export async function runCases<M>(e: Exercise<M>, impl: M): Promise<{ name: string; error: string }[]> {
+/**
+ * Runs every case; returns the names of the failing ones with their messages. A case whose
+ * promise does not settle within `timeoutMs` fails with a message saying so (a loop that
+ * never returns is stopped by the runner's process time limit instead: scripts/exercise.mjs).
+ */
+export async function runCases<M>(e: Exercise<M>, impl: M, timeoutMs = 60_000): Promise<{ name: string; error: string }[]> {
   const failures: { name: string; error: string }[] = [];
   for (const [name, c] of Object.entries(e.cases)) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`case '${name}' did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
     try {
-      await c(impl);
+      await Promise.race([Promise.resolve().then(() => c(impl)), late]);
     } catch (err) {
       failures.push({ name, error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      clearTimeout(timer);
     }
   }
   return failures;

@@ -46,5 +46,22 @@ export function webgpuUsable(): boolean {
   return (webgpuChecked = reason === null);
 }
 
+/**
+ * The backends the conformance suite holds to its checks: every registered one, or, when
+ * TL_CONFORMANCE_MODULE names a module (a path or file URL) exporting `makeBackend()` (or a
+ * Backend as its default export), that backend alone beside the reference, registered
+ * under its own name. `npm run exercise my-backend` runs the suite this way on the
+ * learner's backend (exercises/my-backend).
+ */
+export async function conformanceBackends(): Promise<Backend[]> {
+  const module = process.env.TL_CONFORMANCE_MODULE;
+  if (!module) return allBackends();
+  const m = (await import(module)) as { makeBackend?: () => Backend; default?: Backend };
+  const be = m.makeBackend ? m.makeBackend() : m.default;
+  if (!be || typeof be.gemm !== 'function') throw new Error(`TL_CONFORMANCE_MODULE=${module}: exports neither makeBackend() nor a Backend as default`);
+  registerBackend(be);
+  return be === getBackend('ref') ? [be] : [getBackend('ref'), be];
+}
+
 /** The reference backend (`ref`) every other one is compared with. */
 export const referenceBackend = (): Backend => getBackend('ref');

@@ -12,11 +12,12 @@ import { STORAGE_METHODS, UNARY_BACKWARD_READS } from '../../src/kernels/backend
 import { windowGeometry } from '../../src/kernels/geometry.js';
 import { contiguousStrides } from '../../src/tensor/shape.js';
 import { Generator } from '../../src/index.js';
-import { allBackends, referenceBackend } from '../helpers/backends.js';
+import { conformanceBackends, referenceBackend } from '../helpers/backends.js';
 import { expectClose } from '../helpers/check.js';
 import { naiveConv, naiveGemm } from '../helpers/naive.js';
 
-const BACKENDS = allBackends();
+// every registered backend, or the one TL_CONFORMANCE_MODULE names (test/helpers/backends.ts)
+const BACKENDS = await conformanceBackends();
 const RTOL = 2e-5, ATOL = 2e-5;
 
 /**
