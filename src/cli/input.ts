@@ -10,6 +10,7 @@ import type { ChannelOrder } from '../data/image.js';
 import { assumedChannels, PREPROCESS_DESCRIPTIONS, PreprocessedIterator, type PreprocessName, type PreprocessSpec } from '../data/preprocess.js';
 import { readWeights } from '../transfer/read.js';
 import { TlError } from '../util/errors.js';
+import { countNonFinite, describeNonFinite } from '../util/finite.js';
 import { loadDataSets, loadTestSet, type DataOptions, type DataSets } from './data.js';
 import { shareablePath } from './format.js';
 import type { DataIterator } from '../data/iterator.js';
@@ -81,6 +82,8 @@ export async function readDataFileInfo(path: string): Promise<{ channels: Channe
     const classNames = Array.isArray(cn) ? cn.map(String) : typeof cn === 'string' ? [cn] : undefined;
     const m = f.keys().includes('mean') ? (f.get('mean') as H5Dataset).value : null;
     const mean = m && ArrayBuffer.isView(m) ? Float32Array.from(m as unknown as ArrayLike<number>) : null;
+    const bad = mean && countNonFinite(mean);
+    if (bad) throw new TlError(`${path}: 'mean' has ${describeNonFinite(bad)} (first at value ${bad.first} of ${mean!.length}); the mean must be finite: re-create the file with 'tl-scratch prepare'`);
     return { channels, channelsRecorded: typeof recorded === 'string', classNames, mean, lshape };
   } catch (e) {
     if (e instanceof TlError) throw e;

@@ -14,6 +14,7 @@ import { TlError, UsageError } from '../util/errors.js';
 import { choosePreprocess, readDataFileInfo } from './input.js';
 import { buildModel, withStoredModelFlags, type ModelFlags } from './model-options.js';
 import { checkBackend } from './train.js';
+import { checkFiniteOutputs } from './inference.js';
 
 export interface PredictFlags extends ModelFlags {
   backend: string;
@@ -154,6 +155,7 @@ export async function predictCommand(f: PredictFlags): Promise<number> {
   const out = model.getOutputs(set);
   const probs = out.data as Float32Array;
   const K = out.shape[1]!;
+  checkFiniteOutputs(probs, K, 'image', f.outputFile, (i) => good[i]!);
   const preds: Prediction[] = good.map((file, i) => {
     const p = Array.from(probs.subarray(i * K, (i + 1) * K));
     let best = 0;
