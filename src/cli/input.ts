@@ -9,6 +9,7 @@ import { readCheckpointHeader, type InputInfo } from '../models/checkpoint.js';
 import type { ChannelOrder } from '../data/image.js';
 import { assumedChannels, PREPROCESS_DESCRIPTIONS, PreprocessedIterator, type PreprocessName, type PreprocessSpec } from '../data/preprocess.js';
 import { readWeights } from '../transfer/read.js';
+import { checkFile } from '../formats/io.js';
 import { TlError } from '../util/errors.js';
 import { countNonFinite, describeNonFinite } from '../util/finite.js';
 import { loadDataSets, loadTestSet, type DataOptions, type DataSets } from './data.js';
@@ -54,7 +55,7 @@ function expectedByCheckpoint(info: InputInfo | null): { name: PreprocessName; w
  */
 export async function choosePreprocess(flag: PreprocessName | undefined, path?: string, file?: WeightFile, what = 'weight file'): Promise<PreprocessChoice> {
   let c: { name: PreprocessName; why: string };
-  if (path && !file && !existsSync(path)) throw new TlError(`${what} ${path}: no such file`);
+  if (path && !file) checkFile(path, what);
   if (flag) c = { name: flag, why: 'set with --preprocess' };
   else if (!path) c = { name: 'neon', why: 'no weight file to start from' };
   else if (file?.format === FORMAT_NAMES.checkpoint || (!file && (await isTlCheckpoint(path)))) c = expectedByCheckpoint((await readCheckpointHeader(path)).info);
