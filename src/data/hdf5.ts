@@ -1,7 +1,7 @@
 // neon's HDF5Iterator and HDF5IteratorOneHot (neon/data/hdf5iterator.py) over h5wasm. Rows are read
 // a batch at a time with dataset slices; only `output` of the one-hot iterator (class
 // indices, one number per example) and `mean` are read whole, as neon does.
-import { h5wasm, openH5, type H5Dataset, type H5File } from '../formats/h5.js';
+import { damagedH5, h5wasm, openH5, type H5Dataset, type H5File } from '../formats/h5.js';
 import { TlError } from '../util/errors.js';
 import { countNonFinite, describeNonFinite } from '../util/finite.js';
 import {
@@ -145,7 +145,7 @@ export class HDF5Iterator extends PlannedIterator {
   static async open(path: string, opts: HDF5IteratorOptions = {}): Promise<HDF5Iterator> {
     const f = await openForReading(path);
     try {
-      return new HDF5Iterator(path, f, opts, false);
+      return damagedH5('data file', path, () => new HDF5Iterator(path, f, opts, false));
     } catch (e) {
       f.close();
       throw e;
@@ -286,7 +286,7 @@ export class HDF5IteratorOneHot extends HDF5Iterator {
   static override async open(path: string, opts: HDF5IteratorOptions = {}): Promise<HDF5IteratorOneHot> {
     const f = await openForReading(path);
     try {
-      return new HDF5IteratorOneHot(path, f, opts);
+      return damagedH5('data file', path, () => new HDF5IteratorOneHot(path, f, opts));
     } catch (e) {
       f.close();
       throw e;

@@ -159,4 +159,19 @@ function failWritesAtClose(f: H5File, path: string, what: string): void {
   };
 }
 
+/**
+ * Run `read` on an open file: errors of the HDF5 library and h5wasm on a damaged file
+ * (h5wasm throws plain Errors such as "error - name not defined!") become one TlError naming
+ * the file; TlErrors pass through.
+ */
+export function damagedH5<T>(what: string, path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof TlError) throw e;
+    const m = String((e as Error)?.message ?? e).split('\n')[0];
+    throw new TlError(`${what} ${path}: cannot read (${m}); the HDF5 file is damaged or truncated`);
+  }
+}
+
 export { h5wasm };
