@@ -8,7 +8,7 @@ import { countNonFinite, describeNonFinite } from '../util/finite.js';
 registerReader(FORMAT_NAMES.checkpoint, (path) => isTlCheckpoint(path), (path) => readCheckpointWeights(path));
 
 /** TlError naming the first layer of `file` whose weights hold NaN or ±Inf. */
-export function checkFiniteWeights(file: WeightFile): void {
+function checkFiniteWeights(file: WeightFile): void {
   for (const l of file.layers) {
     for (const p of l.params) {
       const bad = countNonFinite(p.data);

@@ -47,7 +47,7 @@ const ACTIONS: Record<string, string> = {
 export const FS_ERROR_CODES: readonly string[] = Object.keys(REASONS);
 
 /** True for an error from Node's file-system calls with a code this module words. */
-export function isFsError(e: unknown): e is NodeJS.ErrnoException {
+function isFsError(e: unknown): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).code! in REASONS;
 }
 
