@@ -169,7 +169,9 @@ export function damagedH5<T>(what: string, path: string, read: () => T): T {
     return read();
   } catch (e) {
     if (e instanceof TlError) throw e;
-    const m = String((e as Error)?.message ?? e).split('\n')[0];
+    const m = String((e as Error)?.message ?? e).split('\n')[0]!;
+    // the HDF5 library (WebAssembly) aborts on some damaged files; it cannot read another file in this process after that
+    if (/Aborted\(/.test(m)) throw new TlError(`${what} ${path}: the HDF5 library stopped on this file (abort); the file is damaged: use another copy`);
     throw new TlError(`${what} ${path}: cannot read (${m}); the HDF5 file is damaged or truncated`);
   }
 }

@@ -36,7 +36,7 @@ export interface FuzzTarget {
 }
 
 /** Messages that tell an engine error or an unchecked allocation inside a TlError. */
-const ENGINE_ERROR = /Array buffer allocation failed|Invalid typed array length|Invalid array length|Maximum call stack|out of memory|is not a function|Cannot read propert|Cannot set propert|undefined is not|is not iterable|unexpected failure|RuntimeError|Aborted\(/i;
+const ENGINE_ERROR = /HDF5 library stopped|Array buffer allocation failed|Invalid typed array length|Invalid array length|Maximum call stack|out of memory|is not a function|Cannot read propert|Cannot set propert|undefined is not|is not iterable|unexpected failure|RuntimeError|Aborted\(/i;
 
 export type Mutation =
   | { kind: 'truncate'; seed: number; at: number }
