@@ -4,11 +4,20 @@
 import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
 import { TlError } from './util/errors.js';
+import { fsTlError } from './util/fs-errors.js';
 
 const verbose = process.argv.includes('-v') || process.argv.includes('--verbose');
 
 function fail(e: unknown): never {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  // a file-system error no command caught (a folder where a file should be, a full disk):
+  // one line naming the path, worded in one place (src/util/fs-errors.ts)
+  const fsError = fsTlError(e);
+  if (fsError) {
+    process.stderr.write(`tl-scratch: ${fsError.message}\n`);
+    if (verbose) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    process.exit(fsError.exitCode);
+  }
   if (e instanceof TlError) {
     process.stderr.write(`tl-scratch: ${e.message}\n`);
     if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);

@@ -1,5 +1,5 @@
 // eval, summary, inspect and prepare: the small subcommands.
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { extname, isAbsolute, relative } from 'node:path';
 import { checkExportFormat, checkWritable, exportModel, matchVgg16, modelFromCheckpoint } from '../export/index.js';
 import { isTlCheckpoint } from '../formats/index.js';
@@ -9,6 +9,7 @@ import { formatSummary } from '../models/summary.js';
 import { generateVgg16, generateVgg16TransferModel } from '../models/vgg16.js';
 import { labName } from '../transfer/aliases.js';
 import { readWeights } from '../transfer/read.js';
+import { checkFile } from '../formats/io.js';
 import { TlError, UsageError } from '../util/errors.js';
 import type { PreprocessName } from '../data/preprocess.js';
 import { choosePreprocess, inspectPreprocessLine, loadInputTestSet } from './input.js';
@@ -37,8 +38,9 @@ export interface EvalFlags extends ModelFlags {
 export async function evalCommand(f: EvalFlags): Promise<number> {
   checkBackend(f.backend);
   if (!f.modelFile) throw new UsageError('eval needs --model_file (a checkpoint written by train, or any importable weight file holding the whole model)');
-  if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
+  checkFile(f.modelFile, '--model_file');
   if (!f.dataRoot.startsWith('builtin:')) checkDataFolder(f.dataRoot, ['test.h5']);
+  checkWritable(f.inferenceFile, '--inference_file');
   const pre = await choosePreprocess(f.preprocess, f.modelFile, undefined, '--model_file');
   // a checkpoint records the training data's mean and the model flags it was trained with
   const info = (await isTlCheckpoint(f.modelFile)) ? (await readCheckpointHeader(f.modelFile)).info : null;
@@ -203,7 +205,7 @@ function imageSizeFromWeights(file: WeightFile): { size: number; line: string } 
 export async function exportCommand(f: ExportFlags): Promise<number> {
   const format = checkExportFormat(f.format ?? formatFromOut(f.out));
   checkWritable(f.out);
-  if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
+  checkFile(f.modelFile, '--model_file');
   if (sameFile(f.out, f.modelFile)) throw new TlError(`--out ${f.out}: is the --model_file; the export would replace the model it reads, give another file name`);
   let model;
   if (await isTlCheckpoint(f.modelFile)) {

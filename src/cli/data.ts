@@ -62,7 +62,10 @@ function checkTwoClasses(set: { nclass: number; labels: ArrayLike<number> }, pat
 }
 
 export function checkDataFolder(root: string, files: string[]): void {
-  if (!existsSync(root) || !statSync(root).isDirectory()) {
+  if (existsSync(root) && !statSync(root).isDirectory()) {
+    throw new UsageError(`--data_root ${root}: is a file, where a folder holding ${files.join(' and ')} is expected; give the folder ('tl-scratch prepare --out DIR' writes one)`);
+  }
+  if (!existsSync(root)) {
     throw new UsageError(`data folder ${root} does not exist; create ${files.join(' and ')} there with 'tl-scratch prepare --out ${root} ...', or use --data_root builtin:fashion-tshirt-shirt`);
   }
   for (const f of files) {

@@ -9,7 +9,9 @@ import { readCheckpointHeader, type InputInfo } from '../models/checkpoint.js';
 import type { ChannelOrder } from '../data/image.js';
 import { assumedChannels, PREPROCESS_DESCRIPTIONS, PreprocessedIterator, type PreprocessName, type PreprocessSpec } from '../data/preprocess.js';
 import { readWeights } from '../transfer/read.js';
+import { checkFile } from '../formats/io.js';
 import { TlError } from '../util/errors.js';
+import { countNonFinite, describeNonFinite } from '../util/finite.js';
 import { loadDataSets, loadTestSet, type DataOptions, type DataSets } from './data.js';
 import { shareablePath } from './format.js';
 import type { DataIterator } from '../data/iterator.js';
@@ -53,7 +55,7 @@ function expectedByCheckpoint(info: InputInfo | null): { name: PreprocessName; w
  */
 export async function choosePreprocess(flag: PreprocessName | undefined, path?: string, file?: WeightFile, what = 'weight file'): Promise<PreprocessChoice> {
   let c: { name: PreprocessName; why: string };
-  if (path && !file && !existsSync(path)) throw new TlError(`${what} ${path}: no such file`);
+  if (path && !file) checkFile(path, what);
   if (flag) c = { name: flag, why: 'set with --preprocess' };
   else if (!path) c = { name: 'neon', why: 'no weight file to start from' };
   else if (file?.format === FORMAT_NAMES.checkpoint || (!file && (await isTlCheckpoint(path)))) c = expectedByCheckpoint((await readCheckpointHeader(path)).info);
@@ -81,6 +83,8 @@ export async function readDataFileInfo(path: string): Promise<{ channels: Channe
     const classNames = Array.isArray(cn) ? cn.map(String) : typeof cn === 'string' ? [cn] : undefined;
     const m = f.keys().includes('mean') ? (f.get('mean') as H5Dataset).value : null;
     const mean = m && ArrayBuffer.isView(m) ? Float32Array.from(m as unknown as ArrayLike<number>) : null;
+    const bad = mean && countNonFinite(mean);
+    if (bad) throw new TlError(`${path}: 'mean' has ${describeNonFinite(bad)} (first at value ${bad.first} of ${mean!.length}); the mean must be finite: re-create the file with 'tl-scratch prepare'`);
     return { channels, channelsRecorded: typeof recorded === 'string', classNames, mean, lshape };
   } catch (e) {
     if (e instanceof TlError) throw e;

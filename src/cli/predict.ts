@@ -10,10 +10,13 @@ import { assumedChannels, preprocessRows, type PreprocessName, type PreprocessSp
 import { isTlCheckpoint } from '../formats/index.js';
 import { readCheckpointHeader } from '../models/checkpoint.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
+import { checkFile } from '../formats/io.js';
 import { TlError, UsageError } from '../util/errors.js';
 import { choosePreprocess, readDataFileInfo } from './input.js';
 import { buildModel, withStoredModelFlags, type ModelFlags } from './model-options.js';
 import { checkBackend } from './train.js';
+import { checkFiniteOutputs } from './inference.js';
+import { checkWritable } from '../export/index.js';
 
 export interface PredictFlags extends ModelFlags {
   backend: string;
@@ -89,8 +92,9 @@ function formatTable(preds: Prediction[], classes: string[]): string {
 export async function predictCommand(f: PredictFlags): Promise<number> {
   checkBackend(f.backend);
   const kind = outputKind(f.outputFile);
+  if (f.outputFile) checkWritable(f.outputFile, '-o');
   if (!f.inputs.length) throw new UsageError('predict needs at least one IMAGE or DIR');
-  if (!existsSync(f.modelFile)) throw new TlError(`--model_file ${f.modelFile}: no such file`);
+  checkFile(f.modelFile, '--model_file');
   if (!(await isTlCheckpoint(f.modelFile))) {
     throw new UsageError(`--model_file ${f.modelFile}: predict needs a tl-scratch checkpoint (train --save_path FILE writes one): it records the input size, channels, preprocessing and classes`);
   }
@@ -154,6 +158,7 @@ export async function predictCommand(f: PredictFlags): Promise<number> {
   const out = model.getOutputs(set);
   const probs = out.data as Float32Array;
   const K = out.shape[1]!;
+  checkFiniteOutputs(probs, K, 'image', f.outputFile, (i) => good[i]!);
   const preds: Prediction[] = good.map((file, i) => {
     const p = Array.from(probs.subarray(i * K, (i + 1) * K));
     let best = 0;

@@ -1,4 +1,5 @@
 // `tl-scratch train`: main_transfer.py of the lab, with neon's flags.
+import { checkWritable } from '../export/index.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { WeightFile } from '../formats/types.js';
@@ -206,6 +207,8 @@ export async function train(flags: TrainFlags): Promise<number> {
     throw new UsageError(`--experiment ${f.experiment} needs pretrained weights: pass --source_model FILE (neon pickle, Keras .h5, PyTorch .pth, safetensors or a tl-scratch checkpoint)`);
   }
   if (f.modelFile && experiments.length > 1) throw new UsageError('--model_file resumes one run; use it with a single --experiment');
+  // outputs that cannot be written fail now, not after the training
+  for (const [flag, p] of [['--save_path', saving.savePath], ['--output_file', f.outputFile], ['--inference_file', experiments.length > 1 ? undefined : f.inferenceFile]] as const) if (p) checkWritable(p, flag);
 
   const source: WeightFile | undefined = f.sourceModel ? await readWeights(f.sourceModel) : undefined;
   const pre = await choosePreprocess(f.preprocess, f.modelFile ?? f.sourceModel, f.modelFile ? undefined : source, f.modelFile ? '--model_file' : '--source_model');

@@ -1,8 +1,9 @@
 // neon's HDF5Iterator and HDF5IteratorOneHot (neon/data/hdf5iterator.py) over h5wasm. Rows are read
 // a batch at a time with dataset slices; only `output` of the one-hot iterator (class
 // indices, one number per example) and `mean` are read whole, as neon does.
-import { h5wasm, openH5, type H5Dataset, type H5File } from '../formats/h5.js';
+import { damagedH5, h5wasm, openH5, type H5Dataset, type H5File } from '../formats/h5.js';
 import { TlError } from '../util/errors.js';
+import { countNonFinite, describeNonFinite } from '../util/finite.js';
 import {
   EpochPlanner,
   PlannedIterator,
@@ -79,6 +80,8 @@ export class HDF5Iterator extends PlannedIterator {
   protected readonly input: H5Dataset;
   protected readonly output: H5Dataset | null;
   protected readonly mean: Float32Array | null;
+  /** `input` stores floats, which may hold NaN or ±Inf (integer pixels cannot): checked on every read. */
+  private readonly floatInput: boolean;
   private closed = false;
 
   /** Use the static `open`. */
@@ -102,6 +105,7 @@ export class HDF5Iterator extends PlannedIterator {
     if (ls === undefined) throw new TlError(`${path}: dataset 'input' has no attribute 'lshape'; set it to (C, H, W)`);
     this.lshape = normalizeLshape(asNumbers(ls), F, `${path}`);
     this.input = input;
+    this.floatInput = input.metadata.type === H5T_FLOAT;
     this.ndata = N;
     const bsz = opts.bsz ?? 32;
     if (N < bsz) throw new TlError(`${path}: ${N} examples, fewer than the batch size ${bsz}; use a smaller batch size`);
@@ -114,6 +118,8 @@ export class HDF5Iterator extends PlannedIterator {
       if (mv.length !== F && mv.length !== this.lshape[0]) {
         throw new TlError(`${path}: 'mean' has ${mv.length} values; expected ${F} (full mean image) or ${this.lshape[0]} (one per channel)`);
       }
+      const bad = countNonFinite(mv);
+      if (bad) throw new TlError(`${path}: 'mean' has ${describeNonFinite(bad)} (first at value ${bad.first} of ${mv.length}); the mean must be finite: re-create the file with 'tl-scratch prepare'`);
       this.mean = opts.subtractMean === false ? null : Float32Array.from(mv);
     } else {
       this.mean = null;
@@ -139,7 +145,7 @@ export class HDF5Iterator extends PlannedIterator {
   static async open(path: string, opts: HDF5IteratorOptions = {}): Promise<HDF5Iterator> {
     const f = await openForReading(path);
     try {
-      return new HDF5Iterator(path, f, opts, false);
+      return damagedH5('data file', path, () => new HDF5Iterator(path, f, opts, false));
     } catch (e) {
       f.close();
       throw e;
@@ -180,7 +186,33 @@ export class HDF5Iterator extends PlannedIterator {
       out.set(data, k * width);
       k = e;
     }
+    if (ds === this.input && this.floatInput) this.checkFinite(out, rows, width);
     return out;
+  }
+
+  /**
+   * TlError when rows just read from `input` hold NaN or ±Inf: the first such example, and
+   * how many examples and values of the whole file are affected (counted only on error).
+   */
+  private checkFinite(x: Float32Array, rows: Int32Array, width: number): void {
+    const first = countNonFinite(x);
+    if (!first) return;
+    const i = Math.floor(first.first / width);
+    const inRow = countNonFinite(x, i * width, (i + 1) * width)!;
+    let examples = 0, values = 0;
+    const step = Math.max(1, Math.floor((4 << 20) / width));
+    for (let a = 0; a < this.ndata; a += step) {
+      const b = Math.min(this.ndata, a + step);
+      const data = asNumbers(this.read(this.input, 'input', [a, b]));
+      for (let r = 0; r < b - a; r++) {
+        const c = countNonFinite(data, r * width, (r + 1) * width);
+        if (c) (examples++, (values += c.count));
+      }
+    }
+    throw new TlError(
+      `${this.path}: example ${rows[i]} of 'input' has ${describeNonFinite(inRow)} (first at value ${inRow.first - i * width} of ${width}); ` +
+        `${examples} of the ${this.ndata} examples hold non-finite values (${values} in all); the data must be finite numbers: re-create the file with 'tl-scratch prepare', or remove those examples`,
+    );
   }
 
   /** Targets of the given rows. */
@@ -254,7 +286,7 @@ export class HDF5IteratorOneHot extends HDF5Iterator {
   static override async open(path: string, opts: HDF5IteratorOptions = {}): Promise<HDF5IteratorOneHot> {
     const f = await openForReading(path);
     try {
-      return new HDF5IteratorOneHot(path, f, opts);
+      return damagedH5('data file', path, () => new HDF5IteratorOneHot(path, f, opts));
     } catch (e) {
       f.close();
       throw e;

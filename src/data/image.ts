@@ -30,7 +30,11 @@ export function decodeImage(buf: Uint8Array, where: string): Image {
     }
   } catch (e) {
     if (e instanceof TlError) throw e;
-    throw new TlError(`${where}: cannot decode ${isPng ? 'PNG' : 'JPEG'} (${(e as Error).message ?? String(e)})`);
+    // the decoders' own messages say what is wrong; a TypeError or RangeError inside them
+    // (a damaged file walking off their tables) says nothing useful to a user
+    const internal = e instanceof TypeError || e instanceof RangeError;
+    const why = internal ? 'the data is damaged or truncated' : String((e as Error)?.message ?? e).split('\n')[0];
+    throw new TlError(`${where}: cannot decode ${isPng ? 'PNG' : 'JPEG'} (${why})`);
   }
   const { width, height } = rgba;
   if (!(width > 0 && height > 0) || rgba.data.length < width * height * 4) {

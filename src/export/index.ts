@@ -65,6 +65,7 @@ export function exportModel(model: Model, path: string, format: ExportFormat, op
   try {
     writeFileAtomicSync(path, bytes);
   } catch (e) {
+    if (e instanceof TlError) throw e; // a file-system error, worded by the atomic write
     throw new TlError(`${path}: cannot write the ${format} file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return bytes.length;

@@ -3,6 +3,7 @@
 import h5wasm from 'h5wasm/node';
 import fs, { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { TlError } from '../util/errors.js';
+import { fsTlError, strerrorReason, userPath } from '../util/fs-errors.js';
 
 export type H5File = InstanceType<typeof h5wasm.File>;
 export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
@@ -12,9 +13,14 @@ export type H5Group = InstanceType<typeof h5wasm.Group>;
 // "#000: ..." / "major: ..." lines) on file descriptor 2 before h5wasm throws; h5wasm's
 // only switch for it aborts the WebAssembly module. Our callers turn the throw into one
 // clear message, so those lines are dropped at the write (TL_HDF5_DIAG=1 keeps them).
+// They are counted either way: h5wasm does not throw when a write fails (a full disk), and
+// the stacks printed while a file is open for writing are how openH5 learns of it.
+const hdf5Errors = { stacks: 0, systemError: '' };
+
 function filterHdf5Diagnostics(): void {
-  if (process.env.TL_HDF5_DIAG === '1') return;
-  const isDiag = (line: string) => /^HDF5-DIAG|^\s+#\d{3}:|^\s+(major|minor):/.test(line);
+  const keepDiag = process.env.TL_HDF5_DIAG === '1';
+  // ", filename = ..." continues a line that HDF5 breaks with the time's newline
+  const isDiag = (line: string) => /^HDF5-DIAG|^\s+#\d{3}:|^\s+(major|minor):|^, filename = '.*error message = /.test(line);
   const writeSync = fs.writeSync as (...a: unknown[]) => number;
   // The library writes a line in several pieces: collect pieces into lines, then pass on
   // every line that is not part of an HDF5 error stack.
@@ -22,7 +28,12 @@ function filterHdf5Diagnostics(): void {
   const flushLines = () => {
     const lines = pending.split('\n');
     pending = lines.pop()!;
-    const keep = lines.filter((l) => !isDiag(l));
+    for (const l of lines) {
+      if (l.startsWith('HDF5-DIAG')) hdf5Errors.stacks++;
+      const m = /error message = '([^']*)'/.exec(l);
+      if (m) hdf5Errors.systemError = m[1]!;
+    }
+    const keep = keepDiag ? lines : lines.filter((l) => !isDiag(l));
     if (keep.length) writeSync(2, keep.join('\n') + '\n');
   };
   (fs as { writeSync: unknown }).writeSync = (fd: unknown, buffer: unknown, ...rest: unknown[]): number => {
@@ -47,8 +58,9 @@ filterHdf5Diagnostics();
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/** True when the file starts with the HDF5 signature (at offset 0, the usual place). */
+/** True when `path` is a file that starts with the HDF5 signature (at offset 0, the usual place); false for a folder. */
 export function looksLikeHdf5(path: string): boolean {
+  if (!statSync(path).isFile()) return false;
   const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(8);
@@ -105,7 +117,17 @@ export async function openH5(path: string, mode: 'r' | 'w' = 'r', what = 'HDF5 f
       throw new TlError(`${what} ${path}: truncated HDF5 file (${size} bytes, its superblock says ${eof}); copy or write it again`);
     }
   }
+  else {
+    // create the file with Node first: a folder in the way, a missing folder, no permission
+    // or a full disk give their own clear message (h5wasm only says that it failed)
+    try {
+      closeSync(openSync(path, 'w'));
+    } catch (e) {
+      throw fsTlError(e, userPath(path)) ?? e;
+    }
+  }
   let f: H5File;
+  const stacks = hdf5Errors.stacks;
   try {
     f = new h5wasm.File(path, mode);
   } catch (e) {
@@ -113,9 +135,45 @@ export async function openH5(path: string, mode: 'r' | 'w' = 'r', what = 'HDF5 f
   }
   // h5wasm reports a failed open as a negative file id instead of throwing.
   if ((f as unknown as { file_id: bigint | number }).file_id < 0) {
-    throw new TlError(mode === 'r' ? `${what} ${path}: cannot open as HDF5; the file may be truncated or damaged` : `${what} ${path}: cannot create the file (is the folder writable?)`);
+    throw new TlError(mode === 'r' ? `${what} ${path}: cannot open as HDF5; the file may be truncated or damaged` : `${what} ${userPath(path)}: cannot create the file: ${hdf5Errors.stacks > stacks && hdf5Errors.systemError ? strerrorReason(hdf5Errors.systemError) : 'is the folder writable? is the disk full?'}`);
   }
+  if (mode === 'w') failWritesAtClose(f, path, what);
   return f;
+}
+
+/**
+ * h5wasm carries on when the library fails to write (a full disk leaves a file with holes
+ * that looks complete): close() of a file opened for writing throws a TlError when the
+ * library reported an error while the file was open, so that writeAtomic keeps the old file.
+ */
+function failWritesAtClose(f: H5File, path: string, what: string): void {
+  const before = hdf5Errors.stacks;
+  const close = f.close.bind(f);
+  f.close = () => {
+    const r = close();
+    if (hdf5Errors.stacks > before) {
+      const sys = hdf5Errors.systemError;
+      throw new TlError(`${what} ${userPath(path)}: cannot write: ${sys ? strerrorReason(sys) : 'the HDF5 library reported an error (TL_HDF5_DIAG=1 shows it)'}`);
+    }
+    return r;
+  };
+}
+
+/**
+ * Run `read` on an open file: errors of the HDF5 library and h5wasm on a damaged file
+ * (h5wasm throws plain Errors such as "error - name not defined!") become one TlError naming
+ * the file; TlErrors pass through.
+ */
+export function damagedH5<T>(what: string, path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof TlError) throw e;
+    const m = String((e as Error)?.message ?? e).split('\n')[0]!;
+    // the HDF5 library (WebAssembly) aborts on some damaged files; it cannot read another file in this process after that
+    if (/Aborted\(/.test(m)) throw new TlError(`${what} ${path}: the HDF5 library stopped on this file (abort); the file is damaged: use another copy`);
+    throw new TlError(`${what} ${path}: cannot read (${m}); the HDF5 file is damaged or truncated`);
+  }
 }
 
 export { h5wasm };

@@ -4,6 +4,7 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { TlError } from '../util/errors.js';
+import { fsReason } from '../util/fs-errors.js';
 
 /** Throw a TlError unless `path` is an existing regular file; returns its size. */
 export function checkFile(path: string, what = 'weight file'): number {
@@ -13,7 +14,7 @@ export function checkFile(path: string, what = 'weight file'): number {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new TlError(`${what} ${path}: no such file`);
-    throw new TlError(`${what} ${path}: cannot access (${(e as Error).message})`);
+    throw new TlError(`${what} ${path}: cannot access: ${fsReason(e)}`);
   }
   if (st.isDirectory()) throw new TlError(`${what} ${path}: is a directory, expected a file`);
   return st.size;

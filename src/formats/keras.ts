@@ -10,7 +10,7 @@
 
 import { TlError } from '../util/errors.js';
 import { hwioToKCRS, numel } from './convert.js';
-import { openH5, type H5Dataset, type H5Group } from './h5.js';
+import { damagedH5, openH5, type H5Dataset, type H5Group } from './h5.js';
 import { halfToFloat } from './pickle/index.js';
 import { FORMAT_NAMES, type RawArrayInfo, type ReadOptions, type SourceLayer, type WeightArray, type WeightFile } from './types.js';
 
@@ -157,7 +157,7 @@ function looksLikeBias(wname: string): boolean {
 export async function readKerasWeights(path: string, options: ReadOptions = {}): Promise<WeightFile> {
   const file = await openH5(path, 'r', 'Keras weight file');
   try {
-    return readOpen(file as unknown as H5Group, path, options);
+    return damagedH5('Keras weight file', path, () => readOpen(file as unknown as H5Group, path, options));
   } finally {
     file.close();
   }

@@ -16,6 +16,7 @@ import { tensor } from '../autograd/ops/create.js';
 import { sameShape, shapeStr } from '../tensor/shape.js';
 import { writeAtomic } from '../util/atomic.js';
 import { TlError } from '../util/errors.js';
+import { countNonFinite, describeNonFinite } from '../util/finite.js';
 import type { Model } from './model.js';
 import type { SourceLayer, WeightFile } from '../formats/types.js';
 
@@ -116,10 +117,10 @@ export async function saveCheckpoint(model: Model, path: string, opts: SaveOptio
         g.create_attribute('type', d.type);
         g.create_attribute('config', JSON.stringify(d.config));
         const params = l.params();
-        for (const p of params) writeArray(g, p.name, p.value);
+        for (const p of params) writeArray(g, p.name, p.value, `layer '${l.name}' ${p.name}`, path);
         if (keepStates && params.some((p) => p.states.length)) {
           const sg = g.create_group('states');
-          for (const p of params) p.states.forEach((s, i) => writeArray(sg, `${p.name}_${i}`, s));
+          for (const p of params) p.states.forEach((s, i) => writeArray(sg, `${p.name}_${i}`, s, `layer '${l.name}' ${p.name} optimizer state ${i}`, path));
         }
       }
     } finally {
@@ -128,15 +129,27 @@ export async function saveCheckpoint(model: Model, path: string, opts: SaveOptio
   });
 }
 
-function writeArray(g: H5Group, name: string, t: Tensor): void {
-  g.create_dataset({ name, data: Float32Array.from(t.toHost()), shape: [...t.shape], dtype: '<f' });
+/**
+ * Write one array; TlError when it holds NaN or ±Inf (the temporary file is then removed by
+ * writeAtomic and the checkpoint at `path`, if any, stays as it was).
+ */
+function writeArray(g: H5Group, name: string, t: Tensor, what: string, path: string): void {
+  const data = Float32Array.from(t.toHost());
+  const bad = countNonFinite(data);
+  if (bad) throw new TlError(`checkpoint ${path} not written: ${what} has ${describeNonFinite(bad)} among its ${data.length} values; training diverged: lower the learning rate (--lr); a checkpoint already there is unchanged`);
+  g.create_dataset({ name, data, shape: [...t.shape], dtype: '<f' });
 }
 
+/** An array of a checkpoint; TlError naming it (`where`: file, layer, array) when it holds NaN or ±Inf. */
 function readArray(ds: H5Dataset, where: string): { shape: number[]; data: Float32Array } {
   const raw = ds.value;
   if (!(raw instanceof Float32Array || raw instanceof Float64Array)) throw new TlError(`${where}: expected a float array`);
-  return { shape: [...(ds.shape ?? [])], data: raw instanceof Float32Array ? raw : Float32Array.from(raw) };
+  const data = raw instanceof Float32Array ? raw : Float32Array.from(raw);
+  const bad = countNonFinite(data);
+  if (bad) throw new TlError(`${where}: ${describeNonFinite(bad)} among its ${data.length} values (first at index ${bad.first}); the file is damaged or was written from a diverged run: use an earlier checkpoint`);
+  return { shape: [...(ds.shape ?? [])], data };
 }
+
 
 function attr(f: H5File | H5Group, name: string): unknown {
   return f.attrs[name]?.value;

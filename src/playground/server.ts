@@ -39,15 +39,35 @@ function playgroundDir(): string {
   return join(packageInfo().root, 'dist', 'playground');
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Uint8Array): void {
+function send(res: ServerResponse, status: number, type: string, body: string | Uint8Array, extra: Record<string, string> = {}): void {
   res.writeHead(status, {
     'content-type': type,
     'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
     'cache-control': 'no-store',
     // The page may talk to this server only: a second line of defence behind the bundle itself.
     'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-eval'",
+    'x-content-type-options': 'nosniff',
+    ...extra,
   });
   res.end(body);
+}
+
+/** The names this server answers to: the loopback addresses and localhost. */
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * Why a request is refused before it is read (null: it may go on). DNS rebinding: a page of
+ * another site whose name now resolves to 127.0.0.1 sends its own name as Host, so only the
+ * loopback names on this server's port are answered; a browser's Origin, when sent, must be
+ * this server too (another site's page may not drive it).
+ */
+function refusal(req: IncomingMessage, port: number): string | null {
+  const allowed = new Set(LOOPBACK_NAMES.flatMap((h) => (port === 80 ? [h, `${h}:80`] : [`${h}:${port}`])));
+  const host = req.headers.host?.toLowerCase();
+  if (!host || !allowed.has(host)) return `host '${req.headers.host ?? ''}' is not this server: open http://${PLAYGROUND_HOST}:${port}/ (the playground answers only to 127.0.0.1, localhost or [::1] on port ${port})`;
+  const origin = req.headers.origin?.toLowerCase();
+  if (origin !== undefined && !(origin.startsWith('http://') && allowed.has(origin.slice(7)))) return `origin '${req.headers.origin}' is not this server: the playground answers only its own page`;
+  return null;
 }
 
 function sourcePayload(w: WeightFile, file: string): Uint8Array {
@@ -96,9 +116,12 @@ export async function startPlaygroundServer(o: PlaygroundServerOptions = {}): Pr
     };
   };
 
+  let listening = 0;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const refused = refusal(req, listening);
+    if (refused) return send(res, 403, 'text/plain; charset=utf-8', `${refused}\n`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'the playground server only answers GET and HEAD\n', { allow: 'GET, HEAD' });
     const url = new URL(req.url ?? '/', `http://${PLAYGROUND_HOST}`);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'the playground server only answers GET\n');
     const file = STATIC[url.pathname];
     if (file) return send(res, 200, file.type, readFileSync(join(dir, file.file)));
     if (url.pathname === '/api/info') return send(res, 200, 'application/json', JSON.stringify(info()));
@@ -129,7 +152,8 @@ export async function startPlaygroundServer(o: PlaygroundServerOptions = {}): Pr
     });
     server.listen(o.port ?? DEFAULT_PORT, PLAYGROUND_HOST, () => {
       const a = server.address();
-      resolve(typeof a === 'object' && a ? a.port : o.port ?? DEFAULT_PORT);
+      listening = typeof a === 'object' && a ? a.port : o.port ?? DEFAULT_PORT;
+      resolve(listening);
     });
   });
   return { server, url: `http://${PLAYGROUND_HOST}:${port}/`, port };

@@ -1,5 +1,6 @@
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fsTlError } from './fs-errors.js';
 
 /**
  * A temporary path beside `path` (same directory, so rename is atomic on one file system):
@@ -54,11 +55,29 @@ function removeStaleTemps(path: string): string[] {
   return removed;
 }
 
+/** Remove a temporary file after a failed write; a failure here must not hide the write's own error. */
+function removeTemp(tmp: string): void {
+  try {
+    rmSync(tmp, { force: true });
+  } catch {
+    // ENOTDIR/EACCES: the temporary could not have been created either
+  }
+}
+
+/**
+ * The error a failed write throws: a file-system error (no space left, a folder where the
+ * file should go, permission denied) as one TlError naming `path`, others as they are.
+ */
+function writeError(e: unknown, path: string): unknown {
+  return fsTlError(e, path) ?? e;
+}
+
 /**
  * Write a file so that readers see either the old content or the new, never half of it:
  * `write(tmp)` produces the file at a temporary path, which is then renamed over `path`.
- * If `write` throws, the temporary file is removed and `path` is untouched. Temporaries of
- * earlier writers of `path` that died mid-write are removed first.
+ * If `write` throws (a full disk included), the temporary file is removed and `path` is
+ * untouched; file-system errors become one TlError naming `path`. Temporaries of earlier
+ * writers of `path` that died mid-write are removed first.
  */
 export async function writeAtomic(path: string, write: (tmpPath: string) => void | Promise<void>): Promise<void> {
   removeStaleTemps(path);
@@ -67,8 +86,8 @@ export async function writeAtomic(path: string, write: (tmpPath: string) => void
     await write(tmp);
     renameSync(tmp, path);
   } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
+    removeTemp(tmp);
+    throw writeError(e, path);
   }
 }
 
@@ -80,7 +99,7 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
     writeFileSync(tmp, data);
     renameSync(tmp, path);
   } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
+    removeTemp(tmp);
+    throw writeError(e, path);
   }
 }

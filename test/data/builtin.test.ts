@@ -54,8 +54,19 @@ describe('built-in data', () => {
     }
     const unit = set.example(0, { size: 32, fit: 'resize', channels: 3 });
     expect(unit.length).toBe(3 * 32 * 32);
-    expect(Math.max(...unit)).toBeLessThanOrEqual(1);
-    expect(Math.min(...unit)).toBeGreaterThanOrEqual(0);
+    // bilinear: each output pixel from the 2×2 input pixels around its centre (half-pixel
+    // centres, edges clamped), checked against this independent computation, not by ranges
+    const at = (y: number, x: number) => raw[Math.min(27, Math.max(0, y)) * 28 + Math.min(27, Math.max(0, x))]! / 255;
+    let worst = 0;
+    for (let oy = 0; oy < 32; oy++) {
+      for (let ox = 0; ox < 32; ox++) {
+        const cy = (oy + 0.5) * (28 / 32) - 0.5, cx = (ox + 0.5) * (28 / 32) - 0.5;
+        const y0 = Math.floor(cy), x0 = Math.floor(cx), fy = cy - y0, fx = cx - x0;
+        const want = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+        worst = Math.max(worst, Math.abs(unit[oy * 32 + ox]! - want));
+      }
+    }
+    expect(worst).toBeLessThan(1e-5);
     expect(unit.subarray(0, 1024)).toEqual(unit.subarray(1024, 2048));
     expect(unit.subarray(0, 1024)).toEqual(unit.subarray(2048));
     const same = set.example(0);

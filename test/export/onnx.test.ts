@@ -78,10 +78,12 @@ describe('ONNX export in onnxruntime', () => {
   it('every other layer variant: strided and dilated convs, a lone Bias, average pooling with padding, Logistic, Tanh, an image softmax, Linear without bias, both dropout modes', async () => {
     manualSeed(5);
     const model = new Model([
-      new Convolution([3, 3, 6], { strides: 2, padding: 1, name: 'c1' }),
+      // unequal height and width in every attribute (and in the input): an exporter writing
+      // strides, dilations or pads in [W, H] order gives another output shape or other values
+      new Convolution([3, 3, 6], { strides: [2, 1], padding: [1, 0], name: 'c1' }),
       new Bias({ init: new Uniform(-0.2, 0.2), name: 'c1_bias' }),
       new Activation(Tanh(), { name: 't1' }),
-      new Convolution([3, 3, 5], { dilation: 2, padding: [2, 1], name: 'c2' }),
+      new Convolution([3, 3, 5], { dilation: [1, 2], padding: [1, 2], name: 'c2' }),
       new Activation(Logistic(), { name: 's2' }),
       new Bias({ init: new Uniform(-0.5, 0.5), name: 'lone_bias' }),
       new Pooling(3, { op: 'avg', strides: 2, padding: 1, name: 'avg' }),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { Server } from 'node:http';
+import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { startPlaygroundServer } from '../../src/playground/server.js';
 import { unpackWire, packWire, type BuiltinMeta, type PlaygroundInfo, type SourceMeta } from '../../src/playground/wire.js';
 import { loadBuiltin } from '../../src/data/builtin.js';
@@ -18,6 +18,20 @@ import { DEMO_SOURCE, DEMO_SOURCE_MODEL } from '../../src/cli/demo.js';
  * that every request the page makes goes to 127.0.0.1).
  */
 const DOC_LINKS = new Set(['https://github.com/gpujs/gpu.js/wiki/Encoder-details', 'https://www.shadertoy.com/view/4t2SDh']);
+
+/** A raw HTTP/1.1 request to 127.0.0.1 with exactly these headers (Host included: fetch cannot set it). */
+function raw(port: number, method: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers, setHost: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('tl-scratch playground: the local server', () => {
   let server: Server;
@@ -119,6 +133,60 @@ describe('tl-scratch playground: the local server', () => {
 
   it('an unbuilt page is one clear message', async () => {
     await expect(startPlaygroundServer({ port: 0, staticDir: mkdtempSync(join(tmpdir(), 'tl-playground-empty-')) })).rejects.toThrow(/the playground page is not built .* run 'npm run build'/);
+  });
+
+  it('answers only to 127.0.0.1, localhost and [::1] on its port (DNS rebinding): any other Host is refused with 403', async () => {
+    const port = Number(new URL(url).port);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `LocalHost:${port}`]) {
+      const r = await raw(port, 'GET', '/api/info', { host });
+      expect(r.status, host).toBe(200);
+      expect(JSON.parse(r.body).data.name).toBe('fashion-tshirt-shirt');
+    }
+    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1:${port + 1}`, '127.0.0.1', 'localhost', `127.0.0.2:${port}`, `localhost.evil.example:${port}`, `0.0.0.0:${port}`, `127.0.0.1:${port}@evil.example`]) {
+      for (const path of ['/', '/api/source', '/playground.js']) {
+        const r = await raw(port, 'GET', path, { host });
+        expect(r.status, `${host} ${path}`).toBe(403);
+        expect(r.body.trim().split('\n')).toHaveLength(1);
+        expect(r.body).toContain(`host '${host}' is not this server: open http://127.0.0.1:${port}/`);
+        expect(r.headers['cache-control']).toBe('no-store');
+        expect(r.headers['content-security-policy']).toMatch(/^default-src 'self'/);
+      }
+    }
+    // a request with no Host at all is not answered with content either (Node's server or ours refuses it)
+    const none = await raw(port, 'GET', '/', {});
+    expect([400, 403]).toContain(none.status);
+  });
+
+  it("a browser's Origin other than this server's page is refused (403); the page's own origin is served", async () => {
+    const port = Number(new URL(url).port);
+    const host = `127.0.0.1:${port}`;
+    expect((await raw(port, 'GET', '/api/info', { host, origin: `http://127.0.0.1:${port}` })).status).toBe(200);
+    expect((await raw(port, 'GET', '/api/info', { host, origin: `http://localhost:${port}` })).status).toBe(200);
+    for (const origin of ['http://evil.example', `http://evil.example:${port}`, `https://127.0.0.1:${port}`, 'null', `http://127.0.0.1:${port + 1}`]) {
+      const r = await raw(port, 'GET', '/api/info', { host, origin });
+      expect(r.status, origin).toBe(403);
+      expect(r.body).toContain(`origin '${origin}' is not this server`);
+    }
+  });
+
+  it('only GET and HEAD: other methods get 405 with Allow; HEAD gives the headers without a body; the Host check comes first', async () => {
+    const port = Number(new URL(url).port);
+    const host = `127.0.0.1:${port}`;
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      const r = await raw(port, method, '/api/info', { host });
+      expect(r.status, method).toBe(405);
+      expect(r.headers.allow).toBe('GET, HEAD');
+      expect(r.headers['cache-control']).toBe('no-store');
+      expect(r.headers['content-security-policy']).toMatch(/^default-src 'self'/);
+    }
+    const get = await raw(port, 'GET', '/style.css', { host });
+    const head = await raw(port, 'HEAD', '/style.css', { host });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['content-length']).toBe(get.headers['content-length']);
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(0);
+    expect(head.headers['x-content-type-options']).toBe('nosniff');
+    expect((await raw(port, 'POST', '/', { host: 'evil.example' })).status).toBe(403);
   });
 
   it('the wire format keeps every array and the meta', () => {

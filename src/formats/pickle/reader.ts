@@ -35,7 +35,9 @@ export class Reader {
 
   fail(message: string): never {
     const name = OPNAMES[this.op] ?? `0x${this.op.toString(16).padStart(2, '0')}`;
-    throw new TlError(`${this.file}: cannot read pickle: ${message} (opcode ${name} at byte ${this.opStart})`);
+    // the message may quote the file's own text: control characters are shown escaped, so it stays one line
+    const shown = message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    throw new TlError(`${this.file}: cannot read pickle: ${shown} (opcode ${name} at byte ${this.opStart})`);
   }
 
   protected need(n: number): void {

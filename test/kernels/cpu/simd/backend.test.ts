@@ -17,6 +17,7 @@ import { generateVgg16TransferModel } from '../../../../src/models/vgg16.js';
 import { GeneralizedCost, CrossEntropyBinary } from '../../../../src/models/cost.js';
 import { GradientDescentMomentum } from '../../../../src/optim/index.js';
 import { relNormError } from '../../../helpers/check.js';
+import { expectSameValues } from '../../../helpers/same.js';
 
 const fast: Backend = getBackend('cpu');
 const ref: Backend = getBackend('ref');
@@ -78,10 +79,10 @@ describe('fast backend: gemm against the reference', () => {
       setNumThreads(threads);
       const C = fast.alloc('float32', M * N);
       fast.gemm(false, true, M, N, K, 1, A, 0, K, B, 0, K, 0, C, 0, N);
-      return Array.from(fast.read(C, 0, M * N));
+      return Float32Array.from(fast.read(C, 0, M * N));
     });
-    expect(out[1]).toEqual(out[0]);
-    expect(out[2]).toEqual(out[0]);
+    expectSameValues(out[1]!, out[0]!, 'gemm, 2 threads vs 1');
+    expectSameValues(out[2]!, out[0]!, 'gemm, 3 threads vs 1');
   });
 
   it('float64 buffers go to the reference kernels', () => {
@@ -142,10 +143,10 @@ describe('fast backend: convolution against the reference', () => {
       setNumThreads(threads);
       const y = fast.alloc('float32', K * 64 * 50);
       fast.conv2dForward(x, 1, w, K, null, g, y);
-      return Array.from(fast.read(y, 0, K * 64 * 50));
+      return Float32Array.from(fast.read(y, 0, K * 64 * 50));
     });
-    expect(out[1]).toEqual(out[0]);
-    expect(out[2]).toEqual(out[0]);
+    expectSameValues(out[1]!, out[0]!, 'conv forward, 2 threads vs 1');
+    expectSameValues(out[2]!, out[0]!, 'conv forward, 3 threads vs 1');
   });
 
   it('the weight gradient of a batch is the same bit for bit on 1, 2 and 3 threads (whole batch, and image groups summed in order)', () => {
@@ -184,7 +185,7 @@ describe('fast backend: threaded elementwise kernels', () => {
     for (const [name, f] of checks) {
       const [a, b] = both(f);
       const len = name === 'bias' ? n - 1 : n;
-      expect(Array.from(a!.subarray(0, len)), name).toEqual(Array.from(b!.subarray(0, len)));
+      expectSameValues(a!.subarray(0, len), b!.subarray(0, len), name);
     }
   });
 });
@@ -222,11 +223,11 @@ describe('fast backend: branch-free relu and threaded max pooling', () => {
       setNumThreads(threads);
       const n = 200_003;
       const x = special(n, 5), dy = special(n, 6);
-      const relu = (be: Backend) => { const y = be.alloc('float32', n); be.unary('relu', be.upload(x.slice()), y, n); return Array.from(be.read(y, 0, n)); };
-      const grad = (be: Backend) => { const dx = be.alloc('float32', n); be.unaryBackward('relu', null, be.upload(x.slice()), be.upload(dy.slice()), dx, n); return Array.from(be.read(dx, 0, n)); };
-      // toEqual compares with Object.is: NaN equals NaN, and +0 and −0 differ
-      expect(relu(fast)).toEqual(relu(ref));
-      expect(grad(fast)).toEqual(grad(ref));
+      const relu = (be: Backend) => { const y = be.alloc('float32', n); be.unary('relu', be.upload(x.slice()), y, n); return Float32Array.from(be.read(y, 0, n)); };
+      const grad = (be: Backend) => { const dx = be.alloc('float32', n); be.unaryBackward('relu', null, be.upload(x.slice()), be.upload(dy.slice()), dx, n); return Float32Array.from(be.read(dx, 0, n)); };
+      // Object.is: NaN equals NaN, and +0 and −0 differ
+      expectSameValues(relu(fast), relu(ref), 'relu');
+      expectSameValues(grad(fast), grad(ref), 'relu gradient');
     });
   }
 
@@ -242,12 +243,17 @@ describe('fast backend: branch-free relu and threaded max pooling', () => {
         const y = be.alloc('float32', n), arg = be.allocIndex(n), dx = be.alloc('float32', x.length);
         be.maxPoolForward(be.upload(x.slice()), N, g, y, arg);
         be.maxPoolBackward(be.upload(dy.slice()), arg, N, g, dx);
-        return [Array.from(be.read(y, 0, n)), Array.from(be.read(dx, 0, x.length))];
+        // the index buffers of both backends are the Int32Arrays themselves (unboxed storage)
+        return { y: Float32Array.from(be.read(y, 0, n)), argmax: Int32Array.from(arg as unknown as Int32Array), dx: Float32Array.from(be.read(dx, 0, x.length)) };
       };
       const want = run(ref);
+      expect(want.argmax.length).toBe(n);
       for (const threads of [1, 2, 3]) {
         setNumThreads(threads);
-        expect(run(fast), `${name}, ${threads} threads`).toEqual(want);
+        const got = run(fast);
+        expectSameValues(got.y, want.y, `${name}, ${threads} threads: values`);
+        expectSameValues(got.argmax, want.argmax, `${name}, ${threads} threads: argmax`);
+        expectSameValues(got.dx, want.dx, `${name}, ${threads} threads: backward`);
       }
     }
   });
