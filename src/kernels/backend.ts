@@ -102,6 +102,12 @@ export interface Backend {
   readonly description: string;
   /** The dtypes this backend stores and computes in. */
   readonly dtypes: readonly DType[];
+  /**
+   * Which algorithm a convolution of geometry g with K filters runs here ('im2col + gemm',
+   * 'Winograd F(2×2, 3×3)', ...), for the profile; absent where the backend does not say
+   * (the reference's is always its direct loops). Information, not a kernel.
+   */
+  convAlgorithm?(g: WindowGeometry, K: number): string;
 
   // ---- Storage -------------------------------------------------------------------------
 
@@ -238,7 +244,7 @@ export type StorageMethods = Pick<Backend, 'alloc' | 'allocIndex' | 'upload' | '
 export const STORAGE_METHODS: readonly (keyof StorageMethods)[] = ['alloc', 'allocIndex', 'upload', 'read', 'write', 'fill', 'dtypeOf', 'lengthOf', 'release'];
 
 /** The kernels: every method of Backend that is not storage. */
-export type KernelName = Exclude<keyof Backend, keyof StorageMethods | 'name' | 'description' | 'dtypes'>;
+export type KernelName = Exclude<keyof Backend, keyof StorageMethods | keyof BackendInfo>;
 
 /**
  * A backend's kernel table: one row per kernel. Each backend folder builds its backend from
@@ -253,9 +259,11 @@ export interface BackendInfo {
   readonly name: string;
   readonly description: string;
   readonly dtypes: readonly DType[];
+  convAlgorithm?(g: WindowGeometry, K: number): string;
 }
 
 /** A backend from its name, its storage and its kernel table. */
 export function assembleBackend(info: BackendInfo, storage: StorageMethods, kernels: KernelTable): Backend {
-  return { name: info.name, description: info.description, dtypes: info.dtypes, ...storage, ...kernels };
+  const said = info.convAlgorithm ? { convAlgorithm: info.convAlgorithm } : {};
+  return { name: info.name, description: info.description, dtypes: info.dtypes, ...said, ...storage, ...kernels };
 }

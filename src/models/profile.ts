@@ -20,7 +20,6 @@
 // outside a step (evaluation passes) are not counted. Only the outermost backend call is
 // timed (a kernel that calls another through the backend counts once).
 import { STORAGE_METHODS, type Backend, type DeviceBuffer, type WindowGeometry } from '../kernels/backend.js';
-import { convAlgorithm } from '../kernels/cpu/simd/conv.js';
 import type { Layer } from '../layers/layer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Callback } from './callbacks.js';
@@ -328,11 +327,9 @@ function nominalFlops(kernel: string, a: unknown[]): number {
   return 0;
 }
 
-/** The convolution algorithm a backend runs: the fast CPU backend's choice, the reference's direct loops. */
+/** The convolution algorithm a backend runs, as it says (Backend.convAlgorithm); the reference's is its direct loops. */
 function algorithmOf(be: Backend, g: WindowGeometry, K: number): string {
-  if (be.description.startsWith('src/kernels/cpu/simd/')) return convAlgorithm(g, K);
-  if (be.name === 'ref' || be.name === 'cpu') return 'direct';
-  return '';
+  return be.convAlgorithm?.(g, K) ?? (be.name === 'ref' ? 'direct' : '');
 }
 
 function pct(part: number, whole: number): string {

@@ -25,7 +25,7 @@ describe('-b gpu', () => {
   it('is listed among the backends of train and eval', () => {
     for (const cmd of ['train', 'eval']) {
       const help = cli([cmd, '--help']).stdout.replace(/\s+/g, ' ');
-      expect(help).toMatch(/gpu \(gpu\.js kernels on the GPU/);
+      expect(help).toMatch(/gpu \(src\/kernels\/gpu\/webgl\/: gpu\.js kernels on the GPU/);
       expect(help).toMatch(/choices: .*"gpu"/);
     }
   });

@@ -24,7 +24,7 @@ import { checkArgs, gemm as refGemm } from '../ref/gemm.js';
 import { biasBackward } from '../ref/bias.js';
 import { col2im, im2col } from './im2col.js';
 import { isShared, onAllocationBudget, releaseF32, sharedF32, simdStorage } from './storage.js';
-import { conv2dBackward, conv2dForward, winogradTileMode, type ConvContext } from './conv.js';
+import { conv2dBackward, conv2dForward, convAlgorithm, winogradTileMode, type ConvContext } from './conv.js';
 import { planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
@@ -227,7 +227,7 @@ export function fastCpu(): FastCpu | null {
     },
   };
 
-  const backend = assembleBackend({ name: 'cpu', description, dtypes: ['float32', 'float64'] }, simdStorage(), kernels);
+  const backend = assembleBackend({ name: 'cpu', description, dtypes: ['float32', 'float64'], convAlgorithm }, simdStorage(), kernels);
 
   /** The backward of a batch in groups of images; the weight gradient of group t into its own slice, summed in group order. */
   function convBackwardGroups(x: Float32Array, N: number, w: Float32Array, K: number, g: WindowGeometry, dy: Float32Array, dx: Float32Array | null, dw: Float32Array | null, groups: number): void {
