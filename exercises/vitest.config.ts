@@ -9,5 +9,9 @@ export default defineConfig({
   test: {
     include: ['exercises/exercise.test.ts'],
     testTimeout: 60_000,
+    // Worker threads, not forked processes: a learner's loop that never ends then runs inside
+    // this vitest process, so the SIGKILL that stops it at the time limit (scripts/exercise.mjs)
+    // ends the loop too; a forked worker would be left spinning with no parent.
+    pool: 'threads',
   },
 });

@@ -47,6 +47,18 @@ describe('exercises', () => {
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("exercise loop: stopped after 10 s in case 'counts to 3': test/fixtures/exercises/loop/loop.ts did not return");
+    // and the loop stopped with it: no process of that run (its environment names the
+    // exercise) is left spinning with no parent
+    if (existsSync('/proc')) {
+      const left = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/environ`, 'latin1').split('\0').includes('EXERCISE=loop');
+        } catch {
+          return false;
+        }
+      });
+      expect(left, 'processes of the stopped run still alive').toEqual([]);
+    }
   });
 
   for (const name of names) {
