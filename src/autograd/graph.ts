@@ -87,7 +87,7 @@ export function setGraphWalk(fn: GraphWalk | null): GraphWalk {
 }
 
 /** The engine's graph walk: reverse topological order, gradients summed per tensor, totals into the leaves' `.grad`. */
-export function accumulateGradients(root: Tensor, seed: Tensor): void {
+function accumulateGradients(root: Tensor, seed: Tensor): void {
   // Topological order by iterative depth-first search (deep nets would overflow recursion).
   const order: Tensor[] = [];
   const visited = new Set<Tensor>();
