@@ -296,7 +296,7 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     // the head as an autograd graph (step-graph.ts): fc8's input, W, b and the targets, the four ops
     const ops = await page.$$eval('#step-graph svg g.node', (gs: Dom[]) => gs.map((g: Dom) => g.getAttribute('data-op') as string).sort());
     expect(ops).toEqual(['biasAdd', 'constant', 'constant', 'crossEntropyBinary', 'leaf', 'leaf', 'linear', 'softmax']);
-    expect(await page.$$eval('#step-graph svg path.edge', (es) => es.length)).toBe(8);
+    expect(await page.$$eval('#step-graph svg path.edge', (es) => es.length)).toBe(7);
     const graphTop = await page.$eval('#step-graph', (e) => e.getBoundingClientRect().top + window.scrollY);
     const graphEnd = await page.$eval('#step-graph', (e) => e.getBoundingClientRect().bottom + window.scrollY);
     await page.screenshot({ path: join(SHOTS, 'playground-step-graph.png'), clip: { x: 0, y: Math.floor(graphTop) - 10, width: 1200, height: Math.ceil(graphEnd - graphTop) + 20 } });

@@ -6,7 +6,7 @@
 // derivative of the mean cost).
 import { describe, expect, it } from 'vitest';
 import {
-  Activation, Affine, Constant, Conv, CrossEntropyMulti, GeneralizedCost, manualSeed, Model, Rectlin, resetLayerNames, Softmax, tensor, type Tensor,
+  Activation, Affine, Constant, Conv, CrossEntropyMulti, GeneralizedCost, generateVgg16TransferModel, manualSeed, Model, Rectlin, resetLayerNames, Softmax, tensor, type Tensor,
 } from '../../src/index.js';
 import { headGraph } from '../../src/playground/page/step-graph.js';
 
@@ -48,6 +48,23 @@ describe('headGraph', () => {
     const bpropNorm = Math.hypot(...g);
     const drawn = Number(/data-name="fc.W" data-grad-norm="([^"]+)"/.exec(head.svg)![1]);
     expect(drawn * N).toBeCloseTo(bpropNorm, 4);
+  });
+
+  it('on the demo\'s VGG-16 (dropout before the head, CrossEntropyBinary): the ops the page shows, and the step\'s cost', () => {
+    resetLayerNames();
+    manualSeed(4);
+    const model = generateVgg16TransferModel({ nclass: 2, widthMult: 1 / 16, fcSize: 16 });
+    model.initialize([1, 32, 32]);
+    const N = 3;
+    const x = tensor(Float32Array.from({ length: N * 32 * 32 }, (_, i) => Math.cos(i / 7) * 50), [N, 1, 32, 32]);
+    const t = tensor(Float32Array.of(1, 0, 0, 1, 1, 0), [N, 2]);
+    const { inputs, cost } = step(model, x, t);
+    const head = headGraph(model, inputs, t);
+    if ('reason' in head) throw new Error(head.reason);
+    expect(head.cost).toBeCloseTo(cost, 5);
+    const ops = [...head.svg.matchAll(/<g class="node" id="\w+" data-op="(\w+)"/g)].map((m) => m[1]).sort();
+    expect(ops).toEqual(['biasAdd', 'constant', 'constant', 'crossEntropyBinary', 'leaf', 'leaf', 'linear', 'softmax']);
+    expect(head.svg.match(/<path class="edge"/g)!.length).toBe(7); // linear 2, biasAdd 2, softmax 1, the cost 2
   });
 
   it('says why when the model does not end with a dense head', () => {
