@@ -1,7 +1,8 @@
 // The autograd graph as an SVG picture, laid out here without Graphviz: each tensor sits in
-// the layer of its topological depth (leaves and constants at the bottom, depth 0; an op's
-// output one layer above its deepest input; the root on top), boxes within a layer ordered
-// to follow their inputs (the mean position of the inputs, one pass upward), and an edge
+// the layer of its topological depth (an op's output one layer above its deepest input, the
+// root on top; a leaf or constant one layer below the lowest op that reads it), boxes within
+// a layer ordered to follow their inputs (one pass upward: an op under the mean position of
+// its inputs; one pass downward: a leaf under the mean of its readers), and an edge
 // from each input's box to the slot of its argument on the op's box (a tensor used twice
 // gets two edges, side by side). Each box shows the node's op, shape and ‖∂root/∂node‖
 // (graphOf in draw.ts computes them). Text is measured for a monospace font of FONT px.
