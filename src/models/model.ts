@@ -27,6 +27,7 @@ import { formatSummary } from './summary.js';
 import { evaluatePass, meanCostPass } from './evaluation.js';
 import type { FeatureCacheInfo, FeatureCacheOptions } from './feature-cache.js';
 import { frozenPrefixOf, isParamLayer } from './frozen-prefix.js';
+import { epilogueRunAt, fpropRun } from './epilogue-fusion.js';
 
 export { isParamLayer };
 
@@ -83,6 +84,11 @@ export class Model {
   featureCache: FeatureCacheOptions = {};
   /** What the last fit did about the feature cache. */
   featureCacheInfo: FeatureCacheInfo | null = null;
+  /**
+   * Run a Convolution and the Bias and Rectlin after it as one fused kernel call (the same
+   * values; ./epilogue-fusion.ts). On by default; off runs every layer alone.
+   */
+  fuseEpilogues = true;
   /** The frozen prefix's outputs for the last set evaluated with frozenBelow (see evaluate). */
   private readonly evalCache = new EvalPrefixCache();
 
@@ -134,10 +140,13 @@ export class Model {
    */
   fpropLayers(x: Tensor, from: number, to: number, inference = false): Tensor {
     let y = x;
-    for (let i = from; i < to; i++) {
-      const next = this.layers[i]!.fprop(y, inference);
+    for (let i = from; i < to;) {
+      // a Convolution with its Bias and Rectlin as one kernel call (./epilogue-fusion.ts)
+      const run = this.fuseEpilogues ? epilogueRunAt(this.layers, i, to) : null;
+      const next = run ? fpropRun(run, y, inference) : this.layers[i]!.fprop(y, inference);
       if (inference && y !== x && next.storage !== y.storage) y.backend.release(y.storage);
       y = next;
+      i += run ? run.length : 1;
     }
     return y;
   }

@@ -45,11 +45,11 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
   };
   /** gemm; `split` gives an operand's column blocks ([split, block stride] for A, B, C: the images of a batch side by side). */
   const gemm = (tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: GBuf, ao: number, lda: number, B: GBuf, bo: number, ldb: number, beta: number, C: GBuf, co: number, ldc: number,
-    split: { a?: [number, number]; b?: [number, number]; c?: [number, number] } = {}): void => {
+    split: { a?: [number, number]; b?: [number, number]; c?: [number, number] } = {}, bias: GBuf | null = null, relu = false): void => {
     if (M === 0 || N === 0) return;
-    const s = shader(`gemm${tA}${tB}`, () => gemmShader(tA, tB));
+    const s = shader(`gemm${tA}${tB}${bias !== null}${relu}`, () => gemmShader(tA, tB, { bias: bias !== null, relu }));
     const [as, abs] = split.a ?? [NO_SPLIT, 0], [bs, bbs] = split.b ?? [NO_SPLIT, 0], [cs, cbs] = split.c ?? [NO_SPLIT, 0];
-    gpu.dispatch(s, [A, B, C], [M, N, K, alpha, beta, ao, lda, bo, ldb, co, ldc, as, abs, bs, bbs, cs, cbs], [Math.ceil(N / 32), Math.ceil(M / 32)]);
+    gpu.dispatch(s, bias ? [A, B, C, bias] : [A, B, C], [M, N, K, alpha, beta, ao, lda, bo, ldb, co, ldc, as, abs, bs, bbs, cs, cbs], [Math.ceil(N / 32), Math.ceil(M / 32)]);
   };
   const im2col = (x: GBuf, xo: number, g: WindowGeometry, cols: GBuf, co = 0, ld = g.P * g.Q, nb = 1): void =>
     gpu.dispatch(IM2COL, [x, cols], [g.C * g.R * g.S * nb * g.P * g.Q, ...geom(g), xo, co, ld, nb]);
@@ -73,15 +73,15 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
     col2im,
     // Convolution: the columns of a chunk of images side by side ([C·R·S, nb·P·Q]), one gemm
     // per chunk; the gemm reads and writes the NCHW tensors through its column split.
-    conv2dForward: (x: GBuf, N: number, w: GBuf, K: number, b: GBuf | null, g: WindowGeometry, y: GBuf) => {
+    // The bias and the ReLU are the gemm's epilogue: each output is stored once.
+    conv2dForward: (x: GBuf, N: number, w: GBuf, K: number, b: GBuf | null, g: WindowGeometry, y: GBuf, relu = false) => {
       const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
       for (const [n0, nb] of chunks(N, CRS * PQ)) {
         const cols = gpu.alloc(CRS * nb * PQ, false);
         im2col(x, n0 * CHW, g, cols, 0, nb * PQ, nb);
-        gemm(false, false, K, nb * PQ, CRS, 1, w, 0, CRS, cols, 0, nb * PQ, 0, y, n0 * K * PQ, PQ, { c: [PQ, K * PQ] });
+        gemm(false, false, K, nb * PQ, CRS, 1, w, 0, CRS, cols, 0, nb * PQ, 0, y, n0 * K * PQ, PQ, { c: [PQ, K * PQ] }, b, relu);
         gpu.release(cols);
       }
-      if (b) gpu.dispatch(BIAS_ADD, [y, b, y], [N * K * PQ, K, PQ]);
     },
     conv2dBackward: (x: GBuf, N: number, w: GBuf, K: number, g: WindowGeometry, dy: GBuf, dx: GBuf | null, dw: GBuf | null, db: GBuf | null) => {
       const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;

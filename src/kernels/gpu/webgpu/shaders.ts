@@ -175,9 +175,11 @@ export const BIAS_BACK = elementwise('biasBackward', [['dy', 'read', 'f32'], ['d
 
 // ---- Elementwise -------------------------------------------------------------------------------------
 
+/** max(0, v) in WGSL with NaN passing through (as the reference); the gemm's epilogue uses it too. */
+export const RELU_OF_V = 'select(select(v, 0.0, v <= 0.0), v, v > 0.0)';
 const UNARY: Record<UnaryOp, string> = {
   neg: '-v', exp: 'exp(v)', log: 'log(v)', sqrt: 'sqrt(v)', abs: 'abs(v)',
-  relu: 'select(select(v, 0.0, v <= 0.0), v, v > 0.0)',
+  relu: RELU_OF_V,
   logistic: 'select(exp(v) / (1.0 + exp(v)), 1.0 / (1.0 + exp(-v)), v >= 0.0)',
   tanh: 'tanh(clamp(v, -15.0, 15.0))',
 };
