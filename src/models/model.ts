@@ -17,7 +17,7 @@ import type { ParamLayer } from '../layers/param.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../autograd/ops/create.js';
 import { shapeStr } from '../tensor/shape.js';
-import { TlError } from '../util/errors.js';
+import { BackendError, TlError } from '../util/errors.js';
 import { BatchForward, EvalPrefixCache, checkInput, planFitForward } from './batch-forward.js';
 import type { Callback } from './callbacks.js';
 import type { GeneralizedCost } from './cost.js';
@@ -68,6 +68,19 @@ export interface EvaluateOptions {
   frozenBelow?: number;
 }
 
+/**
+ * Runs `f` for layer `l`; a backend's refusal (a BackendError: an array larger than the
+ * device allows, a lost device) is thrown again naming the layer.
+ */
+function inLayer<T>(l: Layer, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof BackendError && !e.message.startsWith('layer ')) throw new BackendError(`layer '${l.name}' (${l.className}): ${e.message}`);
+    throw e;
+  }
+}
+
 /** neon's Sequential model: a list of layers with fit (training), eval, getOutputs, checkpoints and a description. */
 export class Model {
   readonly layers: Layer[];
@@ -105,7 +118,7 @@ export class Model {
   initialize(inShape: readonly number[]): void {
     if (this.inShape && shapeStr(this.inShape) === shapeStr(inShape)) return;
     let shape = inShape;
-    for (const l of this.layers) shape = l.configure(shape);
+    for (const l of this.layers) shape = inLayer(l, () => l.configure(shape));
     this.inShape = [...inShape];
   }
 
@@ -143,7 +156,8 @@ export class Model {
     for (let i = from; i < to;) {
       // a Convolution with its Bias and Rectlin as one kernel call (./epilogue-fusion.ts)
       const run = this.fuseEpilogues ? epilogueRunAt(this.layers, i, to) : null;
-      const next = run ? fpropRun(run, y, inference) : this.layers[i]!.fprop(y, inference);
+      const layer = this.layers[i]!;
+      const next = inLayer(layer, () => (run ? fpropRun(run, y, inference) : layer.fprop(y, inference)));
       if (inference && y !== x && next.storage !== y.storage) y.backend.release(y.storage);
       y = next;
       i += run ? run.length : 1;

@@ -19,7 +19,7 @@ export function gemmShader(transA: boolean, transB: boolean, epilogue: GemmEpilo
   const bindings: Binding[] = [['A', 'read', 'f32'], ['B', 'read', 'f32'], ['C', 'read_write', 'f32']];
   if (epilogue.bias) bindings.push(['bias', 'read', 'f32']);
   const params: ParamSpec = [['M', 'u'], ['N', 'u'], ['K', 'u'], ['alpha', 'f'], ['beta', 'f'], ['ao', 'u'], ['lda', 'u'], ['bo', 'u'], ['ldb', 'u'], ['co', 'u'], ['ldc', 'u'],
-    ['asplit', 'u'], ['abs', 'u'], ['bsplit', 'u'], ['bbs', 'u'], ['csplit', 'u'], ['cbs', 'u']];
+    ['asplit', 'u'], ['abs', 'u'], ['bsplit', 'u'], ['bbs', 'u'], ['csplit', 'u'], ['cbs', 'u'], ['bio', 'u']];
   const { decls, lets } = declare(bindings, params);
   const aIndex = transA ? 'at(gk, gi, lda, asplit, abs)' : 'at(gi, gk, lda, asplit, abs)';
   const bIndex = transB ? 'at(gj, gk, ldb, bsplit, bbs)' : 'at(gk, gj, ldb, bsplit, bbs)';
@@ -73,7 +73,7 @@ ${lets}
       let o = co + at(gi, gj, ldc, csplit, cbs);
       var v = alpha * acc[r * 4u + c];
       if (beta != 0.0) { v = v + beta * C[o]; }
-${epilogue.bias ? '      v = v + bias[gi];\n' : ''}${epilogue.relu ? `      v = ${RELU_OF_V};\n` : ''}      C[o] = v;
+${epilogue.bias ? '      v = v + bias[bio + gi];\n' : ''}${epilogue.relu ? `      v = ${RELU_OF_V};\n` : ''}      C[o] = v;
     }
   }
 }`;

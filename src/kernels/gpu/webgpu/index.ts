@@ -23,7 +23,13 @@ interface WebgpuInfo {
   how: string;
   featureLevel: string;
   software: boolean;
+  /** The device's limits (every limit the adapter offers is asked for). */
   limits: Record<string, number>;
+  /** The adapter's limits. */
+  adapterLimits: Record<string, number>;
+  /** Bytes of one storage binding (larger arrays are bound in parts) and of one buffer, at most. */
+  maxBinding: number;
+  maxBuffer: number;
 }
 
 /** A buffer handle: an id that names the worker's GPU buffer. */
@@ -112,8 +118,8 @@ class Connection {
   }
 
   handle(n: number, index: boolean): WBuf {
-    const max = this.info.limits.maxStorageBufferBindingSize;
-    if (max !== undefined && 4 * n > max) throw new BackendError(`backend webgpu: a buffer of ${n} values (${4 * n} bytes) exceeds this adapter's largest storage binding (maxStorageBufferBindingSize ${max} bytes on ${this.info.adapter})`);
+    const max = this.info.maxBuffer;
+    if (4 * n > max) throw new BackendError(`backend webgpu: an array of ${n} values (${mb(4 * n)}) does not fit the device: its largest buffer is ${mb(max)} (maxBufferSize on ${this.info.adapter})`);
     const b = new WBuf(this.nextId++, n, index);
     this.finalizer.register(b, b.id, b);
     return b;
@@ -123,6 +129,8 @@ class Connection {
     this.finalizer.unregister(b);
   }
 }
+
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 let connection: Connection | null = null;
 let failure: BackendError | null = null;
@@ -265,9 +273,17 @@ export function webgpuSync(): void {
   conn().ask({ t: 'sync' });
 }
 
-/** Counters of the worker (tests): live buffers, cached pipelines, compiles, pooled bytes, reuses. */
-export function webgpuStats(): { buffers: number; pipelines: number; compiles: number; pooledBytes: number; reused: number } {
+/**
+ * Counters of the worker (tests, bench): live buffers and their bytes, bytes of every GPU
+ * buffer made and not destroyed (live and pooled), cached pipelines, compiles, pooled bytes, reuses.
+ */
+export function webgpuStats(): { buffers: number; liveBytes: number; allocatedBytes: number; pipelines: number; compiles: number; pooledBytes: number; reused: number } {
   return conn().ask({ t: 'stats' }) as ReturnType<typeof webgpuStats>;
+}
+
+/** Destroys the device, as a driver reset would lose it (tests: the next call says so instead of waiting). */
+export function webgpuDebugLoseDevice(): void {
+  conn().post({ t: 'debugLose' });
 }
 
 /** Compiles WGSL text on the device (tests: errors surface as a BackendError naming the kernel). */

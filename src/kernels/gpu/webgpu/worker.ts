@@ -24,8 +24,14 @@ let shared: Shared | null = null;
 // Keep the instance alive as long as the device (dawn.node stops with it).
 let instance: GPU | null = null;
 
+/** Why the device is gone (lost or destroyed), once it is: every later call reports it. */
+let lost: string | null = null;
+/** Whether the main thread waits for a reply (read, sync, stats): a lost device must still answer it. */
+let waiting = false;
+
 // ctrl words: 0 reply sequence, 1 error flag, 2 reply length.
 function reply(value: unknown): void {
+  waiting = false;
   const s = shared!;
   const bytes = new TextEncoder().encode(JSON.stringify(value ?? null));
   const half = s.reply.length >> 1;
@@ -93,19 +99,42 @@ async function init(): Promise<unknown> {
   }
   const { adapter, how } = chosen;
   instance = chosen.gpu;
+  // Ask for every limit the adapter offers (a device gets WebGPU's defaults otherwise: 128 MiB
+  // bindings, 256 MiB buffers, even on a GPU with gigabytes).
   const lim = adapter.limits;
   const requiredLimits: Record<string, number> = {};
-  for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize']) {
-    if (typeof lim[k] === 'number') requiredLimits[k] = lim[k]!;
+  for (const k in lim) {
+    const v = (lim as Record<string, unknown>)[k];
+    if (typeof v === 'number') requiredLimits[k] = v;
   }
   const device = await adapter.requestDevice({ requiredLimits });
-  gpu = new Gpu(device, reportError);
+  // Smaller limits on request (tests of the splitting and of the too-large-model message).
+  const forced = (name: string): number | undefined => {
+    const v = process.env[name];
+    return v === undefined || v === '' ? undefined : Number(v);
+  };
+  gpu = new Gpu(device, reportError, forced('TL_WEBGPU_MAX_BINDING'));
+  const maxBuffer = Math.min(device.limits.maxBufferSize ?? 1 << 28, forced('TL_WEBGPU_MAX_BUFFER') ?? Infinity);
   device.addEventListener?.('uncapturederror', (e) => reportError(`backend webgpu: ${e.error.message}`));
+  // A lost device (driver reset, destroy) answers the main thread at once instead of leaving it waiting.
+  void device.lost?.then((i) => {
+    lost = `backend webgpu: the GPU device was lost (${i.reason ?? 'unknown'}${i.message ? `: ${i.message}` : ''}); start the program again`;
+    reportError(lost);
+    if (waiting) reply(null);
+  });
   kernels = deviceKernels(gpu);
   const info = adapter.info;
   const desc = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' ').trim();
   const soft = /llvmpipe|swiftshader|softpipe|lavapipe|software/i.test(desc) || adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || info.type === 'CPU';
-  return { adapter: desc || 'unnamed adapter', backend: info.backendType ?? how, how, featureLevel: adapter.featureLevel ?? (how === 'OpenGL ES' ? 'compatibility' : 'core'), software: soft, limits: requiredLimits };
+  const limits: Record<string, number> = {};
+  for (const k in device.limits) {
+    const v = (device.limits as Record<string, unknown>)[k];
+    if (typeof v === 'number') limits[k] = v;
+  }
+  return {
+    adapter: desc || 'unnamed adapter', backend: info.backendType ?? how, how, featureLevel: adapter.featureLevel ?? (how === 'OpenGL ES' ? 'compatibility' : 'core'), software: soft,
+    adapterLimits: requiredLimits, limits, maxBinding: gpu.maxBinding, maxBuffer,
+  };
 }
 
 port.on('message', (m: Msg) => {
@@ -116,6 +145,13 @@ port.on('message', (m: Msg) => {
   }
   if (!gpu) return;
   const g = gpu;
+  const ask = m.t === 'read' || m.t === 'sync' || m.t === 'stats';
+  if (ask) waiting = true;
+  if (lost && m.t !== 'stats') {
+    reportError(lost);
+    if (ask) reply(null);
+    return;
+  }
   try {
     switch (m.t) {
       case 'alloc': {
@@ -175,7 +211,7 @@ port.on('message', (m: Msg) => {
         });
         break;
       case 'stats':
-        reply({ buffers: buffers.size, pipelines: g.pipelineCount, compiles: g.compiles, pooledBytes: g.pooledBytes, reused: g.reused });
+        reply({ buffers: buffers.size, liveBytes: [...buffers.values()].reduce((a, b) => a + b.buf.size, 0), allocatedBytes: g.allocatedBytes, pipelines: g.pipelineCount, compiles: g.compiles, pooledBytes: g.pooledBytes, reused: g.reused });
         break;
       case 'debugShader':
         g.begin('debugShader');
@@ -184,6 +220,9 @@ port.on('message', (m: Msg) => {
         } finally {
           g.end();
         }
+        break;
+      case 'debugLose':
+        g.device.destroy();
         break;
       default:
         throw new Error(`unknown message '${m.t}'`);
