@@ -68,8 +68,10 @@ function resolve(a: unknown): unknown {
 
 async function chooseAdapter(create: (o: string[]) => GPU): Promise<{ gpu: GPU; adapter: GPUAdapter; how: string } | string> {
   const tried: string[] = [];
-  // TL_WEBGPU_ADAPTER: auto (default: a real GPU first, then OpenGL ES), default, or opengles.
+  // TL_WEBGPU_ADAPTER: auto (default: a real GPU first, then OpenGL ES), default, opengles, or
+  // none (tries none: how tests see a machine without any adapter).
   const want = process.env.TL_WEBGPU_ADAPTER ?? 'auto';
+  if (want === 'none') return 'TL_WEBGPU_ADAPTER=none';
   if (want === 'auto' || want === 'default') {
     const g = create([]);
     const a = await g.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
@@ -82,20 +84,20 @@ async function chooseAdapter(create: (o: string[]) => GPU): Promise<{ gpu: GPU; 
     if (a) return { gpu: g, adapter: a, how: 'OpenGL ES' };
     tried.push('no OpenGL ES adapter (EGL_PLATFORM=surfaceless)');
   }
-  return tried.join('; ') || `TL_WEBGPU_ADAPTER=${want} is none of auto, default, opengles`;
+  return tried.join('; ') || `TL_WEBGPU_ADAPTER=${want} is none of auto, default, opengles, none`;
 }
 
 async function init(): Promise<unknown> {
   let mod: { create: (o: string[]) => GPU; globals: object };
   try {
-    mod = (await import('webgpu' as string)) as typeof mod;
+    mod = (await import(process.env.TL_WEBGPU_PACKAGE || 'webgpu')) as typeof mod;
   } catch (e) {
-    return { error: `the 'webgpu' package (Dawn for Node) is not installed or does not load here (${(e as Error).message.split('\n')[0]}): npm install webgpu` };
+    return { error: `the 'webgpu' package (Dawn for Node) does not load here (${(e as Error).message.split('\n')[0]}): reinstall it with npm install webgpu@0.6.2` };
   }
   Object.assign(globalThis, mod.globals);
   const chosen = await chooseAdapter(mod.create);
   if (typeof chosen === 'string') {
-    return { error: `no WebGPU adapter: ${chosen}. Without a GPU, install Mesa's EGL and OpenGL ES drivers (Debian: apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)` };
+    return { error: `no WebGPU adapter (${chosen}): on a GPU, install its Vulkan driver and loader (Debian: apt-get install libvulkan1 mesa-vulkan-drivers, or the vendor's driver); without one, Mesa's EGL and OpenGL ES (apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)` };
   }
   const { adapter, how } = chosen;
   instance = chosen.gpu;
