@@ -31,7 +31,7 @@ export interface Part extends Block {
 export const NO_SPLIT = 0xffffffff;
 
 /** Index of stored element (r, c): as the shader's at(). */
-export const at = (o: Operand, r: number, c: number): number => (o.split === NO_SPLIT ? r * o.ld + c : Math.floor(c / o.split) * o.bs + r * o.ld + (c % o.split));
+const at = (o: Operand, r: number, c: number): number => (o.split === NO_SPLIT ? r * o.ld + c : Math.floor(c / o.split) * o.bs + r * o.ld + (c % o.split));
 
 /** Elements [lo, hi] an operand's block of stored rows [r0, r1) and columns [c0, c1) touches (the index grows with r and c). */
 export function touched(o: Operand, r0: number, r1: number, c0: number, c1: number): [number, number] {
@@ -48,7 +48,7 @@ export function layout(tA: boolean, tB: boolean): [Dim, Dim][] {
 const range = (b: Block, d: Dim): [number, number] => (d === 'i' ? [b.i0, b.i1] : d === 'j' ? [b.j0, b.j1] : [b.k0, b.k1]);
 
 /** Elements a window binding the block's part of each operand needs (aligned down to `align`). */
-export function windowSizes(ops: Operand[], dims: [Dim, Dim][], b: Block, align: number): number[] {
+function windowSizes(ops: Operand[], dims: [Dim, Dim][], b: Block, align: number): number[] {
   return ops.map((o, x) => {
     const [r0, r1] = range(b, dims[x]![0]), [c0, c1] = range(b, dims[x]![1]);
     const [lo, hi] = touched(o, r0, r1, c0, c1);
