@@ -54,10 +54,13 @@ export class Convolution extends BaseLayer implements ParamLayer {
   }
 
   /**
-   * y = conv(x, W); with `epilogue` (src/models/epilogue-fusion.ts), the Bias and ReLU layers
-   * that follow are applied in the same kernel call: y = max(0, conv(x, W) + b).
+   * The Bias and Rectlin layers after this one, while the model runs them fused into this
+   * layer's forward (src/models/epilogue-fusion.ts sets it around one fprop call): y = max(0, conv(x, W) + b).
    */
-  fprop(x: Tensor, inference = false, epilogue?: { bias: Tensor | null; relu: boolean }): Tensor {
+  epilogue: { bias: Tensor | null; relu: boolean } | null = null;
+
+  fprop(x: Tensor, inference = false): Tensor {
+    const epilogue = this.epilogue;
     const be = this.backendOf(['its input', x.backend], ['its weights', this.W!.value.backend], ...(epilogue?.bias ? [['the bias after it', epilogue.bias.backend] as [string, Backend]] : []));
     const { y, saved } = conv2dForward(be, x, this.W!.value, epilogue?.bias ?? null, this.g!, epilogue?.relu ?? false);
     this.saved = inference ? null : saved;

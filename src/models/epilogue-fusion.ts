@@ -36,7 +36,14 @@ export function epilogueRunAt(layers: readonly Layer[], i: number, to: number): 
 
 /** The run's forward: one fused convolution; the Activation keeps its output for its backward. */
 export function fpropRun(run: EpilogueRun, x: Tensor, inference: boolean): Tensor {
-  const y = run.conv.fprop(x, inference, { bias: run.bias ? run.bias.value : null, relu: run.relu !== null });
+  // Set around the call, not passed: a wrapper of fprop (the profile's) passes it on unchanged.
+  run.conv.epilogue = { bias: run.bias ? run.bias.value : null, relu: run.relu !== null };
+  let y: Tensor;
+  try {
+    y = run.conv.fprop(x, inference);
+  } finally {
+    run.conv.epilogue = null;
+  }
   run.relu?.keepOutput(y, inference);
   return y;
 }
