@@ -86,6 +86,19 @@ describe.runIf(webgpuUsable())('webgpu backend with small forced limits', () => 
     });
   });
 
+  it('a kernel that is not split, given an array larger than one binding: a BackendError naming the kernel, the size and the limit', () => {
+    const be = getBackend('webgpu');
+    const g = windowGeometry('t', 1, 160, 160, 2, 2, { stride: 2 });
+    const x = be.upload(rand(160 * 160, 12)), y = be.alloc('float32', 80 * 80), am = be.allocIndex(80 * 80);
+    expect(() => {
+      be.maxPoolForward(x, 1, g, y, am);
+      be.read(y, 0, 1);
+    }).toThrow(/kernel 'maxPoolForward': binding 'x' of shader \S+ holds 25600 values \(102400 bytes\), more than one storage binding allows \(maxStorageBufferBindingSize 65536 bytes\), and this kernel is not split/);
+    // the backend goes on
+    const z = be.upload(Float32Array.of(3));
+    expect(Array.from(be.read(z, 0, 1))).toEqual([3]);
+  });
+
   it('a model whose weights do not fit the device: the message names the layer, the size and the limit', () => {
     const prev = backend().name;
     setBackend('webgpu');
