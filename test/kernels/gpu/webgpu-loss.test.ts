@@ -1,13 +1,22 @@
 // A lost WebGPU device (a driver reset; here device.destroy() in the worker) gives a
 // BackendError saying so at the next call, within seconds, instead of a read that waits
-// for ever; every later call says so again. Its own file: the device stays lost.
+// for ever; every later call says so again. An error outside the error scopes reaches the
+// next call too. Its own file: the device stays lost.
 import { describe, expect, it } from 'vitest';
 import { getBackend } from '../../../src/kernels/index.js';
-import { webgpuDebugLoseDevice } from '../../../src/kernels/gpu/webgpu/index.js';
+import { webgpuDebugLoseDevice, webgpuDebugUncapturedError, webgpuSync } from '../../../src/kernels/gpu/webgpu/index.js';
 import { BackendError } from '../../../src/util/errors.js';
 import { webgpuUsable } from '../../helpers/backends.js';
 
 describe.runIf(webgpuUsable())('webgpu backend: device loss', () => {
+  it('an error outside the error scopes (uncaptured) reaches the next call as a BackendError; the backend goes on', () => {
+    const be = getBackend('webgpu');
+    webgpuDebugUncapturedError();
+    expect(() => webgpuSync()).toThrow(BackendError);
+    const x = be.upload(Float32Array.of(5));
+    expect(Array.from(be.read(x, 0, 1))).toEqual([5]);
+  });
+
   it('the next read throws a BackendError naming the loss instead of waiting; later calls too', () => {
     const be = getBackend('webgpu');
     const x = be.upload(Float32Array.of(1, -2));

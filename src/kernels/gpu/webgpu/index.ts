@@ -283,6 +283,11 @@ export function webgpuStats(): { buffers: number; liveBytes: number; allocatedBy
   return conn().ask({ t: 'stats' }) as ReturnType<typeof webgpuStats>;
 }
 
+/** Makes a WebGPU error outside any error scope (tests: the uncaptured error reaches the next call as a BackendError). */
+export function webgpuDebugUncapturedError(): void {
+  conn().post({ t: 'debugUncaptured' });
+}
+
 /** Destroys the device, as a driver reset would lose it (tests: the next call says so instead of waiting). */
 export function webgpuDebugLoseDevice(): void {
   conn().post({ t: 'debugLose' });

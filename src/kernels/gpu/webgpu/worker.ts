@@ -223,6 +223,10 @@ port.on('message', (m: Msg) => {
           g.end();
         }
         break;
+      case 'debugUncaptured':
+        // outside any error scope: reaches the device's uncapturederror event only
+        g.device.createShaderModule({ code: 'not WGSL', label: 'debugUncaptured' });
+        break;
       case 'debugLose':
         g.device.destroy();
         break;
