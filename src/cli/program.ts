@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableBackends, backend, getNumThreads, registeredBackends, setNumThreads } from '../kernels/index.js';
 import { announceGpu } from '../kernels/gpu/webgl/index.js';
-import { announceWebgpu } from '../kernels/gpu/webgpu/index.js';
+import { announceWebgpu, chooseAuto } from '../kernels/gpu/webgpu/index.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare/index.js';
 import type { ChannelOrder } from '../data/image.js';
@@ -52,15 +52,21 @@ function explicitModelFlags(cmd: Command): Set<keyof ModelFlags> {
 
 const preprocessOption = (dflt: string) => new Option('--preprocess <name>', `input preprocessing: neon (0..255 minus the data's mean), caffe (BGR 0..255 minus the ImageNet mean; Keras weights), torchvision (RGB /255, ImageNet mean/std; PyTorch weights); default ${dflt}`).argParser(parsePreprocess);
 
-/** -b gpu: start gpu.js now and say which mode runs (a clear error, exit 1, when it cannot start). */
-function startBackend(name: string): void {
+/**
+ * -b gpu, -b webgpu: start the backend now and say what runs it (a clear error, exit 1, when
+ * it cannot start); -b auto: webgpu on a real GPU, else cpu, saying which and why. Returns
+ * the backend's name.
+ */
+function startBackend(name: string): string {
+  if (name === 'auto') return chooseAuto('cpu', (l) => console.log(l));
   if (name === 'gpu') announceGpu((l) => console.log(l), (l) => console.error(l));
   if (name === 'webgpu') announceWebgpu((l) => console.log(l), (l) => console.error(l));
+  return name;
 }
 
 // The choices are the registered backends (src/kernels/index.ts), read when the program is
-// built, so a new backend appears here by registering (test/cli/backend-option.test.ts).
-const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}`).choices(availableBackends()).default(backend().name);
+// built, so a new backend appears here by registering (test/cli/backend-option.test.ts), and auto.
+const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}; auto (webgpu on a real GPU, else cpu)`).choices([...availableBackends(), 'auto']).default(backend().name);
 
 // --threads: how many threads the cpu backend computes on (main thread included).
 // At most the machine's logical cores: more threads than cores only contend for them.
@@ -77,7 +83,7 @@ const threadsOption = () => {
 /** Applies --threads before the command runs. */
 const threaded = <T>(o: { threads: number; backend?: string }, f: () => T): T => {
   setNumThreads(o.threads);
-  if (o.backend) startBackend(o.backend);
+  if (o.backend) o.backend = startBackend(o.backend);
   return f();
 };
 
