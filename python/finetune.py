@@ -24,8 +24,8 @@ from torch.distributed.elastic.multiprocessing.errors import record
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from neon_hdf5 import NeonHDF5  # noqa: E402
-from tl_vgg16 import load_vgg16, save_like  # noqa: E402
+from neon_hdf5 import NeonHDF5, NeonHDF5Error  # noqa: E402
+from tl_vgg16 import TlVgg16Error, load_vgg16, save_like  # noqa: E402
 
 
 def parse_args():
@@ -70,6 +70,10 @@ def test(model, dataset, device, batch_size):
 @record  # a failing process's traceback reaches torchrun's summary
 def main():
     args = parse_args()
+    # bad paths stop every process with one line before any of them waits for the others
+    for path, what in ((args.model, '--model'), (os.path.join(args.data, 'train.h5'), '--data'), (os.path.join(args.data, 'test.h5'), '--data')):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'{what}: {path} does not exist' + (' (a folder with train.h5 and test.h5 from `tl-scratch prepare`)' if what == '--data' else ' (a file written by `tl-scratch export`)'))
     backend = args.backend or ('nccl' if torch.cuda.is_available() else 'gloo')
     dist.init_process_group(backend)
     rank, world = dist.get_rank(), dist.get_world_size()
@@ -125,4 +129,8 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (FileNotFoundError, NeonHDF5Error, TlVgg16Error) as e:
+        print(f'finetune.py: {e}', file=sys.stderr)
+        sys.exit(1)

@@ -45,7 +45,11 @@ class NeonHDF5(torch.utils.data.Dataset):
         if preprocess not in PREPROCESS:
             raise NeonHDF5Error(f"preprocess '{preprocess}' is not known; choose one of {', '.join(PREPROCESS)}")
         self.path, self.preprocess = path, preprocess
-        with h5py.File(path, 'r') as f:
+        try:
+            f = h5py.File(path, 'r')
+        except OSError as e:
+            raise NeonHDF5Error(f'{path}: cannot open it as HDF5 ({e}); write the data with `tl-scratch prepare`') from None
+        with f:
             if 'input' not in f or 'output' not in f:
                 raise NeonHDF5Error(f"{path}: neon's format needs datasets 'input' (N, C*H*W) and 'output' (N, 1); write it with `tl-scratch prepare`")
             x = f['input']

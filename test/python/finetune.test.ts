@@ -99,6 +99,19 @@ describe.skipIf(!python)('python/ helpers (PyTorch)', () => {
     probs.forEach((row, i) => row.forEach((p, j) => expect(Math.abs(p - ref.probs[i]![j]!)).toBeLessThan(1e-6)));
   }, 60_000);
 
+  it('finetune.py with a missing data folder or model says so in one line and exits 1, no traceback', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-ddp-bad-'));
+    for (const [args, want] of [
+      [['--model', 'none.safetensors', '--data', dir], /^finetune\.py: --model: none\.safetensors does not exist \(a file written by `tl-scratch export`\)\n$/],
+      [['--model', join(ROOT, 'test/fixtures/export/vgg16-w1_16-fc16.safetensors'), '--data', join(dir, 'nowhere')], /^finetune\.py: --data: .*nowhere\/train\.h5 does not exist \(a folder with train\.h5 and test\.h5 from `tl-scratch prepare`\)\n$/],
+    ] as const) {
+      const r = spawnSync(python, [join(PY, 'finetune.py'), ...args], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(want);
+      expect(r.stdout).toBe('');
+    }
+  }, 60_000);
+
   it('finetune.py under torchrun (gloo, 2 CPU processes) fine-tunes an export; tl-scratch eval on the result gives PyTorch\'s accuracy', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-ddp-'));
     const started = performance.now();
