@@ -63,7 +63,7 @@ export const peersBench: Benchmark = {
             r = spawnSide(process.execPath, [CHILD, s, w, String(t)]);
           }
           results.set(key(s, w, t), r);
-          const shown = typeof r === 'string' ? r : `${r.seconds !== null ? `${r.seconds.toFixed(3)} s median` : ''}${r.forward !== undefined ? ` forward ${r.forward.toFixed(3)} s` : ''}, peak ${r.peakMB.toFixed(0)} MB`;
+          const shown = typeof r === 'string' ? r : `${r.seconds !== null ? `${r.seconds.toFixed(3)} s median, ` : ''}${r.forward !== undefined ? `forward ${r.forward.toFixed(3)} s, ` : ''}peak ${r.peakMB.toFixed(0)} MB, cpu ${(100 * (r.cpuShare ?? NaN)).toFixed(0)}% of one core over the process`;
           log(`  ${w} ${s === 'ours' ? 'ours (cpu)' : s === 'ort' ? ortLabel : torchLabel}, ${t} thread${t > 1 ? 's' : ''}: ${shown}`);
         }
       }

@@ -96,13 +96,13 @@ export const realSizeBench: Benchmark = {
       for (const { label, r } of sides) {
         if (typeof r === 'string') log(`  ${label}: ${r}`);
         const v = typeof r === 'string' ? null : r;
-        if (v) log(`  ${label}: steps ${v.samples.map((s) => s.toFixed(1)).join(', ')} s; peak ${(v.peakMB / 1024).toFixed(2)} GB; one epoch of ${EPOCH} faces ≈ ${hours(v.seconds!).toFixed(1)} h (extrapolated)`);
+        if (v) log(`  ${label}: steps ${v.samples.map((s) => s.toFixed(1)).join(', ')} s; peak ${(v.peakMB / 1024).toFixed(2)} GB; cpu ${(100 * (v.cpuShare ?? NaN)).toFixed(0)}% of one core; one epoch of ${EPOCH} faces ≈ ${hours(v.seconds!).toFixed(1)} h (extrapolated)`);
         const note = `fresh process per side; ${label === 'ref' ? 'one step' : `median of ${STEPS} steps, no warm-up (each reads its batch from the HDF5 file)`}`;
         rows.push({ workload: `real size: VGG-16 train b${BSZ} 224², ${label}`, unit: 'img/s', ours: v && BSZ / v.seconds!, peer, peerValue: tv && BSZ / tv.seconds!, note });
         rows.push({ workload: `real size: peak resident memory, ${label}`, unit: 'MB', ours: v && v.peakMB, peer, peerValue: tv && tv.peakMB, note: 'VmHWM of each side\'s process' });
         rows.push({ workload: `real size: one epoch of ${EPOCH} faces (extrapolated), ${label}`, unit: 'h', ours: v && hours(v.seconds!), peer, peerValue: tv && hours(tv.seconds!), note: `${EPOCH / BSZ} steps × the median step, linear extrapolation (no test pass, no data preparation)` });
       }
-      if (tv) log(`  PyTorch: steps ${tv.samples.map((s) => s.toFixed(1)).join(', ')} s; peak ${(tv.peakMB / 1024).toFixed(2)} GB; one epoch of ${EPOCH} faces ≈ ${hours(tv.seconds!).toFixed(1)} h (extrapolated)`);
+      if (tv) log(`  PyTorch: steps ${tv.samples.map((s) => s.toFixed(1)).join(', ')} s; peak ${(tv.peakMB / 1024).toFixed(2)} GB; cpu ${(100 * (tv.cpuShare ?? NaN)).toFixed(0)}% of one core; one epoch of ${EPOCH} faces ≈ ${hours(tv.seconds!).toFixed(1)} h (extrapolated)`);
       return rows;
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -31,6 +31,8 @@ export interface ChildResult {
   samples: number[];
   rssMB: number;
   peakMB: number;
+  /** CPU seconds of the process over its wall seconds since it started: well under the thread count means other processes took the cores. */
+  cpuShare?: number;
 }
 
 function memory(): { rssMB: number; peakMB: number } {
@@ -122,6 +124,8 @@ async function main(): Promise<void> {
     if (workload === 'W3a') throw new Error('onnxruntime-node has no training API');
     r = workload === 'W2' ? await ortW2(threads) : await ortW4a(threads);
   }
+  const cpu = process.cpuUsage();
+  r.cpuShare = (cpu.user + cpu.system) / 1e6 / process.uptime();
   console.log(JSON.stringify(r));
   process.exit(0); // worker threads of the cpu backend would keep the process alive
 }

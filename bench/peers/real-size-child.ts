@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   data.close();
   const st = readFileSync('/proc/self/status', 'utf8');
   const mb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(st)?.[1] ?? NaN) / 1024;
-  console.log(JSON.stringify({ seconds: median(samples), samples, rssMB: mb('VmRSS'), peakMB: mb('VmHWM') }));
+  const cpu = process.cpuUsage();
+  console.log(JSON.stringify({ seconds: median(samples), samples, rssMB: mb('VmRSS'), peakMB: mb('VmHWM'), cpuShare: (cpu.user + cpu.system) / 1e6 / process.uptime() }));
   process.exit(0);
 }
 

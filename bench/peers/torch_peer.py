@@ -28,6 +28,7 @@ except ImportError:
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'python'))
 from tl_vgg16 import Vgg16  # noqa: E402
 
+STARTED = time.time()
 WIDTHS = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
 
 
@@ -136,6 +137,7 @@ def main():
     else:
         r = {'W2': w2, 'W3a': w3a, 'W4a': w4a}[workload]()
     r.update(memory())
+    r['cpuShare'] = time.process_time() / (time.time() - STARTED)
     r['torch'] = torch.__version__
     print(json.dumps(r))
 
