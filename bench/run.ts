@@ -21,6 +21,8 @@ import { seamBench } from './seam.js';
 import { vggBench, vggTfCpuBench } from './vgg.js';
 import { memoryBench } from './memory.js';
 import { inferenceMemoryBench } from './inference-memory.js';
+import { peersBench } from './peers.js';
+import { realSizeBench } from './real-size.js';
 import { formatTable, type Benchmark, type Row } from './harness.js';
 import { cleanStreamData, streamBench } from './stream.js';
 
@@ -29,6 +31,8 @@ const benchmarks: Benchmark[] = [
   convBench,
   vggBench,
   vggTfCpuBench,
+  peersBench,
+  realSizeBench,
   memoryBench,
   inferenceMemoryBench,
   demoBench,
