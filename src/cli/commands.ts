@@ -226,7 +226,7 @@ export async function exportCommand(f: ExportFlags): Promise<number> {
     } catch (e) {
       // a shape that differs: the model flags, or the input size the first dense layer depends on
       if (e instanceof TlError && / in the model but .* in the file /.test(e.message)) {
-        throw new TlError(`${e.message.replace(/; check .*$/, '')}; the model was built for ${size}×${size} input${f.imageSizeGiven ? ' (--image_size)' : ''}: give the size the weights were trained at with --image_size, and check --width_mult and --fc_size`, e.exitCode);
+        throw new TlError(`${e.message.replace(/(in the file \('[^']*'\));.*$/, '$1')}; the model was built for ${size}×${size} input${f.imageSizeGiven ? ' (--image_size)' : ''}: give the size the weights were trained at with --image_size, and check --width_mult and --fc_size`, e.exitCode);
       }
       throw e;
     }
