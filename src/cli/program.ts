@@ -109,7 +109,9 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('-e, --epochs <n>', 'number of epochs', int('--epochs', 1), 10)
     .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
     .option('-r, --rng_seed <n>', 'seed of the random generator (initialization, dropout, --train_per_class)', int('--rng_seed'), 0)
-    .option('--data_root <dir>', 'folder with train.h5 and test.h5 (neon HDF5 format; see prepare), or builtin:NAME', './data_wiki')
+    .option('--data_root <dir>', 'folder with train.h5 and test.h5 (neon HDF5 format; see prepare), or builtin:NAME, or a folder of class folders of images (DIR/<class>/*.jpg|png: prepared once into DIR/.tl-cache, reused while the folder is unchanged)', './data_wiki')
+    .option('--image_size <n>', `image folder --data_root: height = width of the prepared images (default ${PREPARE_DEFAULTS.size})`, int('--image_size', 1))
+    .addOption(new Option('--channels <order>', `image folder --data_root: channel order (default ${PREPARE_DEFAULTS.channels})`).choices(['rgb', 'bgr', 'gray']))
     .option('--source_model <file>', 'pretrained weights to import by layer name (neon .p/.prm, Keras .h5, PyTorch .pth, safetensors, checkpoint); --width_mult and --fc_size default to its own')
     .option('--serialize <n>', `save a checkpoint every N epochs (to --save_path, else to ${DEFAULT_SAVE_PATH} in the working directory, with a warning, as neon)`, int('--serialize'), 0)
     .option('-s, --save_path <file>', 'checkpoint file (HDF5); without --serialize, one every epoch (--serialize 1, with a warning, as neon)')
@@ -142,7 +144,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule, preprocess: o.preprocess,
       featureCache: !o.no_feature_cache, explicit: explicitModelFlags(cmd), explicitTraining: explicitTrainingFlags(cmd), profile: o.profile === true,
-      mismatch: o.mismatch,
+      mismatch: o.mismatch, imageSize: o.image_size, channels: o.channels as ChannelOrder | undefined,
     }))));
 
   modelOptions(program.command('eval')

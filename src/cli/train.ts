@@ -19,6 +19,8 @@ import type { ScheduleDescription } from '../optim/schedule.js';
 import { writeTestPass } from './inference.js';
 import { parseScheduleSpec, sameSchedule, scheduleSpecOf } from './schedule-spec.js';
 import type { PreprocessName } from '../data/preprocess.js';
+import type { ChannelOrder } from '../data/image.js';
+import { isImageFolder, preparedImageFolder } from './image-folder-data.js';
 import { choosePreprocess, loadInputSets } from './input.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
 import { resumeFrom, type TrainingFlag, type TrainingRecord } from './resume.js';
@@ -66,6 +68,10 @@ export interface TrainFlags extends ModelFlags {
   explicitTraining?: ReadonlySet<TrainingFlag>;
   /** --mismatch: a layer whose shape differs from the source's stops the run ('error') or keeps its initialization ('skip'). */
   mismatch?: 'error' | 'skip';
+  /** --image_size, for an image-folder --data_root: the side its images are prepared at (default prepare's). */
+  imageSize?: number;
+  /** --channels, for an image-folder --data_root. */
+  channels?: ChannelOrder;
   /** --profile: time the training steps by layer and pass (src/models/profile.ts) and print the table after training. */
   profile?: boolean;
 }
@@ -202,7 +208,13 @@ export async function train(flags: TrainFlags): Promise<number> {
   const fromSource = source && !resume.info?.model ? modelFlagsFromSource(f, source, f.explicit ?? new Set()) : undefined;
   if (fromSource) f = fromSource.flags;
   const pre = await choosePreprocess(f.preprocess, f.modelFile ?? f.sourceModel, f.modelFile ? undefined : source, f.modelFile ? '--model_file' : '--source_model');
-  const input = await loadInputSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed }, pre.name);
+  let dataRoot = f.dataRoot;
+  if (isImageFolder(dataRoot)) {
+    dataRoot = await preparedImageFolder(dataRoot, { size: f.imageSize, channels: f.channels, progress: f.progressBar, log: (l) => console.log(l) });
+  } else if (f.imageSize !== undefined || f.channels !== undefined) {
+    throw new UsageError(`${f.imageSize !== undefined ? '--image_size' : '--channels'} applies to a --data_root that is a folder of class folders of images; ${f.dataRoot} is already prepared (give the size and channels to 'tl-scratch prepare')`);
+  }
+  const input = await loadInputSets({ dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed }, pre.name);
   const recentred = resume.info?.mean && f.modelFile && pre.name === 'neon' ? recenterOnRecordedMean(input, resume.info.mean, f.modelFile) : undefined;
   const data = input.data;
   const evalFreq = evalFrequency(f.evalFreq, experiments.length, data.test.ndata, f.epochs);

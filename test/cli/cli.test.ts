@@ -134,7 +134,7 @@ describe('tl-scratch CLI', () => {
     const ft = cli([...base, '-e', '2', '--model_file', 'ft.h5'], d);
     expect(ft.stderr).toBe('');
     expect(ft.code).toBe(0);
-    expect(ft.stdout).toContain('resume: --experiment finetune, 26 layers imported from ck.h5');
+    expect(ft.stdout).toContain('resume: --experiment finetune, 32 layers imported from ck.h5');
     expect(cli([...base, '-e', '2', '--model_file', 'ft.h5', '--source_model', 'ck.h5'], d).code).toBe(0);
   });
 

@@ -1,0 +1,57 @@
+// train --data_root DIR with DIR a folder of class folders of images (src/cli/image-folder-data.ts):
+// prepared once into DIR/.tl-cache, reused while the folder is unchanged, prepared again when it changes.
+import { copyFileSync, cpSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, TINY, tinyWorkspace } from './run.js';
+
+const { data, dir } = tinyWorkspace('tl-folder-data-');
+const FOLDER = resolve(__dirname, '../fixtures/data/folder');
+
+describe('train --data_root: a folder of class folders of images', () => {
+  it('is prepared into DIR/.tl-cache once, reused while unchanged, prepared again when a file changes; eval reads it too', () => {
+    const d = dir('folder');
+    cpSync(FOLDER, join(d, 'imgs'), { recursive: true });
+    const args = ['train', '--data_root', 'imgs', '--image_size', '32', '-e', '1', '-z', '2', ...TINY, '--no_progress_bar', '--save_path', 'ck.h5'];
+    const first = cli(args, d);
+    expect(first.stderr).toContain('without --serialize'); // the save rule's warning, nothing else
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('data: image folder imgs is not prepared yet: preparing it into imgs/.tl-cache (32×32 rgb, 20% of each class for testing; reused while the folder is unchanged)\n');
+    expect(first.stdout).toMatch(/^prepared 9 images of 2 classes \(a_red, b_blue\); skipped 3, listed in .*skipped\.txt$/m);
+    expect(first.stdout).toContain('data: imgs/.tl-cache: 7 training, 2 test examples of shape (3, 32, 32), 2 classes\n');
+    const cached = join(d, 'imgs', '.tl-cache', 'train.h5');
+    const mtime = statSync(cached).mtimeMs;
+
+    const again = cli(args, d);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('data: image folder imgs is unchanged: reusing imgs/.tl-cache (32×32 rgb; delete it to prepare again)\n');
+    expect(again.stdout).not.toContain('prepared 9');
+    expect(statSync(cached).mtimeMs).toBe(mtime);
+
+    // one more image in a class: prepared again, with it
+    copyFileSync(join(d, 'imgs', 'a_red', 'r1.png'), join(d, 'imgs', 'a_red', 'r6.png'));
+    const changed = cli(args, d);
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toContain('data: image folder imgs has changed: preparing it into imgs/.tl-cache');
+    expect(changed.stdout).toMatch(/^prepared 10 images of 2 classes/m);
+
+    // another size is another preparation
+    const bigger = cli([...args.slice(0, 3), '--image_size', '64', ...args.slice(5)], d);
+    expect(bigger.code).toBe(0);
+    expect(bigger.stdout).toContain('preparing it into imgs/.tl-cache (64×64 rgb');
+
+    // eval prepares the folder at the checkpoint's size
+    const e = cli(['eval', '--model_file', 'ck.h5', '--data_root', 'imgs', '-z', '2', '--no_progress_bar'], d);
+    expect(e.stderr).toBe('');
+    expect(e.code).toBe(0);
+    expect(e.stdout).toContain('(64×64 rgb');
+    expect(e.stdout).toMatch(/Accuracy = \d+\.\d%/);
+  });
+
+  it('--image_size with a prepared --data_root is a one-line usage error', () => {
+    const r = cli(['train', '--data_root', data, '--image_size', '32', '-e', '1', ...TINY], dir('prepared'));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`tl-scratch: --image_size applies to a --data_root that is a folder of class folders of images; ${data} is already prepared (give the size and channels to 'tl-scratch prepare')\n`);
+  });
+});
