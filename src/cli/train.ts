@@ -266,7 +266,7 @@ export async function train(flags: TrainFlags): Promise<number> {
     if (profile) callbacks.push(profile.callback());
     // where chance is: the cost of a uniform output, on the progress, the summary and a warning
     const uniform = uniformCost('CrossEntropyBinary', data.train.nclass);
-    if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary', uniformCost: uniform }));
+    if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary', uniformCost: uniform, numEpochs: f.epochs }));
     if (uniform !== null) callbacks.push(new UniformCostWarning(history, uniform, f.lr, warn));
     const savePath = saving.savePath && (tag ? withTag(saving.savePath, tag) : saving.savePath);
     if (savePath && saving.serialize > 0) {

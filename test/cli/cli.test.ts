@@ -110,6 +110,9 @@ describe('tl-scratch CLI', () => {
     expect(stuck.code).toBe(0);
     // two classes under CrossEntropyBinary: −ln ½ − ln ½ = 1.39
     expect(stuck.stdout).toMatch(/^Epoch 3 +\[Train \|█+\| +6\/6 batches, 1\.\d\d cost \(uniform 1\.39\), /m);
+    // images/s, the epoch's training accuracy, and the time left after every epoch but the last
+    expect(stuck.stdout).toMatch(/^Epoch 1 +\[Train .*, [\d.]+s, [\d.]+ img\/s\] \[train accuracy \d+\.\d%\] \[2 epochs left, ETA \d+s\]$/m);
+    expect(stuck.stdout).toMatch(/^Epoch 3 +\[Train .*, [\d.]+s, [\d.]+ img\/s\] \[train accuracy \d+\.\d%\]$/m);
     expect(stuck.stdout).toMatch(/^Accuracy = .*\ntraining cost: 1\.\d\d after the first epoch, 1\.\d\d after the last \(a uniform output costs 1\.39\)$/m);
     expect(stuck.stderr).toMatch(/^tl-scratch: warning: the training cost 1\.\d\d has not moved from a uniform output's 1\.39 in 3 epochs: the model is not learning; try --lr 0\.001 \(this run: 0; neon's default 0\.001\) or more epochs\n$/);
     const learning = cli(['train', '--data_root', data, '-e', '3', '-z', '4', ...TINY, '--lr', '0.01', '--no_progress_bar'], d);
