@@ -20,7 +20,7 @@ import { writeTestPass } from './inference.js';
 import { parseScheduleSpec, sameSchedule, scheduleSpecOf } from './schedule-spec.js';
 import type { PreprocessName } from '../data/preprocess.js';
 import type { ChannelOrder } from '../data/image.js';
-import { isImageFolder, preparedImageFolder } from './image-folder-data.js';
+import { folderSettingsFrom, isImageFolder, preparedImageFolder } from './image-folder-data.js';
 import { choosePreprocess, loadInputSets } from './input.js';
 import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
 import { resumeFrom, type TrainingFlag, type TrainingRecord } from './resume.js';
@@ -210,7 +210,9 @@ export async function train(flags: TrainFlags): Promise<number> {
   const pre = await choosePreprocess(f.preprocess, f.modelFile ?? f.sourceModel, f.modelFile ? undefined : source, f.modelFile ? '--model_file' : '--source_model');
   let dataRoot = f.dataRoot;
   if (isImageFolder(dataRoot)) {
-    dataRoot = await preparedImageFolder(dataRoot, { size: f.imageSize, channels: f.channels, progress: f.progressBar, log: (l) => console.log(l) });
+    const set = await folderSettingsFrom(f.modelFile, source, { size: f.imageSize, channels: f.channels });
+    if (set.line) console.log(set.line);
+    dataRoot = await preparedImageFolder(dataRoot, { size: set.size, channels: set.channels, progress: f.progressBar, log: (l) => console.log(l) });
   } else if (f.imageSize !== undefined || f.channels !== undefined) {
     throw new UsageError(`${f.imageSize !== undefined ? '--image_size' : '--channels'} applies to a --data_root that is a folder of class folders of images; ${f.dataRoot} is already prepared (give the size and channels to 'tl-scratch prepare')`);
   }
