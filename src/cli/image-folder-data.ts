@@ -17,7 +17,7 @@ import { readCheckpointHeader } from '../models/checkpoint.js';
 import { labName } from '../transfer/aliases.js';
 
 /** The cache folder inside an image folder. */
-export const CACHE_DIR = '.tl-cache';
+const CACHE_DIR = '.tl-cache';
 const FINGERPRINT_FILE = 'source.json';
 
 /** True when `root` is a folder of class sub-folders rather than a prepared one (train.h5). */

@@ -26,7 +26,7 @@ export interface TrainingRecord {
 }
 
 /** The optimizer settings a run may take from its checkpoint, with their flags. */
-export const TRAINING_FLAGS = { lr: '--lr', momentum: '--momentum', wdecay: '--wdecay', importedLrScale: '--imported_lr_scale' } as const;
+const TRAINING_FLAGS = { lr: '--lr', momentum: '--momentum', wdecay: '--wdecay', importedLrScale: '--imported_lr_scale' } as const;
 export type TrainingFlag = keyof typeof TRAINING_FLAGS;
 
 const MODEL_FLAG_NAMES: Record<keyof ModelFlags, string> = { model: '--model', widthMult: '--width_mult', fcSize: '--fc_size', dropoutKeep: '--dropout_keep' };

@@ -48,6 +48,27 @@ describe('train --data_root: a folder of class folders of images', () => {
     expect(e.stdout).toMatch(/Accuracy = \d+\.\d%/);
   });
 
+  it('is prepared at the input of the source model (a checkpoint) or of the checkpoint resumed, unless typed', () => {
+    const d = dir('from-model');
+    cpSync(FOLDER, join(d, 'imgs'), { recursive: true });
+    cpSync(FOLDER, join(d, 'other'), { recursive: true });
+    const common = ['-e', '1', '-z', '2', ...TINY, '--no_progress_bar'];
+    expect(cli(['train', '--data_root', 'imgs', '--image_size', '32', '--channels', 'gray', ...common, '--save_path', 'gray.h5'], d).code).toBe(0);
+    const src = cli(['train', '--data_root', 'other', '--source_model', 'gray.h5', ...common], d);
+    expect(src.stderr).toBe('');
+    expect(src.code).toBe(0);
+    expect(src.stdout).toContain('data: --image_size 32 and --channels gray from the source model gray.h5 (its input); type the flag to override\n');
+    expect(src.stdout).toContain('preparing it into other/.tl-cache (32×32 gray');
+    const typed = cli(['train', '--data_root', 'other', '--source_model', 'gray.h5', '--image_size', '64', '--channels', 'gray', ...common], d);
+    expect(typed.code).toBe(0);
+    expect(typed.stdout).not.toContain('from the source model gray.h5 (its input)');
+    expect(typed.stdout).toContain('data: image folder other was prepared at 32×32 gray: preparing it into other/.tl-cache (64×64 gray');
+    const resumed = cli(['train', '--data_root', 'imgs', '--model_file', 'gray.h5', '-e', '2', '-z', '2', '--no_progress_bar'], d);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('data: --image_size 32 and --channels gray from the checkpoint gray.h5 (its input); type the flag to override\n');
+    expect(resumed.stdout).toContain('data: image folder imgs is unchanged: reusing imgs/.tl-cache (32×32 gray');
+  });
+
   it('--image_size with a prepared --data_root is a one-line usage error', () => {
     const r = cli(['train', '--data_root', data, '--image_size', '32', '-e', '1', ...TINY], dir('prepared'));
     expect(r.code).toBe(2);
