@@ -249,7 +249,7 @@ export async function train(flags: TrainFlags): Promise<number> {
     if (skipped.length) console.log(`--mismatch skip: ${skipped.length} parameter(s) not imported, their layers initialized and trained as new: ${skipped.map((m) => `${m.layer}.${m.param}`).join(', ')}`);
     // what a later run needs to resume from the checkpoint alone (src/cli/resume.ts)
     const training: TrainingRecord = {
-      experiment, imported: prepared.imported, importedLrScale: prepared.importedLrScale, lr: f.lr, momentum: f.momentum, wdecay: f.wdecay,
+      experiment, imported: prepared.imported, importedLrScale: prepared.importedLrScale ?? f.importedLrScale ?? 1, lr: f.lr, momentum: f.momentum, wdecay: f.wdecay,
       ...(f.sourceModel ? { sourceModel: f.sourceModel } : resume.training?.sourceModel ? { sourceModel: resume.training.sourceModel } : {}),
     };
     setInputInfo(model, { ...input.info, model: { model: f.model, widthMult: f.widthMult, fcSize: f.fcSize, dropoutKeep: f.dropoutKeep }, training: { ...training } });

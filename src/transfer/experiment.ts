@@ -81,8 +81,8 @@ export interface PreparedExperiment {
   imported: string[];
   report: ImportReport | null;
   optimizer: Optimizer;
-  /** The imported layers' learning-rate factor applied (the experiment's default when none was given). */
-  importedLrScale: number;
+  /** The imported layers' learning-rate factor applied (the experiment's default when none was given); set by prepareExperiment. */
+  importedLrScale?: number;
   /** Parameters in layers whose learning rate is not 0. */
   trainableParams: number;
   totalParams: number;
