@@ -139,7 +139,7 @@ describe('tl-scratch CLI', () => {
     expect(ft.code).toBe(0);
     expect(ft.stdout).toContain('resume: --experiment finetune, 32 layers imported from ck.h5');
     expect(cli([...base, '-e', '2', '--model_file', 'ft.h5', '--source_model', 'ck.h5'], d).code).toBe(0);
-  });
+  }, 180_000);
 
   it('a run killed with kill -9 mid-write left temporaries: the next run writing those files removes them', () => {
     const d = dir('debris');

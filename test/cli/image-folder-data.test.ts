@@ -46,7 +46,7 @@ describe('train --data_root: a folder of class folders of images', () => {
     expect(e.code).toBe(0);
     expect(e.stdout).toContain('(64×64 rgb');
     expect(e.stdout).toMatch(/Accuracy = \d+\.\d%/);
-  });
+  }, 300_000);
 
   it('is prepared at the input of the source model (a checkpoint) or of the checkpoint resumed, unless typed', () => {
     const d = dir('from-model');
@@ -59,15 +59,18 @@ describe('train --data_root: a folder of class folders of images', () => {
     expect(src.code).toBe(0);
     expect(src.stdout).toContain('data: --image_size 32 and --channels gray from the source model gray.h5 (its input); type the flag to override\n');
     expect(src.stdout).toContain('preparing it into other/.tl-cache (32×32 gray');
-    const typed = cli(['train', '--data_root', 'other', '--source_model', 'gray.h5', '--image_size', '64', '--channels', 'gray', ...common], d);
+    // gray.h5 is a transfer model: its fc6_new takes 32×32 images' features, so at 64×64 it is skipped
+    const typed = cli(['train', '--data_root', 'other', '--source_model', 'gray.h5', '--image_size', '64', '--channels', 'gray', ...common, '--mismatch', 'skip'], d);
+    expect(typed.stderr).toBe('');
     expect(typed.code).toBe(0);
+    expect(typed.stdout).toContain("Skipped layer # 44 'fc6_new' (W has shape [16, 128] in the model but [16, 32] in the file): initialized\n");
     expect(typed.stdout).not.toContain('from the source model gray.h5 (its input)');
     expect(typed.stdout).toContain('data: image folder other was prepared at 32×32 gray: preparing it into other/.tl-cache (64×64 gray');
     const resumed = cli(['train', '--data_root', 'imgs', '--model_file', 'gray.h5', '-e', '2', '-z', '2', '--no_progress_bar'], d);
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain('data: --image_size 32 and --channels gray from the checkpoint gray.h5 (its input); type the flag to override\n');
     expect(resumed.stdout).toContain('data: image folder imgs is unchanged: reusing imgs/.tl-cache (32×32 gray');
-  });
+  }, 300_000);
 
   it('--image_size with a prepared --data_root is a one-line usage error', () => {
     const r = cli(['train', '--data_root', data, '--image_size', '32', '-e', '1', ...TINY], dir('prepared'));

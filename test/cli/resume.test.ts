@@ -90,7 +90,7 @@ describe('train --model_file resumes from the checkpoint alone', () => {
     expect(old.stdout).toBe('');
     expect(old.stderr).toBe('tl-scratch: old.h5 does not record which layers its run imported (written by an older tl-scratch); add --source_model FILE and --experiment finetune or extract, as it was trained\n');
     expect(cli([...base, '--data_root', data, '-e', '3', '--model_file', 'old.h5', '--source_model', 'source.h5', '--lr', '0.01'], d).code).toBe(0);
-  });
+  }, 300_000);
 
   it('data whose mean differs from the recorded one is centred with the recorded mean, and one line says so', async () => {
     const d = dir('mean');
@@ -102,7 +102,7 @@ describe('train --model_file resumes from the checkpoint alone', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("mean: the data's (128, 128, 128) differs from the training mean recorded in ck.h5 (100, 100, 100); subtracting the recorded one, as the model was trained\n");
-  });
+  }, 300_000);
 });
 
 describe('train --source_model: width, dense size and mismatched layers', () => {
@@ -120,7 +120,7 @@ describe('train --source_model: width, dense size and mismatched layers', () => 
     const fc = cli([...base, '--model', 'vgg16', '--data_root', data, '-e', '1', '--source_model', 'source.h5', '--fc_size', '8'], d);
     expect(fc.code).toBe(1);
     expect(fc.stderr).toMatch(/^tl-scratch: source\.h5: layer 'fc6' W has shape \[8, 32\] in the model but \[16, 32\] in the file \('fc6 W'\); the source's fc6 has 16 outputs: build the model with --fc_size 16; or pass --mismatch skip .*\n$/);
-  });
+  }, 300_000);
 
   it('a 1-channel source into RGB data names prepare --channels gray; a source of another image size names --size; --mismatch skip lists what it skipped', async () => {
     const d = dir('channels');
@@ -142,5 +142,5 @@ describe('train --source_model: width, dense size and mismatched layers', () => 
     const big = cli([...base, '--model', 'vgg16', '--data_root', 'big', '-e', '1', '--source_model', 'rgb32.h5'], d);
     expect(big.code).toBe(1);
     expect(big.stderr).toBe("tl-scratch: rgb32.h5: layer 'fc6' W has shape [16, 128] in the model but [16, 32] in the file ('fc6 W'); the source's fc6 takes 32 = 32·1·1 values: it was trained on 32×32 images and the data is 64×64; prepare the data with --size 32 (export: --image_size 32); or pass --mismatch skip to leave mismatched layers at their initialization and train them as new layers\n");
-  });
+  }, 300_000);
 });
