@@ -20,6 +20,8 @@ import { testPass, writeTestPass } from './inference.js';
 import { buildModel, loadModelFile, withStoredModelFlags, type ModelFlags } from './model-options.js';
 import { readCheckpointHeader } from '../models/checkpoint.js';
 import { checkBackend } from './train.js';
+import { isImageFolder, preparedImageFolder } from './image-folder-data.js';
+import type { ChannelOrder } from '../data/image.js';
 
 export interface EvalFlags extends ModelFlags {
   backend: string;
@@ -39,6 +41,12 @@ export async function evalCommand(f: EvalFlags): Promise<number> {
   checkBackend(f.backend);
   if (!f.modelFile) throw new UsageError('eval needs --model_file (a checkpoint written by train, or any importable weight file holding the whole model)');
   checkFile(f.modelFile, '--model_file');
+  if (isImageFolder(f.dataRoot)) {
+    // the folder's test split, prepared at the size and channels the checkpoint was trained on
+    const header = (await isTlCheckpoint(f.modelFile)) ? await readCheckpointHeader(f.modelFile) : null;
+    const channels = header?.info?.channels as ChannelOrder | undefined;
+    f = { ...f, dataRoot: await preparedImageFolder(f.dataRoot, { size: header?.inputShape[1], channels, progress: f.progressBar !== false, log: (l) => console.log(l) }) };
+  }
   if (!f.dataRoot.startsWith('builtin:')) checkDataFolder(f.dataRoot, ['test.h5']);
   checkWritable(f.inferenceFile, '--inference_file');
   const pre = await choosePreprocess(f.preprocess, f.modelFile, undefined, '--model_file');
@@ -226,7 +234,7 @@ export async function exportCommand(f: ExportFlags): Promise<number> {
     } catch (e) {
       // a shape that differs: the model flags, or the input size the first dense layer depends on
       if (e instanceof TlError && / in the model but .* in the file /.test(e.message)) {
-        throw new TlError(`${e.message.replace(/; check .*$/, '')}; the model was built for ${size}×${size} input${f.imageSizeGiven ? ' (--image_size)' : ''}: give the size the weights were trained at with --image_size, and check --width_mult and --fc_size`, e.exitCode);
+        throw new TlError(`${e.message.replace(/(in the file \('[^']*'\));.*$/, '$1')}; the model was built for ${size}×${size} input${f.imageSizeGiven ? ' (--image_size)' : ''}: give the size the weights were trained at with --image_size, and check --width_mult and --fc_size`, e.exitCode);
       }
       throw e;
     }

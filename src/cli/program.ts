@@ -12,6 +12,7 @@ import { parsePreprocess } from '../data/preprocess.js';
 import { evalCommand, exportCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
 import { predictCommand } from './predict.js';
 import type { ModelFlags } from './model-options.js';
+import type { TrainingFlag } from './resume.js';
 import { demo, DEMO_DEFAULTS } from './demo.js';
 import { SCHEDULE_HELP } from './schedule-spec.js';
 import { DEFAULT_SAVE_PATH, train } from './train.js';
@@ -47,6 +48,12 @@ function modelOptions(cmd: Command): Command {
 /** The model flags typed on the command line (the others may come from a checkpoint's record). */
 function explicitModelFlags(cmd: Command): Set<keyof ModelFlags> {
   return new Set(([['model', 'model'], ['width_mult', 'widthMult'], ['fc_size', 'fcSize'], ['dropout_keep', 'dropoutKeep']] as const)
+    .filter(([opt]) => cmd.getOptionValueSource(opt) === 'cli').map(([, k]) => k));
+}
+
+/** The optimizer flags typed on the command line (the others may come from a checkpoint's record). */
+function explicitTrainingFlags(cmd: Command): Set<TrainingFlag> {
+  return new Set(([['lr', 'lr'], ['momentum', 'momentum'], ['wdecay', 'wdecay'], ['imported_lr_scale', 'importedLrScale']] as const)
     .filter(([opt]) => cmd.getOptionValueSource(opt) === 'cli').map(([, k]) => k));
 }
 
@@ -108,12 +115,14 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('-e, --epochs <n>', 'number of epochs', int('--epochs', 1), 10)
     .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
     .option('-r, --rng_seed <n>', 'seed of the random generator (initialization, dropout, --train_per_class)', int('--rng_seed'), 0)
-    .option('--data_root <dir>', 'folder with train.h5 and test.h5 (neon HDF5 format; see prepare), or builtin:NAME', './data_wiki')
-    .option('--source_model <file>', 'pretrained weights to import by layer name (neon .p/.prm, Keras .h5, PyTorch .pth, safetensors, checkpoint)')
+    .option('--data_root <dir>', 'folder with train.h5 and test.h5 (neon HDF5 format; see prepare), or builtin:NAME, or a folder of class folders of images (DIR/<class>/*.jpg|png: prepared once into DIR/.tl-cache, reused while the folder is unchanged)', './data_wiki')
+    .option('--image_size <n>', `image folder --data_root: height = width of the prepared images (default ${PREPARE_DEFAULTS.size})`, int('--image_size', 1))
+    .addOption(new Option('--channels <order>', `image folder --data_root: channel order (default ${PREPARE_DEFAULTS.channels})`).choices(['rgb', 'bgr', 'gray']))
+    .option('--source_model <file>', 'pretrained weights to import by layer name (neon .p/.prm, Keras .h5, PyTorch .pth, safetensors, checkpoint); --width_mult and --fc_size default to its own')
     .option('--serialize <n>', `save a checkpoint every N epochs (to --save_path, else to ${DEFAULT_SAVE_PATH} in the working directory, with a warning, as neon)`, int('--serialize'), 0)
     .option('-s, --save_path <file>', 'checkpoint file (HDF5); without --serialize, one every epoch (--serialize 1, with a warning, as neon)')
     .option('--no_save_states', 'checkpoints without optimizer states (half the size; resuming restarts the momentum)')
-    .option('--model_file <file>', 'resume from a checkpoint (the model flags it records are used; flags typed must agree with them), or initialize the whole model from an importable weight file')
+    .option('--model_file <file>', 'resume from a checkpoint alone: the model flags, --experiment, the imported layers\' learning rates, --lr/--momentum/--wdecay, the preprocessing and the data mean it records are used (typed flags win; model flags must agree); or initialize the whole model from an importable weight file')
     .option('-o, --output_file <file>', 'HDF5 log of costs, metrics and times (neon\'s format)')
     .option('--eval_freq <n>', 'evaluate loss and accuracy on the test set every N epochs (0: never; default 0, and with --experiment all every epoch, or every epochs/5 on test sets over 10,000 examples, for the report\'s curves)', int('--eval_freq'))
     .option('--no_progress_bar', 'no progress bar')
@@ -127,6 +136,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--inference_file <file>', 'where to write the test outputs', 'inference.txt')
     .addOption(threadsOption())
     .addOption(new Option('--match <how>', 'pair source and model layers by name or by order').choices(['name', 'order']).default('name'))
+    .addOption(new Option('--mismatch <how>', 'a source layer whose shape differs from the model\'s: stop with what to change (error), or leave that layer at its initialization and train it as a new layer (skip); listed in the import report').choices(['error', 'skip']).default('error'))
     .option('--train_per_class <n>', 'train on N labelled images per class (chosen with --rng_seed)', int('--train_per_class', 1))
     .option('--report_dir <dir>', 'report folder of --experiment all', 'report')
     .option('--no_feature_cache', 'recompute the frozen layers every epoch instead of caching their outputs (same results, slower)')
@@ -139,7 +149,8 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule, preprocess: o.preprocess,
-      featureCache: !o.no_feature_cache, explicit: explicitModelFlags(cmd), profile: o.profile === true,
+      featureCache: !o.no_feature_cache, explicit: explicitModelFlags(cmd), explicitTraining: explicitTrainingFlags(cmd), profile: o.profile === true,
+      mismatch: o.mismatch, imageSize: o.image_size, channels: o.channels as ChannelOrder | undefined,
     }))));
 
   modelOptions(program.command('eval')
