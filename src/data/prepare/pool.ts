@@ -26,6 +26,7 @@ export class RowPool {
   private readonly threads: Thread[] = [];
   private seq = 0;
   private failed: Error | undefined;
+  private closing = false;
   /** Warnings the workers sent (a decoder that could not load), each once. */
   readonly warnings = new Set<string>();
 
@@ -52,7 +53,7 @@ export class RowPool {
       };
       t.worker.on('error', fail);
       t.worker.on('exit', (code) => {
-        if (t.waiting.size) fail(new Error(`exit code ${code}`));
+        if (t.waiting.size && !this.closing) fail(new Error(`exit code ${code}`));
       });
       this.threads.push(t);
     }
@@ -70,7 +71,9 @@ export class RowPool {
     });
   }
 
+  /** Stops the workers; results still under way are dropped. */
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 }

@@ -70,7 +70,11 @@ class OrderedRows {
     for (let k = this.next; k < Math.min(this.todo.length, this.next + this.window); k++) {
       const i = this.todo[k]!;
       const job = this.items[i]!.job;
-      if (job && !this.ahead.has(i)) this.ahead.set(i, this.pool().submit(job));
+      if (job && !this.ahead.has(i)) {
+        const p = this.pool().submit(job);
+        p.catch(() => undefined); // awaited in take(); one never taken (the run stopped first) must not be an unhandled rejection
+        this.ahead.set(i, p);
+      }
     }
   }
 
