@@ -201,7 +201,7 @@ export async function writeSplits(o: SplitsToWrite): Promise<{ train: SplitRepor
     try {
       for (let k = 0; k < headers[split].length; k++) {
         const { header, rows } = partial.read(split, k);
-        header.labels.forEach((label, r) => w.append(rows.subarray(r * F, (r + 1) * F), label));
+        w.appendRows(rows, header.labels);
       }
       w.writeMean(mean);
     } finally {
