@@ -53,8 +53,10 @@ import io, os, sys, time
 from PIL import Image
 files, mode = sys.stdin.read().split('\\n'), sys.argv[1]
 data = [open(f, 'rb').read() for f in files]
+cpu = []
 def run():
     t = time.perf_counter()
+    c = time.process_time()
     for b in data:
         im = Image.open(io.BytesIO(b)).convert('RGB')
         if mode == 'resize':
@@ -64,9 +66,11 @@ def run():
             l, t2 = (im.size[0] - 224) // 2, (im.size[1] - 224) // 2
             im = im.crop((l, t2, l + 224, t2 + 224))
             im.tobytes()
+    cpu.append((time.process_time() - c) / len(data))
     return len(data) / (time.perf_counter() - t)
 print(' '.join(str(run()) for _ in range(3)))
 print(Image.__version__)
+print(sorted(cpu)[1])
 `;
 
 function pillowOk(): boolean {
@@ -125,27 +129,43 @@ export const prepareBench: Benchmark = {
     const py = (mode: string, list: string[]) => {
       const r = spawnSync(PYTHON, ['-c', PILLOW_RATE, mode], { input: list.join('\n'), encoding: 'utf8', maxBuffer: 1 << 24 });
       if (r.status !== 0) throw new Error(`Pillow failed: ${r.stderr}`);
-      const [rates, version] = r.stdout.trim().split('\n');
-      return { rate: median(rates!.split(' ').map(Number)), version: version! };
+      const [rates, version, cpu] = r.stdout.trim().split('\n');
+      return { rate: median(rates!.split(' ').map(Number)), version: version!, cpuMs: Number(cpu) * 1000 };
     };
     const rows: Row[] = [];
     const out = join(os.tmpdir(), `tl-scratch-bench-prepare-out-${process.pid}`);
+    // wall rate, and CPU time per image of the whole process (worker threads included): the
+    // CPU time is what another job on the machine does not change much
     const oursRate = async (workers: number) => {
       const runs: number[] = [];
+      const cpu: number[] = [];
       for (let k = 0; k < 2; k++) {
         rmSync(out, { recursive: true, force: true });
         const t = performance.now();
+        const c = process.cpuUsage();
         await prepare({ imageFolder: DIR, out, workers, size: 224 });
+        const u = process.cpuUsage(c);
         runs.push(files.length / ((performance.now() - t) / 1000));
+        cpu.push((u.user + u.system) / 1000 / files.length);
       }
       rmSync(out, { recursive: true, force: true });
-      return median(runs);
+      return { rate: median(runs), cpuMs: median(cpu) };
     };
     const pil = pillow ? py('resize', files) : undefined;
-    if (pil) log(`  Pillow ${pil.version} decode + resize to 224², one process: ${pil.rate.toFixed(0)} img/s`);
+    if (pil) log(`  Pillow ${pil.version} decode + resize to 224², one process: ${pil.rate.toFixed(0)} img/s, ${pil.cpuMs.toFixed(2)} ms of CPU per image`);
     for (const workers of [1, 2]) {
-      const r = await oursRate(workers);
-      log(`  prepare --workers ${workers}: ${r.toFixed(0)} img/s`);
+      const { rate: r, cpuMs } = await oursRate(workers);
+      log(`  prepare --workers ${workers}: ${r.toFixed(0)} img/s, ${cpuMs.toFixed(2)} ms of CPU per image`);
+      if (workers === 1) {
+        rows.push({
+          workload: `prepare ${N} JPEG ~250² → 224²: CPU time per image`,
+          unit: 'ms',
+          ours: cpuMs,
+          peer: pil ? `Pillow ${pil.version}, 1 process` : 'Pillow (not installed)',
+          peerValue: pil?.cpuMs ?? null,
+          note: 'CPU seconds of the process (its worker threads included) per image, --workers 1; lower is better; on an idle machine N cores give about N / this images per millisecond',
+        });
+      }
       rows.push({
         workload: `prepare ${N} JPEG ~250² → 224², --workers ${workers}`,
         unit: 'img/s',

@@ -1,7 +1,7 @@
 // JPEG decoding with libjpeg-turbo compiled to WebAssembly (the MozJPEG decoder that
-// @jsquash/jpeg ships, a .wasm of a few hundred KB that also runs in browsers): several
-// times jpeg-js's rate, which is what `prepare` spends most of its time on. The .wasm is
-// read from the installed package (no network) and compiled once per thread.
+// @jsquash/jpeg ships, a small .wasm that also runs in browsers): faster than jpeg-js
+// (bench/prepare.ts), and decoding is much of what `prepare` spends its time on. The .wasm
+// is read from the installed package (no network) and compiled once per thread.
 //
 // libjpeg ends a fatal error with exit(), which the Emscripten module throws as an
 // ExitStatus; its message went to printErr just before, so that is what a user is shown.

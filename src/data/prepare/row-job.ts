@@ -15,7 +15,7 @@ export interface RowJob {
   margin?: number;
 }
 
-export function readImageFile(path: string): Uint8Array {
+function readImageFile(path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
@@ -25,7 +25,7 @@ export function readImageFile(path: string): Uint8Array {
   }
 }
 
-export function decodeOrSkip(buf: Uint8Array, path: string, jpeg?: JpegDecoder) {
+function decodeOrSkip(buf: Uint8Array, path: string, jpeg?: JpegDecoder) {
   try {
     return decodeImage(buf, path, jpeg);
   } catch (e) {

@@ -11,7 +11,7 @@ import { processExists, writeFileAtomicSync } from '../../util/atomic.js';
 import { TlError } from '../../util/errors.js';
 import type { SkippedItem } from './items.js';
 
-export const PARTIAL_DIR = '.prepare-partial';
+const PARTIAL_DIR = '.prepare-partial';
 const JOURNAL = 'journal.json';
 const MAGIC = 0x53504c54; // "TLPS"
 
