@@ -69,23 +69,35 @@ export class PartialOutput {
     return join(this.dir, `${split}-${String(index).padStart(6, '0')}.shard`);
   }
 
-  /** A shard whose size is what its header says (an atomic write leaves no other kind; this guards against a damaged disk). */
-  private valid(path: string): boolean {
+  /** A shard's header and the file's size, read without its rows; undefined when it is no shard. */
+  private headerOnly(path: string): { header: ShardHeader; offset: number; size: number } | undefined {
     try {
       const fd = openSync(path, 'r');
       try {
         const head = Buffer.alloc(8);
-        if (readSync(fd, head, 0, 8, 0) !== 8 || head.readUInt32LE(0) !== MAGIC) return false;
+        if (readSync(fd, head, 0, 8, 0) !== 8 || head.readUInt32LE(0) !== MAGIC) return undefined;
         const json = Buffer.alloc(head.readUInt32LE(4));
-        if (readSync(fd, json, 0, json.length, 8) !== json.length) return false;
-        const header = JSON.parse(json.toString('utf8')) as ShardHeader;
-        return fstatSync(fd).size === 8 + json.length + header.labels.length * this.rowBytes;
+        if (readSync(fd, json, 0, json.length, 8) !== json.length) return undefined;
+        return { header: JSON.parse(json.toString('utf8')) as ShardHeader, offset: 8 + json.length, size: fstatSync(fd).size };
       } finally {
         closeSync(fd);
       }
     } catch {
-      return false;
+      return undefined;
     }
+  }
+
+  /** A shard whose size is what its header says (an atomic write leaves no other kind; this guards against a damaged disk). */
+  private valid(path: string): boolean {
+    const h = this.headerOnly(path);
+    return h !== undefined && h.size === h.offset + h.header.labels.length * this.rowBytes;
+  }
+
+  /** The header of a finished shard, without its rows. */
+  header(split: string, index: number): ShardHeader {
+    const h = this.headerOnly(this.path(split, index));
+    if (!h) throw new TlError(`prepare: ${this.path(split, index)} cannot be read; remove ${this.dir} and run again`);
+    return h.header;
   }
 
   private readHeader(path: string): { header: ShardHeader; offset: number; bytes?: Uint8Array } {

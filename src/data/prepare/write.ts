@@ -126,7 +126,7 @@ export async function writeSplits(o: SplitsToWrite): Promise<{ train: SplitRepor
     for (let k = 0; k < nShards; k++) {
       const start = k * S, end = Math.min(items.length, start + S);
       if (partial.has(split, k)) {
-        const h = partial.read(split, k).header;
+        const h = partial.header(split, k);
         headers[split].push(h);
         for (const s of h.skipped) tally.add(s.item, s.reason, s.detail);
         done += end - start;
