@@ -15,6 +15,7 @@ import { gemmBench } from './gemm.js';
 import { gpuBench } from './gpu.js';
 import { gpuBrowserBench } from './gpu-browser.js';
 import { webgpuBench } from './webgpu.js';
+import { prepareBench } from './prepare.js';
 import { profileBench } from './profile.js';
 import { winogradErrorBench, winogradSpeedBench } from './winograd-error.js';
 import { seamBench } from './seam.js';
@@ -41,6 +42,7 @@ const benchmarks: Benchmark[] = [
   frozenW3aBench,
   featureCacheBench,
   streamBench,
+  prepareBench,
   seamBench,
   gpuBench,
   gpuBrowserBench,

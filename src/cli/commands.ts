@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { extname, isAbsolute, relative } from 'node:path';
 import { checkExportFormat, checkWritable, exportModel, matchVgg16, modelFromCheckpoint } from '../export/index.js';
 import { isTlCheckpoint } from '../formats/index.js';
-import { prepare, type PrepareOptions } from '../data/prepare/index.js';
+import { prepare, type PrepareOptions, type PrepareProgress } from '../data/prepare/index.js';
 import type { WeightFile } from '../formats/types.js';
 import { formatSummary } from '../models/summary.js';
 import { generateVgg16, generateVgg16TransferModel } from '../models/vgg16.js';
@@ -130,16 +130,37 @@ function shownPath(p: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
 }
 
+/** 75 → "1m15s", 3725 → "1h02m". */
+function formatSeconds(s: number): string {
+  const t = Math.round(s);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
+}
+
 export async function prepareCommand(o: PrepareOptions, progress: boolean): Promise<number> {
   const sources = [o.imageFolder, o.imdbWiki, o.builtin].filter((s) => s !== undefined);
   if (sources.length !== 1) throw new UsageError('prepare needs exactly one source: --image_folder DIR, --imdb_wiki DIR or --builtin NAME');
   // A bar on a terminal; elsewhere (a pipe, a log file) a plain line every few seconds and at the end.
   const bar = progress ? new CountProgress('prepare', 'images') : undefined;
-  const report = await prepare({ ...o, onProgress: bar && ((p) => bar.update(p.done, p.total)) });
+  const start = Date.now();
+  // the rate of this run: images a stopped run had prepared are not counted in it
+  const note = (p: PrepareProgress) => {
+    const s = (Date.now() - start) / 1000;
+    const rate = s > 0 ? (p.done - p.resumed) / s : 0;
+    const eta = rate > 0 && p.done < p.total ? `, ETA ${formatSeconds((p.total - p.done) / rate)}` : '';
+    return `${rate.toFixed(1)} img/s${eta}${p.resumed ? `, ${p.resumed} from the stopped run` : ''}${p.skipped ? `, ${p.skipped} skipped` : ''}`;
+  };
+  const report = await prepare({
+    ...o,
+    onProgress: bar && ((p) => bar.update(p.done, p.total, note(p))),
+    onNote: (m) => console.error(m),
+  });
   // the count the progress reached is the count the summary gives; what was not read is said apart
   const limited = report.considered - report.skippedBeforeReading - report.read;
   const unit = report.source === 'image-folder' ? 'files' : report.source === 'imdb-wiki' ? 'rows' : 'examples';
   const apart = [report.skippedBeforeReading ? `${report.skippedBeforeReading} skipped before reading` : '', limited ? `${limited} left out by --max_images` : ''].filter(Boolean);
+  if (report.resumed) console.log(`continued a stopped run: ${report.resumed} images were prepared before`);
   console.log(`prepared ${report.kept} of ${report.read} images from ${report.source}${apart.length ? ` (${report.considered} ${unit} examined: ${apart.join(', ')})` : ''}`);
   for (const [reason, n] of Object.entries(report.skipped)) if (n) console.log(`  skipped ${n}: ${reason}`);
   for (const s of report.skippedItems.slice(0, SKIPPED_SHOWN)) {

@@ -217,7 +217,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .action((file: string) => run(inspectCommand(file)));
 
   program.command('prepare')
-    .description('write train.h5 and test.h5 in neon\'s HDF5 format from an image folder, IMDB-WIKI or a built-in set')
+    .description('write train.h5 and test.h5 in neon\'s HDF5 format from an image folder, IMDB-WIKI or a built-in set (a stopped run, run again with the same options, continues where it stopped)')
     .requiredOption('--out <dir>', 'output folder')
     .option('--image_folder <dir>', 'images in ROOT/<class>/*.{jpg,jpeg,png}')
     .option('--imdb_wiki <dir>', 'IMDB-WIKI folder with wiki.mat or imdb.mat')
@@ -229,12 +229,13 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--min_face_score <s>', 'IMDB-WIKI: keep faces scored above this', num('--min_face_score'), PREPARE_DEFAULTS.minFaceScore)
     .option('--max_images <n>', 'keep at most N images', int('--max_images', 1))
     .option('--per_class <n>', 'builtin: N training images per class', int('--per_class', 1))
+    .option('--workers <n>', `worker threads decoding and resizing images (default: the number of cores, ${availableParallelism()} here)`, int('--workers', 1))
     .option('--no_progress_bar', 'no progress bar')
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0)
     .action((o) => run(prepareCommand({
       out: o.out, imageFolder: o.image_folder, imdbWiki: o.imdb_wiki, builtin: o.builtin as BuiltinName | undefined, size: o.size,
       channels: o.channels as ChannelOrder | undefined, rngSeed: o.rng_seed, testFraction: o.test_fraction, minFaceScore: o.min_face_score,
-      maxImages: o.max_images, perClass: o.per_class,
+      maxImages: o.max_images, perClass: o.per_class, workers: o.workers,
     }, !o.no_progress_bar)));
 
   program.command('demo')

@@ -167,10 +167,14 @@ export class CountProgress {
   }
 
   private text(done: number, total: number): string {
-    return `${this.label}: ${done}/${total} ${this.unit} (${((this.now() - this.start) / 1000).toFixed(1)}s)`;
+    return `${this.label}: ${done}/${total} ${this.unit} (${((this.now() - this.start) / 1000).toFixed(1)}s${this.note ? `, ${this.note}` : ''})`;
   }
 
-  update(done: number, total: number): void {
+  /** Shown after the elapsed time (a rate, an ETA) until the next update. */
+  private note = '';
+
+  update(done: number, total: number, note?: string): void {
+    this.note = note ?? '';
     if (this.finished) return;
     const now = this.now();
     if (done >= total) {
@@ -190,6 +194,6 @@ export class CountProgress {
 
   private bar(done: number, total: number): string {
     const w = 30, filled = Math.round((w * done) / Math.max(total, 1));
-    return `${this.label}: [${'█'.repeat(filled)}${' '.repeat(w - filled)}] ${done}/${total} ${this.unit} (${((this.now() - this.start) / 1000).toFixed(1)}s)`;
+    return `${this.label}: [${'█'.repeat(filled)}${' '.repeat(w - filled)}] ${done}/${total} ${this.unit} (${((this.now() - this.start) / 1000).toFixed(1)}s${this.note ? `, ${this.note}` : ''})`;
   }
 }
