@@ -25,7 +25,17 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/playground.js': { file: 'playground.js', type: 'text/javascript; charset=utf-8' },
+  // the page's Web Workers: the fast backend's helpers and the WebGPU device (src/browser/)
+  '/simd-worker.js': { file: 'simd-worker.js', type: 'text/javascript; charset=utf-8' },
+  '/webgpu-worker.js': { file: 'webgpu-worker.js', type: 'text/javascript; charset=utf-8' },
 };
+
+/**
+ * Cross-origin isolation: with these two headers the page gets SharedArrayBuffer (and so
+ * the fast backend's Web Workers and the WebGPU device worker, src/browser/start.ts); the
+ * page loads nothing from other origins, so requiring CORP of them costs nothing.
+ */
+export const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
 
 export interface PlaygroundServerOptions {
   port?: number;
@@ -45,8 +55,9 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
     'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
     'cache-control': 'no-store',
     // The page may talk to this server only: a second line of defence behind the bundle itself.
-    'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-eval'",
+    'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-eval'; worker-src 'self'",
     'x-content-type-options': 'nosniff',
+    ...ISOLATION_HEADERS,
     ...extra,
   });
   res.end(body);
