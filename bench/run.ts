@@ -14,6 +14,7 @@ import { frozenBench, frozenW3aBench } from './frozen.js';
 import { gemmBench } from './gemm.js';
 import { gpuBench } from './gpu.js';
 import { gpuBrowserBench } from './gpu-browser.js';
+import { pageCpuBench } from './page-cpu.js';
 import { webgpuBench } from './webgpu.js';
 import { profileBench } from './profile.js';
 import { winogradErrorBench, winogradSpeedBench } from './winograd-error.js';
@@ -40,6 +41,7 @@ const benchmarks: Benchmark[] = [
   seamBench,
   gpuBench,
   gpuBrowserBench,
+  pageCpuBench,
   webgpuBench,
   profileBench,
   winogradErrorBench,

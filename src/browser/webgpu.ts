@@ -111,7 +111,7 @@ export function startWebgpu(url: URL): Promise<WebgpuInfo | string> {
 
 async function start(url: URL): Promise<WebgpuInfo | string> {
   const g = globalThis as { navigator?: { gpu?: unknown }; Worker?: new (u: URL, o: object) => PageWorker; crossOriginIsolated?: boolean };
-  if (!g.navigator?.gpu) return 'this browser offers no WebGPU here (navigator.gpu is absent: Chrome/Edge 113+, Firefox 141+, Safari 26, on http://localhost or https)';
+  if (!g.navigator?.gpu) return 'this browser offers no WebGPU here (navigator.gpu is absent: Chrome/Edge 113+, Firefox 141+, Safari 26, in a secure context: a page from localhost or over TLS)';
   if (typeof SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false) return 'WebGPU needs SharedArrayBuffer here, and this page is not cross-origin isolated (its server must send Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
   if (!g.Worker) return 'this runtime has no Web Workers to own the WebGPU device';
   const worker = new g.Worker(url, { type: 'module', name: 'tl-scratch webgpu device' });

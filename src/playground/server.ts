@@ -191,11 +191,15 @@ export async function playgroundCommand(o: { port: number; open: boolean }): Pro
   console.log('open it in a browser (WebGL2 for the gpu backend); Ctrl-C stops the server');
   if (o.open && !openInBrowser(url)) console.log('(no browser opener found; open the address yourself)');
   return new Promise<number>((resolve) => {
+    // Ctrl-C stops at once: a browser keeps its keep-alive sockets open (and may be
+    // mid-request), and server.close alone waits for them; so every socket is destroyed, and
+    // the command returns without waiting for close's callback (the program then exits).
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      server.close(() => resolve(0));
+      server.close();
       server.closeAllConnections();
+      resolve(0);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
