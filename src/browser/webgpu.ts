@@ -97,6 +97,13 @@ class PageConnection implements WebgpuConnection {
   }
 }
 
+/** The page's webgpu backend: the Node backend's kernel rows over the page's connection. */
+const webgpuPageBackend: Backend = assembleBackend({
+  name: 'webgpu',
+  description: 'WGSL kernels through the browser\'s WebGPU (navigator.gpu), the device in a Web Worker; float32 (src/kernels/gpu/webgpu/, src/browser/webgpu.ts)',
+  dtypes: ['float32'],
+}, webgpuTables.storage, webgpuTables.kernels);
+
 let started: Promise<WebgpuInfo | string> | null = null;
 
 /**
@@ -129,10 +136,3 @@ async function start(url: URL): Promise<WebgpuInfo | string> {
   registerBackend(webgpuPageBackend);
   return c.info;
 }
-
-/** The page's webgpu backend: the Node backend's kernel rows over the page's connection. */
-export const webgpuPageBackend: Backend = assembleBackend({
-  name: 'webgpu',
-  description: 'WGSL kernels through the browser\'s WebGPU (navigator.gpu), the device in a Web Worker; float32 (src/kernels/gpu/webgpu/, src/browser/webgpu.ts)',
-  dtypes: ['float32'],
-}, webgpuTables.storage, webgpuTables.kernels);

@@ -118,7 +118,8 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     const dir = await buildPlayground(mkdtempSync(join(tmpdir(), 'tl-playground-')));
     ({ server, url } = await startPlaygroundServer({ port: 0, staticDir: dir }));
     const { launch } = await import('puppeteer-core');
-    browser = await launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    // A run's wait (waitForFunction) is one protocol call: let RUN_TIMEOUT bound it, not puppeteer's default of 180 s.
+    browser = await launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, protocolTimeout: RUN_TIMEOUT + 60_000 });
     page = await browser.newPage();
     await page.setViewport({ width: 1200, height: 800 });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
