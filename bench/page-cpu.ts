@@ -3,8 +3,8 @@
 // times the same step). The page is bench/browser-page.ts's runDemoStep, bundled with the
 // browser entry and served from 127.0.0.1 with the playground's cross-origin isolation
 // headers, in headless Chromium (Debian's chromium): the Node kernels on Web Workers. Node
-// runs the step in this process on its worker threads. Both on 2 threads, one after the
-// other in the same run. Skipped with one line when chromium is not installed.
+// runs the step in this process on its worker threads, before and after the page. Both on
+// 2 threads, in the same run. Skipped with one line when chromium is not installed.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -70,12 +70,14 @@ export const pageCpuBench: Benchmark = {
       page.on('pageerror', (e) => errors.push(String(e)));
       await page.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
       await page.waitForFunction('typeof globalThis.runDemoStep === "function"', { timeout: 60_000 });
+      // Node, the page, Node again: a change of the machine's load during the run falls on both sides.
+      const node = nodeStep();
       const r = (await page.evaluate((t, n) => (globalThis as unknown as { runDemoStep(t: number, n: number): Promise<DemoStepReport> }).runDemoStep(t, n), THREADS, RUNS)) as DemoStepReport;
       if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
-      const node = nodeStep();
+      node.push(...nodeStep());
       const pageMed = median(r.seconds), nodeMed = median(node);
       log(`  page: ${r.cpuLine}`);
-      log(`  demo step, batch ${BSZ}: page ${(pageMed * 1000).toFixed(1)} ms, Node ${(nodeMed * 1000).toFixed(1)} ms (medians of ${RUNS}; page / Node time ${(pageMed / nodeMed).toFixed(2)})`);
+      log(`  demo step, batch ${BSZ}: page ${(pageMed * 1000).toFixed(1)} ms, Node ${(nodeMed * 1000).toFixed(1)} ms (medians of ${RUNS} and ${node.length}; page / Node time ${(pageMed / nodeMed).toFixed(2)})`);
       const rows: Row[] = [{
         workload: `cpu backend in headless Chromium (${r.threads} threads: Web Workers), demo training step VGG-16 w1/8 fc128 1×32×32, batch ${BSZ}`,
         unit: 'img/s', ours: BSZ / pageMed, peer: `cpu backend in Node (${THREADS} threads: worker_threads)`, peerValue: BSZ / nodeMed,

@@ -84,7 +84,7 @@ describe.skipIf(!CHROMIUM)('the page backends in headless Chromium (fast cpu on 
     server?.close();
   });
 
-  it('isolated: cpu is the fast backend on 2 threads, and a gemm large enough to be split runs partly on the Web Workers, equal to ref', () => {
+  it('isolated: cpu is the fast backend on 2 threads, and a gemm large enough to be split runs partly on the Web Workers, within float32\'s bound of the exact product', () => {
     expect(pageErrors).toEqual([]);
     expect(iso.isolated).toBe(true);
     expect(iso.started.fast).toBe(true);
@@ -92,7 +92,7 @@ describe.skipIf(!CHROMIUM)('the page backends in headless Chromium (fast cpu on 
     expect(iso.started.cpuLine).toMatch(/^cpu: the fast backend \(WebAssembly SIMD, 2 threads/);
     expect(iso.backends.find((b) => b.name === 'cpu')!.description).toMatch(/WebAssembly SIMD gemm/);
     expect(iso.gemm.helperTasks).toBeGreaterThan(0);
-    expect(iso.gemm.worst).toBeLessThanOrEqual(1e-4);
+    expect(iso.gemm.worst).toBeLessThanOrEqual(160 * 2 ** -24);
   });
 
   it('isolated: webgpu starts on navigator.gpu (an adapter is required where chromium is installed)', () => {
@@ -125,6 +125,6 @@ describe.skipIf(!CHROMIUM)('the page backends in headless Chromium (fast cpu on 
     const mine = plain.tests.filter((t) => t.name.startsWith('backend cpu '));
     expect(mine.length).toBeGreaterThan(0);
     expect(mine.filter((t) => !t.ok)).toEqual([]);
-    expect(plain.gemm.worst).toBeLessThanOrEqual(1e-4);
+    expect(plain.gemm.worst).toBeLessThanOrEqual(160 * 2 ** -24);
   });
 });
