@@ -1,9 +1,10 @@
-// Runs inside headless Chromium (bench/gpu-browser.ts bundles it with the engine's browser
-// entry): the GPU backend in gpu.js's WebGL2 mode (SwiftShader: on the CPU) and the reference
-// backend on the same workloads as bench/gpu.ts and the gemm row: gemm 512³, and the VGG-16
-// w1/16 fc16 3×32×32 batch-8 training step. Medians in seconds; each timed call ends with a
-// read of one value (on GL that waits for the queued draws).
-import { GradientDescentMomentum, generateVgg16TransferModel, getBackend, gpuDevice, registeredBackends, setBackend } from '../src/browser/index.js';
+// Runs inside headless Chromium (bench/gpu-browser.ts and bench/page-cpu.ts bundle it with
+// the engine's browser entry): runBench, the GPU backend in gpu.js's WebGL2 mode (SwiftShader:
+// on the CPU) and the reference backend on the same workloads as bench/gpu.ts and the gemm
+// row: gemm 512³, and the VGG-16 w1/16 fc16 3×32×32 batch-8 training step; runDemoStep, the
+// demo's training step on the page's cpu backend. Times in seconds; each timed call ends
+// with a read of one value (on GL that waits for the queued draws).
+import { GradientDescentMomentum, generateVgg16TransferModel, getBackend, gpuDevice, registeredBackends, setBackend, startPageBackends } from '../src/browser/index.js';
 import { randomBatch, trainingStep } from './model-step.js';
 
 export interface BrowserBenchReport {
@@ -55,3 +56,30 @@ export function runBench(): BrowserBenchReport {
   };
 }
 (globalThis as { runBench?: typeof runBench }).runBench = runBench;
+
+export interface DemoStepReport { cpuLine: string; threads: number; seconds: number[]; bsz: number }
+
+/**
+ * The demo's training step (VGG-16 w1/8 fc128, 1×32×32, batch 10, SGD momentum) on the
+ * page's `cpu` (the fast backend on Web Workers where the page is cross-origin isolated):
+ * `runs` timed steps after 2 warm-up ones, each ending with a read of conv1_1's weights.
+ * bench/page-cpu.ts times the same step in Node.
+ */
+export async function runDemoStep(threads: number, runs: number): Promise<DemoStepReport> {
+  const started = await startPageBackends({ threads, webgpu: false });
+  setBackend('cpu');
+  const inShape = [1, 32, 32], bsz = 10;
+  const model = generateVgg16TransferModel({ widthMult: 0.125, fcSize: 128 });
+  const opt = new GradientDescentMomentum(0.003, { momentumCoef: 0.9, wdecay: 0.0005 });
+  const step = trainingStep(model, opt, inShape, randomBatch(bsz, inShape, 2, 1));
+  const first = model.layersToOptimize[0]!.params()[0]!;
+  const seconds: number[] = [];
+  for (let i = -2; i < runs; i++) {
+    const t0 = performance.now();
+    step();
+    first.value.toHost();
+    if (i >= 0) seconds.push((performance.now() - t0) / 1000);
+  }
+  return { cpuLine: started.cpuLine, threads: started.threads, seconds, bsz };
+}
+(globalThis as { runDemoStep?: typeof runDemoStep }).runDemoStep = runDemoStep;

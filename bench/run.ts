@@ -14,6 +14,7 @@ import { frozenBench, frozenW3aBench } from './frozen.js';
 import { gemmBench } from './gemm.js';
 import { gpuBench } from './gpu.js';
 import { gpuBrowserBench } from './gpu-browser.js';
+import { pageCpuBench } from './page-cpu.js';
 import { webgpuBench } from './webgpu.js';
 import { prepareBench } from './prepare.js';
 import { profileBench } from './profile.js';
@@ -46,6 +47,7 @@ const benchmarks: Benchmark[] = [
   seamBench,
   gpuBench,
   gpuBrowserBench,
+  pageCpuBench,
   webgpuBench,
   profileBench,
   winogradErrorBench,

@@ -2,12 +2,12 @@
 // browser (the browser bundle's stubs, and stubs for the Node-only parts of the built-in data
 // and image readers that the page does not use), plus index.html and style.css, into
 // dist/playground/. `npm run build` runs it after tsc; `tl-scratch playground` serves it.
-//   node scripts/build-playground.mjs         → dist/playground/{index.html,style.css,playground.js}
+//   node scripts/build-playground.mjs         → dist/playground/{index.html,style.css,playground.js,simd-worker.js,webgpu-worker.js}
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkpointStub, fastStub, nodeStub } from './build-browser.mjs';
+import { buildPageWorkers, checkpointStub, nodeStub, pagePool } from './build-browser.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PAGE = resolve(ROOT, 'src/playground/page');
@@ -35,8 +35,9 @@ export async function buildPlayground(outDir = resolve(ROOT, 'dist/playground'))
   mkdirSync(outDir, { recursive: true });
   await build({
     entryPoints: [join(PAGE, 'main.ts')], outfile: join(outDir, 'playground.js'), bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-    plugins: [checkpointStub, fastStub, nodeStub, builtinNodeStub, imageStub], logLevel: 'error', sourcemap: false, legalComments: 'none',
+    plugins: [checkpointStub, pagePool, nodeStub, builtinNodeStub, imageStub], logLevel: 'error', sourcemap: false, legalComments: 'none',
   });
+  await buildPageWorkers(outDir);
   for (const f of ['index.html', 'style.css']) copyFileSync(join(PAGE, f), join(outDir, f));
   return outDir;
 }

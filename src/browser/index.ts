@@ -1,9 +1,10 @@
 // The engine in a browser: what a page needs to build, train and run a model (tensors, ops,
-// layers, VGG-16, costs, optimizers, in-memory data, the backends with gpu.js's WebGL),
+// layers, VGG-16, costs, optimizers, in-memory data, the backends: `cpu` on Web Workers,
+// gpu.js's WebGL, WebGPU through navigator.gpu; startPageBackends starts them),
 // bundled by `npm run build:browser` (scripts/build-browser.mjs) into
 // dist/browser/tl-scratch.js. Nothing here or below it imports a `node:` module: the files,
 // checkpoints and the command line stay in Node (checkpoint.ts is replaced by
-// checkpoint-stub.ts in the bundle).
+// checkpoint-stub.ts in the bundle, the fast backend's thread pool by simd-pool.ts).
 import * as gpujs from 'gpu.js';
 import { provideGpuJs } from '../kernels/gpu/webgl/index.js';
 
@@ -31,3 +32,6 @@ export { GeneralizedCost, CrossEntropyBinary, CrossEntropyMulti, SumSquared } fr
 export { GradientDescentMomentum } from '../optim/index.js';
 export { ArrayIterator } from '../data/iterator.js';
 export { windowGeometry } from '../kernels/geometry.js';
+export { startPageBackends, type PageBackends } from './start.js';
+export { webgpuStats, webgpuSync, type WebgpuInfo } from '../kernels/gpu/webgpu/index.js';
+export { pagePool } from './simd-pool.js';

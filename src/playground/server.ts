@@ -25,7 +25,17 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/playground.js': { file: 'playground.js', type: 'text/javascript; charset=utf-8' },
+  // the page's Web Workers: the fast backend's helpers and the WebGPU device (src/browser/)
+  '/simd-worker.js': { file: 'simd-worker.js', type: 'text/javascript; charset=utf-8' },
+  '/webgpu-worker.js': { file: 'webgpu-worker.js', type: 'text/javascript; charset=utf-8' },
 };
+
+/**
+ * Cross-origin isolation: with these two headers the page gets SharedArrayBuffer (and so
+ * the fast backend's Web Workers and the WebGPU device worker, src/browser/start.ts); the
+ * page loads nothing from other origins, so requiring CORP of them costs nothing.
+ */
+export const ISOLATION_HEADERS = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
 
 export interface PlaygroundServerOptions {
   port?: number;
@@ -45,8 +55,9 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
     'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
     'cache-control': 'no-store',
     // The page may talk to this server only: a second line of defence behind the bundle itself.
-    'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-eval'",
+    'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-eval'; worker-src 'self'",
     'x-content-type-options': 'nosniff',
+    ...ISOLATION_HEADERS,
     ...extra,
   });
   res.end(body);
@@ -180,11 +191,15 @@ export async function playgroundCommand(o: { port: number; open: boolean }): Pro
   console.log('open it in a browser (WebGL2 for the gpu backend); Ctrl-C stops the server');
   if (o.open && !openInBrowser(url)) console.log('(no browser opener found; open the address yourself)');
   return new Promise<number>((resolve) => {
+    // Ctrl-C stops at once: a browser keeps its keep-alive sockets open (and may be
+    // mid-request), and server.close alone waits for them; so every socket is destroyed, and
+    // the command returns without waiting for close's callback (the program then exits).
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      server.close(() => resolve(0));
+      server.close();
       server.closeAllConnections();
+      resolve(0);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -17,10 +17,12 @@ import { resolveImports, tsBlocks } from '../docs/blocks.js';
 
 const ROOT = resolve(__dirname, '../..');
 // The browser bundles' stubs stand in for Node-only modules (scripts/build-browser.mjs,
-// scripts/build-playground.mjs), so they export what those modules export.
+// scripts/build-playground.mjs), so they export what those modules export; the page's
+// workers are entries of their own.
 const ENTRIES = [
   'src/index.ts', 'src/browser/index.ts', 'src/cli.ts', 'src/playground/page/main.ts',
-  'src/browser/checkpoint-stub.ts', 'src/browser/fast-stub.ts', 'src/browser/node-stub.ts',
+  'src/browser/checkpoint-stub.ts', 'src/browser/node-stub.ts', 'src/browser/node-v8-stub.ts', 'src/browser/simd-pool.ts',
+  'src/browser/simd-worker.ts', 'src/browser/webgpu-worker.ts', 'src/browser/worker-port.ts', 'src/browser/webgpu-navigator.ts',
   'src/playground/page/stubs/images.ts', 'src/playground/page/stubs/node.ts',
 ];
 

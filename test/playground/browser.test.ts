@@ -8,6 +8,9 @@
 //     accuracy as a count of correct test images and the final cost to the CLI's 3 decimals;
 //   - runs on the gpu backend (gpu.js WebGL2) on a dropped folder (test/fixtures/data/folder:
 //     undecodable files listed and skipped), and keeps working after a backend failure;
+//   - offers cpu (the fast backend on Web Workers), gpu and webgpu (SwiftShader's WebGPU),
+//     trains the folder on cpu and webgpu alike, and its top line names the backend of the
+//     run shown;
 //   - shows the curves, the import report, feature maps and one training step (with its head's autograd graph);
 //   - requests nothing from any host but the local server;
 //   - saves screenshots: into a temporary folder, or with TL_UPDATE_SCREENSHOTS=1 into
@@ -28,7 +31,7 @@ type Dom = any;
 declare const document: Dom, window: Dom;
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const FLAGS = ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+const FLAGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = process.env.TL_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs/images') : mkdtempSync(join(tmpdir(), 'tl-playground-shots-'));
 // The comparison run: small enough for a test, the demo's settings otherwise.
@@ -115,7 +118,8 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     const dir = await buildPlayground(mkdtempSync(join(tmpdir(), 'tl-playground-')));
     ({ server, url } = await startPlaygroundServer({ port: 0, staticDir: dir }));
     const { launch } = await import('puppeteer-core');
-    browser = await launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+    // A run's wait (waitForFunction) is one protocol call: let RUN_TIMEOUT bound it, not puppeteer's default of 180 s.
+    browser = await launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, protocolTimeout: RUN_TIMEOUT + 60_000 });
     page = await browser.newPage();
     await page.setViewport({ width: 1200, height: 800 });
     page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -130,21 +134,28 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     server?.close();
   });
 
-  it('shows the backend: gpu.js in WebGL2, and says SwiftShader is not a real GPU', async () => {
+  it('offers cpu (the fast backend on Web Workers: the server isolates the page), gpu (gpu.js in WebGL2, not a real GPU here) and webgpu (SwiftShader\'s WebGPU); cpu is the default and the top line says what runs it', async () => {
+    expect(await page.evaluate(() => (globalThis as Dom).crossOriginIsolated)).toBe(true);
     const line = await page.$eval('#backend-line', (e) => e.textContent);
-    expect(line).toMatch(/^backend: gpu: gpu\.js webgl2 \(.*software rasterizer.*slower than a real GPU\)/);
-    expect(await page.$eval('#backend', (e) => (e as Dom).value)).toBe('gpu');
+    expect(line).toMatch(/^backend: cpu: the fast backend \(WebAssembly SIMD, \d+ threads?/);
+    expect(await page.$eval('#backend', (e) => (e as Dom).value)).toBe('cpu');
+    const options = await page.$$eval('#backend option', (os: Dom[]) => os.map((o: Dom) => [o.value, o.disabled, o.title]));
+    expect(options.map((o) => o.slice(0, 2))).toEqual([['cpu', false], ['gpu', false], ['webgpu', false], ['ref', false]]);
+    expect(options[1]![2]).toMatch(/^gpu: gpu\.js webgl2 \(.*software rasterizer.*slower than a real GPU\)/);
+    expect(options[2]![2]).toMatch(/^webgpu: adapter .*\(a software renderer: slower than a real GPU\)/);
   });
 
-  it('without WebGL the page falls back to the ref backend and says why', async () => {
+  it('without WebGL (and WebGPU) the page offers neither gpu nor webgpu and says why; cpu stays', async () => {
     const { launch } = await import('puppeteer-core');
     const noGl = await launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-webgl', '--disable-3d-apis'] });
     try {
       const p = await noGl.newPage();
       await p.goto(url);
       await p.waitForFunction(() => !document.querySelector('#backend-line').textContent.includes('starting'), { timeout: 30_000 });
-      expect(await p.$eval('#backend-line', (e) => e.textContent)).toMatch(/^backend: ref: the reference kernels \(gpu\.js found no WebGL here, only its \w+ mode\)$/);
-      expect(await p.$eval('#backend', (e: Dom) => [e.value, e.querySelector('option[value=gpu]').disabled])).toEqual(['ref', true]);
+      expect(await p.$eval('#backend-line', (e) => e.textContent)).toMatch(/^backend: cpu: the fast backend/);
+      expect(await p.$eval('#backend', (e: Dom) => [e.value, e.querySelector('option[value=gpu]').disabled, e.querySelector('option[value=webgpu]').disabled])).toEqual(['cpu', true, true]);
+      expect(await p.$eval('#backend option[value=gpu]', (e: Dom) => e.title)).toMatch(/^gpu: unavailable \(gpu\.js found no WebGL here, only its \w+ mode\)$/);
+      expect(await p.$eval('#backend option[value=webgpu]', (e: Dom) => e.title)).toMatch(/^webgpu: unavailable: /);
     } finally {
       await noGl.close();
     }
@@ -237,6 +248,25 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     expect(await page.$eval('#run-status', (e) => e.textContent)).toBe('stopped during scratch; the runs before it are kept');
     expect(await page.evaluate(() => (globalThis as unknown as { playground: Hook }).playground.results())).toEqual([]);
   }, 120_000);
+
+  it('the top line names the backend of the run shown: ref after a ref run, then cpu, then webgpu; cpu and webgpu train the folder alike', async () => {
+    const line = () => page.$eval('#backend-line', (e) => e.textContent ?? '');
+    expect(await line()).toMatch(/^backend: ref: the reference kernels/); // the stopped run above ran on ref
+    const results = () => page.evaluate(() => (globalThis as unknown as { playground: Hook }).playground.results());
+    await setSettings(page, { experiments: ['finetune'], backend: 'cpu', epochs: 2, evalEvery: 1, data: 'folder' });
+    expect(await run(page)).toMatch(/^done: finetune/);
+    expect(await line()).toMatch(/^backend: cpu: the fast backend \(WebAssembly SIMD/);
+    const [onCpu] = await results();
+    expect(onCpu!.backend).toBe('cpu');
+    await setSettings(page, { experiments: ['finetune'], backend: 'webgpu', epochs: 2, evalEvery: 1, data: 'folder' });
+    expect(await run(page)).toMatch(/^done: finetune/);
+    expect(await line()).toMatch(/^backend: webgpu: adapter /);
+    const [onWebgpu] = await results();
+    expect(onWebgpu!.backend).toBe('webgpu');
+    expect(onWebgpu!.testCorrect).toBe(onCpu!.testCorrect);
+    expect(Math.abs(onWebgpu!.finalCost - onCpu!.finalCost)).toBeLessThanOrEqual(1e-3 * Math.abs(onCpu!.finalCost));
+    expect(await page.$eval('#results tbody tr td:last-child', (e) => e.textContent)).toBe('webgpu');
+  }, 240_000);
 
   it('finetune on the built-in data (ref backend) gets the CLI\'s accuracy for the same seed and settings; the curves and the import report appear', async () => {
     await setSettings(page, { experiments: ['finetune'], backend: 'ref', perClass: PER_CLASS, epochs: EPOCHS, evalEvery: EPOCHS, data: 'builtin' });

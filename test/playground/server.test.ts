@@ -68,6 +68,22 @@ describe('tl-scratch playground: the local server', () => {
     expect((await js.text()).length).toBeGreaterThan(100_000);
   });
 
+  it('sends the cross-origin isolation headers with every answer (SharedArrayBuffer for the fast backend and webgpu), and serves the page\'s two workers', async () => {
+    for (const p of ['', 'playground.js', 'simd-worker.js', 'webgpu-worker.js', 'api/info', 'nope']) {
+      const r = await fetch(`${url}${p}`);
+      expect(r.headers.get('cross-origin-opener-policy'), p).toBe('same-origin');
+      expect(r.headers.get('cross-origin-embedder-policy'), p).toBe('require-corp');
+      expect(r.headers.get('cache-control'), p).toBe('no-store');
+      expect(r.headers.get('content-security-policy'), p).toMatch(/worker-src 'self'/);
+    }
+    for (const w of ['simd-worker.js', 'webgpu-worker.js']) {
+      const r = await fetch(`${url}${w}`);
+      expect(r.status, w).toBe(200);
+      expect(r.headers.get('content-type'), w).toMatch(/javascript/);
+      expect(await r.text(), w).toBe(readFileSync(join(dir, w), 'utf8'));
+    }
+  });
+
   it('answers 404 for anything else (no path reaches the disk) and 405 for other methods', async () => {
     for (const p of ['nope', '../package.json', '%2e%2e/package.json', 'dist/playground/index.html', 'api/nothing']) {
       const r = await fetch(`${url}${p}`);
@@ -77,7 +93,7 @@ describe('tl-scratch playground: the local server', () => {
   });
 
   it('serves nothing that refers to another host: no http(s) address but gpu.js\'s documentation links in strings', () => {
-    for (const f of ['index.html', 'style.css', 'playground.js']) {
+    for (const f of ['index.html', 'style.css', 'playground.js', 'simd-worker.js', 'webgpu-worker.js']) {
       const text = readFileSync(join(dir, f), 'utf8');
       const hosts = [...text.matchAll(/https?:\/\/[^\s"'`)<>\\]+/g)].map((m) => m[0]).filter((u) => !DOC_LINKS.has(u) && !/^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(u) && u !== 'http://www.w3.org/2000/svg');
       expect(hosts, f).toEqual([]);

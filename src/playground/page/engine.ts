@@ -8,6 +8,7 @@
 // rates) and runExperiment (fit, test accuracy every evalEvery epochs, final test pass). On
 // the same kernels and settings the accuracy is the CLI's (test/playground/browser.test.ts).
 import '../../browser/index.js'; // gpu.js for the gpu backend, setImmediate for Model.fit
+import { startPageBackends } from '../../browser/start.js';
 import { manualSeed } from '../../tensor/random.js';
 import { getBackend, setBackend } from '../../kernels/index.js';
 import { gpuDevice } from '../../kernels/gpu/webgl/index.js';
@@ -27,30 +28,50 @@ import { unpackWire, type BuiltinMeta, type PlaygroundInfo, type SourceMeta } fr
 
 export type { ExperimentName, EpochRecord };
 
-/** The backends a page can pick: gpu.js (WebGL) or the reference kernels, `ref` as in Node (the SIMD/threads backend `cpu` does not run in a page). */
-export type PageBackend = 'gpu' | 'ref';
+/**
+ * The backends a page can pick, as in Node: `cpu` (the fast backend on Web Workers where
+ * the page is cross-origin isolated, else the reference kernels), `gpu` (gpu.js, WebGL),
+ * `webgpu` (navigator.gpu) and `ref` (the reference kernels).
+ */
+export type PageBackend = 'cpu' | 'gpu' | 'webgpu' | 'ref';
 
 export interface BackendStatus {
   /** The backend the page uses by default. */
   preferred: PageBackend;
-  /** One line for the page: mode, renderer, why it fell back. */
-  line: string;
-  gpuOk: boolean;
+  /** One line per backend for the page: what runs it, or why it cannot run here. */
+  lines: Record<PageBackend, string>;
+  /** Whether each backend can run here. */
+  ok: Record<PageBackend, boolean>;
 }
 
-/** Starts gpu.js if it can; says which backend runs and why. */
-export function probeBackends(): BackendStatus {
+/** gpu.js's line: its mode and renderer, or why there is no WebGL for it. */
+function probeGpu(): { ok: boolean; line: string } {
   try {
     const d = gpuDevice();
     if (d.mode === 'webgl2' || d.mode === 'webgl') {
       // notAGpu names the renderer when it is software (SwiftShader, llvmpipe).
       const where = d.info.notAGpu ? ` (${d.info.notAGpu}: slower than a real GPU)` : d.info.renderer ? ` on ${d.info.renderer}` : '';
-      return { preferred: 'gpu', gpuOk: true, line: `gpu: gpu.js ${d.mode}${where}` };
+      return { ok: true, line: `gpu: gpu.js ${d.mode}${where}` };
     }
-    return { preferred: 'ref', gpuOk: false, line: `ref: the reference kernels (gpu.js found no WebGL here, only its ${d.mode} mode)` };
+    return { ok: false, line: `gpu: unavailable (gpu.js found no WebGL here, only its ${d.mode} mode)` };
   } catch (e) {
-    return { preferred: 'ref', gpuOk: false, line: `ref: the reference kernels (no WebGL for the gpu backend: ${(e as Error).message})` };
+    return { ok: false, line: `gpu: unavailable (no WebGL: ${(e as Error).message})` };
   }
+}
+
+/**
+ * Starts the page's backends (the fast backend's workers, the WebGPU device) and gpu.js;
+ * says what runs each. The default is `cpu`: on a software renderer (no GPU) it is the
+ * fastest, and on a real GPU the user picks gpu or webgpu.
+ */
+export async function probeBackends(): Promise<BackendStatus> {
+  const started = await startPageBackends();
+  const gpu = probeGpu();
+  return {
+    preferred: 'cpu',
+    lines: { cpu: started.cpuLine, gpu: gpu.line, webgpu: started.webgpuLine, ref: 'ref: the reference kernels (the textbook loops, one thread)' },
+    ok: { cpu: true, gpu: gpu.ok, webgpu: started.webgpu !== null, ref: true },
+  };
 }
 
 async function fetchBytes(url: string): Promise<ArrayBuffer> {

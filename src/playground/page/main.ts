@@ -1,10 +1,11 @@
 // The playground page: plain DOM and SVG/canvas over engine.ts. The work runs on the page's
-// main thread (gpu.js needs the page's WebGL context); Model.fit yields to the browser
+// main thread (gpu.js needs the page's WebGL context; cpu and webgpu hand work to Web Workers
+// from there); Model.fit yields to the browser
 // between minibatches, so the curves update and the Stop button answers while training.
 // A test pass (evaluation) is one synchronous loop: the page waits for it.
 import {
   fetchBuiltin, fetchInfo, fetchSource, im2colOf, insideOneStep, predictWithFeatures, probeBackends, RunStopped, runPageExperiment,
-  type EpochRecord, type ExperimentName, type PageBackend, type PageData, type RunResult, type StepReport,
+  type BackendStatus, type EpochRecord, type ExperimentName, type PageBackend, type PageData, type RunResult, type StepReport,
 } from './engine.js';
 import { filesFromDrop, filesFromInput, folderData, type DroppedFile, type FolderResult } from './folder.js';
 import { lineChart, planeCanvas, range, type Series } from './chart.js';
@@ -36,8 +37,19 @@ interface State {
   step: StepReport | null;
   /** The last run's message (errors included), for tests. */
   message: string;
+  /** What runs each backend here (null until the backends have started). */
+  backends: BackendStatus | null;
 }
-const state: State = { info: null, source: null, folder: null, running: false, stop: false, runs: new Map(), curves: new Map(), step: null, message: '' };
+const state: State = { info: null, source: null, folder: null, running: false, stop: false, runs: new Map(), curves: new Map(), step: null, message: '', backends: null };
+
+/**
+ * The top line: the backend of the run that is shown (the running one, else the model
+ * picked under "Inside a trained model"), or before any run the one the next run will use.
+ */
+function showBackendLine(name: PageBackend): void {
+  if (!state.backends) return;
+  $('backend-line').textContent = `backend: ${state.backends.lines[name]}`;
+}
 
 function setStatus(text: string, error = false): void {
   const s = $('run-status');
@@ -171,6 +183,7 @@ async function runAll(): Promise<void> {
   $('results').querySelector('tbody')!.replaceChildren();
   drawCurves();
   const backend = $<HTMLSelectElement>('backend').value as PageBackend;
+  showBackendLine(backend);
   for (const experiment of experiments) {
     const history: EpochRecord[] = [];
     state.curves.set(experiment, history);
@@ -349,7 +362,16 @@ async function start(): Promise<void> {
   setupFolder();
   $('run').addEventListener('click', () => void runAll());
   $('stop').addEventListener('click', () => { state.stop = true; setStatus('stopping after this minibatch…'); });
-  $('model-exp').addEventListener('change', () => { showImportReport(); showTestStrip(); state.step = null; });
+  $('model-exp').addEventListener('change', () => {
+    showImportReport();
+    showTestStrip();
+    state.step = null;
+    const r = selectedRun();
+    if (r) showBackendLine(r.backend as PageBackend);
+  });
+  $('backend').addEventListener('change', () => {
+    if (!state.running && state.runs.size === 0) showBackendLine($<HTMLSelectElement>('backend').value as PageBackend);
+  });
   $('predict').addEventListener('click', predict);
   $('open-step').addEventListener('click', openStep);
   $('im2col-layer').addEventListener('change', showIm2col);
@@ -365,11 +387,14 @@ async function start(): Promise<void> {
   $('builtin-desc').textContent = `Fashion-MNIST ${i.data.classNames.join(' vs ')} (${i.data.trainImages} training images, ${i.data.testImages} test images), VGG-16 ×${i.model.widthMult} pretrained on ${i.source.task} (${i.source.file})`;
   $<HTMLInputElement>('lr').value = String(i.defaults.lr);
   $<HTMLInputElement>('per-class').value = String(i.defaults.trainPerClass);
-  const b = probeBackends();
-  $('backend-line').textContent = `backend: ${b.line}`;
+  const b = (state.backends = await probeBackends());
   const sel = $<HTMLSelectElement>('backend');
   sel.value = b.preferred;
-  if (!b.gpuOk) (sel.querySelector('option[value=gpu]') as HTMLOptionElement).disabled = true;
+  for (const o of Array.from(sel.options)) {
+    o.title = b.lines[o.value as PageBackend];
+    if (!b.ok[o.value as PageBackend]) o.disabled = true;
+  }
+  showBackendLine(b.preferred);
 }
 
 // For the browser test (test/playground/browser.test.ts): the state and the folder path without a drop.

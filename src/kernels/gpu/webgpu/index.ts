@@ -17,7 +17,7 @@
 import { assembleBackend, type Backend, type DeviceBuffer, type FloatArray, type KernelTable, type StorageMethods } from '../../backend.js';
 import { BackendError } from '../../../util/errors.js';
 
-interface WebgpuInfo {
+export interface WebgpuInfo {
   adapter: string;
   backend: string;
   how: string;
@@ -33,7 +33,7 @@ interface WebgpuInfo {
 }
 
 /** A buffer handle: an id that names the worker's GPU buffer. */
-class WBuf {
+export class WBuf {
   constructor(readonly id: number, readonly n: number, readonly index: boolean) {}
 }
 
@@ -134,11 +134,21 @@ class Connection {
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
-let connection: Connection | null = null;
+/** What the backend needs of its link to the device: Connection in Node, src/browser/webgpu.ts in a page. */
+export interface WebgpuConnection {
+  readonly info: WebgpuInfo;
+  ask(m: Record<string, unknown>): unknown;
+  check(): void;
+  post(m: Record<string, unknown>): void;
+  handle(n: number, index: boolean): WBuf;
+  unregister(b: WBuf): void;
+}
+
+let connection: WebgpuConnection | null = null;
 let failure: BackendError | null = null;
 
 /** The started backend's connection (starts the worker and the device on first use). */
-function conn(): Connection {
+function conn(): WebgpuConnection {
   if (connection) return connection;
   if (failure) throw failure;
   try {
@@ -247,6 +257,15 @@ const kernels: KernelTable = {
   },
   gdmUpdate: call('gdmUpdate'),
 };
+
+/** A page's link to a device owned by a Web Worker (src/browser/webgpu.ts): the kernel rows below then run there. */
+export function provideWebgpuConnection(c: WebgpuConnection): void {
+  connection = c;
+  failure = null;
+}
+
+/** The storage methods and kernel table, for the page's backend (the same rows over its connection). */
+export const webgpuTables = { storage, kernels };
 
 /** The backend. Nothing starts until its first call: the worker, the `webgpu` package and the adapter load then. */
 export const webgpuBackend: Backend | null = builtin ? assembleBackend({
