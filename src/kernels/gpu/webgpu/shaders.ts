@@ -201,9 +201,13 @@ export const unaryBackShader = (op: UnaryOp): Shader => pointwise(op === 'neg'
   ? elementwise('unaryBackward-neg', [['dy', 'read', 'f32'], ['dx', 'read_write', 'f32']], [], '  dx[i] = -dy[i];')
   : elementwise(`unaryBackward-${op}`, [['u0', 'read', 'f32'], ['dy', 'read', 'f32'], ['dx', 'read_write', 'f32']], [], `  let v = u0[i]; let g = dy[i]; dx[i] = ${UNARY_BACK[op]};`));
 
+// NaN propagates from a, as in the host kernels. Tested on the bits, not with `a != a`: a
+// compiler may assume floats are never NaN and fold that to false (Chromium's does).
+const nanOf = (x: string): string => `((bitcast<u32>(${x}) & 0x7fffffffu) > 0x7f800000u)`;
+const A_IS_NAN = nanOf('a');
 const BINARY: Record<BinaryOp, string> = {
   add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'a / b',
-  max: 'select(b, a, a >= b || a != a)', min: 'select(b, a, a <= b || a != a)', ge: 'select(0.0, 1.0, a >= b || a != a)',
+  max: `select(b, a, a >= b || ${A_IS_NAN})`, min: `select(b, a, a <= b || ${A_IS_NAN})`, ge: `select(0.0, 1.0, a >= b || ${A_IS_NAN})`,
 };
 
 /** Maximum rank of the strided views of binary and copy. */
@@ -264,7 +268,7 @@ fn isRed(k: u32) -> bool { return pu(2u + ${MAX_RANK}u + k) != 0u; }`;
       if (isRed(uk)) { o = o + (rr % dim(uk)) * strides[uk]; rr = rr / dim(uk); }
     }
     let v = x[o];
-    ${op === 'sum' ? 's = s + v;' : 'if (arg < 0 || v > best || (v != v && best == best)) { best = v; arg = i32(o); }'}
+    ${op === 'sum' ? 's = s + v;' : `if (arg < 0 || v > best || (${nanOf('v')} && !${nanOf('best')})) { best = v; arg = i32(o); }`}
   }
   ${op === 'sum' ? 'out[i] = s;' : 'out[i] = best; if (withArg != 0u) { am[i] = arg; }'}`, helpers);
 }
