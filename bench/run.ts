@@ -20,6 +20,7 @@ import { winogradErrorBench, winogradSpeedBench } from './winograd-error.js';
 import { seamBench } from './seam.js';
 import { vggBench, vggTfCpuBench } from './vgg.js';
 import { memoryBench } from './memory.js';
+import { memorySlopeBench } from './memory-slope.js';
 import { inferenceMemoryBench } from './inference-memory.js';
 import { formatTable, type Benchmark, type Row } from './harness.js';
 import { cleanStreamData, streamBench } from './stream.js';
@@ -30,6 +31,7 @@ const benchmarks: Benchmark[] = [
   vggBench,
   vggTfCpuBench,
   memoryBench,
+  memorySlopeBench,
   inferenceMemoryBench,
   demoBench,
   demoRunBench,
