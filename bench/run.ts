@@ -15,6 +15,7 @@ import { gemmBench } from './gemm.js';
 import { gpuBench } from './gpu.js';
 import { gpuBrowserBench } from './gpu-browser.js';
 import { webgpuBench } from './webgpu.js';
+import { prepareBench } from './prepare.js';
 import { profileBench } from './profile.js';
 import { winogradErrorBench, winogradSpeedBench } from './winograd-error.js';
 import { seamBench } from './seam.js';
@@ -22,6 +23,8 @@ import { vggBench, vggTfCpuBench } from './vgg.js';
 import { memoryBench } from './memory.js';
 import { memorySlopeBench } from './memory-slope.js';
 import { inferenceMemoryBench } from './inference-memory.js';
+import { peersBench } from './peers.js';
+import { realSizeBench } from './real-size.js';
 import { formatTable, type Benchmark, type Row } from './harness.js';
 import { cleanStreamData, streamBench } from './stream.js';
 
@@ -30,6 +33,8 @@ const benchmarks: Benchmark[] = [
   convBench,
   vggBench,
   vggTfCpuBench,
+  peersBench,
+  realSizeBench,
   memoryBench,
   memorySlopeBench,
   inferenceMemoryBench,
@@ -39,6 +44,7 @@ const benchmarks: Benchmark[] = [
   frozenW3aBench,
   featureCacheBench,
   streamBench,
+  prepareBench,
   seamBench,
   gpuBench,
   gpuBrowserBench,

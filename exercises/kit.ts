@@ -153,12 +153,15 @@ type Col2im = (cols: FloatArray, g: WindowGeometry, dx: FloatArray, dxOffset: nu
 /**
  * The convolution kernels (forward, and the three gradients) as im2col + gemm, one image
  * at a time, with the im2col and col2im given: the rows a backend built on them needs.
- *   y[n] = W[K, CRS] · cols[CRS, PQ];  dcols = Wᵀ · dy[n], dx[n] = col2im(dcols);  dW += dy[n] · colsᵀ
+ *   y[n] = W[K, CRS] · cols[CRS, PQ] (+ b, then max(0, ·) when `relu`);  dcols = Wᵀ · dy[n],
+ *   dx[n] = col2im(dcols);  dW += dy[n] · colsᵀ
+ * The model asks for the ReLU with the convolution (Backend.conv2dForward's `relu`) when a
+ * Rectlin follows Conv + Bias: a forward row that ignored it would train a different net.
  */
 export function convRowsFrom(im2col: Im2col, col2im: Col2im): Pick<KernelTable, 'conv2dForward' | 'conv2dBackward'> {
   const like = (a: FloatArray, n: number): FloatArray => (a instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
   return {
-    conv2dForward: (xb, N, wb, K, bb, g, yb) => {
+    conv2dForward: (xb, N, wb, K, bb, g, yb, relu) => {
       const x = arr(xb), w = arr(wb), y = arr(yb), b = bb && arr(bb);
       const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
       const cols = like(x, CRS * PQ);
@@ -166,6 +169,7 @@ export function convRowsFrom(im2col: Im2col, col2im: Col2im): Pick<KernelTable, 
         im2col(x, n * CHW, g, cols);
         refGemm(false, false, K, PQ, CRS, 1, w, 0, CRS, cols, 0, PQ, 0, y, n * K * PQ, PQ);
         if (b) for (let k = 0; k < K; k++) for (let i = 0; i < PQ; i++) y[(n * K + k) * PQ + i]! += b[k]!;
+        if (relu) for (let i = n * K * PQ; i < (n + 1) * K * PQ; i++) y[i] = Math.max(0, y[i]!);
       }
     },
     conv2dBackward: (xb, N, wb, K, g, dyb, dxb, dwb, dbb) => {

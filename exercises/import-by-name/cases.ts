@@ -1,6 +1,13 @@
-// The tests of track task 10, import-by-name (run: npm run exercise import-by-name).
+// The tests of track task 10, import-by-name (run: npm run exercise import-by-name). Your
+// importByName is set as importMatchingLayers' by-name matching (setNameImport,
+// src/transfer/name-import.ts), the entry point the experiments, `train --source_model`
+// and the demo import through; the engine's own matching is the reference.
 import assert from 'node:assert/strict';
-import { Affine, Constant, Conv, importMatchingLayers, manualSeed, Model, resetLayerNames, Softmax, type SourceLayer } from '../../src/index.js';
+import {
+  Accuracy, Affine, Constant, Conv, CrossEntropyBinary, GeneralizedCost, generateVgg16TransferModel, importMatchingLayers, loadBuiltin,
+  manualSeed, Model, readWeights, resetLayerNames, Softmax, transferOptimizer, type SourceLayer,
+} from '../../src/index.js';
+import { setNameImport } from '../../src/transfer/name-import.js';
 import { defineExercise } from '../harness.js';
 import { expectClose, randomArray } from '../kit.js';
 
@@ -35,23 +42,57 @@ function paramsOf(m: Model): Map<string, Float32Array> {
   return out;
 }
 
+/** Runs fn with your import inside importMatchingLayers (counting its calls), then restores the engine's. */
+async function withYourImport<T>(impl: Impl, fn: () => T | Promise<T>, calls = { n: 0 }): Promise<T> {
+  const prev = setNameImport((src, m) => (calls.n++, impl.importByName(src, m)));
+  try {
+    return await fn();
+  } finally {
+    setNameImport(prev);
+  }
+}
+
+/** The README's transfer example, shortened: the MNIST-pretrained VGG-16 imported, its conv layers frozen, 2 epochs; the layers imported and the test accuracy. */
+async function transfer(): Promise<{ imported: string[]; accuracy: number }> {
+  manualSeed(0);
+  const view = { size: 32, fit: 'pad' as const, scale: 'byte' as const, channels: 1 as const, mean: Float32Array.of(64.5) };
+  const train = loadBuiltin('fashion-tshirt-shirt', 'train').takePerClass(8).iterator({ ...view, bsz: 8, shuffle: true });
+  const test = loadBuiltin('fashion-tshirt-shirt', 'test').takePerClass(20).iterator({ ...view, bsz: 20 });
+  const model = generateVgg16TransferModel({ nclass: 2, widthMult: 0.125, fcSize: 128 });
+  model.initialize(train.lshape);
+  const { imported } = importMatchingLayers(await readWeights('models/vgg16-mnist-w0.125-fc128.h5'), model, { log: () => {} });
+  const optimizer = transferOptimizer(imported, { lr: 0.01, momentum: 0.9, wdecay: 0.0005, importedLrScale: 0 });
+  await model.fit(train, { optimizer, numEpochs: 2, cost: new GeneralizedCost(CrossEntropyBinary()) });
+  return { imported, accuracy: model.eval(test, new Accuracy())[0]! };
+}
+
 export default defineExercise<Impl>({
   title: 'importing pretrained weights by layer name (neon\'s and PyTorch\'s bias layouts), all or nothing',
   cases: {
-    'the same weights as importMatchingLayers, and the same lists': ({ importByName }) => {
+    'through importMatchingLayers: the same weights as the engine\'s matching, and the same lists': async (impl) => {
       const mine = model(), ref = model();
-      const got = importByName(source(), mine);
+      const calls = { n: 0 };
+      const got = await withYourImport(impl, () => importMatchingLayers(source(), mine, { log: () => {} }), calls);
+      assert.equal(calls.n, 1, 'importMatchingLayers should have called your importByName once');
       const want = importMatchingLayers(source(), ref, { log: () => {} });
       assert.deepEqual(got.imported, want.imported, 'the imported layers (model order)');
       assert.deepEqual(got.notInSource, want.notInSource, 'the parameter layers not in the source');
       const wp = paramsOf(ref);
       for (const [name, v] of paramsOf(mine)) expectClose(`after the import, ${name}`, v, wp.get(name)!);
     },
-    'a shape mismatch throws, naming the layer and both shapes, and copies nothing': ({ importByName }) => {
+    'a shape mismatch throws, naming the layer and both shapes, and copies nothing': async (impl) => {
       const m = model(), before = paramsOf(m);
-      assert.throws(() => importByName(source([4, 4, 1, 1]), m), (e: Error) => /conv2/.test(e.message) && /4, 4, 3, 3/.test(e.message) && /4, 4, 1, 1/.test(e.message),
-        'an error whose message names conv2, [4, 4, 3, 3] (the model) and [4, 4, 1, 1] (the source)');
+      await withYourImport(impl, () => {
+        assert.throws(() => importMatchingLayers(source([4, 4, 1, 1]), m, { log: () => {} }), (e: Error) => /conv2/.test(e.message) && /4, 4, 3, 3/.test(e.message) && /4, 4, 1, 1/.test(e.message),
+          'an error whose message names conv2, [4, 4, 3, 3] (the model) and [4, 4, 1, 1] (the source)');
+      });
       for (const [name, v] of paramsOf(m)) expectClose(`${name} after a failed import (all or nothing: nothing copied)`, v, before.get(name)!);
+    },
+    'transfer learning (the README\'s example): the MNIST-pretrained VGG-16 imported by your code trains to the engine\'s test accuracy': async (impl) => {
+      const got = await withYourImport(impl, transfer);
+      const want = await transfer();
+      assert.deepEqual(got.imported, want.imported, 'the layers imported from models/vgg16-mnist-w0.125-fc128.h5');
+      assert.equal(got.accuracy, want.accuracy, `test accuracy after transfer with your import ${got.accuracy}, with the engine's ${want.accuracy}`);
     },
   },
 });

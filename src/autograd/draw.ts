@@ -1,7 +1,8 @@
-// Drawing the autograd graph: drawGraph(root) returns a Graphviz DOT description of the
-// graph the tape recorded for `root` (`dot -Tsvg` turns it into a picture). Each node is a
-// tensor: the op that made it (or "leaf"/"constant"), its shape and, for a one-element root,
-// the norm of ∂root/∂node. The gradients are computed here, by the same walk backward()
+// Drawing the autograd graph: graphOf(root) lists the graph the tape recorded for `root`,
+// one node per tensor: the op that made it (or "leaf"/"constant"), its shape, its inputs and,
+// for a one-element root, the norm of ∂root/∂node. drawGraph renders it as Graphviz DOT
+// (`dot -Tsvg` turns it into a picture); drawGraphSvg (draw-svg.ts) lays it out and draws
+// the SVG itself. The gradients are computed here, by the same walk backward()
 // makes (the op's recorded backward closures, in reverse topological order), but kept for
 // every node instead of the leaves only, and without touching any `.grad`.
 import type { Tensor } from '../tensor/tensor.js';
@@ -64,23 +65,55 @@ function norm(t: Tensor): number {
   return Math.sqrt(s);
 }
 
-/** The graph recorded for `root` as Graphviz DOT: one node per tensor (op, shape, gradient norm), an edge from each input to the op's output. */
-export function drawGraph(root: Tensor, opts: DrawGraphOptions = {}): string {
+/** One tensor of a drawn graph. */
+export interface GraphNode {
+  /** `t0` (the root), `t1`, ...: unique within the graph. */
+  id: string;
+  tensor: Tensor;
+  /** The op that made it, or `leaf` (requires a gradient) or `constant`. */
+  what: string;
+  /** Its name from {@link DrawGraphOptions.names}, if given. */
+  name?: string;
+  shape: readonly number[];
+  /** ‖∂root/∂node‖₂, when gradients are drawn and the node receives one. */
+  gradNorm?: number;
+  /** The ids of the op's inputs, in argument order (a tensor used twice appears twice). */
+  inputs: string[];
+}
+
+/** The graph recorded for `root`: one node per tensor, root first, each before its inputs. */
+export function graphOf(root: Tensor, opts: DrawGraphOptions = {}): GraphNode[] {
   const order = reverseTopological(root);
   const withGrads = opts.gradients ?? (root.requiresGrad && root.size === 1);
   const grads = withGrads ? allGradients(root, order) : new Map<Tensor, Tensor>();
   const names = new Map<Tensor, string>(Object.entries(opts.names ?? {}).map(([n, t]) => [t, n]));
   const id = new Map<Tensor, string>(order.map((t, i) => [t, `t${i}`]));
-  const lines = ['digraph autograd {', '  rankdir=BT;', '  node [shape=box, fontname="monospace"];'];
-  for (const t of order) {
-    const what = t.gradFn ? t.gradFn.op : t.requiresGrad ? 'leaf' : 'constant';
-    const label = [names.has(t) ? `${names.get(t)}: ${what}` : what, shapeStr(t.shape)];
+  return order.map((t) => {
     const g = grads.get(t);
-    if (g) label.push(`|grad| = ${norm(g).toPrecision(4)}`);
-    const shape = t.gradFn ? '' : `, shape=${t.requiresGrad ? 'ellipse' : 'plaintext'}`;
-    lines.push(`  ${id.get(t)} [label="${label.join('\\n')}"${shape}];`);
+    return {
+      id: id.get(t)!, tensor: t, what: t.gradFn ? t.gradFn.op : t.requiresGrad ? 'leaf' : 'constant',
+      ...(names.has(t) ? { name: names.get(t)! } : {}), shape: t.shape,
+      ...(g ? { gradNorm: norm(g) } : {}), inputs: (t.gradFn?.inputs ?? []).map((i) => id.get(i)!),
+    };
+  });
+}
+
+/** A node's text, line by line: `name: op`, the shape, the gradient norm. */
+export function nodeLabel(n: GraphNode): string[] {
+  const label = [n.name !== undefined ? `${n.name}: ${n.what}` : n.what, shapeStr(n.shape)];
+  if (n.gradNorm !== undefined) label.push(`|grad| = ${n.gradNorm.toPrecision(4)}`);
+  return label;
+}
+
+/** The graph recorded for `root` as Graphviz DOT: one node per tensor (op, shape, gradient norm), an edge from each input to the op's output. */
+export function drawGraph(root: Tensor, opts: DrawGraphOptions = {}): string {
+  const nodes = graphOf(root, opts);
+  const lines = ['digraph autograd {', '  rankdir=BT;', '  node [shape=box, fontname="monospace"];'];
+  for (const n of nodes) {
+    const shape = n.tensor.gradFn ? '' : `, shape=${n.what === 'leaf' ? 'ellipse' : 'plaintext'}`;
+    lines.push(`  ${n.id} [label="${nodeLabel(n).join('\\n')}"${shape}];`);
   }
-  for (const t of order) for (const input of t.gradFn?.inputs ?? []) lines.push(`  ${id.get(input)} -> ${id.get(t)};`);
+  for (const n of nodes) for (const input of n.inputs) lines.push(`  ${input} -> ${n.id};`);
   lines.push('}');
   return lines.join('\n');
 }

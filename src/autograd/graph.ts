@@ -68,7 +68,26 @@ export function backward(root: Tensor, outputGrad?: Tensor | FloatArray | number
   if (!sameShape(seed.shape, root.shape)) {
     throw new ShapeError(`backward(): gradient of shape ${shapeStr(seed.shape)} given for an output of shape ${shapeStr(root.shape)}`);
   }
+  walk(root, seed);
+}
 
+/** The graph walk behind {@link backward}: given root and ∂root/∂root (the seed, root's shape), accumulates into the leaves' `.grad`. */
+export type GraphWalk = (root: Tensor, seed: Tensor) => void;
+
+// The seam of the exercise track's first task (exercises/backward): the learner's walk
+// replaces the engine's, so Tensor.backward(), gradcheck and everything else that
+// back-propagates runs theirs.
+let walk: GraphWalk = accumulateGradients;
+
+/** Replace the graph walk that backward() runs (null restores the engine's); returns the one it replaces. */
+export function setGraphWalk(fn: GraphWalk | null): GraphWalk {
+  const prev = walk;
+  walk = fn ?? accumulateGradients;
+  return prev;
+}
+
+/** The engine's graph walk: reverse topological order, gradients summed per tensor, totals into the leaves' `.grad`. */
+function accumulateGradients(root: Tensor, seed: Tensor): void {
   // Topological order by iterative depth-first search (deep nets would overflow recursion).
   const order: Tensor[] = [];
   const visited = new Set<Tensor>();

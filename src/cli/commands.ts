@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { extname, isAbsolute, relative } from 'node:path';
 import { checkExportFormat, checkWritable, exportModel, matchVgg16, modelFromCheckpoint } from '../export/index.js';
 import { isTlCheckpoint } from '../formats/index.js';
-import { prepare, type PrepareOptions } from '../data/prepare/index.js';
+import { prepare, type PrepareOptions, type PrepareProgress } from '../data/prepare/index.js';
 import type { WeightFile } from '../formats/types.js';
 import { formatSummary } from '../models/summary.js';
 import { generateVgg16, generateVgg16TransferModel } from '../models/vgg16.js';
@@ -20,6 +20,8 @@ import { testPass, writeTestPass } from './inference.js';
 import { buildModel, loadModelFile, withStoredModelFlags, type ModelFlags } from './model-options.js';
 import { readCheckpointHeader } from '../models/checkpoint.js';
 import { checkBackend } from './train.js';
+import { isImageFolder, preparedImageFolder } from './image-folder-data.js';
+import type { ChannelOrder } from '../data/image.js';
 
 export interface EvalFlags extends ModelFlags {
   backend: string;
@@ -39,6 +41,12 @@ export async function evalCommand(f: EvalFlags): Promise<number> {
   checkBackend(f.backend);
   if (!f.modelFile) throw new UsageError('eval needs --model_file (a checkpoint written by train, or any importable weight file holding the whole model)');
   checkFile(f.modelFile, '--model_file');
+  if (isImageFolder(f.dataRoot)) {
+    // the folder's test split, prepared at the size and channels the checkpoint was trained on
+    const header = (await isTlCheckpoint(f.modelFile)) ? await readCheckpointHeader(f.modelFile) : null;
+    const channels = header?.info?.channels as ChannelOrder | undefined;
+    f = { ...f, dataRoot: await preparedImageFolder(f.dataRoot, { size: header?.inputShape[1], channels, progress: f.progressBar !== false, log: (l) => console.log(l) }) };
+  }
   if (!f.dataRoot.startsWith('builtin:')) checkDataFolder(f.dataRoot, ['test.h5']);
   checkWritable(f.inferenceFile, '--inference_file');
   const pre = await choosePreprocess(f.preprocess, f.modelFile, undefined, '--model_file');
@@ -122,16 +130,37 @@ function shownPath(p: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
 }
 
+/** 75 → "1m15s", 3725 → "1h02m". */
+function formatSeconds(s: number): string {
+  const t = Math.round(s);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
+}
+
 export async function prepareCommand(o: PrepareOptions, progress: boolean): Promise<number> {
   const sources = [o.imageFolder, o.imdbWiki, o.builtin].filter((s) => s !== undefined);
   if (sources.length !== 1) throw new UsageError('prepare needs exactly one source: --image_folder DIR, --imdb_wiki DIR or --builtin NAME');
   // A bar on a terminal; elsewhere (a pipe, a log file) a plain line every few seconds and at the end.
   const bar = progress ? new CountProgress('prepare', 'images') : undefined;
-  const report = await prepare({ ...o, onProgress: bar && ((p) => bar.update(p.done, p.total)) });
+  const start = Date.now();
+  // the rate of this run: images a stopped run had prepared are not counted in it
+  const note = (p: PrepareProgress) => {
+    const s = (Date.now() - start) / 1000;
+    const rate = s > 0 ? (p.done - p.resumed) / s : 0;
+    const eta = rate > 0 && p.done < p.total ? `, ETA ${formatSeconds((p.total - p.done) / rate)}` : '';
+    return `${rate.toFixed(1)} img/s${eta}${p.resumed ? `, ${p.resumed} from the stopped run` : ''}${p.skipped ? `, ${p.skipped} skipped` : ''}`;
+  };
+  const report = await prepare({
+    ...o,
+    onProgress: bar && ((p) => bar.update(p.done, p.total, note(p))),
+    onNote: (m) => console.error(m),
+  });
   // the count the progress reached is the count the summary gives; what was not read is said apart
   const limited = report.considered - report.skippedBeforeReading - report.read;
   const unit = report.source === 'image-folder' ? 'files' : report.source === 'imdb-wiki' ? 'rows' : 'examples';
   const apart = [report.skippedBeforeReading ? `${report.skippedBeforeReading} skipped before reading` : '', limited ? `${limited} left out by --max_images` : ''].filter(Boolean);
+  if (report.resumed) console.log(`continued a stopped run: ${report.resumed} images were prepared before`);
   console.log(`prepared ${report.kept} of ${report.read} images from ${report.source}${apart.length ? ` (${report.considered} ${unit} examined: ${apart.join(', ')})` : ''}`);
   for (const [reason, n] of Object.entries(report.skipped)) if (n) console.log(`  skipped ${n}: ${reason}`);
   for (const s of report.skippedItems.slice(0, SKIPPED_SHOWN)) {
@@ -226,7 +255,7 @@ export async function exportCommand(f: ExportFlags): Promise<number> {
     } catch (e) {
       // a shape that differs: the model flags, or the input size the first dense layer depends on
       if (e instanceof TlError && / in the model but .* in the file /.test(e.message)) {
-        throw new TlError(`${e.message.replace(/; check .*$/, '')}; the model was built for ${size}×${size} input${f.imageSizeGiven ? ' (--image_size)' : ''}: give the size the weights were trained at with --image_size, and check --width_mult and --fc_size`, e.exitCode);
+        throw new TlError(`${e.message.replace(/(in the file \('[^']*'\));.*$/, '$1')}; the model was built for ${size}×${size} input${f.imageSizeGiven ? ' (--image_size)' : ''}: give the size the weights were trained at with --image_size, and check --width_mult and --fc_size`, e.exitCode);
       }
       throw e;
     }

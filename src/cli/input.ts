@@ -132,6 +132,27 @@ export async function loadInputSets(o: DataOptions, preprocess: PreprocessName):
   return { data, spec, info: { preprocess, channels, mean, classNames } };
 }
 
+/**
+ * A resumed run on data whose mean differs from the one its checkpoint records: the model
+ * learned on inputs centred with the recorded mean, so both sets are centred with it (the
+ * neon iterators subtract the data's own; the difference is subtracted on top). Returns the
+ * line that says so, or undefined when the means agree.
+ */
+export function recenterOnRecordedMean(input: InputSets, recorded: Float32Array, from: string): string | undefined {
+  const own = input.info.mean;
+  if (own && own.length === recorded.length && own.every((v, i) => v === recorded[i])) return undefined;
+  const lshape = input.data.train.lshape;
+  checkedMean(recorded, lshape, from);
+  if (own && own.length !== recorded.length) throw new TlError(`${from}: records a mean of ${recorded.length} values but the data's has ${own.length}; resume on data prepared as the checkpoint's was, or train a new model`);
+  const delta = Float32Array.from(recorded, (v, i) => v - (own ? own[i]! : 0));
+  const spec: PreprocessSpec = { name: 'neon', channels: input.spec.channels, mean: delta };
+  input.data.train = new PreprocessedIterator(input.data.train, spec, 'training data');
+  input.data.test = new PreprocessedIterator(input.data.test, spec, 'test data');
+  input.info = { ...input.info, mean: recorded };
+  const shown = (m: Float32Array | null) => (!m ? 'none' : m.length <= 3 ? Array.from(m, (v) => Number(v.toFixed(2))).join(', ') : `${m.length} values`);
+  return `mean: the data's (${shown(own)}) differs from the training mean recorded in ${from} (${shown(recorded)}); subtracting the recorded one, as the model was trained`;
+}
+
 /** A recorded mean checked against the data's shape: C or C·H·W values. */
 function checkedMean(mean: Float32Array, lshape: readonly [number, number, number], where: string): Float32Array {
   const [C, H, W] = lshape;

@@ -4,7 +4,8 @@
 // Printed as a table, or written as CSV or JSON with -o (atomically).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { decodeImage, resizeShortSideCenterCrop, toChannelMajor, type ChannelOrder } from '../data/image.js';
+import { decodeImage, resizeToRow, type ChannelOrder } from '../data/image.js';
+import { loadWasmJpegDecoder } from '../data/jpeg-wasm.js';
 import { ArrayIterator } from '../data/iterator.js';
 import { assumedChannels, preprocessRows, type PreprocessName, type PreprocessSpec } from '../data/preprocess.js';
 import { isTlCheckpoint } from '../formats/index.js';
@@ -127,6 +128,8 @@ export async function predictCommand(f: PredictFlags): Promise<number> {
   const good: string[] = [];
   const skipped: { file: string; reason: string }[] = [];
   const rows: Uint8Array[] = [];
+  // prepare's JPEG decoder, so that a file gives the row prepare would write; jpeg-js where it cannot load
+  const jpeg = await loadWasmJpegDecoder().catch(() => undefined);
   for (const file of files) {
     try {
       let buf: Uint8Array;
@@ -135,7 +138,7 @@ export async function predictCommand(f: PredictFlags): Promise<number> {
       } catch (e) {
         throw new TlError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
-      rows.push(toChannelMajor(resizeShortSideCenterCrop(decodeImage(buf, file), H), channels));
+      rows.push(resizeToRow(decodeImage(buf, file, jpeg), H, channels));
       good.push(file);
     } catch (e) {
       if (!(e instanceof TlError)) throw e;

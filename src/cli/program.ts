@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { availableBackends, backend, getNumThreads, registeredBackends, setNumThreads } from '../kernels/index.js';
 import { announceGpu } from '../kernels/gpu/webgl/index.js';
-import { announceWebgpu } from '../kernels/gpu/webgpu/index.js';
+import { announceWebgpu, chooseAuto } from '../kernels/gpu/webgpu/index.js';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtin.js';
 import { PREPARE_DEFAULTS } from '../data/prepare/index.js';
 import type { ChannelOrder } from '../data/image.js';
@@ -12,6 +12,7 @@ import { parsePreprocess } from '../data/preprocess.js';
 import { evalCommand, exportCommand, inspectCommand, prepareCommand, summaryCommand } from './commands.js';
 import { predictCommand } from './predict.js';
 import type { ModelFlags } from './model-options.js';
+import type { TrainingFlag } from './resume.js';
 import { demo, DEMO_DEFAULTS } from './demo.js';
 import { SCHEDULE_HELP } from './schedule-spec.js';
 import { DEFAULT_SAVE_PATH, train } from './train.js';
@@ -50,17 +51,29 @@ function explicitModelFlags(cmd: Command): Set<keyof ModelFlags> {
     .filter(([opt]) => cmd.getOptionValueSource(opt) === 'cli').map(([, k]) => k));
 }
 
+/** The optimizer flags typed on the command line (the others may come from a checkpoint's record). */
+function explicitTrainingFlags(cmd: Command): Set<TrainingFlag> {
+  return new Set(([['lr', 'lr'], ['momentum', 'momentum'], ['wdecay', 'wdecay'], ['imported_lr_scale', 'importedLrScale']] as const)
+    .filter(([opt]) => cmd.getOptionValueSource(opt) === 'cli').map(([, k]) => k));
+}
+
 const preprocessOption = (dflt: string) => new Option('--preprocess <name>', `input preprocessing: neon (0..255 minus the data's mean), caffe (BGR 0..255 minus the ImageNet mean; Keras weights), torchvision (RGB /255, ImageNet mean/std; PyTorch weights); default ${dflt}`).argParser(parsePreprocess);
 
-/** -b gpu: start gpu.js now and say which mode runs (a clear error, exit 1, when it cannot start). */
-function startBackend(name: string): void {
+/**
+ * -b gpu, -b webgpu: start the backend now and say what runs it (a clear error, exit 1, when
+ * it cannot start); -b auto: webgpu on a real GPU, else cpu, saying which and why. Returns
+ * the backend's name.
+ */
+function startBackend(name: string): string {
+  if (name === 'auto') return chooseAuto('cpu', (l) => console.log(l));
   if (name === 'gpu') announceGpu((l) => console.log(l), (l) => console.error(l));
   if (name === 'webgpu') announceWebgpu((l) => console.log(l), (l) => console.error(l));
+  return name;
 }
 
 // The choices are the registered backends (src/kernels/index.ts), read when the program is
-// built, so a new backend appears here by registering (test/cli/backend-option.test.ts).
-const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}`).choices(availableBackends()).default(backend().name);
+// built, so a new backend appears here by registering (test/cli/backend-option.test.ts), and auto.
+const backendOption = () => new Option('-b, --backend <name>', `compute backend: ${registeredBackends().map((b) => `${b.name} (${b.description})`).join('; ')}; auto (webgpu on a real GPU, else cpu)`).choices([...availableBackends(), 'auto']).default(backend().name);
 
 // --threads: how many threads the cpu backend computes on (main thread included).
 // At most the machine's logical cores: more threads than cores only contend for them.
@@ -77,7 +90,7 @@ const threadsOption = () => {
 /** Applies --threads before the command runs. */
 const threaded = <T>(o: { threads: number; backend?: string }, f: () => T): T => {
   setNumThreads(o.threads);
-  if (o.backend) startBackend(o.backend);
+  if (o.backend) o.backend = startBackend(o.backend);
   return f();
 };
 
@@ -102,12 +115,14 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('-e, --epochs <n>', 'number of epochs', int('--epochs', 1), 10)
     .option('-z, --batch_size <n>', 'minibatch size', int('--batch_size', 1), 32)
     .option('-r, --rng_seed <n>', 'seed of the random generator (initialization, dropout, --train_per_class)', int('--rng_seed'), 0)
-    .option('--data_root <dir>', 'folder with train.h5 and test.h5 (neon HDF5 format; see prepare), or builtin:NAME', './data_wiki')
-    .option('--source_model <file>', 'pretrained weights to import by layer name (neon .p/.prm, Keras .h5, PyTorch .pth, safetensors, checkpoint)')
+    .option('--data_root <dir>', 'folder with train.h5 and test.h5 (neon HDF5 format; see prepare), or builtin:NAME, or a folder of class folders of images (DIR/<class>/*.jpg|png: prepared once into DIR/.tl-cache, reused while the folder is unchanged)', './data_wiki')
+    .option('--image_size <n>', `image folder --data_root: height = width of the prepared images (default ${PREPARE_DEFAULTS.size})`, int('--image_size', 1))
+    .addOption(new Option('--channels <order>', `image folder --data_root: channel order (default ${PREPARE_DEFAULTS.channels})`).choices(['rgb', 'bgr', 'gray']))
+    .option('--source_model <file>', 'pretrained weights to import by layer name (neon .p/.prm, Keras .h5, PyTorch .pth, safetensors, checkpoint); --width_mult and --fc_size default to its own')
     .option('--serialize <n>', `save a checkpoint every N epochs (to --save_path, else to ${DEFAULT_SAVE_PATH} in the working directory, with a warning, as neon)`, int('--serialize'), 0)
     .option('-s, --save_path <file>', 'checkpoint file (HDF5); without --serialize, one every epoch (--serialize 1, with a warning, as neon)')
     .option('--no_save_states', 'checkpoints without optimizer states (half the size; resuming restarts the momentum)')
-    .option('--model_file <file>', 'resume from a checkpoint (the model flags it records are used; flags typed must agree with them), or initialize the whole model from an importable weight file')
+    .option('--model_file <file>', 'resume from a checkpoint alone: the model flags, --experiment, the imported layers\' learning rates, --lr/--momentum/--wdecay, the preprocessing and the data mean it records are used (typed flags win; model flags must agree); or initialize the whole model from an importable weight file')
     .option('-o, --output_file <file>', 'HDF5 log of costs, metrics and times (neon\'s format)')
     .option('--eval_freq <n>', 'evaluate loss and accuracy on the test set every N epochs (0: never; default 0, and with --experiment all every epoch, or every epochs/5 on test sets over 10,000 examples, for the report\'s curves)', int('--eval_freq'))
     .option('--no_progress_bar', 'no progress bar')
@@ -121,6 +136,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--inference_file <file>', 'where to write the test outputs', 'inference.txt')
     .addOption(threadsOption())
     .addOption(new Option('--match <how>', 'pair source and model layers by name or by order').choices(['name', 'order']).default('name'))
+    .addOption(new Option('--mismatch <how>', 'a source layer whose shape differs from the model\'s: stop with what to change (error), or leave that layer at its initialization and train it as a new layer (skip); listed in the import report').choices(['error', 'skip']).default('error'))
     .option('--train_per_class <n>', 'train on N labelled images per class (chosen with --rng_seed)', int('--train_per_class', 1))
     .option('--report_dir <dir>', 'report folder of --experiment all', 'report')
     .option('--no_feature_cache', 'recompute the frozen layers every epoch instead of caching their outputs (same results, slower)')
@@ -133,7 +149,8 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule, preprocess: o.preprocess,
-      featureCache: !o.no_feature_cache, explicit: explicitModelFlags(cmd), profile: o.profile === true,
+      featureCache: !o.no_feature_cache, explicit: explicitModelFlags(cmd), explicitTraining: explicitTrainingFlags(cmd), profile: o.profile === true,
+      mismatch: o.mismatch, imageSize: o.image_size, channels: o.channels as ChannelOrder | undefined,
     }))));
 
   modelOptions(program.command('eval')
@@ -200,7 +217,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .action((file: string) => run(inspectCommand(file)));
 
   program.command('prepare')
-    .description('write train.h5 and test.h5 in neon\'s HDF5 format from an image folder, IMDB-WIKI or a built-in set')
+    .description('write train.h5 and test.h5 in neon\'s HDF5 format from an image folder, IMDB-WIKI or a built-in set (a stopped run, run again with the same options, continues where it stopped)')
     .requiredOption('--out <dir>', 'output folder')
     .option('--image_folder <dir>', 'images in ROOT/<class>/*.{jpg,jpeg,png}')
     .option('--imdb_wiki <dir>', 'IMDB-WIKI folder with wiki.mat or imdb.mat')
@@ -212,12 +229,13 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--min_face_score <s>', 'IMDB-WIKI: keep faces scored above this', num('--min_face_score'), PREPARE_DEFAULTS.minFaceScore)
     .option('--max_images <n>', 'keep at most N images', int('--max_images', 1))
     .option('--per_class <n>', 'builtin: N training images per class', int('--per_class', 1))
+    .option('--workers <n>', `worker threads decoding and resizing images (default: the number of cores, ${availableParallelism()} here)`, int('--workers', 1))
     .option('--no_progress_bar', 'no progress bar')
     .option('-v, --verbose', 'stack traces on errors', (_v: string, prev: number) => prev + 1, 0)
     .action((o) => run(prepareCommand({
       out: o.out, imageFolder: o.image_folder, imdbWiki: o.imdb_wiki, builtin: o.builtin as BuiltinName | undefined, size: o.size,
       channels: o.channels as ChannelOrder | undefined, rngSeed: o.rng_seed, testFraction: o.test_fraction, minFaceScore: o.min_face_score,
-      maxImages: o.max_images, perClass: o.per_class,
+      maxImages: o.max_images, perClass: o.per_class, workers: o.workers,
     }, !o.no_progress_bar)));
 
   program.command('demo')

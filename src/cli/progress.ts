@@ -1,7 +1,9 @@
 // neon's progress bar (ProgressBarCallback): one line per epoch,
-//   Epoch 1   [Train |████████            |   12/63  batches, 0.69 cost (uniform 1.39), 3.21s, ETA 12s]
+//   Epoch 1   [Train |████████            |   12/63  batches, 0.69 cost (uniform 1.39), 3.21s, 120 img/s, ETA 12s]
 // redrawn at most every 0.1 s on a terminal; elsewhere (pipes, CI) printed once per epoch.
-// At epoch end the evaluation results of that epoch are appended.
+// Images per second and the epoch's ETA as tqdm and Keras show them; at epoch end the
+// training accuracy of the epoch (when the runner computed it), the time left for the
+// remaining epochs and that epoch's evaluation results are appended.
 import type { Callback } from '../models/callbacks.js';
 import { TrainCostCallback } from '../models/callbacks.js';
 import type { Model } from '../models/model.js';
@@ -16,6 +18,23 @@ export interface ProgressOptions {
   label?: string;
   /** The cost of a uniform output (report.ts uniformCost), shown after the cost: where chance is. */
   uniformCost?: number | null;
+  /** Epochs this run trains to (fit's numEpochs): the end-of-epoch line gives the time left for the others. */
+  numEpochs?: number;
+  /** Now, in ms (tests). */
+  now?: () => number;
+}
+
+/** Seconds as 12s, 3m05s or 1h02m. */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** A rate with 3 significant digits at most: 1234 → 1234, 56.78 → 56.8, 0.4321 → 0.432. */
+function rate(v: number): string {
+  return v >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(3)));
 }
 
 export class ProgressBarCallback implements Callback {
@@ -23,34 +42,43 @@ export class ProgressBarCallback implements Callback {
   private epochStart = 0;
   private lastDraw = 0;
   private nbatches = 0;
+  /** Images trained on this epoch (a wrapped last batch's duplicates excluded). */
+  private images = 0;
+  /** Seconds of every epoch of this run so far, for the time left. */
+  private readonly epochSeconds: number[] = [];
   private readonly stream: NodeJS.WriteStream;
   private readonly tty: boolean;
+  private readonly now: () => number;
 
   constructor(private readonly nbatchesOf: () => number, private readonly opts: ProgressOptions = {}) {
     this.stream = opts.stream ?? process.stdout;
     this.tty = Boolean(this.stream.isTTY);
+    this.now = opts.now ?? Date.now;
   }
 
   onEpochBegin(): void {
-    this.epochStart = Date.now();
+    this.epochStart = this.now();
     this.lastDraw = 0;
+    this.images = 0;
     this.nbatches = this.nbatchesOf();
   }
 
   private line(epoch: number, done: number): string {
-    const elapsed = (Date.now() - this.epochStart) / 1000;
+    const elapsed = (this.now() - this.epochStart) / 1000;
     const width = 20;
     const filled = this.nbatches ? Math.round((width * done) / this.nbatches) : width;
     const bar = '█'.repeat(filled) + ' '.repeat(width - filled);
-    const eta = done > 0 && done < this.nbatches ? `, ETA ${((elapsed / done) * (this.nbatches - done)).toFixed(0)}s` : '';
+    const speed = elapsed > 0 && this.images > 0 ? `, ${rate(this.images / elapsed)} img/s` : '';
+    const eta = done > 0 && done < this.nbatches ? `, ETA ${duration((elapsed / done) * (this.nbatches - done))}` : '';
     const label = this.opts.label ? `${this.opts.label} ` : '';
-    return `${label}Epoch ${String(epoch + 1).padEnd(3)} [Train |${bar}| ${String(done).padStart(4)}/${this.nbatches} batches, ${this.smooth.smoothed.toFixed(2)} cost${this.opts.uniformCost != null ? ` (uniform ${this.opts.uniformCost.toFixed(2)})` : ''}, ${elapsed.toFixed(2)}s${eta}]`;
+    return `${label}Epoch ${String(epoch + 1).padEnd(3)} [Train |${bar}| ${String(done).padStart(4)}/${this.nbatches} batches, ${this.smooth.smoothed.toFixed(2)} cost${this.opts.uniformCost != null ? ` (uniform ${this.opts.uniformCost.toFixed(2)})` : ''}, ${elapsed.toFixed(2)}s${speed}${eta}]`;
   }
 
-  onMinibatchEnd(m: Model, epoch: number, mb: number, cost: number): void {
+  onMinibatchEnd(m: Model, epoch: number, mb: number, cost: number, batch?: { valid: number }): void {
     this.smooth.onMinibatchEnd(m, epoch, mb, cost);
+    if (batch) this.images += batch.valid;
     if (!this.tty) return;
-    const now = Date.now();
+    const now = this.now();
     if (now - this.lastDraw < 100 && mb + 1 < this.nbatches) return;
     this.lastDraw = now;
     this.stream.write(`\r${this.line(epoch, mb + 1)}\x1b[K`);
@@ -58,9 +86,16 @@ export class ProgressBarCallback implements Callback {
 
   onEpochEnd(_m: Model, epoch: number): void {
     const rec = this.opts.history?.find((r) => r.epoch === epoch + 1);
+    this.epochSeconds.push((this.now() - this.epochStart) / 1000);
     let tail = '';
+    if (rec && Number.isFinite(rec.trainAccuracy)) tail += ` [train accuracy ${(100 * rec.trainAccuracy).toFixed(1)}%]`;
     if (rec?.evalLoss !== undefined) {
-      tail = ` [${this.opts.costName ?? 'Cost'} Loss ${rec.evalLoss.toFixed(2)}, Accuracy ${(100 * rec.evalAccuracy!).toFixed(1)}%]`;
+      tail += ` [${this.opts.costName ?? 'Cost'} Loss ${rec.evalLoss.toFixed(2)}, Accuracy ${(100 * rec.evalAccuracy!).toFixed(1)}%]`;
+    }
+    const left = this.opts.numEpochs !== undefined ? this.opts.numEpochs - (epoch + 1) : 0;
+    if (left > 0) {
+      const mean = this.epochSeconds.reduce((a, b) => a + b, 0) / this.epochSeconds.length;
+      tail += ` [${left} epoch${left === 1 ? '' : 's'} left, ETA ${duration(mean * left)}]`;
     }
     this.stream.write(`${this.tty ? '\r' : ''}${this.line(epoch, this.nbatches)}${tail}${this.tty ? '\x1b[K' : ''}\n`);
   }
@@ -132,10 +167,14 @@ export class CountProgress {
   }
 
   private text(done: number, total: number): string {
-    return `${this.label}: ${done}/${total} ${this.unit} (${((this.now() - this.start) / 1000).toFixed(1)}s)`;
+    return `${this.label}: ${done}/${total} ${this.unit} (${((this.now() - this.start) / 1000).toFixed(1)}s${this.note ? `, ${this.note}` : ''})`;
   }
 
-  update(done: number, total: number): void {
+  /** Shown after the elapsed time (a rate, an ETA) until the next update. */
+  private note = '';
+
+  update(done: number, total: number, note?: string): void {
+    this.note = note ?? '';
     if (this.finished) return;
     const now = this.now();
     if (done >= total) {
@@ -155,6 +194,6 @@ export class CountProgress {
 
   private bar(done: number, total: number): string {
     const w = 30, filled = Math.round((w * done) / Math.max(total, 1));
-    return `${this.label}: [${'█'.repeat(filled)}${' '.repeat(w - filled)}] ${done}/${total} ${this.unit} (${((this.now() - this.start) / 1000).toFixed(1)}s)`;
+    return `${this.label}: [${'█'.repeat(filled)}${' '.repeat(w - filled)}] ${done}/${total} ${this.unit} (${((this.now() - this.start) / 1000).toFixed(1)}s${this.note ? `, ${this.note}` : ''})`;
   }
 }

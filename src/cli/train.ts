@@ -13,14 +13,19 @@ import { UsageError } from '../util/errors.js';
 import { setBackend } from '../kernels/index.js';
 import { pct, shareablePath } from './format.js';
 import { isTlCheckpoint } from '../formats/index.js';
-import { readCheckpointHeader, readCheckpointOptimizer, setInputInfo } from '../models/checkpoint.js';
+import { readCheckpointOptimizer, setInputInfo } from '../models/checkpoint.js';
 import { MultiOptimizer, type Optimizer } from '../optim/index.js';
 import type { ScheduleDescription } from '../optim/schedule.js';
 import { writeTestPass } from './inference.js';
 import { parseScheduleSpec, sameSchedule, scheduleSpecOf } from './schedule-spec.js';
 import type { PreprocessName } from '../data/preprocess.js';
+import type { ChannelOrder } from '../data/image.js';
+import { folderSettingsFrom, isImageFolder, preparedImageFolder } from './image-folder-data.js';
 import { choosePreprocess, loadInputSets } from './input.js';
-import { buildModel, loadModelFile, withStoredModelFlags, type ModelFlags } from './model-options.js';
+import { buildModel, loadModelFile, type ModelFlags } from './model-options.js';
+import { resumeFrom, type TrainingFlag, type TrainingRecord } from './resume.js';
+import { modelFlagsFromSource } from './source-flags.js';
+import { recenterOnRecordedMean } from './input.js';
 import { OutputFileCallback } from './output-file.js';
 import { CountProgress, ProgressBarCallback, UniformCostWarning } from './progress.js';
 import { comparisonTable, uniformCost, writeReport, type RunRecord } from './report.js';
@@ -57,30 +62,18 @@ export interface TrainFlags extends ModelFlags {
   featureCache?: boolean;
   /** --preprocess; default from the weight file the model starts from. */
   preprocess?: PreprocessName;
-  /** Model flags typed on the command line; the others come from --model_file's record when it is a checkpoint. */
+  /** Model flags typed on the command line; the others come from --model_file's record when it is a checkpoint, else from --source_model's weights. */
   explicit?: ReadonlySet<keyof ModelFlags>;
+  /** Optimizer flags typed on the command line; the others come from --model_file's record when it is a checkpoint. */
+  explicitTraining?: ReadonlySet<TrainingFlag>;
+  /** --mismatch: a layer whose shape differs from the source's stops the run ('error') or keeps its initialization ('skip'). */
+  mismatch?: 'error' | 'skip';
+  /** --image_size, for an image-folder --data_root: the side its images are prepared at (default prepare's). */
+  imageSize?: number;
+  /** --channels, for an image-folder --data_root. */
+  channels?: ChannelOrder;
   /** --profile: time the training steps by layer and pass (src/models/profile.ts) and print the table after training. */
   profile?: boolean;
-}
-
-const FLAG_NAMES: Record<keyof ModelFlags, string> = { model: '--model', widthMult: '--width_mult', fcSize: '--fc_size', dropoutKeep: '--dropout_keep' };
-
-/**
- * The model flags of a run resuming a checkpoint: those it records (train stores them), the
- * ones typed checked against them. A typed flag that changes a shape is a usage error
- * (the weights would not fit); --dropout_keep may differ.
- */
-async function resumedModelFlags(f: TrainFlags): Promise<ModelFlags> {
-  if (!f.modelFile || !existsSync(f.modelFile) || !(await isTlCheckpoint(f.modelFile))) return f;
-  const stored = (await readCheckpointHeader(f.modelFile)).info?.model as Partial<ModelFlags> | undefined;
-  if (!stored) return f;
-  const explicit = f.explicit ?? new Set();
-  for (const k of ['model', 'widthMult', 'fcSize'] as const) {
-    if (explicit.has(k) && stored[k] !== undefined && stored[k] !== f[k]) {
-      throw new UsageError(`${FLAG_NAMES[k]} ${f[k]} differs from the ${FLAG_NAMES[k]} ${stored[k]} recorded in ${f.modelFile}; leave ${FLAG_NAMES[k]} out to resume with the recorded one`);
-    }
-  }
-  return withStoredModelFlags(f, stored, explicit);
 }
 
 /** The optimizer state of a checkpoint that does not fit this run's per-layer mapping, said as what to pass. */
@@ -198,12 +191,13 @@ function onInterrupt(model: Model): { interrupted: () => boolean; dispose: () =>
 
 export async function train(flags: TrainFlags): Promise<number> {
   checkBackend(flags.backend);
-  const f: TrainFlags = { ...flags, ...(await resumedModelFlags(flags)) };
+  const resume = await resumeFrom(flags);
+  let f: TrainFlags = resume.flags;
   const schedule = await runSchedule(f);
   const saving = saveRules(f);
   if (f.outputFile !== undefined && f.outputFile === '') throw new UsageError('--output_file needs a file name');
   const experiments: ExperimentName[] = f.experiment === 'all' ? [...EXPERIMENTS] : [f.experiment ?? (f.sourceModel ? 'finetune' : 'scratch')];
-  if (experiments.some((e) => e !== 'scratch') && !f.sourceModel) {
+  if (experiments.some((e) => e !== 'scratch') && !f.sourceModel && !resume.training) {
     throw new UsageError(`--experiment ${f.experiment} needs pretrained weights: pass --source_model FILE (neon pickle, Keras .h5, PyTorch .pth, safetensors or a tl-scratch checkpoint)`);
   }
   if (f.modelFile && experiments.length > 1) throw new UsageError('--model_file resumes one run; use it with a single --experiment');
@@ -211,8 +205,19 @@ export async function train(flags: TrainFlags): Promise<number> {
   for (const [flag, p] of [['--save_path', saving.savePath], ['--output_file', f.outputFile], ['--inference_file', experiments.length > 1 ? undefined : f.inferenceFile]] as const) if (p) checkWritable(p, flag);
 
   const source: WeightFile | undefined = f.sourceModel ? await readWeights(f.sourceModel) : undefined;
+  const fromSource = source && !resume.info?.model ? modelFlagsFromSource(f, source, f.explicit ?? new Set()) : undefined;
+  if (fromSource) f = fromSource.flags;
   const pre = await choosePreprocess(f.preprocess, f.modelFile ?? f.sourceModel, f.modelFile ? undefined : source, f.modelFile ? '--model_file' : '--source_model');
-  const input = await loadInputSets({ dataRoot: f.dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed }, pre.name);
+  let dataRoot = f.dataRoot;
+  if (isImageFolder(dataRoot)) {
+    const set = await folderSettingsFrom(f.modelFile, source, { size: f.imageSize, channels: f.channels });
+    if (set.line) console.log(set.line);
+    dataRoot = await preparedImageFolder(dataRoot, { size: set.size, channels: set.channels, progress: f.progressBar, log: (l) => console.log(l) });
+  } else if (f.imageSize !== undefined || f.channels !== undefined) {
+    throw new UsageError(`${f.imageSize !== undefined ? '--image_size' : '--channels'} applies to a --data_root that is a folder of class folders of images; ${f.dataRoot} is already prepared (give the size and channels to 'tl-scratch prepare')`);
+  }
+  const input = await loadInputSets({ dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed }, pre.name);
+  const recentred = resume.info?.mean && f.modelFile && pre.name === 'neon' ? recenterOnRecordedMean(input, resume.info.mean, f.modelFile) : undefined;
   const data = input.data;
   const evalFreq = evalFrequency(f.evalFreq, experiments.length, data.test.ndata, f.epochs);
   console.log(`data: ${data.description}`);
@@ -220,7 +225,10 @@ export async function train(flags: TrainFlags): Promise<number> {
     console.log(`source model: ${f.sourceModel} (${source.format}, ${source.layers.length} layers with weights)`);
     for (const n of source.notes) console.log(`note: ${n}`);
   }
+  if (fromSource?.line) console.log(fromSource.line);
+  for (const l of resume.lines) console.log(l);
   console.log(pre.line);
+  if (recentred) console.log(recentred);
 
   const runs: RunRecord[] = [];
   for (const experiment of experiments) {
@@ -231,12 +239,20 @@ export async function train(flags: TrainFlags): Promise<number> {
     const model = buildModel(f, data.train.nclass);
     model.initialize(data.train.lshape);
     model.featureCache = { enabled: f.featureCache ?? true, log: (l) => console.log(l) };
-    setInputInfo(model, { ...input.info, model: { model: f.model, widthMult: f.widthMult, fcSize: f.fcSize, dropoutKeep: f.dropoutKeep } });
     const setup = {
-      experiment, model, trainSet: data.train, source, match: f.match,
+      experiment, model, trainSet: data.train, source, match: f.match, onShapeMismatch: f.mismatch,
+      resumedImported: resume.training?.experiment === experiment ? resume.training.imported : undefined,
       optimizer: { lr: f.lr, momentum: f.momentum, wdecay: f.wdecay, importedLrScale: f.importedLrScale, schedule },
     };
     const prepared = prepareExperiment(setup);
+    const skipped = prepared.report?.shapeMismatch ?? [];
+    if (skipped.length) console.log(`--mismatch skip: ${skipped.length} parameter(s) not imported, their layers initialized and trained as new: ${skipped.map((m) => `${m.layer}.${m.param}`).join(', ')}`);
+    // what a later run needs to resume from the checkpoint alone (src/cli/resume.ts)
+    const training: TrainingRecord = {
+      experiment, imported: prepared.imported, importedLrScale: prepared.importedLrScale ?? f.importedLrScale ?? 1, lr: f.lr, momentum: f.momentum, wdecay: f.wdecay,
+      ...(f.sourceModel ? { sourceModel: f.sourceModel } : resume.training?.sourceModel ? { sourceModel: resume.training.sourceModel } : {}),
+    };
+    setInputInfo(model, { ...input.info, model: { model: f.model, widthMult: f.widthMult, fcSize: f.fcSize, dropoutKeep: f.dropoutKeep }, training: { ...training } });
     if (f.modelFile) {
       const how = await loadModelFile(model, f.modelFile, { resume: true, match: f.match, log: (l) => console.log(l) });
       if (how === 'resumed') {
@@ -252,7 +268,7 @@ export async function train(flags: TrainFlags): Promise<number> {
     if (profile) callbacks.push(profile.callback());
     // where chance is: the cost of a uniform output, on the progress, the summary and a warning
     const uniform = uniformCost('CrossEntropyBinary', data.train.nclass);
-    if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary', uniformCost: uniform }));
+    if (f.progressBar) callbacks.push(new ProgressBarCallback(() => data.train.nbatches, { history, costName: 'CrossEntropyBinary', uniformCost: uniform, numEpochs: f.epochs }));
     if (uniform !== null) callbacks.push(new UniformCostWarning(history, uniform, f.lr, warn));
     const savePath = saving.savePath && (tag ? withTag(saving.savePath, tag) : saving.savePath);
     if (savePath && saving.serialize > 0) {

@@ -93,6 +93,28 @@ export class NeonH5Writer {
     if (this.pendingY.length >= this.flushRows) this.flush();
   }
 
+  /**
+   * Append k examples at once: `rows` holds k·C·H·W values (channel-major rows one after
+   * another), `labels` their k class indices. Written straight through, without the copies
+   * `append` makes to gather small appends into chunks.
+   */
+  appendRows(rows: Uint8Array | Float32Array, labels: ArrayLike<number>): void {
+    const k = labels.length;
+    if (rows.length !== k * this.F) throw new TlError(`${this.path}: ${rows.length} values for ${k} examples of ${this.F} values each`);
+    for (let i = 0; i < k; i++) {
+      const label = labels[i]!;
+      if (!Number.isInteger(label) || label < 0 || label >= this.opts.nclass) throw new TlError(`${this.path}: label ${label} outside [0, ${this.opts.nclass})`);
+    }
+    this.flush();
+    if (k === 0) return;
+    const n2 = this.n + k;
+    this.input.resize([n2, this.F]);
+    this.input.write_slice([[this.n, n2], []], rows);
+    this.output.resize([n2, 1]);
+    this.output.write_slice([[this.n, n2], []], Int32Array.from(labels));
+    this.n = n2;
+  }
+
   private flush(): void {
     const k = this.pendingY.length;
     if (k === 0) return;

@@ -159,8 +159,14 @@ export interface Backend {
   /** dx[C, H, W] (at dxOffset) += the adjoint of im2col applied to cols[C·R·S, P·Q] (read at colsOffset with row stride ldCols, as im2col writes it). */
   col2im(cols: DeviceBuffer, g: WindowGeometry, dx: DeviceBuffer, dxOffset: number, colsOffset?: number, ldCols?: number): void;
 
-  /** y[N, K, P, Q] = conv(x[N, C, H, W], w[K, C, R, S]) (+ b[K]); the backend picks the method (im2col + gemm, Winograd, ...). */
-  conv2dForward(x: DeviceBuffer, N: number, w: DeviceBuffer, K: number, b: DeviceBuffer | null, g: WindowGeometry, y: DeviceBuffer): void;
+  /**
+   * y[N, K, P, Q] = conv(x[N, C, H, W], w[K, C, R, S]) (+ b[K]), then max(0, ·) when `relu`;
+   * the backend picks the method (im2col + gemm, Winograd, ...). Each stage's result is
+   * rounded to the dtype as if the convolution, biasAdd and unary('relu') ran one after the
+   * other (so a layer may fuse them and get the same bits), but the backend may do the bias
+   * and the ReLU in the convolution's own output pass (its epilogue) where it can.
+   */
+  conv2dForward(x: DeviceBuffer, N: number, w: DeviceBuffer, K: number, b: DeviceBuffer | null, g: WindowGeometry, y: DeviceBuffer, relu?: boolean): void;
   /** The gradients of conv2dForward for dy[N, K, P, Q]: any of dx, dw, db may be null (not wanted); dx is overwritten, dw and db are accumulated (+=). */
   conv2dBackward(
     x: DeviceBuffer, N: number, w: DeviceBuffer, K: number, g: WindowGeometry, dy: DeviceBuffer,

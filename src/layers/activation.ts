@@ -6,7 +6,7 @@
 import type { UnaryOp } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { softmaxForward } from '../autograd/functions/softmax.js';
-import { unaryBackward, unaryForward, type UnarySaved } from '../autograd/functions/unary.js';
+import { unaryBackward, unaryForward, unaryOutputSaved, type UnarySaved } from '../autograd/functions/unary.js';
 import { BaseLayer } from './layer.js';
 
 /** neon's activation transforms. */
@@ -54,6 +54,15 @@ export class Activation extends BaseLayer {
     const { y, saved } = unaryForward(x.backend, unaryOf[t]!, x);
     this.saved = inference ? null : saved;
     return y;
+  }
+
+  /**
+   * A Rectlin whose forward ran inside the layer before it (a convolution's fused epilogue,
+   * src/models/epilogue-fusion.ts): y is its output; keep it for bprop as fprop would.
+   */
+  keepOutput(y: Tensor, inference: boolean): void {
+    if (this.transform.name !== 'Rectlin') throw new Error(`layer '${this.name}': only a Rectlin can be fused into the layer before it`);
+    this.saved = inference ? null : unaryOutputSaved(y.backend, 'relu', y);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {

@@ -30,6 +30,11 @@ export class Bias extends BaseLayer implements ParamLayer {
     return [...inShape];
   }
 
+  /** The bias b (after configure): a Convolution before this layer may add it in its own kernel (src/models/epilogue-fusion.ts). */
+  get value(): Tensor {
+    return this.b!.value;
+  }
+
   fprop(x: Tensor, _inference?: boolean): Tensor {
     const be = this.backendOf(['its input', x.backend], ['its bias', this.b!.value.backend]);
     return biasForward(be, x, this.b!.value);

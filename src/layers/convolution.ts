@@ -3,7 +3,7 @@
 // conv2d op's (src/autograd/functions/conv2d.ts), called without the tape; the layer adds
 // neon's conventions: W.grad holds this batch's sum, and dx is skipped when not needed.
 import { windowGeometry, type Pair } from '../kernels/geometry.js';
-import type { WindowGeometry } from '../kernels/backend.js';
+import type { Backend, WindowGeometry } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { conv2dBackward, conv2dForward, type Conv2dSaved } from '../autograd/functions/conv2d.js';
 import { shapeStr } from '../tensor/shape.js';
@@ -53,9 +53,16 @@ export class Convolution extends BaseLayer implements ParamLayer {
     return [this.K, this.g.P, this.g.Q];
   }
 
+  /**
+   * The Bias and Rectlin layers after this one, while the model runs them fused into this
+   * layer's forward (src/models/epilogue-fusion.ts sets it around one fprop call): y = max(0, conv(x, W) + b).
+   */
+  epilogue: { bias: Tensor | null; relu: boolean } | null = null;
+
   fprop(x: Tensor, inference = false): Tensor {
-    const be = this.backendOf(['its input', x.backend], ['its weights', this.W!.value.backend]);
-    const { y, saved } = conv2dForward(be, x, this.W!.value, null, this.g!);
+    const epilogue = this.epilogue;
+    const be = this.backendOf(['its input', x.backend], ['its weights', this.W!.value.backend], ...(epilogue?.bias ? [['the bias after it', epilogue.bias.backend] as [string, Backend]] : []));
+    const { y, saved } = conv2dForward(be, x, this.W!.value, epilogue?.bias ?? null, this.g!, epilogue?.relu ?? false);
     this.saved = inference ? null : saved;
     return y;
   }

@@ -4,7 +4,7 @@
 //   /layers               attr layer_order (JSON list of names, model order)
 //   /layers/<name>        attrs: type, config (JSON); datasets W and/or b, float32, our layout
 //   /layers/<name>/states datasets <param>_<i>: optimizer state arrays (momentum velocities)
-//   /                     attr input_info (JSON: preprocess, channels, class_names, model) and
+//   /                     attr input_info (JSON: preprocess, channels, class_names, model, training) and
 //                         dataset input_mean (the data's mean) when set with setInputInfo;
 //                         older checkpoints have neither (their input counts as 'neon')
 // Writing goes to a temporary file renamed over the target, so a crash mid-write leaves
@@ -40,6 +40,8 @@ export interface InputInfo {
   mean: Float32Array | null;
   classNames?: string[];
   model?: Record<string, unknown>;
+  /** How train trained it (experiment, imported layers, optimizer settings), so that a run resumes from the checkpoint alone. */
+  training?: Record<string, unknown>;
 }
 
 const inputInfos = new WeakMap<Model, InputInfo>();

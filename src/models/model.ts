@@ -17,7 +17,7 @@ import type { ParamLayer } from '../layers/param.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../autograd/ops/create.js';
 import { shapeStr } from '../tensor/shape.js';
-import { TlError } from '../util/errors.js';
+import { BackendError, TlError } from '../util/errors.js';
 import { BatchForward, EvalPrefixCache, checkInput, planFitForward } from './batch-forward.js';
 import type { Callback } from './callbacks.js';
 import type { GeneralizedCost } from './cost.js';
@@ -27,6 +27,8 @@ import { formatSummary } from './summary.js';
 import { evaluatePass, meanCostPass } from './evaluation.js';
 import type { FeatureCacheInfo, FeatureCacheOptions } from './feature-cache.js';
 import { frozenPrefixOf, isParamLayer } from './frozen-prefix.js';
+import { epochLoop } from './epoch-loop.js';
+import { epilogueRunAt, fpropRun } from './epilogue-fusion.js';
 
 export { isParamLayer };
 
@@ -67,6 +69,19 @@ export interface EvaluateOptions {
   frozenBelow?: number;
 }
 
+/**
+ * Runs `f` for layer `l`; a backend's refusal (a BackendError: an array larger than the
+ * device allows, a lost device) is thrown again naming the layer.
+ */
+function inLayer<T>(l: Layer, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof BackendError && !e.message.startsWith('layer ')) throw new BackendError(`layer '${l.name}' (${l.className}): ${e.message}`);
+    throw e;
+  }
+}
+
 /** neon's Sequential model: a list of layers with fit (training), eval, getOutputs, checkpoints and a description. */
 export class Model {
   readonly layers: Layer[];
@@ -83,6 +98,11 @@ export class Model {
   featureCache: FeatureCacheOptions = {};
   /** What the last fit did about the feature cache. */
   featureCacheInfo: FeatureCacheInfo | null = null;
+  /**
+   * Run a Convolution and the Bias and Rectlin after it as one fused kernel call (the same
+   * values; ./epilogue-fusion.ts). On by default; off runs every layer alone.
+   */
+  fuseEpilogues = true;
   /** The frozen prefix's outputs for the last set evaluated with frozenBelow (see evaluate). */
   private readonly evalCache = new EvalPrefixCache();
 
@@ -99,7 +119,7 @@ export class Model {
   initialize(inShape: readonly number[]): void {
     if (this.inShape && shapeStr(this.inShape) === shapeStr(inShape)) return;
     let shape = inShape;
-    for (const l of this.layers) shape = l.configure(shape);
+    for (const l of this.layers) shape = inLayer(l, () => l.configure(shape));
     this.inShape = [...inShape];
   }
 
@@ -134,10 +154,14 @@ export class Model {
    */
   fpropLayers(x: Tensor, from: number, to: number, inference = false): Tensor {
     let y = x;
-    for (let i = from; i < to; i++) {
-      const next = this.layers[i]!.fprop(y, inference);
+    for (let i = from; i < to;) {
+      // a Convolution with its Bias and Rectlin as one kernel call (./epilogue-fusion.ts)
+      const run = this.fuseEpilogues ? epilogueRunAt(this.layers, i, to) : null;
+      const layer = this.layers[i]!;
+      const next = inLayer(layer, () => (run ? fpropRun(run, y, inference) : layer.fprop(y, inference)));
       if (inference && y !== x && next.storage !== y.storage) y.backend.release(y.storage);
       y = next;
+      i += run ? run.length : 1;
     }
     return y;
   }
@@ -177,6 +201,8 @@ export class Model {
     for (const c of callbacks) await c.onTrainBegin?.(this, numEpochs);
     const fc = opts.featureCache;
     const cacheOpts: FeatureCacheOptions = typeof fc === 'boolean' ? { ...this.featureCache, enabled: fc } : { ...this.featureCache, ...fc };
+    const loop = epochLoop(); // the exercise track's seam (epoch-loop.ts); null: epochFit below
+    if (loop) cacheOpts.enabled = false;
     const forward = planFitForward(this, trainSet, optimizer, numEpochs, cacheOpts);
     this.featureCacheInfo = forward.info;
     const firstEpoch = this.epochIndex;
@@ -187,7 +213,7 @@ export class Model {
         const stopped = epoch > firstEpoch ? forward.recheck() : null;
         if (stopped) cacheOpts.log?.(`feature cache: stopped at epoch ${epoch + 1}: ${stopped}`);
         for (const c of callbacks) await c.onEpochBegin?.(this, epoch);
-        const trainCost = await this.epochFit(trainSet, forward, opts, epoch);
+        const trainCost = loop ? await loop(this, trainSet, { optimizer, cost: opts.cost, epoch }) : await this.epochFit(trainSet, forward, opts, epoch);
         if (trainCost === null) break; // an interrupted epoch does not count
         this.epochIndex++;
         for (const c of callbacks) await c.onEpochEnd?.(this, epoch, trainCost);

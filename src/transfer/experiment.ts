@@ -65,6 +65,14 @@ export interface ExperimentSetup {
   /** Pretrained weights; required by finetune and extract, ignored by scratch. */
   source?: WeightFile;
   match?: ImportOptions['match'];
+  /** What to do with a layer whose shape differs from the source's (ImportOptions.onShapeMismatch). */
+  onShapeMismatch?: ImportOptions['onShapeMismatch'];
+  /**
+   * A resumed run without `source`: the layers the run that wrote the checkpoint imported.
+   * Their weights come from the checkpoint; only their learning rate (the optimizer's
+   * per-layer mapping) depends on them.
+   */
+  resumedImported?: readonly string[];
   optimizer: Omit<OptimizerSettings, 'importedLrScale'> & { importedLrScale?: number };
   log?: (line: string) => void;
 }
@@ -73,6 +81,8 @@ export interface PreparedExperiment {
   imported: string[];
   report: ImportReport | null;
   optimizer: Optimizer;
+  /** The imported layers' learning-rate factor applied (the experiment's default when none was given); set by prepareExperiment. */
+  importedLrScale?: number;
   /** Parameters in layers whose learning rate is not 0. */
   trainableParams: number;
   totalParams: number;
@@ -83,9 +93,14 @@ export function prepareExperiment(s: ExperimentSetup): PreparedExperiment {
   const log = s.log ?? ((l: string) => console.log(l));
   s.model.initialize(s.trainSet.lshape);
   let report: ImportReport | null = null;
-  if (s.experiment !== 'scratch') {
+  if (s.experiment !== 'scratch' && !s.source && s.resumedImported) {
+    const names = new Set(s.model.layers.map((l) => l.name));
+    const unknown = s.resumedImported.filter((n) => !names.has(n));
+    if (unknown.length) throw new UsageError(`the checkpoint records imported layers the model does not have (${unknown.slice(0, 4).join(', ')}); pass --source_model and --experiment as it was trained`);
+    report = { imported: [...s.resumedImported], notInSource: [], unusedInSource: [], shapeMismatch: [] };
+  } else if (s.experiment !== 'scratch') {
     if (!s.source) throw new UsageError(`experiment '${s.experiment}' needs pretrained weights: pass --source_model FILE (or use --experiment scratch)`);
-    report = importMatchingLayers(s.source, s.model, { match: s.match, log });
+    report = importMatchingLayers(s.source, s.model, { match: s.match, onShapeMismatch: s.onShapeMismatch, log });
     if (!report.imported.length) {
       throw new UsageError(`no layer of ${s.source.path} matches the model by ${s.match ?? 'name'}; try --match order, or check that the file holds a VGG-16`);
     }
@@ -99,7 +114,7 @@ export function prepareExperiment(s: ExperimentSetup): PreparedExperiment {
     total += n;
     if (optimizer.learningRateFor(l, 0) !== 0) trainable += n;
   }
-  return { imported, report, optimizer, trainableParams: trainable, totalParams: total };
+  return { imported, report, optimizer, importedLrScale: scale, trainableParams: trainable, totalParams: total };
 }
 
 /** Mean over examples of the cost C_n of outputs [n, K] against one-hot targets given as class indices. */

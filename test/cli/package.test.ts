@@ -72,13 +72,13 @@ describe('the tl-scratch package', () => {
     expect(v.stdout.trim()).toBe(PKG.version);
   }, 420_000);
 
-  it('npm pack ships dist/src (the CLI and its types), the shipped model, the data subset, README and LICENSE; no tests, fixtures, benchmarks or scripts', () => {
+  it('npm pack ships dist/src (the CLI and its types), the shipped model, the data subset, the PyTorch helpers (python/), README and LICENSE; no tests, fixtures, benchmarks or scripts', () => {
     // --ignore-scripts: prepare's build already ran (npm test's pretest); rebuilding dist/ here
     // would race the other CLI tests that run it
     const r = npm(['pack', '--dry-run', '--json', '--ignore-scripts'], ROOT);
     expect(r.status, r.stderr).toBe(0);
     const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/src/cli.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/demo-worker.js', SHIPPED_MODEL, 'models/README.md']) {
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/src/cli.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/demo-worker.js', SHIPPED_MODEL, 'models/README.md', 'python/tl_vgg16.py', 'python/neon_hdf5.py', 'python/finetune.py']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => f.startsWith('data/fashion-tshirt-shirt/')).sort()).toEqual(
@@ -86,7 +86,7 @@ describe('the tl-scratch package', () => {
     );
     const unwanted = files.filter((f) => /^(test|bench|scripts|src|\.ci)\/|^dist\/(test|bench)\/|\.test\.|\.map$|^tsconfig|^vitest/.test(f));
     expect(unwanted).toEqual([]);
-    expect(files.every((f) => /^(dist\/src|models|data)\/|^dist\/playground\/(index\.html|style\.css|playground\.js)$|^(package\.json|README\.md|LICENSE)$/.test(f)), files.join('\n')).toBe(true);
+    expect(files.every((f) => /^(dist\/src|models|data)\/|^python\/[a-z0-9_]+\.py$|^dist\/playground\/(index\.html|style\.css|playground\.js)$|^(package\.json|README\.md|LICENSE)$/.test(f)), files.join('\n')).toBe(true);
     // the playground's page, built by npm run build
     for (const f of ['dist/playground/index.html', 'dist/playground/style.css', 'dist/playground/playground.js']) expect(files, f).toContain(f);
     // the bin and the entry points are in the package

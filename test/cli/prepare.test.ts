@@ -24,7 +24,7 @@ describe('tl-scratch prepare', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/prepared \d+ of \d+ images/);
     // Not a terminal (a pipe): plain progress lines, the last at the end, no carriage returns.
-    expect(r.stdout).toMatch(/^prepare: 2012\/2012 images \(\d+\.\ds\)\nprepared /m);
+    expect(r.stdout).toMatch(/^prepare: 2012\/2012 images \(\d+\.\ds, \d+\.\d img\/s\)\nprepared /m);
     expect(r.stdout).not.toContain('\r');
     expect(r.stdout).toMatch(/train\.h5: 12 examples \(6 \/ 6 per class\)/);
     expect(readdirSync(join(d, 'fashion')).sort()).toEqual(['test.h5', 'train.h5']);
@@ -84,7 +84,7 @@ describe('tl-scratch prepare', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     // 12 files: 1 not an image (notes.txt), 11 read, of which 2 are skipped (broken.png, the folder sub.jpg)
-    expect(r.stdout).toMatch(/^prepare: 11\/11 images \(\d+\.\ds\)\nprepared 9 of 11 images from image-folder \(12 files examined: 1 skipped before reading\)$/m);
+    expect(r.stdout).toMatch(/^prepare: 11\/11 images \(\d+\.\ds, \d+\.\d img\/s, 2 skipped\)\nprepared 9 of 11 images from image-folder \(12 files examined: 1 skipped before reading\)$/m);
     expect(r.stdout).toContain('    imgs/b_blue/notes.txt: not an image file (not .jpg, .jpeg or .png)\n');
     expect(r.stdout).toMatch(/^ {4}imgs\/b_blue\/broken\.png: undecodable \(cannot decode PNG/m);
     expect(r.stdout).toMatch(/^ {4}imgs\/a_red\/sub\.jpg: unreadable \(.*EISDIR/m);

@@ -158,6 +158,32 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('backend %s', (_name, b
     expectClose(down(be, dw2), dwr.map((v) => v - 1), 'conv2dBackward dw alone', 1e-4, 1e-4);
   });
 
+  it('conv2dForward with relu: the bias and the ReLU fused give the bits of conv, biasAdd and unary relu one by one (random shapes, Winograd-sized too)', () => {
+    fc.assert(fc.property(
+      fc.record({ N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 5 }), K: fc.integer({ min: 1, max: 8 }), H: fc.integer({ min: 3, max: 14 }), W: fc.integer({ min: 3, max: 14 }), R: fc.constantFrom(1, 3), stride: fc.integer({ min: 1, max: 2 }), bias: fc.boolean(), seed: fc.nat(1000) }),
+      ({ N, C, K, H, W, R, stride, bias, seed }) => {
+        const gen = new Generator(seed);
+        const g = windowGeometry('t', C, H, W, R, R, { stride, padding: R >> 1 });
+        const n = N * K * g.P * g.Q;
+        const x = up(be, rand(N * C * H * W, gen)), w = up(be, rand(K * C * R * R, gen)), b = bias ? up(be, rand(K, gen, -0.5, 0.5)) : null;
+        const fused = be.alloc('float32', n), alone = be.alloc('float32', n);
+        be.conv2dForward(x, N, w, K, b, g, fused, true);
+        be.conv2dForward(x, N, w, K, null, g, alone);
+        if (b) be.biasAdd(alone, b, N, K, g.P * g.Q, alone);
+        be.unary('relu', alone, alone, n);
+        const f = down(be, fused), a = down(be, alone);
+        expect(f.every((v) => v >= 0)).toBe(true);
+        expect(Array.from(f), JSON.stringify({ N, C, K, H, W, R, stride, bias })).toEqual(Array.from(a));
+        // without relu, the bias alone: conv(x, w, b) = biasAdd(conv(x, w), b)
+        if (b) {
+          be.conv2dForward(x, N, w, K, b, g, fused, false);
+          be.conv2dForward(x, N, w, K, null, g, alone);
+          be.biasAdd(alone, b, N, K, g.P * g.Q, alone);
+          expect(Array.from(down(be, fused))).toEqual(Array.from(down(be, alone)));
+        }
+      }), { numRuns: backend.name === 'webgpu' || backend.name === 'gpu' ? 8 : 30 });
+  });
+
   it('max and average pooling, forward and backward, with padding and overlapping windows', () => {
     const gen = new Generator(4);
     const g = windowGeometry('t', 2, 5, 6, 3, 3, { stride: 2, padding: 1 });

@@ -36,7 +36,7 @@ const PATTERNS: { name: string; re: RegExp }[] = [
  * An entry nothing matches any more is an error too (see below), so the list stays short.
  */
 const ALLOWED: { file: string; re: RegExp; reason: string }[] = [
-  { file: 'src/cli/progress.ts', re: /3\.21s, ETA 12s/, reason: "an example of the bar's text, not a measurement" },
+  { file: 'src/cli/progress.ts', re: /3\.21s, 120 img\/s, ETA 12s/, reason: "an example of the bar's text, not a measurement" },
   { file: 'src/cli/progress.ts', re: /at most every 0\.1 s\b/, reason: 'the redraw interval the code sets, not a measurement' },
 ];
 

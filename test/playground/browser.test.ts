@@ -8,7 +8,7 @@
 //     accuracy as a count of correct test images and the final cost to the CLI's 3 decimals;
 //   - runs on the gpu backend (gpu.js WebGL2) on a dropped folder (test/fixtures/data/folder:
 //     undecodable files listed and skipped), and keeps working after a backend failure;
-//   - shows the curves, the import report, feature maps and one training step;
+//   - shows the curves, the import report, feature maps and one training step (with its head's autograd graph);
 //   - requests nothing from any host but the local server;
 //   - saves screenshots: into a temporary folder, or with TL_UPDATE_SCREENSHOTS=1 into
 //     docs/images/playground-*.png, the ones the README shows (a test run leaves the
@@ -293,6 +293,13 @@ describe.skipIf(!CHROMIUM)('the playground in headless Chromium', () => {
     expect(rows.at(-1)![4]).toBe('[10, 2]');
     // finetune: every layer trains, so bprop runs to the bottom and every weight has a gradient norm.
     expect(rows.filter((r) => /^W \d\.\d\de[+-]\d+/.test(r[7]!)).length).toBe(16);
+    // the head as an autograd graph (step-graph.ts): fc8's input, W, b and the targets, the four ops
+    const ops = await page.$$eval('#step-graph svg g.node', (gs: Dom[]) => gs.map((g: Dom) => g.getAttribute('data-op') as string).sort());
+    expect(ops).toEqual(['biasAdd', 'constant', 'constant', 'crossEntropyBinary', 'leaf', 'leaf', 'linear', 'softmax']);
+    expect(await page.$$eval('#step-graph svg path.edge', (es) => es.length)).toBe(7);
+    const graphTop = await page.$eval('#step-graph', (e) => e.getBoundingClientRect().top + window.scrollY);
+    const graphEnd = await page.$eval('#step-graph', (e) => e.getBoundingClientRect().bottom + window.scrollY);
+    await page.screenshot({ path: join(SHOTS, 'playground-step-graph.png'), clip: { x: 0, y: Math.floor(graphTop) - 10, width: 1200, height: Math.ceil(graphEnd - graphTop) + 20 } });
     await page.select('#im2col-layer', String(rows.find((r) => r[1] === 'conv2_1')![0]));
     expect(await page.$eval('#im2col p', (e) => e.textContent)).toBe('input [8, 16, 16], kernel 3×3, stride 1, padding 1 → cols [C·R·S = 72, P·Q = 16·16 = 256]; the layer\'s output is W [16, 72] × cols');
     expect(await page.$eval('#im2col canvas', (c) => [(c as Dom).width, (c as Dom).height])).toEqual([256, 72]);

@@ -1,8 +1,7 @@
 // Track task 1, backward: a reference solution (as src/autograd/graph.ts, recursive for brevity).
-import { add, noGrad, ones, type Tensor } from '../../../src/index.js';
+import { add, noGrad, type Tensor } from '../../../src/index.js';
 
-export function backward(root: Tensor): void {
-  const seed = ones(root.shape, { dtype: root.dtype });
+export function backward(root: Tensor, seed: Tensor): void {
   noGrad(() => {
     // topological order: a tensor is pushed after everything it was computed from
     const order: Tensor[] = [];

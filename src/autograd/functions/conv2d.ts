@@ -23,12 +23,16 @@ export interface Conv2dSaved {
   readonly g: WindowGeometry;
 }
 
-/** y = conv(x, w) (+ b) on backend `be`, with g the validated geometry; and what the backward needs. */
-export function conv2dForward(be: Backend, x: Tensor, w: Tensor, b: Tensor | null, g: WindowGeometry): { y: Tensor; saved: Conv2dSaved } {
+/**
+ * y = conv(x, w) (+ b) on backend `be`, with g the validated geometry, then max(0, ·) when
+ * `relu` (the fused epilogue: the backward of that ReLU reads y, and is its caller's); and
+ * what the convolution's backward needs.
+ */
+export function conv2dForward(be: Backend, x: Tensor, w: Tensor, b: Tensor | null, g: WindowGeometry, relu = false): { y: Tensor; saved: Conv2dSaved } {
   const N = x.shape[0]!, K = w.shape[0]!;
   const xd = dense(x), wd = dense(w);
   const y = be.alloc(x.dtype, N * K * g.P * g.Q);
-  be.conv2dForward(xd, N, wd, K, b ? dense(b) : null, g, y);
+  be.conv2dForward(xd, N, wd, K, b ? dense(b) : null, g, y, relu);
   return { y: wrap(be, y, [N, K, g.P, g.Q]), saved: { be, dtype: x.dtype, x: xd, xShape: x.shape, w: wd, wShape: w.shape, g } };
 }
 

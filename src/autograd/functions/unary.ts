@@ -27,6 +27,12 @@ export function unaryForward(be: Backend, op: UnaryOp, x: Tensor): { y: Tensor; 
   return { y, saved: { be, op, dtype: x.dtype, shape: x.shape, x: reads === 'x' ? xd : null, y: reads === 'y' ? y.storage : null } };
 }
 
+/** What the backward of y = f(x) keeps when f's forward ran elsewhere (a fused epilogue) and f' reads the output y. */
+export function unaryOutputSaved(be: Backend, op: UnaryOp, y: Tensor): UnarySaved {
+  if (UNARY_BACKWARD_READS[op] !== 'y') throw new Error(`unary '${op}': its derivative is not read from its output`);
+  return { be, op, dtype: y.dtype, shape: y.shape, x: null, y: dense(y) };
+}
+
 /** dx = dy · f'. */
 export function unaryBackward(s: UnarySaved, dy: Tensor): Tensor {
   const dx = empty(s.be, s.dtype, s.shape);

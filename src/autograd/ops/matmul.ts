@@ -4,19 +4,16 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { shapeStr } from '../../tensor/shape.js';
 import { ShapeError } from '../../util/errors.js';
 import { record } from '../graph.js';
-import { mm } from '../functions/matmul.js';
+import { matmulBackward, mm } from '../functions/matmul.js';
 
 export { mm } from '../functions/matmul.js';
 
-// d(a·b) = g·bᵀ, aᵀ·g
 /** Matrix product of the last two axes, broadcasting leading (batch) axes; differentiable. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 2 || b.ndim !== 2 || a.shape[1] !== b.shape[0]) {
     throw new ShapeError(`matmul: cannot multiply ${shapeStr(a.shape)} by ${shapeStr(b.shape)} (need [M, K] · [K, N])`);
   }
   const out = mm(a, b);
-  return record('matmul', [a, b], out, (g) => [
-    a.requiresGrad ? mm(g, b, false, true) : null,
-    b.requiresGrad ? mm(a, g, true, false) : null,
-  ]);
+  const backward = matmulBackward(); // the one in force when the op was recorded (the track's seam)
+  return record('matmul', [a, b], out, (g) => backward(a, b, g));
 }

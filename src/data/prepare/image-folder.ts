@@ -3,8 +3,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { TlError } from '../../util/errors.js';
-import { resizeShortSideCenterCrop, toChannelMajor, type ChannelOrder } from '../image.js';
-import { decodeOrSkip, readImageFile, type Item, type SourceItems, type Tally } from './items.js';
+import type { ChannelOrder } from '../image.js';
+import type { Item, SourceItems, Tally } from './items.js';
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png']);
 
@@ -36,14 +36,7 @@ export function folderSource(root: string, size: number, channels: ChannelOrder,
       }
       considered++;
       n++;
-      items.push({
-        label,
-        name: path,
-        row: () => {
-          const img = decodeOrSkip(readImageFile(path), path);
-          return toChannelMajor(resizeShortSideCenterCrop(img, size), channels);
-        },
-      });
+      items.push({ label, name: path, job: { path, size, channels } });
     }
     if (n === 0) throw new TlError(`image folder ${dir}: class '${cls}' has no .jpg, .jpeg or .png images`);
   });

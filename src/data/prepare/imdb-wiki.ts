@@ -4,9 +4,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TlError } from '../../util/errors.js';
-import { faceRegion, resizeShortSideCenterCrop, toChannelMajor, type ChannelOrder } from '../image.js';
+import type { ChannelOrder } from '../image.js';
 import { cellStrings, numbersOf, readMat, type MatStruct } from '../mat5.js';
-import { decodeOrSkip, readImageFile, Skip, type Item, type SourceItems, type Tally } from './items.js';
+import type { Item, SourceItems, Tally } from './items.js';
 
 export function imdbWikiSource(
   dir: string,
@@ -64,16 +64,7 @@ export function imdbWikiSource(
       tally.add(path, 'bad face box', `row ${i}: face_location has ${box.length} values, expected 4`);
       continue;
     }
-    items.push({
-      label: g,
-      name: path,
-      row: () => {
-        const img = decodeOrSkip(readImageFile(path), path);
-        const region = faceRegion(box, o.faceMargin, img.width, img.height);
-        if (!region) throw new Skip('bad face box', `${path}: face box [${Array.from(box).join(' ')}] lies outside the ${img.width}x${img.height} image`);
-        return toChannelMajor(resizeShortSideCenterCrop(img, o.size, region), o.channels);
-      },
-    });
+    items.push({ label: g, name: path, job: { path, size: o.size, channels: o.channels, box: Array.from(box), margin: o.faceMargin } });
   }
   return { classNames: ['female', 'male'], items, considered: n };
 }

@@ -7,6 +7,7 @@
 // (items.ts: examples, skips, the split) and the writer (write.ts); this file checks the
 // options, picks the source and reports.
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { TlError, UsageError } from '../../util/errors.js';
@@ -55,8 +56,14 @@ export interface PrepareOptions {
   perClass?: number;
   /** Builtin: 'resize' (bilinear) or 'pad' (zero padding, size ≥ 28) to reach `size`. Default 'resize'. */
   fit?: 'resize' | 'pad';
+  /** Worker threads that decode and resize image files. Default: the number of cores. */
+  workers?: number;
+  /** Images per shard of the work in progress (the unit kept when a run stops). Default: about 32 MB of rows. */
+  shardImages?: number;
   /** Called after every image; the CLI draws its progress bar from it. */
   onProgress?: (p: PrepareProgress) => void;
+  /** One-line notes on the way (a stopped run with other options started over, a decoder that could not load). */
+  onNote?: (message: string) => void;
 }
 
 export interface PrepareProgress {
@@ -67,6 +74,10 @@ export interface PrepareProgress {
   split: 'train' | 'test';
   /** The image just processed (a path, or "name #index" for built-in data). */
   item: string;
+  /** Of `done`, the images an earlier, stopped run had prepared (not done again). */
+  resumed: number;
+  /** Of `done`, the images skipped. */
+  skipped: number;
 }
 
 export const PREPARE_DEFAULTS = {
@@ -99,6 +110,8 @@ export interface PrepareReport {
   /** Skipped before reading (not an image file; IMDB-WIKI's filters). */
   skippedBeforeReading: number;
   kept: number;
+  /** Of `read`, the images a stopped earlier run had prepared (taken from OUT/.prepare-partial, not done again). */
+  resumed: number;
   /** Count per reason of everything not kept. */
   skipped: Partial<Record<SkipReason, number>>;
   /** Every skipped item, with the reason and detail. */
@@ -156,6 +169,11 @@ export async function prepare(options: PrepareOptions): Promise<PrepareReport> {
   if (!Number.isFinite(minFaceScore) && minFaceScore !== -Infinity) throw new UsageError(`prepare: minFaceScore must be a number, got ${minFaceScore}`);
   if (options.maxImages !== undefined) checkNumber('maxImages', options.maxImages, 1, Number.MAX_SAFE_INTEGER, true);
   if (options.perClass !== undefined) checkNumber('perClass', options.perClass, 1, Number.MAX_SAFE_INTEGER, true);
+  const workers = options.workers ?? availableParallelism();
+  checkNumber('workers', workers, 1, 256, true);
+  const rowBytes = (channels === 'gray' ? 1 : 3) * size * size;
+  const shardImages = options.shardImages ?? Math.max(1, Math.floor((32 << 20) / rowBytes));
+  checkNumber('shardImages', shardImages, 1, Number.MAX_SAFE_INTEGER, true);
   if (!['rgb', 'bgr', 'gray'].includes(channels)) throw new UsageError(`prepare: channels must be rgb, bgr or gray, got '${channels}'`);
 
   const rng = seededRng(seed);
@@ -187,7 +205,8 @@ export async function prepare(options: PrepareOptions): Promise<PrepareReport> {
   mkdirSync(out, { recursive: true });
   let written;
   try {
-    written = await writeSplits({ out, classNames, channels, size, train, test, tally, onProgress: options.onProgress });
+    const config = { source, from: options.imageFolder ?? options.imdbWiki ?? options.builtin, seed, testFraction, minFaceScore, faceMargin, maxImages: options.maxImages, perClass: options.perClass, fit: options.fit };
+    written = await writeSplits({ out, classNames, channels, size, train, test, tally, workers, shardItems: shardImages, config, onProgress: options.onProgress, onNote: options.onNote });
   } catch (e) {
     // nothing written: a folder made for this run goes again (when still empty)
     if (created && readdirSync(out).length === 0) rmdirSync(out);
@@ -211,6 +230,7 @@ export async function prepare(options: PrepareOptions): Promise<PrepareReport> {
     mean: Array.from(mean),
     considered,
     read: train.length + test.length,
+    resumed: written.resumed,
     skippedBeforeReading,
     kept: trainReport.count + testReport.count,
     skipped: tally.skipped,

@@ -1,9 +1,7 @@
 // What every source of `prepare` produces and shares: the examples to be written (Item),
-// the reasons an image is skipped and their tally, reading and decoding an image file, and
-// the seeded limit and stratified split of the folder-like sources.
-import { readFileSync } from 'node:fs';
-import { decodeImage } from '../image.js';
+// the reasons an image is skipped and their tally, and the seeded limit and stratified split of the folder-like sources.
 import { permutation, type Rng } from '../iterator.js';
+import type { RowJob } from './row-job.js';
 
 /** Why an image was not kept. */
 export type SkipReason =
@@ -27,11 +25,15 @@ export class Skip extends Error {
   }
 }
 
-/** One example to be made: a label and a way to produce its row (or throw Skip). */
+/**
+ * One example to be made: a label and how to produce its row (or throw Skip): an image file
+ * as a RowJob (done on worker threads), or a function (built-in data, already in memory).
+ */
 export interface Item {
   label: number;
   name: string;
-  row: () => Uint8Array;
+  job?: RowJob;
+  row?: () => Uint8Array;
 }
 
 /** What a folder-like source yields before the split: class names, its items, candidates examined. */
@@ -58,24 +60,6 @@ export class Tally {
   }
   get total(): number {
     return Object.values(this.skipped).reduce((a, b) => a + (b ?? 0), 0);
-  }
-}
-
-export function readImageFile(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new Skip('missing file', `${path}: no such file`);
-    throw new Skip('unreadable', `${path}: ${err.message}`);
-  }
-}
-
-export function decodeOrSkip(buf: Uint8Array, path: string) {
-  try {
-    return decodeImage(buf, path);
-  } catch (e) {
-    throw new Skip('undecodable', (e as Error).message);
   }
 }
 

@@ -255,8 +255,10 @@ export interface StepReport {
   batchShape: number[];
   cost: number;
   layers: StepLayer[];
-  /** Each layer's input, kept for the im2col view. */
+  /** Each layer's input, kept for the im2col view and the head's graph. */
   inputs: Tensor[];
+  /** The minibatch's targets [N, classes]. */
+  targets: Tensor;
 }
 
 /**
@@ -301,7 +303,7 @@ export function insideOneStep(run: RunResult): StepReport {
       return { param: p.name, shape: [...p.value.shape], norm: Math.sqrt(sum) };
     });
   });
-  return { batchShape: [...batch.xShape], cost, layers, inputs };
+  return { batchShape: [...batch.xShape], cost, layers, inputs, targets: t };
 }
 
 /** The im2col matrix [C·R·S, P·Q] of conv layer `index`'s input (first example of the step's batch), by the backend's own kernel. */

@@ -8,6 +8,7 @@ import {
 } from './engine.js';
 import { filesFromDrop, filesFromInput, folderData, type DroppedFile, type FolderResult } from './folder.js';
 import { lineChart, planeCanvas, range, type Series } from './chart.js';
+import { headGraph } from './step-graph.js';
 import type { WeightFile } from '../../formats/types.js';
 import type { PlaygroundInfo } from '../wire.js';
 import { registeredBackends } from '../../kernels/index.js';
@@ -308,11 +309,21 @@ function openStep(): void {
         el('td', {}, l.backward ? shape(l.deltaShape) : 'not run (nothing below trains)'),
         el('td', { class: 'num' }, l.lr === undefined ? '' : l.lr === 0 ? '0 (frozen)' : String(l.lr)),
         el('td', {}, ...(l.gradNorms ?? []).map((g) => el('div', {}, g.norm === null ? `${g.param}: not computed (frozen)` : `${g.param} ${g.norm.toExponential(2)} `,
-          ...(g.norm === null ? [] : [el('span', { class: 'bar', style: `width:${Math.max(1, 120 * g.norm / maxNorm)}px` })])))))))));
+          ...(g.norm === null ? [] : [el('span', { class: 'bar', style: `width:${Math.max(1, 120 * g.norm / maxNorm)}px` })])))))))),
+    stepGraph(r, step));
   const sel = $<HTMLSelectElement>('im2col-layer');
   sel.replaceChildren(...step.layers.filter((l) => l.className === 'Convolution').map((l) => el('option', { value: String(l.index) }, `${l.name} (input ${shape(l.inShape)})`)));
   sel.disabled = false;
   showIm2col();
+}
+
+/** The classifier head of the step as an autograd graph (step-graph.ts), or why not. */
+function stepGraph(r: RunResult, step: StepReport): HTMLElement {
+  const head = headGraph(r.model, step.inputs, step.targets);
+  if ('reason' in head) return el('p', { id: 'step-graph' }, `no graph of the head: ${head.reason}`);
+  const fig = el('figure', { id: 'step-graph' }, el('figcaption', {}, `The head (${head.layers.join(', ')}) as the autograd tape records it, drawn by drawGraphSvg: each box an op or a tensor with its shape and ‖∂cost/∂node‖ (gradients of the mean cost as the tape defines it; neon's bprop in the table starts from its shortcut y − t summed over the minibatch, so its norms differ from these by a constant factor). Cost on the tape ${head.cost.toFixed(4)}.`));
+  fig.insertAdjacentHTML('beforeend', head.svg); // our own SVG, its text escaped by drawGraphSvg
+  return fig;
 }
 
 function showIm2col(): void {

@@ -7,6 +7,10 @@
 // skipped with the reason printed (test/helpers/backends.ts). The worker runs from dist/
 // (npm run build).
 import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Affine, Constant, Conv, Gaussian, Logistic, Pooling, Rectlin } from '../../../src/layers/index.js';
+import { Model } from '../../../src/models/model.js';
 import { backend, getBackend, setBackend } from '../../../src/kernels/index.js';
 import { webgpuDebugShader, webgpuInfo, webgpuStats, webgpuSync } from '../../../src/kernels/gpu/webgpu/index.js';
 import { bucket } from '../../../src/kernels/gpu/webgpu/device.js';
@@ -102,6 +106,48 @@ describe.runIf(webgpuUsable())('webgpu backend', () => {
     const other = referenceBackend().upload(Float32Array.of(1));
     expect(() => be().unary('neg', other, other, 1)).toThrow(BackendError);
   });
+
+  it('live buffers and their bytes stay flat over 200 training steps of a tiny model (after a garbage collection); the pool grows by 64 KiB at most', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const settle = async (): Promise<ReturnType<typeof webgpuStats>> => {
+      gc();
+      // the FinalizationRegistry posts the collected handles' releases on a later turn
+      await new Promise((r) => setTimeout(r, 50));
+      webgpuSync();
+      return webgpuStats();
+    };
+    const g = new Generator(4);
+    const data = (steps: number) => new ArrayIterator({
+      x: Float32Array.from({ length: steps * 2 * 2 * 8 * 8 }, () => g.uniform(-1, 1)), y: Int32Array.from({ length: steps * 2 }, (_, i) => i % 2), nclass: 2, lshape: [2, 8, 8], bsz: 2,
+    });
+    const prev = backend().name;
+    setBackend('webgpu');
+    try {
+      manualSeed(1);
+      const m = new Model([
+        Conv([3, 3, 4], { padding: 1, init: new Gaussian(0, 0.3), bias: new Constant(0.1), activation: Rectlin(), name: 'c1' }),
+        new Pooling(2, { strides: 2 }),
+        Affine(2, { init: new Gaussian(0, 0.3), bias: new Constant(0), activation: Logistic({ shortcut: true }), name: 'fc' }),
+      ]);
+      const opt = new GradientDescentMomentum(0.05, { momentumCoef: 0.9 });
+      const cost = new GeneralizedCost(CrossEntropyBinary());
+      const set = data(100);
+      await m.fit(set, { optimizer: opt, numEpochs: 1, cost });
+      const before = await settle();
+      await m.fit(set, { optimizer: opt, numEpochs: 2, cost });
+      const after = await settle();
+      console.log(`webgpu over 200 steps: live buffers ${before.buffers} → ${after.buffers}, live bytes ${before.liveBytes} → ${after.liveBytes}, GPU bytes (live + pooled) ${before.allocatedBytes} → ${after.allocatedBytes}`);
+      expect(after.buffers).toBe(before.buffers);
+      expect(after.liveBytes).toBe(before.liveBytes);
+      // The pool keeps what the most tensors alive at once needed: tensors of a step go back when
+      // the garbage collector finds them, so its high-water mark may creep while GC timing varies,
+      // but not grow with the steps.
+      expect(after.allocatedBytes - before.allocatedBytes).toBeLessThanOrEqual(64 * 1024);
+    } finally {
+      setBackend(prev);
+    }
+  }, 300_000);
 
   it('a reduced VGG-16 (width 1/16, fc 16, 32×32) trains to the reference backend\'s loss and weights within 1e-4', async () => {
     const g = new Generator(2);

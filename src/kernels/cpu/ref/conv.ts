@@ -26,12 +26,14 @@ function inside(outs: number, size: number, stride: number, shift: number): [num
 }
 
 /**
- * y[N, K, P, Q] = conv(x, w) (+ b). Each output plane y[n, k] is summed in float64 (acc), one
- * filter tap (c, r, s) at a time over all its pixels: the same sum, term for term and in
- * the same order (c, r, s), as computing each output alone, with the long loop over q
- * innermost.
+ * y[N, K, P, Q] = conv(x, w) (+ b), then max(0, ·) when `relu`. Each output plane y[n, k] is
+ * summed in float64 (acc), one filter tap (c, r, s) at a time over all its pixels: the same
+ * sum, term for term and in the same order (c, r, s), as computing each output alone, with
+ * the long loop over q innermost. The sum is stored (rounded to y's type) before the bias
+ * is added, and the biased value stored before the ReLU: the same values as the separate
+ * Bias and Activation layers would give.
  */
-export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray): void {
+export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, relu = false): void {
   const { C, H, W, R, S, strideH, strideW, padH, padW, dilH, dilW, P, Q } = g;
   const acc = new Float64Array(P * Q);
   for (let n = 0; n < N; n++) {
@@ -50,7 +52,12 @@ export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number
         }
       }
       const out = (n * K + k) * P * Q;
-      for (let i = 0; i < P * Q; i++) y[out + i] = b ? acc[i]! + b[k]! : acc[i]!;
+      for (let i = 0; i < P * Q; i++) {
+        y[out + i] = acc[i]!;
+        if (b) y[out + i] = y[out + i]! + b[k]!;
+        // as unary('relu'): NaN passes through, so a divergence is never hidden
+        if (relu && !(y[out + i]! > 0) && y[out + i] === y[out + i]) y[out + i] = 0;
+      }
     }
   }
 }

@@ -31,7 +31,7 @@ export function hostKernelTable(name: string, boxing: HostBoxing): KernelTable {
     gemm: (tA, tB, M, N, K, alpha, A, ao, lda, B, bo, ldb, beta, C, co, ldc) => gemm(tA, tB, M, N, K, alpha, f(A), ao, lda, f(B), bo, ldb, beta, f(C), co, ldc),
     im2col: (x, xo, g, cols, co, ld) => im2col(f(x), xo, g, f(cols), co, ld),
     col2im: (cols, g, dx, dxo, co, ld) => col2im(f(cols), g, f(dx), dxo, co, ld),
-    conv2dForward: (x, N, w, K, b, g, y) => conv2dForward(f(x), N, f(w), K, fn(b), g, f(y)),
+    conv2dForward: (x, N, w, K, b, g, y, relu) => conv2dForward(f(x), N, f(w), K, fn(b), g, f(y), relu ?? false),
     conv2dBackward: (x, N, w, K, g, dy, dx, dw, db) => conv2dBackward(f(x), N, f(w), K, g, f(dy), fn(dx), fn(dw), fn(db)),
 
     maxPoolForward: (x, N, g, y, argmax) => maxPoolForward(f(x), N, g, f(y), idx(argmax)),

@@ -27,7 +27,8 @@
 // more float32 error) takes the same three routes where setWinogradTile asks for it.
 import type { FloatArray, WindowGeometry } from '../../backend.js';
 import { ValueError } from '../../../util/errors.js';
-import { biasAdd, biasBackward } from '../ref/bias.js';
+import { biasBackward } from '../ref/bias.js';
+import { applyEpilogue, type ConvEpilogue } from './epilogue.js';
 import type { gemm } from '../ref/gemm.js';
 import { col2im, im2col } from './im2col.js';
 import { winogradConv3x3, winogradWeightGrad3x3, winogradWeights, type WinogradContext } from './winograd.js';
@@ -142,20 +143,25 @@ export interface ConvContext {
   winograd: WinogradContext;
 }
 
-/** y[N, K, P, Q] = conv(x, w) (+ b). */
-export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, ctx: ConvContext): void {
+/**
+ * y[N, K, P, Q] = conv(x, w) (+ b), then max(0, ·) when relu. The bias and the ReLU are the
+ * epilogue of each chunk of images (./epilogue.ts): applied as soon as the chunk's gemm or
+ * Winograd output transform has written it.
+ */
+export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number, b: FloatArray | null, g: WindowGeometry, y: FloatArray, ctx: ConvContext, relu = false): void {
   const { gemm } = ctx, allocate = ctx.alloc;
   const tile = winogradTile(g, K);
+  const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W, KPQ = K * PQ;
+  const epi: ConvEpilogue = { b, relu };
+  const done = (n0: number, m: number): void => applyEpilogue(y, n0, n0 + m, K, PQ, epi);
   if (tile === 4) {
-    winograd43Conv3x3(x, N, g.C, g.H, g.W, (ctx.winograd.weights43 ?? winograd43Weights)(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd);
-  } else if (tile === 2) {
-    winogradConv3x3(x, N, g.C, g.H, g.W, (ctx.winograd.weights ?? winogradWeights)(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd);
-  }
-  if (tile !== 0) {
-    if (b) biasAdd(y, b, N, K, g.P * g.Q, y);
+    winograd43Conv3x3(x, N, g.C, g.H, g.W, (ctx.winograd.weights43 ?? winograd43Weights)(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd, done);
     return;
   }
-  const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W, KPQ = K * PQ;
+  if (tile === 2) {
+    winogradConv3x3(x, N, g.C, g.H, g.W, (ctx.winograd.weights ?? winogradWeights)(w, K, g.C, false, ctx.winograd), K, g.padH, g.padW, g.P, g.Q, y, ctx.winograd, done);
+    return;
+  }
   const dtype = x instanceof Float64Array ? 'float64' : 'float32';
   const nb = chunkSize(N, CRS, PQ);
   const cols = allocate(dtype, CRS * PQ * nb);
@@ -165,6 +171,7 @@ export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number
     if (m === 1) {
       im2col(x, n0 * CHW, g, cols);
       gemm(false, false, K, PQ, CRS, 1, w, 0, CRS, cols, 0, PQ, 0, y, n0 * KPQ, PQ);
+      done(n0, 1);
       continue;
     }
     const ld = m * PQ;
@@ -177,8 +184,8 @@ export function conv2dForward(x: FloatArray, N: number, w: FloatArray, K: number
         y.set(yc!.subarray(src, src + PQ), (n0 + j) * KPQ + k * PQ);
       }
     }
+    done(n0, m);
   }
-  if (b) biasAdd(y, b, N, K, PQ, y);
 }
 
 /**

@@ -154,21 +154,21 @@ export function fastCpu(): FastCpu | null {
     im2col: (x, xo, g, cols, co, ld) => im2col(f(x), xo, g, f(cols), co, ld),
     col2im: (cols, g, dx, dxo, co, ld) => col2im(f(cols), g, f(dx), dxo, co, ld),
 
-    conv2dForward: (x, N, w, K, b, g, y) => {
-      if (!isF32(x, w, b, y)) return ref.conv2dForward(x, N, w, K, b, g, y);
+    conv2dForward: (x, N, w, K, b, g, y, relu = false) => {
+      if (!isF32(x, w, b, y)) return ref.conv2dForward(x, N, w, K, b, g, y, relu);
       const groups = convGroups(N, g);
       if (pool.numThreads > 1 && groups > 1 && isShared(f(x)) && isShared(f(y))) {
-        pool.run({ kind: 'convForward', x: f32(x)!, N, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, groups, tile: winogradTileMode() }, groups);
+        pool.run({ kind: 'convForward', x: f32(x)!, N, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, groups, relu, tile: winogradTileMode() }, groups);
         return;
       }
       if (pool.numThreads > 1 && N === 1 && g.P * g.Q >= CONV_GROUP_MIN_PQ && g.P >= 16 && isShared(f(x)) && isShared(f(y))) {
         // one large image: bands of output rows, a multiple of 4 each (Winograd's largest tile; see ConvBandJob)
         const bands = Math.min(Math.floor(g.P / 8), 4 * pool.numThreads);
         const rows = 4 * Math.ceil(g.P / bands / 4);
-        pool.run({ kind: 'convBand', x: f32(x)!, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, rows, tile: winogradTileMode() }, Math.ceil(g.P / rows));
+        pool.run({ kind: 'convBand', x: f32(x)!, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, rows, relu, tile: winogradTileMode() }, Math.ceil(g.P / rows));
         return;
       }
-      conv2dForward(f(x), N, f(w), K, b && f(b), g, f(y), mainConv());
+      conv2dForward(f(x), N, f(w), K, b && f(b), g, f(y), mainConv(), relu);
     },
     conv2dBackward: (x, N, w, K, g, dy, dx, dw, db) => {
       if (!isF32(x, w, dy, dx, dw, db)) return ref.conv2dBackward(x, N, w, K, g, dy, dx, dw, db);

@@ -18,6 +18,8 @@ import { maxPoolBackward, maxPoolForward } from '../ref/pool.js';
 export interface ConvForwardJob {
   kind: 'convForward';
   x: Float32Array; N: number; w: Float32Array; K: number; b: Float32Array | null; g: WindowGeometry; y: Float32Array; groups: number;
+  /** max(0, ·) after the bias, in the epilogue (./epilogue.ts). */
+  relu: boolean;
   /** The main thread's Winograd tile mode (setWinogradTile), so that every thread chooses alike. */
   tile: WinogradTileMode;
 }
@@ -41,6 +43,7 @@ export interface ConvBackwardJob {
 export interface ConvBandJob {
   kind: 'convBand';
   x: Float32Array; w: Float32Array; K: number; b: Float32Array | null; g: WindowGeometry; y: Float32Array; rows: number;
+  relu: boolean;
   tile: WinogradTileMode;
 }
 
@@ -127,7 +130,7 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
       const [lo, hi] = groupRange(job.N, job.groups, t);
       if (hi <= lo) return;
       const CHW = g.C * g.H * g.W, KPQ = K * g.P * g.Q;
-      conv2dForward(job.x.subarray(lo * CHW, hi * CHW), hi - lo, job.w, K, job.b, g, job.y.subarray(lo * KPQ, hi * KPQ), localConv(inst));
+      conv2dForward(job.x.subarray(lo * CHW, hi * CHW), hi - lo, job.w, K, job.b, g, job.y.subarray(lo * KPQ, hi * KPQ), localConv(inst), job.relu);
       return;
     }
     case 'convBackward': {
@@ -212,7 +215,7 @@ function convBand(inst: SimdInstance, job: ConvBandJob, t: number): void {
   const gb: WindowGeometry = { ...g, H: hb, padH: 0, P: p1 - p0 };
   const PQb = gb.P * g.Q, PQ = g.P * g.Q;
   const yb = ctx.winograd.alloc(K * PQb);
-  conv2dForward(xb, 1, job.w, K, job.b, gb, yb, ctx);
+  conv2dForward(xb, 1, job.w, K, job.b, gb, yb, ctx, job.relu);
   for (let k = 0; k < K; k++) y.set(yb.subarray(k * PQb, (k + 1) * PQb), k * PQ + p0 * g.Q);
 }
 

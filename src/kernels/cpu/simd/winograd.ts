@@ -122,6 +122,8 @@ const WINOGRAD_BUDGET = 1 << 20;
 export function winogradConv3x3(
   x: FloatArray, N: number, C: number, H: number, W: number, U: FloatArray, K: number,
   padH: number, padW: number, P: number, Q: number, y: FloatArray, ctx: WinogradContext,
+  /** Called with each chunk of images [n0, n0 + m) once its planes are written (the caller's epilogue: bias, ReLU). */
+  written?: (n0: number, m: number) => void,
 ): void {
   const TH = (P + 1) >> 1, TW = (Q + 1) >> 1, Timg = TH * TW;
   if (N === 0 || P <= 0 || Q <= 0) return;
@@ -137,6 +139,7 @@ export function winogradConv3x3(
     for (let xi = 0; xi < 16; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
     // y = Aᵀ·M·A per tile, clipped at the bottom and right edges
     (ctx.output ?? winogradOutput)(M, n0, m, K, T, TH, TW, P, Q, y);
+    written?.(n0, m);
   }
 }
 

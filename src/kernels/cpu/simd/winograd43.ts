@@ -177,6 +177,8 @@ function tiles(P: number, Q: number, C: number, K: number, N: number) {
 export function winograd43Conv3x3(
   x: FloatArray, N: number, C: number, H: number, W: number, U: FloatArray, K: number,
   padH: number, padW: number, P: number, Q: number, y: FloatArray, ctx: WinogradContext,
+  /** Called with each chunk of images [n0, n0 + m) once its planes are written (the caller's epilogue: bias, ReLU). */
+  written?: (n0: number, m: number) => void,
 ): void {
   if (N === 0 || P <= 0 || Q <= 0) return;
   const { TH, TW, Timg, nb } = tiles(P, Q, C, K, N);
@@ -187,6 +189,7 @@ export function winograd43Conv3x3(
     winograd43Input(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
     for (let xi = 0; xi < 36; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
     winograd43Output(M, n0, m, K, T, TH, TW, P, Q, y);
+    written?.(n0, m);
   }
 }
 

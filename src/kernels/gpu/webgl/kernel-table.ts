@@ -127,7 +127,7 @@ export const gpuKernels: KernelTable = {
     placeBlock(asGpuBuffer(dx), r, dxOffset, 1, CHW);
   },
 
-  conv2dForward: (x, N, w, K, b, g, y) => {
+  conv2dForward: (x, N, w, K, b, g, y, relu = false) => {
     const CHW = g.C * g.H * g.W, KPQ = K * g.P * g.Q;
     checkIndexRange('conv2d weights', K * g.C * g.R * g.S);
     for (const [n0, m] of imageChunks(N, Math.max(CHW, KPQ))) {
@@ -136,6 +136,8 @@ export const gpuKernels: KernelTable = {
       const r = gpuDevice().run('conv', convForwardSource(b !== null), m * KPQ, { ...geometryConstants(g), K, KPQ, CHW, xo: xWin.offset }, args, [idiv]);
       placeBlock(asGpuBuffer(y), r, n0 * KPQ, 1, m * KPQ);
     }
+    // The ReLU as its own pass (gpu.js kernels return one value per thread; the unary kernel's NaN rule stays in one place).
+    if (relu) elementwise('unary-relu', unarySource('relu'), N * KPQ, {}, [asGpuBuffer(y)], asGpuBuffer(y));
   },
   conv2dBackward: (x, N, w, K, g, dy, dx, dw, db) => {
     const CHW = g.C * g.H * g.W, PQ = g.P * g.Q, KPQ = K * PQ, CRS = g.C * g.R * g.S;

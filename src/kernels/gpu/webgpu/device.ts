@@ -14,6 +14,16 @@ export interface GBuf {
   index: boolean;
 }
 
+/** A binding of elements [off, off + n) of a buffer only (off a multiple of WINDOW_ALIGN): how a buffer larger than one binding is read in parts. */
+export interface GWindow {
+  g: GBuf;
+  off: number;
+  n: number;
+}
+
+/** Window offsets are multiples of this many elements (256 bytes: WebGPU's largest minStorageBufferOffsetAlignment). */
+export const WINDOW_ALIGN = 64;
+
 const STORAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM = 0x40 | 0x08; // UNIFORM | COPY_DST
 /** Calls encoded into one submission at most (a read, write or sync submits sooner). */
@@ -43,7 +53,19 @@ export class Gpu {
   pooledBytes = 0;
   reused = 0;
 
-  constructor(readonly device: GPUDevice, private readonly onError: (message: string) => void) {}
+  /** The largest storage binding in bytes: the device's, or less where TL_WEBGPU_MAX_BINDING asks (tests of the splitting). */
+  readonly maxBinding: number;
+  /** Bytes of the GPU buffers made and not destroyed (live and pooled). */
+  allocatedBytes = 0;
+
+  constructor(readonly device: GPUDevice, private readonly onError: (message: string) => void, maxBinding?: number) {
+    this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize ?? 1 << 27, maxBinding ?? Infinity);
+  }
+
+  /** The largest binding in elements, a multiple of WINDOW_ALIGN. */
+  get maxBindingElements(): number {
+    return Math.floor(this.maxBinding / 4 / WINDOW_ALIGN) * WINDOW_ALIGN;
+  }
 
   // ---- Buffers --------------------------------------------------------------------------------
 
@@ -57,6 +79,7 @@ export class Gpu {
       this.enc().clearBuffer(reused);
       return { buf: reused, n, index };
     }
+    this.allocatedBytes += size;
     return { buf: this.device.createBuffer({ size, usage: STORAGE }), n, index };
   }
 
@@ -71,6 +94,7 @@ export class Gpu {
   /** Gives back pooled memory (a new allocation failed). */
   trim(): void {
     for (const free of this.pool.values()) for (const b of free) b.destroy();
+    this.allocatedBytes -= this.pooledBytes;
     this.pool.clear();
     this.pooledBytes = 0;
   }
@@ -192,33 +216,55 @@ export class Gpu {
   }
 
   /**
-   * One dispatch of `s` over `buffers` (its storage bindings, in order) with `params` (after
-   * n for elementwise shaders: n first). A writable binding that aliases another binding's
-   * buffer gets a temporary copy of the read one (WebGPU forbids the aliasing).
+   * One dispatch of `s` over `buffers` (its storage bindings, in order: whole buffers, or
+   * windows of them) with `params` (for elementwise shaders: n first). A writable binding that
+   * aliases another binding's buffer gets a temporary copy of the read one (WebGPU forbids
+   * the aliasing). A pointwise shader over buffers larger than one binding (maxBinding) runs
+   * in windows of them; any other shader given such a buffer is an error naming the kernel.
    * `groups`: workgroups to launch (x, y); default: one invocation per element of params[0].
    */
-  dispatch(s: Shader, buffers: GBuf[], params: number[], groups?: [number, number]): void {
+  dispatch(s: Shader, buffers: (GBuf | GWindow)[], params: number[], groups?: [number, number]): void {
+    const whole = buffers.map((b) => ('g' in b ? b : { g: b, off: 0, n: b.n }));
+    const span = this.maxBindingElements;
+    if (whole.some((w) => w.n > span)) {
+      if (!s.pointwise || whole.some((w) => w.off !== 0)) {
+        const k = whole.findIndex((w) => w.n > span);
+        throw new Error(`binding '${s.bindings[k]![0]}' of shader ${s.name} holds ${whole[k]!.n} values (${4 * whole[k]!.n} bytes), more than one storage binding allows (maxStorageBufferBindingSize ${this.maxBinding} bytes), and this kernel is not split`);
+      }
+      const n = params[0]!;
+      for (let e0 = 0; e0 < n; e0 += span) {
+        const m = Math.min(span, n - e0);
+        this.dispatchOnce(s, whole.map((w) => ({ g: w.g, off: e0, n: m })), [m, ...params.slice(1)]);
+      }
+      return;
+    }
+    this.dispatchOnce(s, whole, params, groups);
+  }
+
+  private dispatchOnce(s: Shader, buffers: GWindow[], params: number[], groups?: [number, number]): void {
     const { pipeline, layout } = this.pipelineOf(s);
     const temps: GBuf[] = [];
     const bound = buffers.map((b, k) => {
-      const aliasWritten = buffers.some((o, j) => j !== k && o.buf === b.buf && (s.bindings[j]![1] === 'read_write' || s.bindings[k]![1] === 'read_write'));
+      const aliasWritten = buffers.some((o, j) => j !== k && o.g.buf === b.g.buf && (s.bindings[j]![1] === 'read_write' || s.bindings[k]![1] === 'read_write'));
       if (!aliasWritten || s.bindings[k]![1] === 'read_write') return b;
-      const t = this.alloc(b.n, b.index);
-      this.copy(b, 0, t, 0, b.n);
+      const t = this.alloc(b.n, b.g.index);
+      this.copy(b.g, b.off, t, 0, b.n);
       temps.push(t);
-      return t;
+      return { g: t, off: 0, n: b.n };
     });
     const written = bound.filter((_b, k) => s.bindings[k]![1] === 'read_write');
-    if (new Set(written.map((b) => b.buf)).size !== written.length) throw new Error(`backend webgpu: kernel '${this.kernel}' writes one buffer through two bindings`);
+    if (new Set(written.map((b) => b.g.buf)).size !== written.length) throw new Error(`backend webgpu: kernel '${this.kernel}' writes one buffer through two bindings`);
     let [gx, gy] = groups ?? [Math.ceil(params[0]! / s.wg), 1];
     if (gx === 0 || gy === 0) return;
     if (!groups && gx > 65535) {
       gy = Math.ceil(gx / 65535);
       gx = 65535;
     }
+    // Each binding covers its window (at least one value; the pooled buffer may be larger).
+    const entry = (b: GWindow, k: number) => ({ binding: k + 1, resource: { buffer: b.g.buf, offset: 4 * b.off, size: Math.min(b.g.buf.size - 4 * b.off, 4 * Math.max(1, b.n)) } });
     const bg = this.device.createBindGroup({
       layout,
-      entries: [{ binding: 0, resource: { buffer: this.uniform(params, s.params) } }, ...bound.map((b, k) => ({ binding: k + 1, resource: { buffer: b.buf } }))],
+      entries: [{ binding: 0, resource: { buffer: this.uniform(params, s.params) } }, ...bound.map(entry)],
     });
     const pass = this.enc().beginComputePass({ label: s.name });
     pass.setPipeline(pipeline);

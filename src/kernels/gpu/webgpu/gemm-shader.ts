@@ -1,16 +1,25 @@
 // The gemm of the webgpu backend in WGSL, tiled in workgroup memory (the other shaders are
 // in ./shaders.ts, whose prelude and declarations it shares).
-import { declare, PRELUDE, type Binding, type ParamSpec, type Shader } from './shaders.js';
+import { declare, PRELUDE, RELU_OF_V, type Binding, type ParamSpec, type Shader } from './shaders.js';
+
+/** What the gemm does to each output before it stores it: add bias[row] (a convolution's b[K]), then max(0, ·). */
+export interface GemmEpilogue {
+  bias: boolean;
+  relu: boolean;
+}
 
 /**
  * C = alpha·op(A)·op(B) + beta·C, tiled in workgroup memory: each workgroup of 8×8
  * invocations computes a 32×32 tile of C, 4×4 outputs per invocation (rows ty + 8r, columns
  * tx + 8c, so neighbouring invocations touch neighbouring columns), over K in slices of 16.
+ * The epilogue adds bias[row] and applies the ReLU to each value before its one store, in
+ * float32 as the separate biasAdd and relu shaders would (so the same bits).
  */
-export function gemmShader(transA: boolean, transB: boolean): Shader {
+export function gemmShader(transA: boolean, transB: boolean, epilogue: GemmEpilogue = { bias: false, relu: false }): Shader {
   const bindings: Binding[] = [['A', 'read', 'f32'], ['B', 'read', 'f32'], ['C', 'read_write', 'f32']];
+  if (epilogue.bias) bindings.push(['bias', 'read', 'f32']);
   const params: ParamSpec = [['M', 'u'], ['N', 'u'], ['K', 'u'], ['alpha', 'f'], ['beta', 'f'], ['ao', 'u'], ['lda', 'u'], ['bo', 'u'], ['ldb', 'u'], ['co', 'u'], ['ldc', 'u'],
-    ['asplit', 'u'], ['abs', 'u'], ['bsplit', 'u'], ['bbs', 'u'], ['csplit', 'u'], ['cbs', 'u']];
+    ['asplit', 'u'], ['abs', 'u'], ['bsplit', 'u'], ['bbs', 'u'], ['csplit', 'u'], ['cbs', 'u'], ['bio', 'u']];
   const { decls, lets } = declare(bindings, params);
   const aIndex = transA ? 'at(gk, gi, lda, asplit, abs)' : 'at(gi, gk, lda, asplit, abs)';
   const bIndex = transB ? 'at(gj, gk, ldb, bsplit, bbs)' : 'at(gk, gj, ldb, bsplit, bbs)';
@@ -64,9 +73,9 @@ ${lets}
       let o = co + at(gi, gj, ldc, csplit, cbs);
       var v = alpha * acc[r * 4u + c];
       if (beta != 0.0) { v = v + beta * C[o]; }
-      C[o] = v;
+${epilogue.bias ? '      v = v + bias[bio + gi];\n' : ''}${epilogue.relu ? `      v = ${RELU_OF_V};\n` : ''}      C[o] = v;
     }
   }
 }`;
-  return { name: `gemm${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`, code, bindings, params, wg: 64 };
+  return { name: `gemm${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${epilogue.bias ? '+bias' : ''}${epilogue.relu ? '+relu' : ''}`, code, bindings, params, wg: 64 };
 }

@@ -37,11 +37,12 @@ export interface GPUDevice {
   createPipelineLayout(d: { bindGroupLayouts: GPUBindGroupLayout[] }): object;
   createShaderModule(d: { code: string; label?: string }): object;
   createComputePipeline(d: { layout: object | 'auto'; compute: { module: object; entryPoint: string } }): GPUComputePipeline;
-  createBindGroup(d: { layout: GPUBindGroupLayout; entries: { binding: number; resource: { buffer: GPUBuffer } }[] }): object;
+  createBindGroup(d: { layout: GPUBindGroupLayout; entries: { binding: number; resource: { buffer: GPUBuffer; offset?: number; size?: number } }[] }): object;
   createCommandEncoder(): GPUCommandEncoder;
   pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
   popErrorScope(): Promise<GPUError | null>;
   addEventListener?(type: 'uncapturederror', f: (e: { error: GPUError }) => void): void;
+  readonly lost?: Promise<{ reason?: string; message?: string }>;
   destroy(): void;
 }
 export interface GPUAdapter {

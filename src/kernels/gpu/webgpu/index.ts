@@ -23,7 +23,13 @@ interface WebgpuInfo {
   how: string;
   featureLevel: string;
   software: boolean;
+  /** The device's limits (every limit the adapter offers is asked for). */
   limits: Record<string, number>;
+  /** The adapter's limits. */
+  adapterLimits: Record<string, number>;
+  /** Bytes of one storage binding (larger arrays are bound in parts) and of one buffer, at most. */
+  maxBinding: number;
+  maxBuffer: number;
 }
 
 /** A buffer handle: an id that names the worker's GPU buffer. */
@@ -40,6 +46,7 @@ type NodeWorker = {
 type Builtin = (id: string) => unknown;
 
 const builtin = (globalThis as { process?: { getBuiltinModule?: Builtin } }).process?.getBuiltinModule;
+const env = (): Record<string, string | undefined> => (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;
 const TIMEOUT_MS = 10 * 60_000;
 
 class Connection {
@@ -58,14 +65,15 @@ class Connection {
     const { Worker } = builtin('node:worker_threads') as { Worker: new (u: URL, o: object) => NodeWorker };
     const { existsSync } = builtin('node:fs') as { existsSync(p: URL): boolean };
     const { createRequire } = builtin('node:module') as { createRequire(u: string): { resolve(id: string): string } };
+    // TL_WEBGPU_PACKAGE names another module in its place (tests: a package that is missing).
+    const pkg = env().TL_WEBGPU_PACKAGE || 'webgpu';
     try {
-      createRequire(import.meta.url).resolve('webgpu');
+      createRequire(import.meta.url).resolve(pkg);
     } catch {
-      throw new BackendError("backend webgpu: the 'webgpu' package (Dawn's WebGPU for Node) is not installed: npm install webgpu");
+      throw new BackendError(`backend webgpu: the '${pkg}' package (Dawn's WebGPU for Node, an optional dependency) is not installed: run npm install ${pkg === 'webgpu' ? 'webgpu@0.6.2' : pkg} (or npm install without --omit=optional)`);
     }
     // Mesa's EGL without a display (set before the worker's Dawn opens EGL; the environment is the process's).
-    const env = (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env;
-    env.EGL_PLATFORM ??= 'surfaceless';
+    env().EGL_PLATFORM ??= 'surfaceless';
     let url = new URL('./worker.js', import.meta.url);
     if (!existsSync(url)) url = new URL(import.meta.url.replace(/\/src\/kernels\/gpu\/webgpu\/index\.ts$/, '/dist/src/kernels/gpu/webgpu/worker.js'));
     if (!existsSync(url)) throw new BackendError(`backend webgpu: its worker script ${url.pathname} is missing: npm run build`);
@@ -112,8 +120,8 @@ class Connection {
   }
 
   handle(n: number, index: boolean): WBuf {
-    const max = this.info.limits.maxStorageBufferBindingSize;
-    if (max !== undefined && 4 * n > max) throw new BackendError(`backend webgpu: a buffer of ${n} values (${4 * n} bytes) exceeds this adapter's largest storage binding (maxStorageBufferBindingSize ${max} bytes on ${this.info.adapter})`);
+    const max = this.info.maxBuffer;
+    if (4 * n > max) throw new BackendError(`backend webgpu: an array of ${n} values (${mb(4 * n)}) does not fit the device: its largest buffer is ${mb(max)} (maxBufferSize on ${this.info.adapter})`);
     const b = new WBuf(this.nextId++, n, index);
     this.finalizer.register(b, b.id, b);
     return b;
@@ -123,6 +131,8 @@ class Connection {
     this.finalizer.unregister(b);
   }
 }
+
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 let connection: Connection | null = null;
 let failure: BackendError | null = null;
@@ -265,15 +275,31 @@ export function webgpuSync(): void {
   conn().ask({ t: 'sync' });
 }
 
-/** Counters of the worker (tests): live buffers, cached pipelines, compiles, pooled bytes, reuses. */
-export function webgpuStats(): { buffers: number; pipelines: number; compiles: number; pooledBytes: number; reused: number } {
+/**
+ * Counters of the worker (tests, bench): live buffers and their bytes, bytes of every GPU
+ * buffer made and not destroyed (live and pooled), cached pipelines, compiles, pooled bytes, reuses.
+ */
+export function webgpuStats(): { buffers: number; liveBytes: number; allocatedBytes: number; pipelines: number; compiles: number; pooledBytes: number; reused: number } {
   return conn().ask({ t: 'stats' }) as ReturnType<typeof webgpuStats>;
+}
+
+/** Makes a WebGPU error outside any error scope (tests: the uncaptured error reaches the next call as a BackendError). */
+export function webgpuDebugUncapturedError(): void {
+  conn().post({ t: 'debugUncaptured' });
+}
+
+/** Destroys the device, as a driver reset would lose it (tests: the next call says so instead of waiting). */
+export function webgpuDebugLoseDevice(): void {
+  conn().post({ t: 'debugLose' });
 }
 
 /** Compiles WGSL text on the device (tests: errors surface as a BackendError naming the kernel). */
 export function webgpuDebugShader(code: string): void {
   conn().post({ t: 'debugShader', code });
 }
+
+/** The start-up line: the adapter, its backend and whether it is a software renderer. */
+const adapterLine = (i: WebgpuInfo): string => `backend webgpu: adapter ${i.adapter} (${i.backend}, ${i.featureLevel}${i.software ? ', software renderer' : ', a GPU'})`;
 
 /**
  * Starts the backend for `-b webgpu` and says what runs it: one line on `log`, a warning on
@@ -282,7 +308,27 @@ export function webgpuDebugShader(code: string): void {
  */
 export function announceWebgpu(log: (line: string) => void, warn: (line: string) => void): WebgpuInfo {
   const i = webgpuInfo();
-  log(`backend webgpu: adapter ${i.adapter} (${i.backend}, ${i.featureLevel}${i.software ? ', software renderer' : ''})`);
+  log(adapterLine(i));
   if (i.software) warn('warning: backend webgpu is not on a real GPU (a software renderer); expect it to be slower than -b cpu');
   return i;
+}
+
+/**
+ * `-b auto`: webgpu where it starts on a real GPU (an adapter that is not a software
+ * renderer), else `fallback` (the cpu backend). Says which and why in one line on `log`.
+ */
+export function chooseAuto(fallback: string, log: (line: string) => void): string {
+  const why = webgpuUnavailable();
+  if (why) {
+    log(`backend auto: ${fallback} (webgpu cannot start here: ${why.replace(/^backend webgpu: /, '')})`);
+    return fallback;
+  }
+  const i = webgpuInfo();
+  if (i.software) {
+    log(`backend auto: ${fallback} (the only WebGPU adapter, ${i.adapter}, is a software renderer, slower than ${fallback})`);
+    return fallback;
+  }
+  log(`backend auto: webgpu (a GPU: ${i.adapter}, ${i.backend})`);
+  log(adapterLine(i));
+  return 'webgpu';
 }

@@ -6,7 +6,8 @@
 // host from the engine's generator) and are written as any upload.
 import type { BinaryOp, CostName, GdmStep, UnaryOp, WindowGeometry } from '../../backend.js';
 import { UNARY_BACKWARD_READS } from '../../backend.js';
-import type { GBuf, Gpu } from './device.js';
+import { WINDOW_ALIGN, type GBuf, type GWindow, type Gpu } from './device.js';
+import { layout, NO_SPLIT, splitGemm, touched, type Operand } from './gemm-split.js';
 import { gemmShader } from './gemm-shader.js';
 import {
   AVGPOOL, AVGPOOL_BACK, BIAS_ADD, BIAS_BACK, binaryScalarShader, binaryShader, COL2IM, COPY, costGradShader, costRowsShader, FILL, FILL_INDEX,
@@ -21,8 +22,6 @@ export interface DStrided {
   strides: readonly number[];
 }
 
-/** A column split that never splits (u32 max). */
-const NO_SPLIT = 0xffffffff;
 /** Values of one chunk's columns at most (64 MiB). */
 const COLS_LIMIT = 1 << 24;
 const geom = (g: WindowGeometry): number[] => [g.C, g.H, g.W, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.P, g.Q];
@@ -40,16 +39,57 @@ function stridedParams(a: DStrided, b: DStrided, shape: readonly number[]): numb
 }
 
 export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => void> {
+  /** b[offset .. offset + n) ← value, binding windows of b no larger than one binding. */
   const fill = (b: GBuf, value: number, offset: number, n: number): void => {
-    if (n > 0) gpu.dispatch(b.index ? FILL_INDEX : FILL, [b], [n, offset, value]);
+    const span = gpu.maxBindingElements - WINDOW_ALIGN;
+    for (let e0 = offset; e0 < offset + n; e0 += span) {
+      const m = Math.min(span, offset + n - e0), start = Math.floor(e0 / WINDOW_ALIGN) * WINDOW_ALIGN;
+      gpu.dispatch(b.index ? FILL_INDEX : FILL, [{ g: b, off: start, n: e0 + m - start }], [m, e0 - start, value]);
+    }
   };
-  /** gemm; `split` gives an operand's column blocks ([split, block stride] for A, B, C: the images of a batch side by side). */
+  /**
+   * gemm; `split` gives an operand's column blocks ([split, block stride] for A, B, C: the
+   * images of a batch side by side); `bias` and `relu` the epilogue (bias[row], then ReLU).
+   * Each operand is bound as the window its block touches; where a window would pass the
+   * largest binding, the gemm runs in blocks (./gemm-split.ts).
+   */
   const gemm = (tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: GBuf, ao: number, lda: number, B: GBuf, bo: number, ldb: number, beta: number, C: GBuf, co: number, ldc: number,
-    split: { a?: [number, number]; b?: [number, number]; c?: [number, number] } = {}): void => {
+    split: { a?: [number, number]; b?: [number, number]; c?: [number, number] } = {}, bias: GBuf | null = null, relu = false): void => {
     if (M === 0 || N === 0) return;
-    const s = shader(`gemm${tA}${tB}`, () => gemmShader(tA, tB));
     const [as, abs] = split.a ?? [NO_SPLIT, 0], [bs, bbs] = split.b ?? [NO_SPLIT, 0], [cs, cbs] = split.c ?? [NO_SPLIT, 0];
-    gpu.dispatch(s, [A, B, C], [M, N, K, alpha, beta, ao, lda, bo, ldb, co, ldc, as, abs, bs, bbs, cs, cbs], [Math.ceil(N / 32), Math.ceil(M / 32)]);
+    const ops: Operand[] = [{ off: ao, ld: lda, split: as, bs: abs }, { off: bo, ld: ldb, split: bs, bs: bbs }, { off: co, ld: ldc, split: cs, bs: cbs }];
+    const dims = layout(tA, tB);
+    const parts = K === 0
+      ? [{ i0: 0, i1: M, j0: 0, j1: N, k0: 0, k1: 0, firstK: true, lastK: true }]
+      : splitGemm(ops, dims, { i0: 0, i1: M, j0: 0, j1: N, k0: 0, k1: K }, gpu.maxBindingElements, WINDOW_ALIGN);
+    const bufs = [A, B, C];
+    for (const p of parts) {
+      const epi = p.lastK ? { bias: bias !== null, relu } : { bias: false, relu: false };
+      const s = shader(`gemm${tA}${tB}${epi.bias}${epi.relu}`, () => gemmShader(tA, tB, epi));
+      const windows: GWindow[] = [], offs: number[] = [];
+      ops.forEach((o, x) => {
+        const [rd, cd] = dims[x]!;
+        const r = rd === 'i' ? [p.i0, p.i1] : rd === 'j' ? [p.j0, p.j1] : [p.k0, p.k1];
+        const c = cd === 'i' ? [p.i0, p.i1] : cd === 'j' ? [p.j0, p.j1] : [p.k0, p.k1];
+        if (r[1]! <= r[0]! || c[1]! <= c[0]!) {
+          windows.push({ g: bufs[x]!, off: 0, n: 1 });
+          offs.push(0);
+          return;
+        }
+        const [lo, hi] = touched(o, r[0]!, r[1]!, c[0]!, c[1]!);
+        const start = Math.floor(lo / WINDOW_ALIGN) * WINDOW_ALIGN;
+        windows.push({ g: bufs[x]!, off: start, n: hi + 1 - start });
+        offs.push(lo - start);
+      });
+      let bio = 0;
+      if (epi.bias) {
+        const start = Math.floor(p.i0 / WINDOW_ALIGN) * WINDOW_ALIGN;
+        windows.push({ g: bias!, off: start, n: p.i1 - start });
+        bio = p.i0 - start;
+      }
+      const m = p.i1 - p.i0, n = p.j1 - p.j0;
+      gpu.dispatch(s, windows, [m, n, p.k1 - p.k0, alpha, p.firstK ? beta : 1, offs[0]!, lda, offs[1]!, ldb, offs[2]!, ldc, as, abs, bs, bbs, cs, cbs, bio], [Math.ceil(n / 32), Math.ceil(m / 32)]);
+    }
   };
   const im2col = (x: GBuf, xo: number, g: WindowGeometry, cols: GBuf, co = 0, ld = g.P * g.Q, nb = 1): void =>
     gpu.dispatch(IM2COL, [x, cols], [g.C * g.R * g.S * nb * g.P * g.Q, ...geom(g), xo, co, ld, nb]);
@@ -57,7 +97,7 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
     gpu.dispatch(COL2IM, [cols, dx], [nb * g.C * g.H * g.W, ...geom(g), co, ld, dxo]);
   /** Chunks of images whose columns [C·R·S, nb·P·Q] fit COLS_LIMIT values and the largest storage binding. */
   const chunks = (N: number, perImage: number): [number, number][] => {
-    const limit = Math.min(COLS_LIMIT, Math.floor((gpu.device.limits.maxStorageBufferBindingSize ?? 1 << 27) / 4));
+    const limit = Math.min(COLS_LIMIT, gpu.maxBindingElements);
     const nb = Math.max(1, Math.min(N, Math.floor(limit / Math.max(1, perImage))));
     const out: [number, number][] = [];
     for (let n0 = 0; n0 < N; n0 += nb) out.push([n0, Math.min(nb, N - n0)]);
@@ -73,15 +113,15 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
     col2im,
     // Convolution: the columns of a chunk of images side by side ([C·R·S, nb·P·Q]), one gemm
     // per chunk; the gemm reads and writes the NCHW tensors through its column split.
-    conv2dForward: (x: GBuf, N: number, w: GBuf, K: number, b: GBuf | null, g: WindowGeometry, y: GBuf) => {
+    // The bias and the ReLU are the gemm's epilogue: each output is stored once.
+    conv2dForward: (x: GBuf, N: number, w: GBuf, K: number, b: GBuf | null, g: WindowGeometry, y: GBuf, relu = false) => {
       const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
       for (const [n0, nb] of chunks(N, CRS * PQ)) {
         const cols = gpu.alloc(CRS * nb * PQ, false);
         im2col(x, n0 * CHW, g, cols, 0, nb * PQ, nb);
-        gemm(false, false, K, nb * PQ, CRS, 1, w, 0, CRS, cols, 0, nb * PQ, 0, y, n0 * K * PQ, PQ, { c: [PQ, K * PQ] });
+        gemm(false, false, K, nb * PQ, CRS, 1, w, 0, CRS, cols, 0, nb * PQ, 0, y, n0 * K * PQ, PQ, { c: [PQ, K * PQ] }, b, relu);
         gpu.release(cols);
       }
-      if (b) gpu.dispatch(BIAS_ADD, [y, b, y], [N * K * PQ, K, PQ]);
     },
     conv2dBackward: (x: GBuf, N: number, w: GBuf, K: number, g: WindowGeometry, dy: GBuf, dx: GBuf | null, dw: GBuf | null, db: GBuf | null) => {
       const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;

@@ -19,7 +19,14 @@ export interface Shader {
   readonly params: ParamSpec;
   /** Invocations per workgroup (elementwise: 64). */
   readonly wg: number;
+  /**
+   * Every binding is read or written at element i alone (i < n, the first parameter): a call
+   * over buffers larger than one binding may run in windows of them (Gpu.dispatch).
+   */
+  readonly pointwise?: boolean;
 }
+
+const pointwise = (s: Shader): Shader => ({ ...s, pointwise: true });
 
 export const PARAM_WORDS = 64;
 
@@ -175,22 +182,24 @@ export const BIAS_BACK = elementwise('biasBackward', [['dy', 'read', 'f32'], ['d
 
 // ---- Elementwise -------------------------------------------------------------------------------------
 
+/** max(0, v) in WGSL with NaN passing through (as the reference); the gemm's epilogue uses it too. */
+export const RELU_OF_V = 'select(select(v, 0.0, v <= 0.0), v, v > 0.0)';
 const UNARY: Record<UnaryOp, string> = {
   neg: '-v', exp: 'exp(v)', log: 'log(v)', sqrt: 'sqrt(v)', abs: 'abs(v)',
-  relu: 'select(select(v, 0.0, v <= 0.0), v, v > 0.0)',
+  relu: RELU_OF_V,
   logistic: 'select(exp(v) / (1.0 + exp(v)), 1.0 / (1.0 + exp(-v)), v >= 0.0)',
   tanh: 'tanh(clamp(v, -15.0, 15.0))',
 };
 export const unaryShader = (op: UnaryOp): Shader =>
-  elementwise(`unary-${op}`, [['x', 'read', 'f32'], ['y', 'read_write', 'f32']], [], `  let v = x[i]; y[i] = ${UNARY[op]};`);
+  pointwise(elementwise(`unary-${op}`, [['x', 'read', 'f32'], ['y', 'read_write', 'f32']], [], `  let v = x[i]; y[i] = ${UNARY[op]};`));
 
 const UNARY_BACK: Record<UnaryOp, string> = {
   neg: '-g', exp: 'g * v', log: 'g / v', sqrt: 'g / (2.0 * v)', abs: 'select(select(0.0, -g, v < 0.0), g, v > 0.0)',
   relu: 'select(0.0, g, v > 0.0)', logistic: 'g * v * (1.0 - v)', tanh: 'g * (1.0 - v * v)',
 };
-export const unaryBackShader = (op: UnaryOp): Shader => op === 'neg'
+export const unaryBackShader = (op: UnaryOp): Shader => pointwise(op === 'neg'
   ? elementwise('unaryBackward-neg', [['dy', 'read', 'f32'], ['dx', 'read_write', 'f32']], [], '  dx[i] = -dy[i];')
-  : elementwise(`unaryBackward-${op}`, [['u0', 'read', 'f32'], ['dy', 'read', 'f32'], ['dx', 'read_write', 'f32']], [], `  let v = u0[i]; let g = dy[i]; dx[i] = ${UNARY_BACK[op]};`);
+  : elementwise(`unaryBackward-${op}`, [['u0', 'read', 'f32'], ['dy', 'read', 'f32'], ['dx', 'read_write', 'f32']], [], `  let v = u0[i]; let g = dy[i]; dx[i] = ${UNARY_BACK[op]};`));
 
 const BINARY: Record<BinaryOp, string> = {
   add: 'a + b', sub: 'a - b', mul: 'a * b', div: 'a / b',
@@ -217,9 +226,9 @@ export const binaryShader = (op: BinaryOp): Shader =>
   out[i] = ${BINARY[op]};`, STRIDED_INDEX);
 
 export const binaryScalarShader = (op: BinaryOp, reverse: boolean): Shader =>
-  elementwise(`binaryScalar-${op}`, [['x', 'read', 'f32'], ['out', 'read_write', 'f32']], [['scalar', 'f']], `
+  pointwise(elementwise(`binaryScalar-${op}`, [['x', 'read', 'f32'], ['out', 'read_write', 'f32']], [['scalar', 'f']], `
   let ${reverse ? 'b' : 'a'} = x[i]; let ${reverse ? 'a' : 'b'} = scalar;
-  out[i] = ${BINARY[op]};`);
+  out[i] = ${BINARY[op]};`));
 
 export const COPY = elementwise('copy', [['x', 'read', 'f32'], ['out', 'read_write', 'f32']], STRIDED.slice(), `
   out[bo + stridedIndex(i, nd, 1u)] = x[ao + stridedIndex(i, nd, 0u)];`, STRIDED_INDEX);
@@ -303,9 +312,9 @@ export const costRowsShader = (cost: CostName): Shader =>
   for (var k = 0u; k < K; k = k + 1u) { let v = y[i * K + k]; let t = tt[i * K + k]; c = c + ${COST_F[cost]}; }
   out[i] = c;`);
 export const costGradShader = (cost: CostName): Shader =>
-  elementwise(`costGrad-${cost}`, [['y', 'read', 'f32'], ['tt', 'read', 'f32'], ['dy', 'read_write', 'f32']], [['scale', 'f']], `
+  pointwise(elementwise(`costGrad-${cost}`, [['y', 'read', 'f32'], ['tt', 'read', 'f32'], ['dy', 'read_write', 'f32']], [['scale', 'f']], `
   let v = y[i]; let t = tt[i];
-  dy[i] = scale * (${COST_DF[cost]});`);
+  dy[i] = scale * (${COST_DF[cost]});`));
 
 /**
  * neon's momentum SGD for one element (the order of src/optim/gdm.ts), in float32. mode 0:
@@ -317,19 +326,19 @@ export function gdmShader(mode: 0 | 1 | 2, nesterov: boolean, gclip: boolean, pc
   const clipG = gclip ? 'gi = clamp(gi, -gc, gc);' : '';
   const clipP = pclip ? 'next = clamp(next, -pc, pc);' : '';
   if (mode === 1) {
-    return elementwise('gdmUpdate', [['p', 'read_write', 'f32'], ['g', 'read', 'f32']], params, `
+    return pointwise(elementwise('gdmUpdate', [['p', 'read_write', 'f32'], ['g', 'read', 'f32']], params, `
   var gi = g[i] / bsz; ${clipG}
   let pi = p[i];
   let next = -lr * scale * gi + (1.0 - lr * wd) * pi;
-  if (next != pi) { p[i] = next; }`);
+  if (next != pi) { p[i] = next; }`));
   }
   const bindings: Binding[] = mode === 0 ? [['p', 'read_write', 'f32'], ['v', 'read_write', 'f32']] : [['p', 'read_write', 'f32'], ['g', 'read', 'f32'], ['v', 'read_write', 'f32']];
-  return elementwise(`gdmUpdate${mode}`, bindings, params, `
+  return pointwise(elementwise(`gdmUpdate${mode}`, bindings, params, `
   let pi = p[i];
   ${mode === 0 ? 'let gp = 0.0;' : `var gi = g[i] / bsz; ${clipG}\n  let gp = scale * gi + wd * pi;`}
   let vi = mu * v[i] - lr * gp;
   v[i] = vi;
   var next = pi + ${nesterov ? 'vi * mu - lr * gp' : 'vi'};
   ${clipP}
-  if (next != pi) { p[i] = next; }`);
+  if (next != pi) { p[i] = next; }`));
 }

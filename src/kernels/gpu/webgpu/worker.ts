@@ -24,8 +24,14 @@ let shared: Shared | null = null;
 // Keep the instance alive as long as the device (dawn.node stops with it).
 let instance: GPU | null = null;
 
+/** Why the device is gone (lost or destroyed), once it is: every later call reports it. */
+let lost: string | null = null;
+/** Whether the main thread waits for a reply (read, sync, stats): a lost device must still answer it. */
+let waiting = false;
+
 // ctrl words: 0 reply sequence, 1 error flag, 2 reply length.
 function reply(value: unknown): void {
+  waiting = false;
   const s = shared!;
   const bytes = new TextEncoder().encode(JSON.stringify(value ?? null));
   const half = s.reply.length >> 1;
@@ -62,8 +68,10 @@ function resolve(a: unknown): unknown {
 
 async function chooseAdapter(create: (o: string[]) => GPU): Promise<{ gpu: GPU; adapter: GPUAdapter; how: string } | string> {
   const tried: string[] = [];
-  // TL_WEBGPU_ADAPTER: auto (default: a real GPU first, then OpenGL ES), default, or opengles.
+  // TL_WEBGPU_ADAPTER: auto (default: a real GPU first, then OpenGL ES), default, opengles, or
+  // none (tries none: how tests see a machine without any adapter).
   const want = process.env.TL_WEBGPU_ADAPTER ?? 'auto';
+  if (want === 'none') return 'TL_WEBGPU_ADAPTER=none';
   if (want === 'auto' || want === 'default') {
     const g = create([]);
     const a = await g.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
@@ -76,36 +84,59 @@ async function chooseAdapter(create: (o: string[]) => GPU): Promise<{ gpu: GPU; 
     if (a) return { gpu: g, adapter: a, how: 'OpenGL ES' };
     tried.push('no OpenGL ES adapter (EGL_PLATFORM=surfaceless)');
   }
-  return tried.join('; ') || `TL_WEBGPU_ADAPTER=${want} is none of auto, default, opengles`;
+  return tried.join('; ') || `TL_WEBGPU_ADAPTER=${want} is none of auto, default, opengles, none`;
 }
 
 async function init(): Promise<unknown> {
   let mod: { create: (o: string[]) => GPU; globals: object };
   try {
-    mod = (await import('webgpu' as string)) as typeof mod;
+    mod = (await import(process.env.TL_WEBGPU_PACKAGE || 'webgpu')) as typeof mod;
   } catch (e) {
-    return { error: `the 'webgpu' package (Dawn for Node) is not installed or does not load here (${(e as Error).message.split('\n')[0]}): npm install webgpu` };
+    return { error: `the 'webgpu' package (Dawn for Node) does not load here (${(e as Error).message.split('\n')[0]}): reinstall it with npm install webgpu@0.6.2` };
   }
   Object.assign(globalThis, mod.globals);
   const chosen = await chooseAdapter(mod.create);
   if (typeof chosen === 'string') {
-    return { error: `no WebGPU adapter: ${chosen}. Without a GPU, install Mesa's EGL and OpenGL ES drivers (Debian: apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)` };
+    return { error: `no WebGPU adapter (${chosen}): on a GPU, install its Vulkan driver and loader (Debian: apt-get install libvulkan1 mesa-vulkan-drivers, or the vendor's driver); without one, Mesa's EGL and OpenGL ES (apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)` };
   }
   const { adapter, how } = chosen;
   instance = chosen.gpu;
+  // Ask for every limit the adapter offers (a device gets WebGPU's defaults otherwise: 128 MiB
+  // bindings, 256 MiB buffers, even on a GPU with gigabytes).
   const lim = adapter.limits;
   const requiredLimits: Record<string, number> = {};
-  for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize']) {
-    if (typeof lim[k] === 'number') requiredLimits[k] = lim[k]!;
+  for (const k in lim) {
+    const v = (lim as Record<string, unknown>)[k];
+    if (typeof v === 'number') requiredLimits[k] = v;
   }
   const device = await adapter.requestDevice({ requiredLimits });
-  gpu = new Gpu(device, reportError);
+  // Smaller limits on request (tests of the splitting and of the too-large-model message).
+  const forced = (name: string): number | undefined => {
+    const v = process.env[name];
+    return v === undefined || v === '' ? undefined : Number(v);
+  };
+  gpu = new Gpu(device, reportError, forced('TL_WEBGPU_MAX_BINDING'));
+  const maxBuffer = Math.min(device.limits.maxBufferSize ?? 1 << 28, forced('TL_WEBGPU_MAX_BUFFER') ?? Infinity);
   device.addEventListener?.('uncapturederror', (e) => reportError(`backend webgpu: ${e.error.message}`));
+  // A lost device (driver reset, destroy) answers the main thread at once instead of leaving it waiting.
+  void device.lost?.then((i) => {
+    lost = `backend webgpu: the GPU device was lost (${i.reason ?? 'unknown'}${i.message ? `: ${i.message}` : ''}); start the program again`;
+    reportError(lost);
+    if (waiting) reply(null);
+  });
   kernels = deviceKernels(gpu);
   const info = adapter.info;
   const desc = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.replace(/\s+/g, ' ').trim();
   const soft = /llvmpipe|swiftshader|softpipe|lavapipe|software/i.test(desc) || adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || info.type === 'CPU';
-  return { adapter: desc || 'unnamed adapter', backend: info.backendType ?? how, how, featureLevel: adapter.featureLevel ?? (how === 'OpenGL ES' ? 'compatibility' : 'core'), software: soft, limits: requiredLimits };
+  const limits: Record<string, number> = {};
+  for (const k in device.limits) {
+    const v = (device.limits as Record<string, unknown>)[k];
+    if (typeof v === 'number') limits[k] = v;
+  }
+  return {
+    adapter: desc || 'unnamed adapter', backend: info.backendType ?? how, how, featureLevel: adapter.featureLevel ?? (how === 'OpenGL ES' ? 'compatibility' : 'core'), software: soft,
+    adapterLimits: requiredLimits, limits, maxBinding: gpu.maxBinding, maxBuffer,
+  };
 }
 
 port.on('message', (m: Msg) => {
@@ -116,6 +147,13 @@ port.on('message', (m: Msg) => {
   }
   if (!gpu) return;
   const g = gpu;
+  const ask = m.t === 'read' || m.t === 'sync' || m.t === 'stats';
+  if (ask) waiting = true;
+  if (lost && m.t !== 'stats') {
+    reportError(lost);
+    if (ask) reply(null);
+    return;
+  }
   try {
     switch (m.t) {
       case 'alloc': {
@@ -175,7 +213,7 @@ port.on('message', (m: Msg) => {
         });
         break;
       case 'stats':
-        reply({ buffers: buffers.size, pipelines: g.pipelineCount, compiles: g.compiles, pooledBytes: g.pooledBytes, reused: g.reused });
+        reply({ buffers: buffers.size, liveBytes: [...buffers.values()].reduce((a, b) => a + b.buf.size, 0), allocatedBytes: g.allocatedBytes, pipelines: g.pipelineCount, compiles: g.compiles, pooledBytes: g.pooledBytes, reused: g.reused });
         break;
       case 'debugShader':
         g.begin('debugShader');
@@ -184,6 +222,13 @@ port.on('message', (m: Msg) => {
         } finally {
           g.end();
         }
+        break;
+      case 'debugUncaptured':
+        // outside any error scope: reaches the device's uncapturederror event only
+        g.device.createShaderModule({ code: 'not WGSL', label: 'debugUncaptured' });
+        break;
+      case 'debugLose':
+        g.device.destroy();
         break;
       default:
         throw new Error(`unknown message '${m.t}'`);

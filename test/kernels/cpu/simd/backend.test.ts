@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { getBackend, getNumThreads, setBackend, setNumThreads } from '../../../../src/kernels/index.js';
 import type { Backend, DeviceBuffer, WindowGeometry } from '../../../../src/kernels/backend.js';
 import { windowGeometry } from '../../../../src/kernels/geometry.js';
+import { setWinogradTile } from '../../../../src/kernels/cpu/simd/conv.js';
 import { Generator, manualSeed } from '../../../../src/index.js';
 import { ArrayIterator } from '../../../../src/data/iterator.js';
 import { generateVgg16TransferModel } from '../../../../src/models/vgg16.js';
@@ -164,6 +165,31 @@ describe('fast backend: convolution against the reference', () => {
         });
       },
     ), { numRuns: 30, seed: 25 });
+  });
+
+  it('the fused bias + ReLU epilogue gives the bits of conv, biasAdd and relu one by one: every path (Winograd F(2,3), F(4,3), im2col, image groups, bands) on 1, 2 and 3 threads', () => {
+    const before = setWinogradTile(2);
+    try {
+      for (const tile of [2, 4] as const) {
+        setWinogradTile(tile);
+        for (const threads of [1, 2, 3]) {
+          setNumThreads(threads);
+          for (const [name, N, C, H, K, R, stride, pad, W] of cases) {
+            const g: WindowGeometry = windowGeometry('conv', C, H, W, R, R, { stride, padding: pad });
+            const ny = N * K * g.P * g.Q, PQ = g.P * g.Q;
+            const X = fast.upload(values(N * C * H * W, 1)), Wt = fast.upload(values(K * C * R * R, 2)), b = fast.upload(values(K, 3));
+            const fused = fast.alloc('float32', ny), alone = fast.alloc('float32', ny);
+            fast.conv2dForward(X, N, Wt, K, b, g, fused, true);
+            fast.conv2dForward(X, N, Wt, K, null, g, alone);
+            fast.biasAdd(alone, b, N, K, PQ, alone);
+            fast.unary('relu', alone, alone, ny);
+            expectSameValues(Float32Array.from(fast.read(fused, 0, ny)), Float32Array.from(fast.read(alone, 0, ny)), `${name}, tile ${tile}, ${threads} threads`);
+          }
+        }
+      }
+    } finally {
+      setWinogradTile(before);
+    }
   });
 
   it('the forward pass of one large image (bands of rows over the threads) is the same bit for bit on 1, 2 and 3 threads', () => {

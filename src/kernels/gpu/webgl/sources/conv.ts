@@ -66,7 +66,7 @@ export const COL2IM = withConstants(`function(cols, dx) {
 
 // ---- Direct convolution ----------------------------------------------------------------------
 
-/** y[n, k, p, q] for the images at xo (output: nb·K·P·Q). */
+/** y[n, k, p, q] for the images at xo (output: nb·K·P·Q); the bias is added to the finished sum, as a separate biasAdd would. */
 export function convForwardSource(bias: boolean): string {
   return withConstants(`function(x, w${bias ? ', b' : ''}) {
   const t = this.thread.x;
@@ -76,7 +76,7 @@ export function convForwardSource(bias: boolean): string {
   const pq = kpq - k * $PQ;
   const p = idiv(pq, $Q);
   const q = pq - p * $Q;
-  let sum = ${bias ? 'b[k]' : '0'};
+  let sum = 0;
   for (let c = 0; c < $C; c++) {
     for (let r = 0; r < $R; r++) {
       const h = p * $strideH - $padH + r * $dilH;
@@ -90,7 +90,7 @@ export function convForwardSource(bias: boolean): string {
       }
     }
   }
-  return sum;
+  return sum${bias ? ' + b[k]' : ''};
 }`);
 }
 
