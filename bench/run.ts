@@ -22,6 +22,7 @@ import { winogradErrorBench, winogradSpeedBench } from './winograd-error.js';
 import { seamBench } from './seam.js';
 import { vggBench, vggTfCpuBench } from './vgg.js';
 import { memoryBench } from './memory.js';
+import { memorySlopeBench } from './memory-slope.js';
 import { inferenceMemoryBench } from './inference-memory.js';
 import { peersBench } from './peers.js';
 import { realSizeBench } from './real-size.js';
@@ -36,6 +37,7 @@ const benchmarks: Benchmark[] = [
   peersBench,
   realSizeBench,
   memoryBench,
+  memorySlopeBench,
   inferenceMemoryBench,
   demoBench,
   demoRunBench,

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // tl-scratch's command line. User errors (TlError) print one line and exit 1, usage errors
 // exit 2; anything else is a bug and prints its stack trace only with -v.
+// first: the write-fault tests' injection (inert unless TL_TEST_FAULT is set)
+import './util/fault-inject.js';
 import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
 import { TlError } from './util/errors.js';

@@ -99,13 +99,56 @@ function hdf5StoredEof(path: string): number | null {
   }
 }
 
+type H5Module = Awaited<typeof h5wasm.ready>;
+type ReadFn = (fileId: bigint, obj: string, attrOrCount: unknown, ...rest: unknown[]) => number;
+let vlenGuarded = false;
+
+/**
+ * h5wasm reads variable-length data (strings, vlen arrays) into a buffer of pointers, then
+ * frees what they point to with reclaim_vlen_memory, whether the read succeeded or not. When
+ * the read fails half-way (a damaged global heap), the buffer holds garbage, and freeing it
+ * aborts the WebAssembly module or corrupts its heap. The reads are wrapped here: a failed
+ * read (negative status) throws, and the reclaim of its buffer is skipped (the strings it did
+ * convert are a small leak, bounded by the attribute's size).
+ */
+function guardVlenReads(m: H5Module): void {
+  if (vlenGuarded) return;
+  vlenGuarded = true;
+  const lib = m as unknown as Record<string, ReadFn>;
+  const failed = new Set<bigint>();
+  const read = (name: 'get_attribute_data' | 'get_dataset_data', what: (a: unknown[]) => string) => {
+    const orig = lib[name]!;
+    lib[name] = (...a: unknown[]) => {
+      const ptr = a[a.length - 1] as bigint;
+      failed.delete(ptr);
+      const status = (orig as (...x: unknown[]) => number)(...a);
+      if (typeof status === 'number' && status < 0) {
+        failed.add(ptr);
+        throw new Error(`the HDF5 library could not read ${what(a)}`);
+      }
+      return status;
+    };
+  };
+  read('get_attribute_data', (a) => `attribute '${String(a[2])}' of '${String(a[1])}'`);
+  read('get_dataset_data', (a) => `dataset '${String(a[1])}'`);
+  for (const name of ['reclaim_vlen_memory', 'reclaim_vlen_memory_count'] as const) {
+    const orig = lib[name];
+    if (!orig) continue;
+    lib[name] = (...a: unknown[]) => {
+      const ptr = a[3] as bigint;
+      if (failed.delete(ptr)) return 0;
+      return (orig as (...x: unknown[]) => number)(...a);
+    };
+  }
+}
+
 /**
  * Open an HDF5 file for reading ('r') or writing ('w', truncating), with one clear message
  * when the file is missing, is not HDF5, or is damaged. `what` names the file's role in
  * messages ("checkpoint", "training data", ...).
  */
 export async function openH5(path: string, mode: 'r' | 'w' = 'r', what = 'HDF5 file'): Promise<H5File> {
-  await h5wasm.ready;
+  guardVlenReads(await h5wasm.ready);
   if (mode === 'r') {
     if (!existsSync(path)) throw new TlError(`${what} ${path}: no such file`);
     if (statSync(path).isDirectory()) throw new TlError(`${what} ${path}: is a directory, expected an HDF5 file`);

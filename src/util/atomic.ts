@@ -12,6 +12,11 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${counter++}`);
 }
 
+/** Whether `path` names a temporary of tempPathFor (its file name `.NAME.tmp-PID-N`). */
+export function isTempPath(path: string): boolean {
+  return /^\..+\.tmp-\d+-\d+$/.test(basename(path));
+}
+
 /** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
 export function processExists(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return true; // not a pid we can judge: leave its files alone
@@ -69,6 +74,9 @@ function removeTemp(tmp: string): void {
  * file should go, permission denied) as one TlError naming `path`, others as they are.
  */
 function writeError(e: unknown, path: string): unknown {
+  // opening the temporary is part of writing `path`: "cannot write PATH", not "cannot open"
+  const err = e as NodeJS.ErrnoException;
+  if (err?.syscall === 'open' && typeof err.path === 'string' && isTempPath(err.path)) err.syscall = 'write';
   return fsTlError(e, path) ?? e;
 }
 

@@ -61,6 +61,7 @@ const STRERROR: Record<string, string> = {
   'No space left on device': 'ENOSPC',
   'Disk quota exceeded': 'EDQUOT',
   'Input/output error': 'EIO',
+  'I/O error': 'EIO', // musl's wording (h5wasm's C library)
   'Permission denied': 'EACCES',
   'Operation not permitted': 'EPERM',
   'Read-only file system': 'EROFS',

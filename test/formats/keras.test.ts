@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,5 +93,26 @@ describe('Keras HDF5 weights', () => {
     await expectTlError(() => readKerasWeights(fx('bad_no_weights.h5')), 'bad_no_weights.h5', "no 'layer_names' attribute");
     await expectTlError(() => readKerasWeights(fx('bad_empty_layers.h5')), 'bad_empty_layers.h5', 'no layer holds weights');
     await expectTlError(() => readKerasWeights(fx('bad_random.bin')), 'bad_random.bin', 'not an HDF5 file');
+  });
+
+  // The layer and weight names are variable-length strings kept in a global heap collection
+  // ('GCOL', then per object: index u16, references u16, reserved u32, size u64). A size that
+  // disagrees with the attribute's reference makes the library fail half-way through the read;
+  // freeing that half-filled buffer of string pointers used to abort the WebAssembly module.
+  it('a damaged global heap (the strings of layer_names) is a TlError naming the attribute; the library reads the next file', async () => {
+    const src = readFileSync(fx('keras2_save_weights.h5'));
+    const gcol = src.indexOf('GCOL');
+    expect(gcol).toBeGreaterThan(0);
+    const dir = mkdtempSync(join(tmpdir(), 'tl-keras-gcol-'));
+    for (const delta of [1n, -1n]) {
+      const b = Buffer.from(src);
+      b.writeBigUInt64LE(b.readBigUInt64LE(gcol + 24) + delta, gcol + 24);
+      const path = join(dir, `gcol${delta}.h5`);
+      writeFileSync(path, b);
+      const e = await expectTlError(() => readKerasWeights(path), path, "could not read attribute 'layer_names'", 'damaged');
+      expect(e.message).not.toMatch(/abort/i);
+      // the same WebAssembly instance reads an intact file afterwards, with the same result
+      expectTinyVgg(await readKerasWeights(fx('keras2_save_weights.h5')), REF.names.keras);
+    }
   });
 });

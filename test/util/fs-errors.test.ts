@@ -91,7 +91,7 @@ describe('atomic writes and file-system errors', () => {
     expect((a as Error).message).toBe(`cannot write ${join(dir, 'out')}: is a folder, where a file is expected; give a file name`);
     const b = thrown(() => writeFileAtomicSync(join(dir, 'file', 'x.txt'), 'data'));
     expect(b).toBeInstanceOf(TlError);
-    expect((b as Error).message).toBe(`cannot open ${join(dir, 'file', 'x.txt')}: a part of this path is a file, where a folder is expected; check the path`);
+    expect((b as Error).message).toBe(`cannot write ${join(dir, 'file', 'x.txt')}: a part of this path is a file, where a folder is expected; check the path`);
     expect(readdirSync(dir).sort()).toEqual(['file', 'out']);
     expect(readdirSync(join(dir, 'out'))).toEqual([]);
   });

@@ -137,6 +137,36 @@ describe('fast backend: convolution against the reference', () => {
     });
   }
 
+  // Batch size and thread count as properties: N images go in min(N, 8) groups of ⌈N / 8⌉
+  // (outputs of ≥ 1024 pixels), so the last group holds 1..⌈N / 8⌉ images or none (N = 9:
+  // groups of 2, the eighth empty); every group's weight gradient must be in the sum.
+  it('any batch size and thread count: forward and all three gradients within 1e-5 of the reference (image groups and whole batch)', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 30, max: 44 }), fc.integer({ min: 30, max: 44 }),
+      fc.constantFrom(1, 3, 5), fc.integer({ min: 0, max: 2 }), fc.nat(),
+      (N, threads, H, W, R, pad, seed) => {
+        setNumThreads(threads);
+        const C = 2, K = 3;
+        const g: WindowGeometry = windowGeometry('conv', C, H, W, R, R, { padding: Math.min(pad, R - 1) });
+        const nx = N * C * H * W, nw = K * C * R * R, ny = N * K * g.P * g.Q;
+        const x = values(nx, seed), w = values(nw, seed + 1), dy = values(ny, seed + 2), dw0 = values(nw, seed + 3), db0 = values(K, seed + 4);
+        const run = (be: Backend, conv: (a: Float32Array) => Float32Array | Float64Array) => {
+          const dt = be === fast ? 'float32' : 'float64';
+          const y = be.alloc(dt, ny), X = be.upload(conv(x)), Wt = be.upload(conv(w));
+          be.conv2dForward(X, N, Wt, K, null, g, y);
+          const dx = be.alloc(dt, nx), dW = be.upload(conv(dw0)), dB = be.upload(conv(db0));
+          be.conv2dBackward(X, N, Wt, K, g, be.upload(conv(dy)), dx, dW, dB);
+          return [read(be, y, ny), read(be, dx, nx), read(be, dW, nw), read(be, dB, K)];
+        };
+        const got = run(fast, (a) => a.slice()), want = run(ref, f64);
+        ['y', 'dx', 'dw', 'db'].forEach((what, i) => {
+          const err = relNormError(got[i]!, want[i]!);
+          if (!(err <= 1e-5)) throw new Error(`N ${N}, ${threads} threads, ${H}×${W}, ${R}×${R} pad ${pad}: ${what} relative error ${err}`);
+        });
+      },
+    ), { numRuns: 30, seed: 25 });
+  });
+
   it('the fused bias + ReLU epilogue gives the bits of conv, biasAdd and relu one by one: every path (Winograd F(2,3), F(4,3), im2col, image groups, bands) on 1, 2 and 3 threads', () => {
     const before = setWinogradTile(2);
     try {
