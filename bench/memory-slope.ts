@@ -42,8 +42,13 @@ export function slope(x: number[], y: number[]): number {
   return sxx > 0 ? sxy / sxx : 0;
 }
 
-/** Train `steps` steps on `backend` in this process; sample after a warm-up of a tenth of them (at least 10). */
-function sampleRun(backend: string, steps: number): SlopeSamples {
+/**
+ * Train `steps` steps on `backend` in this process; sample after a warm-up of a tenth of them
+ * (at least 10). Each step ends with a turn of the event loop, as Model.fit's minibatches do:
+ * the GPU backends hand a dropped tensor's buffer back from a FinalizationRegistry callback,
+ * which runs only between tasks, so a loop that never yields keeps every step's buffers.
+ */
+async function sampleRun(backend: string, steps: number): Promise<SlopeSamples> {
   setBackend(backend);
   const model = generateVgg16TransferModel({ widthMult: 1 / 16, fcSize: 16 });
   const opt = new GradientDescentMomentum(0.003, { momentumCoef: 0.9, wdecay: 0.0005 });
@@ -53,10 +58,12 @@ function sampleRun(backend: string, steps: number): SlopeSamples {
   const out: SlopeSamples = { backend, steps: [], rssMB: [], ...(backend === 'gpu' || backend === 'webgpu' ? { liveBuffers: [] } : {}) };
   for (let i = 1; i <= steps; i++) {
     step();
+    await new Promise((resolve) => setImmediate(resolve));
     if (leakKB > 0) leaked.push(new Float64Array((leakKB * 1024) / 8).fill(i));
     if (i >= warm && (i - warm) % every === 0) {
       // a full collection first (the child runs with --expose-gc): what is left is what is kept
       (globalThis as { gc?: () => void }).gc?.();
+      await new Promise((resolve) => setImmediate(resolve)); // the finalizers of what gc() found
       out.steps.push(i);
       out.rssMB.push(process.memoryUsage().rss / 2 ** 20);
       if (backend === 'gpu') out.liveBuffers!.push(gpuDevice().liveTextures);
@@ -114,7 +121,7 @@ export const memorySlopeBench: Benchmark = {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [backend, steps] = [process.argv[2] ?? 'cpu', Number(process.argv[3] ?? STEPS)];
-  const s = sampleRun(backend, steps);
+  const s = await sampleRun(backend, steps);
   process.stdout.write(JSON.stringify(s) + '\n');
   process.exit(0);
 }
