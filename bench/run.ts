@@ -18,6 +18,7 @@ import { pageCpuBench } from './page-cpu.js';
 import { webgpuBench } from './webgpu.js';
 import { prepareBench } from './prepare.js';
 import { profileBench } from './profile.js';
+import { prefetchBench } from './prefetch.js';
 import { winogradErrorBench, winogradSpeedBench } from './winograd-error.js';
 import { seamBench } from './seam.js';
 import { vggBench, vggTfCpuBench } from './vgg.js';
@@ -45,6 +46,7 @@ const benchmarks: Benchmark[] = [
   frozenW3aBench,
   featureCacheBench,
   streamBench,
+  prefetchBench,
   prepareBench,
   seamBench,
   gpuBench,

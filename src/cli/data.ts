@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_NAMES, loadBuiltin, type BuiltinName } from '../data/builtin.js';
 import { HDF5IteratorOneHot } from '../data/hdf5.js';
+import { PrefetchIterator } from '../data/prefetch.js';
 import { ArrayIterator, seededRng, permutation, type DataIterator } from '../data/iterator.js';
 import { TlError, UsageError } from '../util/errors.js';
 
@@ -21,6 +22,8 @@ export interface DataOptions {
   evalOnly?: boolean;
   /** Pixels as stored, without the data's mean subtracted (for --preprocess caffe/torchvision). */
   rawPixels?: boolean;
+  /** Read the training set's next minibatch on a worker thread while the current one computes (HDF5 data only; src/data/prefetch.ts). */
+  prefetch?: boolean;
 }
 
 export interface DataSets {
@@ -117,7 +120,8 @@ export async function loadDataSets(o: DataOptions): Promise<DataSets> {
   } else {
     checkBatch(train, o.batchSize, `training set ${root}/train.h5`, o.evalOnly);
     full.close();
-    train = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: Math.min(o.batchSize, train.ndata), subtractMean });
+    const file = await HDF5IteratorOneHot.open(join(root, 'train.h5'), { bsz: Math.min(o.batchSize, train.ndata), subtractMean });
+    train = o.prefetch ? new PrefetchIterator(file) : file;
   }
   checkBatch(train, o.batchSize, 'training set', o.evalOnly);
   test.close();

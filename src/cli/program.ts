@@ -140,6 +140,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--train_per_class <n>', 'train on N labelled images per class (chosen with --rng_seed)', int('--train_per_class', 1))
     .option('--report_dir <dir>', 'report folder of --experiment all', 'report')
     .option('--no_feature_cache', 'recompute the frozen layers every epoch instead of caching their outputs (same results, slower)')
+    .option('--no_prefetch', 'read each HDF5 training minibatch when it is needed, instead of reading the next one on a worker thread while the current one computes (same batches either way)')
     .option('--profile', 'time every training step by layer and pass (fprop, bprop data, bprop weights, update) and print the table after training')
     .addOption(preprocessOption('from the weight file the model starts from (--model_file, else --source_model; none: neon)')))
     .action((o, cmd: Command) => run(threaded(o, () => train({
@@ -149,7 +150,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
       experiment: o.experiment, lr: o.lr, momentum: o.momentum, wdecay: o.wdecay, importedLrScale: o.imported_lr_scale,
       inferenceFile: o.inference_file, match: o.match, trainPerClass: o.train_per_class, reportDir: o.report_dir,
       model: o.model, widthMult: o.width_mult, fcSize: o.fc_size, dropoutKeep: o.dropout_keep, schedule: o.schedule, preprocess: o.preprocess,
-      featureCache: !o.no_feature_cache, explicit: explicitModelFlags(cmd), explicitTraining: explicitTrainingFlags(cmd), profile: o.profile === true,
+      featureCache: !o.no_feature_cache, prefetch: !o.no_prefetch, explicit: explicitModelFlags(cmd), explicitTraining: explicitTrainingFlags(cmd), profile: o.profile === true,
       mismatch: o.mismatch, imageSize: o.image_size, channels: o.channels as ChannelOrder | undefined,
     }))));
 

@@ -60,6 +60,8 @@ export interface TrainFlags extends ModelFlags {
   schedule?: string;
   /** Cache the frozen layers' outputs (Model.featureCache; default true, --no_feature_cache: false). */
   featureCache?: boolean;
+  /** Read HDF5 training batches ahead on a worker thread (default true; --no_prefetch: false). */
+  prefetch?: boolean;
   /** --preprocess; default from the weight file the model starts from. */
   preprocess?: PreprocessName;
   /** Model flags typed on the command line; the others come from --model_file's record when it is a checkpoint, else from --source_model's weights. */
@@ -216,7 +218,7 @@ export async function train(flags: TrainFlags): Promise<number> {
   } else if (f.imageSize !== undefined || f.channels !== undefined) {
     throw new UsageError(`${f.imageSize !== undefined ? '--image_size' : '--channels'} applies to a --data_root that is a folder of class folders of images; ${f.dataRoot} is already prepared (give the size and channels to 'tl-scratch prepare')`);
   }
-  const input = await loadInputSets({ dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed }, pre.name);
+  const input = await loadInputSets({ dataRoot, batchSize: f.batchSize, trainPerClass: f.trainPerClass, seed: f.rngSeed, prefetch: f.prefetch ?? true }, pre.name);
   const recentred = resume.info?.mean && f.modelFile && pre.name === 'neon' ? recenterOnRecordedMean(input, resume.info.mean, f.modelFile) : undefined;
   const data = input.data;
   const evalFreq = evalFrequency(f.evalFreq, experiments.length, data.test.ndata, f.epochs);

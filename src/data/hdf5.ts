@@ -14,6 +14,7 @@ import {
   type Batch,
   type BatchOptions,
   type IteratorOptions,
+  type PlannedBatch,
 } from './iterator.js';
 
 /** Options of {@link HDF5IteratorOneHot.open}: batch size, shuffling, and whether the file's mean is subtracted. */
@@ -225,6 +226,25 @@ export class HDF5Iterator extends PlannedIterator {
     const x = this.gatherRows(this.input, 'input', rows, this.lshape[0] * this.lshape[1] * this.lshape[2]);
     if (this.mean) subtractMean(x, this.mean, rows.length, this.lshape);
     return x;
+  }
+
+  /** Whether the file's mean is subtracted from the inputs (it has one and subtractMean was not false). */
+  get subtractsMean(): boolean {
+    return this.mean !== null;
+  }
+
+  /**
+   * The plan of the next epoch (which rows each batch holds), as `batches` would fetch it;
+   * drawing it moves the epoch position as `batches` does. For readers that fetch the
+   * inputs elsewhere (src/data/prefetch.ts) with readExamples.
+   */
+  planEpoch(): Generator<PlannedBatch, void, undefined> {
+    return this.planner.epoch();
+  }
+
+  /** Targets of the given rows, [rows.length, nclass] (empty without targets). */
+  targetsOf(rows: Int32Array): Float32Array {
+    return this.targets(rows);
   }
 
   /** One epoch of batches (see DataIterator). */
