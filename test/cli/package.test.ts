@@ -86,9 +86,9 @@ describe('the tl-scratch package', () => {
     );
     const unwanted = files.filter((f) => /^(test|bench|scripts|src|\.ci)\/|^dist\/(test|bench)\/|\.test\.|\.map$|^tsconfig|^vitest/.test(f));
     expect(unwanted).toEqual([]);
-    expect(files.every((f) => /^(dist\/src|models|data)\/|^python\/[a-z0-9_]+\.py$|^dist\/playground\/(index\.html|style\.css|playground\.js)$|^(package\.json|README\.md|LICENSE)$/.test(f)), files.join('\n')).toBe(true);
+    expect(files.every((f) => /^(dist\/src|models|data)\/|^python\/[a-z0-9_]+\.py$|^dist\/playground\/(index\.html|style\.css|playground\.js|simd-worker\.js|webgpu-worker\.js)$|^(package\.json|README\.md|LICENSE)$/.test(f)), files.join('\n')).toBe(true);
     // the playground's page, built by npm run build
-    for (const f of ['dist/playground/index.html', 'dist/playground/style.css', 'dist/playground/playground.js']) expect(files, f).toContain(f);
+    for (const f of ['dist/playground/index.html', 'dist/playground/style.css', 'dist/playground/playground.js', 'dist/playground/simd-worker.js', 'dist/playground/webgpu-worker.js']) expect(files, f).toContain(f);
     // the bin and the entry points are in the package
     expect(files).toContain(PKG.bin['tl-scratch']);
   });
@@ -120,7 +120,7 @@ describe('the tl-scratch package', () => {
     }
     expect(install.status, install.stderr).toBe(0);
     const installed = join(dir, 'node_modules', 'tl-scratch');
-    expect(readdirSync(installed).sort()).toEqual(['LICENSE', 'README.md', 'data', 'dist', 'models', 'package.json']);
+    expect(readdirSync(installed).sort()).toEqual(['LICENSE', 'README.md', 'data', 'dist', 'models', 'package.json', 'python']);
     expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['playground', 'src']);
 
     const npx = (args: string[]) => npm(['--offline', 'tl-scratch', ...args], dir, 'npx');

@@ -1,7 +1,7 @@
 // The playground page: plain DOM and SVG/canvas over engine.ts. The work runs on the page's
 // main thread (gpu.js needs the page's WebGL context; cpu and webgpu hand work to Web Workers
-// from there); Model.fit yields to the browser
-// between minibatches, so the curves update and the Stop button answers while training.
+// from there); Model.fit yields to the browser between minibatches, so the curves update and
+// the Stop button answers while training.
 // A test pass (evaluation) is one synchronous loop: the page waits for it.
 import {
   fetchBuiltin, fetchInfo, fetchSource, im2colOf, insideOneStep, predictWithFeatures, probeBackends, RunStopped, runPageExperiment,
@@ -9,18 +9,12 @@ import {
 } from './engine.js';
 import { filesFromDrop, filesFromInput, folderData, type DroppedFile, type FolderResult } from './folder.js';
 import { lineChart, planeCanvas, range, type Series } from './chart.js';
-import { headGraph } from './step-graph.js';
+import { stepGraph } from './step-graph-view.js';
+import { $, el } from './dom.js';
 import type { WeightFile } from '../../formats/types.js';
 import type { PlaygroundInfo } from '../wire.js';
 import { registeredBackends } from '../../kernels/index.js';
 
-const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-const el = <K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...kids);
-  return e;
-};
 
 const COLORS: Record<ExperimentName, string> = { scratch: '#7a7a7a', finetune: '#d62728', extract: '#1f77b4' };
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -328,15 +322,6 @@ function openStep(): void {
   sel.replaceChildren(...step.layers.filter((l) => l.className === 'Convolution').map((l) => el('option', { value: String(l.index) }, `${l.name} (input ${shape(l.inShape)})`)));
   sel.disabled = false;
   showIm2col();
-}
-
-/** The classifier head of the step as an autograd graph (step-graph.ts), or why not. */
-function stepGraph(r: RunResult, step: StepReport): HTMLElement {
-  const head = headGraph(r.model, step.inputs, step.targets);
-  if ('reason' in head) return el('p', { id: 'step-graph' }, `no graph of the head: ${head.reason}`);
-  const fig = el('figure', { id: 'step-graph' }, el('figcaption', {}, `The head (${head.layers.join(', ')}) as the autograd tape records it, drawn by drawGraphSvg: each box an op or a tensor with its shape and ‖∂cost/∂node‖ (gradients of the mean cost as the tape defines it; neon's bprop in the table starts from its shortcut y − t summed over the minibatch, so its norms differ from these by a constant factor). Cost on the tape ${head.cost.toFixed(4)}.`));
-  fig.insertAdjacentHTML('beforeend', head.svg); // our own SVG, its text escaped by drawGraphSvg
-  return fig;
 }
 
 function showIm2col(): void {

@@ -66,11 +66,14 @@ function resolve(a: unknown): unknown {
   return o;
 }
 
+/** An environment variable, or undefined where there is no process (the page's Web Worker runs this file too). */
+const envVar = (name: string): string | undefined => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[name];
+
 async function chooseAdapter(create: (o: string[]) => GPU): Promise<{ gpu: GPU; adapter: GPUAdapter; how: string } | string> {
   const tried: string[] = [];
   // TL_WEBGPU_ADAPTER: auto (default: a real GPU first, then OpenGL ES), default, opengles, or
   // none (tries none: how tests see a machine without any adapter).
-  const want = process.env.TL_WEBGPU_ADAPTER ?? 'auto';
+  const want = envVar('TL_WEBGPU_ADAPTER') ?? 'auto';
   if (want === 'none') return 'TL_WEBGPU_ADAPTER=none';
   if (want === 'auto' || want === 'default') {
     const g = create([]);
@@ -90,7 +93,9 @@ async function chooseAdapter(create: (o: string[]) => GPU): Promise<{ gpu: GPU; 
 async function init(): Promise<unknown> {
   let mod: { create: (o: string[]) => GPU; globals: object };
   try {
-    mod = (await import(process.env.TL_WEBGPU_PACKAGE || 'webgpu')) as typeof mod;
+    // the literal import('webgpu') is what the page's bundle points at navigator.gpu
+    const other = envVar('TL_WEBGPU_PACKAGE');
+    mod = (await (other ? import(other) : import('webgpu'))) as typeof mod;
   } catch (e) {
     return { error: `the 'webgpu' package (Dawn for Node) does not load here (${(e as Error).message.split('\n')[0]}): reinstall it with npm install webgpu@0.6.2` };
   }
@@ -112,7 +117,7 @@ async function init(): Promise<unknown> {
   const device = await adapter.requestDevice({ requiredLimits });
   // Smaller limits on request (tests of the splitting and of the too-large-model message).
   const forced = (name: string): number | undefined => {
-    const v = process.env[name];
+    const v = envVar(name);
     return v === undefined || v === '' ? undefined : Number(v);
   };
   gpu = new Gpu(device, reportError, forced('TL_WEBGPU_MAX_BINDING'));
