@@ -13,7 +13,7 @@
 // asynchronous (startWebgpu), because a worker cannot start while its parent is busy.
 // Needs SharedArrayBuffer, so a cross-origin isolated page (COOP/COEP headers).
 import { assembleBackend, type Backend } from '../kernels/backend.js';
-import { provideWebgpuConnection, webgpuTables, WBuf, type WebgpuConnection, type WebgpuInfo } from '../kernels/gpu/webgpu/index.js';
+import { checkFits, provideWebgpuConnection, throwWorkerError, webgpuTables, WBuf, type WebgpuConnection, type WebgpuInfo } from '../kernels/gpu/webgpu/index.js';
 import { registerBackend } from '../kernels/index.js';
 import { BackendError } from '../util/errors.js';
 
@@ -72,11 +72,7 @@ class PageConnection implements WebgpuConnection {
 
   check(): void {
     if (this.dead) throw new BackendError(`backend webgpu: its Web Worker stopped (${this.dead}); reload the page`);
-    if (Atomics.load(this.ctrl, 1) === 0) return;
-    const half = this.reply.length >> 1;
-    const message = new TextDecoder().decode(this.reply.slice(half, half + Atomics.load(this.ctrl, 3)));
-    Atomics.store(this.ctrl, 1, 0);
-    throw new BackendError(message);
+    throwWorkerError(this.ctrl, this.reply);
   }
 
   post(m: Record<string, unknown>): void {
@@ -85,8 +81,7 @@ class PageConnection implements WebgpuConnection {
   }
 
   handle(n: number, index: boolean): WBuf {
-    const max = this.info.limits.maxStorageBufferBindingSize;
-    if (max !== undefined && 4 * n > max) throw new BackendError(`backend webgpu: a buffer of ${n} values (${4 * n} bytes) exceeds this adapter's largest storage binding (maxStorageBufferBindingSize ${max} bytes on ${this.info.adapter})`);
+    checkFits(this.info, n);
     const b = new WBuf(this.nextId++, n, index);
     this.finalizer.register(b, b.id, b);
     return b;

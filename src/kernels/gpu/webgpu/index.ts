@@ -107,11 +107,7 @@ class Connection {
   /** Throws the worker's first error since the last check, if any. */
   check(): void {
     if (this.dead) throw new BackendError(`backend webgpu: the worker thread stopped (${this.dead})`);
-    if (Atomics.load(this.ctrl, 1) === 0) return;
-    const half = this.reply.length >> 1;
-    const message = new TextDecoder().decode(this.reply.slice(half, half + Atomics.load(this.ctrl, 3)));
-    Atomics.store(this.ctrl, 1, 0);
-    throw new BackendError(message);
+    throwWorkerError(this.ctrl, this.reply);
   }
 
   post(m: Record<string, unknown>): void {
@@ -120,8 +116,7 @@ class Connection {
   }
 
   handle(n: number, index: boolean): WBuf {
-    const max = this.info.maxBuffer;
-    if (4 * n > max) throw new BackendError(`backend webgpu: an array of ${n} values (${mb(4 * n)}) does not fit the device: its largest buffer is ${mb(max)} (maxBufferSize on ${this.info.adapter})`);
+    checkFits(this.info, n);
     const b = new WBuf(this.nextId++, n, index);
     this.finalizer.register(b, b.id, b);
     return b;
@@ -133,6 +128,25 @@ class Connection {
 }
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/**
+ * Refuses an array larger than the device's largest buffer, naming the limit. Arrays larger
+ * than one storage binding are fine: the kernels bind them in parts. Both connections (Node's
+ * worker thread, the page's Web Worker) make their buffer handles under this rule.
+ */
+export function checkFits(info: WebgpuInfo, n: number): void {
+  const max = info.maxBuffer;
+  if (4 * n > max) throw new BackendError(`backend webgpu: an array of ${n} values (${mb(4 * n)}) does not fit the device: its largest buffer is ${mb(max)} (maxBufferSize on ${info.adapter})`);
+}
+
+/** Throws the device worker's first error since the last call, if any (ctrl[1]: set, ctrl[3]: its length in the reply's second half). */
+export function throwWorkerError(ctrl: Int32Array, reply: Uint8Array): void {
+  if (Atomics.load(ctrl, 1) === 0) return;
+  const half = reply.length >> 1;
+  const message = new TextDecoder().decode(reply.slice(half, half + Atomics.load(ctrl, 3)));
+  Atomics.store(ctrl, 1, 0);
+  throw new BackendError(message);
+}
 
 /** What the backend needs of its link to the device: Connection in Node, src/browser/webgpu.ts in a page. */
 export interface WebgpuConnection {
