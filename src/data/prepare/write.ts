@@ -78,15 +78,15 @@ class OrderedRows {
     }
   }
 
-  /** The next item's row, or the Skip that says why it has none. */
-  async take(): Promise<Uint8Array | Skip> {
+  /** The next item's row (with its per-channel sums when a worker made it), or the Skip that says why it has none. */
+  async take(): Promise<{ row: Uint8Array; sums?: number[] } | Skip> {
     this.fill();
     const i = this.todo[this.next++]!;
     const it = this.items[i]!;
     const p = this.ahead.get(i);
     if (!p) {
       try {
-        return it.row!();
+        return { row: it.row!() };
       } catch (e) {
         if (e instanceof Skip) return e;
         throw e;
@@ -94,7 +94,7 @@ class OrderedRows {
     }
     this.ahead.delete(i);
     const r = await p;
-    if ('row' in r) return r.row;
+    if ('row' in r) return r;
     if ('skip' in r) return new Skip(r.skip.reason, r.skip.detail);
     throw new TlError(`prepare: ${it.name}: ${r.error}`);
   }
@@ -143,11 +143,14 @@ export async function writeSplits(o: SplitsToWrite): Promise<{ train: SplitRepor
           tally.add(it.name, r.reason, r.detail);
           h.skipped.push({ item: it.name, reason: r.reason, detail: r.detail });
         } else {
-          buf.set(r, h.labels.length * F);
+          buf.set(r.row, h.labels.length * F);
           h.labels.push(it.label);
           for (let c = 0; c < C; c++) {
-            let s = 0;
-            for (let p = c * HW; p < (c + 1) * HW; p++) s += r[p]!;
+            let s = r.sums?.[c];
+            if (s === undefined) {
+              s = 0;
+              for (let p = c * HW; p < (c + 1) * HW; p++) s += r.row[p]!;
+            }
             h.sums[c]! += s;
           }
         }

@@ -1,0 +1,182 @@
+// The two passes of resizeToRow (image.ts, the readable reference) in WebAssembly SIMD,
+// reading the decoder's RGBA pixels directly and writing the channel-major row in the
+// vertical pass. The arithmetic is the reference's, operation for operation, in float64
+// lanes: each horizontal tap sum w0·p0 + w1·p1 + … in tap order, rounded to float32 (the
+// reference's Float32Array), each vertical sum likewise, rounded to float32, then to the
+// nearest byte with halves up (Math.round) and clamped to 0..255; so the bytes are the
+// reference's, bit for bit. One pixel's four channels (R, G, B and the unused A) sit in two
+// f64x2 lanes pairs, so one tap is two multiplies and two adds.
+//
+// Memory layout of one call (byte addresses, each part 16-aligned): the region's RGBA rows;
+// the horizontal pass's output, nrows × size pixels of four float32; per output column and
+// per output row a 16-byte entry (source byte offset, tap count, address of its float64
+// weights, unused); the weights; the row, 3 planes of size² bytes; the per-channel sums of
+// the row's bytes (4 int32).
+import { i32, moduleBytes, op, uleb, v128, type Bytes, type FuncDef } from '../kernels/cpu/simd/asm.js';
+
+// Opcodes asm.ts does not have (the WebAssembly core spec, binary format; SIMD prefix 0xfd).
+const simd = (code: number): Bytes => [0xfd, ...uleb(code)];
+const memarg = (align: number, offset = 0): Bytes => [align, ...uleb(offset)];
+const x = {
+  i32Load: (offset = 0): Bytes => [0x28, ...memarg(2, offset)],
+  i32Store8: (offset = 0): Bytes => [0x3a, ...memarg(0, offset)],
+  v128Load32Zero: [...simd(0x5c), ...memarg(2)],
+  v128Load64Splat: [...simd(0x0a), ...memarg(3)],
+  v128Const: (bytes: number[]): Bytes => [...simd(0x0c), ...bytes],
+  i32x4ExtractLane: (lane: number): Bytes => [...simd(0x1b), lane],
+  i16x8ExtendLowI8x16U: simd(0x89),
+  i32x4ExtendLowI16x8U: simd(0xa9),
+  i32x4Add: simd(0xae),
+  f64x2ConvertLowI32x4U: simd(0xff),
+  f64x2PromoteLowF32x4: simd(0x5f),
+  f32x4DemoteF64x2Zero: simd(0x5e),
+  f64x2Add: simd(0xf0),
+  f64x2Mul: simd(0xf2),
+  f64x2Min: simd(0xf4),
+  f64x2Max: simd(0xf5),
+  f64x2Floor: simd(0x75),
+  i32x4TruncSatF64x2SZero: simd(0xfc),
+};
+
+/** Bytes of a v128 holding two float64. */
+function f64x2Bytes(a: number, b: number): number[] {
+  const d = new Float64Array([a, b]);
+  return Array.from(new Uint8Array(d.buffer));
+}
+
+/** Bytes 8..15 moved to 0..7: lanes 2, 3 of four 32-bit lanes made lanes 0, 1. */
+const LANES_23_OF_4 = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+/** Bytes 4..7 moved to 0..3: lanes 2, 3 of eight 16-bit lanes made lanes 0, 1. */
+const LANES_23_OF_8 = [4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7];
+/** The low 8 bytes of the first vector, then the low 8 of the second. */
+const LOWS = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+
+const { localGet: get, localSet: set, localTee: tee, i32Const } = op;
+/** local = local + k */
+const addTo = (l: number, k: number | Bytes): Bytes[] => [get(l), typeof k === 'number' ? i32Const(k) : k, op.i32Add, set(l)];
+/** local -= 1; loop again while it is not 0 (a do-while loop's closing test). */
+const countDown = (l: number): Bytes[] => [get(l), i32Const(1), op.i32Sub, tee(l), op.brIf(0)];
+
+/**
+ * The taps of one output pixel: acc (locals rg, ba) = Σ_k w_k · pixel_k in tap order, the
+ * four channels in two f64x2; `load` pushes tap k's four channels as a v128 from the
+ * address in local p (advanced by `step` per tap), w_k is read from local wp. `toF64`
+ * makes the first two channels of what `load` pushed float64; the byte shuffle `upper`
+ * moves the last two to where the first two were.
+ */
+function taps(p: number, step: number | Bytes, n: number, wp: number, rg: number, ba: number, v: number, w: number, load: Bytes, upper: number[], toF64: Bytes[]): Bytes[] {
+  const zero = x.v128Const(new Array(16).fill(0));
+  return [
+    zero, set(rg), zero, set(ba),
+    op.loop,
+    get(p), load, set(v),
+    get(wp), x.v128Load64Splat, set(w),
+    get(rg), get(w), get(v), ...toF64, x.f64x2Mul, x.f64x2Add, set(rg),
+    get(ba), get(w), get(v), get(v), op.i8x16Shuffle(upper), ...toF64, x.f64x2Mul, x.f64x2Add, set(ba),
+    ...addTo(p, step), ...addTo(wp, 8),
+    ...countDown(n),
+    op.end,
+  ];
+}
+
+/**
+ * hpass(src, stride, nrows, tab, outW, tmp): for each of nrows RGBA rows from src (stride
+ * bytes apart) and each output column (its entry in tab), the four channels' tap sums as
+ * float32 at tmp, 16 bytes per pixel.
+ */
+function hpass(): FuncDef {
+  const [src, stride, nrows, tab, outW, tmp] = [0, 1, 2, 3, 4, 5];
+  const [cx, t, p, n, wp] = [6, 7, 8, 9, 10];
+  const [rg, ba, v, w] = [11, 12, 13, 14];
+  return {
+    name: 'hpass',
+    params: [i32, i32, i32, i32, i32, i32],
+    results: [],
+    locals: [[5, i32], [4, v128]],
+    body: [
+      op.loop,
+      get(outW), set(cx), get(tab), set(t),
+      op.loop,
+      get(src), get(t), x.i32Load(0), op.i32Add, set(p),
+      get(t), x.i32Load(4), set(n),
+      get(t), x.i32Load(8), set(wp),
+      ...taps(p, 4, n, wp, rg, ba, v, w, [...x.v128Load32Zero, ...x.i16x8ExtendLowI8x16U], LANES_23_OF_8, [x.i32x4ExtendLowI16x8U, x.f64x2ConvertLowI32x4U]),
+      get(tmp), get(rg), x.f32x4DemoteF64x2Zero, get(ba), x.f32x4DemoteF64x2Zero, op.i8x16Shuffle(LOWS), op.v128Store(),
+      ...addTo(tmp, 16), ...addTo(t, 16),
+      ...countDown(cx),
+      op.end,
+      ...addTo(src, get(stride)),
+      ...countDown(nrows),
+      op.end,
+    ],
+  };
+}
+
+/**
+ * vpass(tmp, rowBytes, tab, size, outR, outG, outB, sums): for each output row (its entry
+ * in tab: the byte offset of its first tmp row) and column, the tap sums down tmp's rows,
+ * rounded as the reference rounds, one byte into each of the three planes; the int32 sums
+ * of the R, G, B bytes (and the unused fourth) stored at sums.
+ */
+function vpass(): FuncDef {
+  const [tmp, rowBytes, tab, size, outR, outG, outB, sums] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [co, cx, q0, q, n0, n, w0, wp] = [8, 9, 10, 11, 12, 13, 14, 15];
+  const [rg, ba, v, w, acc] = [16, 17, 18, 19, 20];
+  const bytesOf = (a: number): Bytes[] => [
+    // float32 rounding (the reference's Math.fround), then floor(v + 0.5) clamped to 0..255
+    get(a), x.f32x4DemoteF64x2Zero, x.f64x2PromoteLowF32x4,
+    x.v128Const(f64x2Bytes(0.5, 0.5)), x.f64x2Add, x.f64x2Floor,
+    x.v128Const(f64x2Bytes(255, 255)), x.f64x2Min,
+    x.v128Const(f64x2Bytes(0, 0)), x.f64x2Max,
+    x.i32x4TruncSatF64x2SZero,
+  ];
+  return {
+    name: 'vpass',
+    params: [i32, i32, i32, i32, i32, i32, i32, i32],
+    results: [],
+    locals: [[8, i32], [5, v128]],
+    body: [
+      x.v128Const(new Array(16).fill(0)), set(acc),
+      get(size), set(co),
+      op.loop,
+      get(tmp), get(tab), x.i32Load(0), op.i32Add, set(q0),
+      get(tab), x.i32Load(4), set(n0),
+      get(tab), x.i32Load(8), set(w0),
+      get(size), set(cx),
+      op.loop,
+      get(q0), set(q), get(n0), set(n), get(w0), set(wp),
+      ...taps(q, get(rowBytes), n, wp, rg, ba, v, w, op.v128Load(), LANES_23_OF_4, [x.f64x2PromoteLowF32x4]),
+      // v = the pixel's R, G, B, A as int32
+      ...bytesOf(rg), ...bytesOf(ba), op.i8x16Shuffle(LOWS), set(v),
+      get(acc), get(v), x.i32x4Add, set(acc),
+      get(outR), get(v), x.i32x4ExtractLane(0), x.i32Store8(),
+      get(outG), get(v), x.i32x4ExtractLane(1), x.i32Store8(),
+      get(outB), get(v), x.i32x4ExtractLane(2), x.i32Store8(),
+      ...addTo(outR, 1), ...addTo(outG, 1), ...addTo(outB, 1), ...addTo(q0, 16),
+      ...countDown(cx),
+      op.end,
+      ...addTo(tab, 16),
+      ...countDown(co),
+      op.end,
+      get(sums), get(acc), op.v128Store(),
+    ],
+  };
+}
+
+/** The module's bytes (hpass and vpass over one imported memory). */
+export function resizeModuleBytes(): Uint8Array {
+  return moduleBytes([hpass(), vpass()]);
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The compiled module, or null where the engine has no WebAssembly SIMD. */
+export function resizeModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  if (typeof WebAssembly === 'object') {
+    const bytes = resizeModuleBytes();
+    if (WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
