@@ -20,28 +20,35 @@ const memarg = (align: number, offset = 0): Bytes => [align, ...uleb(offset)];
 const x = {
   i32Load: (offset = 0): Bytes => [0x28, ...memarg(2, offset)],
   i32Store8: (offset = 0): Bytes => [0x3a, ...memarg(0, offset)],
-  v128Load32Zero: [...simd(0x5c), ...memarg(2)],
-  v128Load64Splat: [...simd(0x0a), ...memarg(3)],
+  i32Ne: [0x47],
+  i32Eqz: [0x45],
+  /** A block with no result; `br 0` inside jumps to its end. */
+  block: [0x02, 0x40],
+  br: (depth: number): Bytes => [0x0c, ...uleb(depth)],
+  brIf: (depth: number): Bytes => [0x0d, ...uleb(depth)],
+  v128Load32Zero: (offset = 0): Bytes => [...simd(0x5c), ...memarg(2, offset)],
+  v128Load64Splat: (offset = 0): Bytes => [...simd(0x0a), ...memarg(3, offset)],
   v128Const: (bytes: number[]): Bytes => [...simd(0x0c), ...bytes],
   i32x4ExtractLane: (lane: number): Bytes => [...simd(0x1b), lane],
   i16x8ExtendLowI8x16U: simd(0x89),
   i32x4ExtendLowI16x8U: simd(0xa9),
   i32x4Add: simd(0xae),
   f64x2ConvertLowI32x4U: simd(0xff),
+  f32x4Floor: simd(0x68),
+  f32x4Ge: simd(0x46),
+  f32x4Min: simd(0xe8),
+  f32x4Max: simd(0xe9),
+  f32x4ConvertI32x4S: simd(0xfa),
+  i32x4TruncSatF32x4S: simd(0xf8),
   f64x2PromoteLowF32x4: simd(0x5f),
   f32x4DemoteF64x2Zero: simd(0x5e),
   f64x2Add: simd(0xf0),
   f64x2Mul: simd(0xf2),
-  f64x2Min: simd(0xf4),
-  f64x2Max: simd(0xf5),
-  f64x2Floor: simd(0x75),
-  i32x4TruncSatF64x2SZero: simd(0xfc),
 };
 
-/** Bytes of a v128 holding two float64. */
-function f64x2Bytes(a: number, b: number): number[] {
-  const d = new Float64Array([a, b]);
-  return Array.from(new Uint8Array(d.buffer));
+/** A v128 constant of four equal float32. */
+function f32x4Splat(a: number): Bytes {
+  return x.v128Const(Array.from(new Uint8Array(new Float32Array([a, a, a, a]).buffer)));
 }
 
 /** Bytes 8..15 moved to 0..7: lanes 2, 3 of four 32-bit lanes made lanes 0, 1. */
@@ -59,22 +66,40 @@ const countDown = (l: number): Bytes[] => [get(l), i32Const(1), op.i32Sub, tee(l
 
 /**
  * The taps of one output pixel: acc (locals rg, ba) = Σ_k w_k · pixel_k in tap order, the
- * four channels in two f64x2; `load` pushes tap k's four channels as a v128 from the
- * address in local p (advanced by `step` per tap), w_k is read from local wp. `toF64`
- * makes the first two channels of what `load` pushed float64; the byte shuffle `upper`
- * moves the last two to where the first two were.
+ * four channels in two f64x2. `load(offset)` pushes a tap's four channels as a v128 from
+ * the address on the stack plus offset; tap k is at local p + k·step, w_k at local wp +
+ * 8k. `toF64` makes the first two channels of what `load` pushed float64; the byte shuffle
+ * `upper` moves the last two to where the first two were. Three taps (the usual count when
+ * the scale is near 1) and two are unrolled; other counts loop.
  */
-function taps(p: number, step: number | Bytes, n: number, wp: number, rg: number, ba: number, v: number, w: number, load: Bytes, upper: number[], toF64: Bytes[]): Bytes[] {
-  const zero = x.v128Const(new Array(16).fill(0));
+function taps(p: number, step: number | Bytes, n: number, wp: number, rg: number, ba: number, v: number, w: number, load: (offset: number) => Bytes, upper: number[], toF64: Bytes[]): Bytes[] {
+  // the first tap sets the sums (0 + w·p is w·p: every product here is ≥ +0)
+  const tap = (addr: Bytes[], offset: number, wOffset: number, first: boolean): Bytes[] => [
+    ...addr, load(offset), set(v),
+    get(wp), x.v128Load64Splat(wOffset), set(w),
+    ...(first ? [] : [get(rg)]), get(w), get(v), ...toF64, x.f64x2Mul, ...(first ? [] : [x.f64x2Add]), set(rg),
+    ...(first ? [] : [get(ba)]), get(w), get(v), get(v), op.i8x16Shuffle(upper), ...toF64, x.f64x2Mul, ...(first ? [] : [x.f64x2Add]), set(ba),
+  ];
+  // tap k's address and load offset: a constant step goes into the offset, a local one is added k times
+  const at = (k: number): [Bytes[], number] => (typeof step === 'number' ? [[get(p)], k * step] : [[get(p), ...new Array<Bytes[]>(k).fill([step, op.i32Add]).flat()], 0]);
+  const unrolled = (count: number): Bytes[] => [
+    x.block,
+    get(n), i32Const(count), x.i32Ne, x.brIf(0),
+    ...Array.from({ length: count }, (_, k) => tap(...at(k), 8 * k, k === 0)).flat(),
+    x.br(1),
+    op.end,
+  ];
   return [
-    zero, set(rg), zero, set(ba),
+    x.block,
+    ...unrolled(2), ...unrolled(3),
+    ...tap([get(p)], 0, 0, true),
+    ...addTo(p, step), ...addTo(wp, 8),
+    get(n), i32Const(1), op.i32Sub, tee(n), x.i32Eqz, x.brIf(0),
     op.loop,
-    get(p), load, set(v),
-    get(wp), x.v128Load64Splat, set(w),
-    get(rg), get(w), get(v), ...toF64, x.f64x2Mul, x.f64x2Add, set(rg),
-    get(ba), get(w), get(v), get(v), op.i8x16Shuffle(upper), ...toF64, x.f64x2Mul, x.f64x2Add, set(ba),
+    ...tap([get(p)], 0, 0, false),
     ...addTo(p, step), ...addTo(wp, 8),
     ...countDown(n),
+    op.end,
     op.end,
   ];
 }
@@ -100,7 +125,7 @@ function hpass(): FuncDef {
       get(src), get(t), x.i32Load(0), op.i32Add, set(p),
       get(t), x.i32Load(4), set(n),
       get(t), x.i32Load(8), set(wp),
-      ...taps(p, 4, n, wp, rg, ba, v, w, [...x.v128Load32Zero, ...x.i16x8ExtendLowI8x16U], LANES_23_OF_8, [x.i32x4ExtendLowI16x8U, x.f64x2ConvertLowI32x4U]),
+      ...taps(p, 4, n, wp, rg, ba, v, w, (o) => [...x.v128Load32Zero(o), ...x.i16x8ExtendLowI8x16U], LANES_23_OF_8, [x.i32x4ExtendLowI16x8U, x.f64x2ConvertLowI32x4U]),
       get(tmp), get(rg), x.f32x4DemoteF64x2Zero, get(ba), x.f32x4DemoteF64x2Zero, op.i8x16Shuffle(LOWS), op.v128Store(),
       ...addTo(tmp, 16), ...addTo(t, 16),
       ...countDown(cx),
@@ -122,13 +147,16 @@ function vpass(): FuncDef {
   const [tmp, rowBytes, tab, size, outR, outG, outB, sums] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [co, cx, q0, q, n0, n, w0, wp] = [8, 9, 10, 11, 12, 13, 14, 15];
   const [rg, ba, v, w, acc] = [16, 17, 18, 19, 20];
-  const bytesOf = (a: number): Bytes[] => [
-    // float32 rounding (the reference's Math.fround), then floor(v + 0.5) clamped to 0..255
-    get(a), x.f32x4DemoteF64x2Zero, x.f64x2PromoteLowF32x4,
-    x.v128Const(f64x2Bytes(0.5, 0.5)), x.f64x2Add, x.f64x2Floor,
-    x.v128Const(f64x2Bytes(255, 255)), x.f64x2Min,
-    x.v128Const(f64x2Bytes(0, 0)), x.f64x2Max,
-    x.i32x4TruncSatF64x2SZero,
+  // the pixel's four sums rounded to float32 (the reference's Math.fround), in one f32x4
+  const f32Sums: Bytes[] = [get(rg), x.f32x4DemoteF64x2Zero, get(ba), x.f32x4DemoteF64x2Zero, op.i8x16Shuffle(LOWS)];
+  // Math.round(v) clamped to 0..255, exactly in float32: floor(v) + (v - floor(v) >= 0.5);
+  // v - floor(v) is exact where it matters (|v| < 2^23; a negative v gives 0 either way);
+  // the comparison's all-ones lane converts to -1.0, so subtracting it adds one
+  const rounded: Bytes[] = [
+    set(v), get(v), x.f32x4Floor, tee(w),
+    get(v), get(w), op.f32x4Sub, f32x4Splat(0.5), x.f32x4Ge, x.f32x4ConvertI32x4S, op.f32x4Sub,
+    f32x4Splat(255), x.f32x4Min, f32x4Splat(0), x.f32x4Max,
+    x.i32x4TruncSatF32x4S,
   ];
   return {
     name: 'vpass',
@@ -145,9 +173,9 @@ function vpass(): FuncDef {
       get(size), set(cx),
       op.loop,
       get(q0), set(q), get(n0), set(n), get(w0), set(wp),
-      ...taps(q, get(rowBytes), n, wp, rg, ba, v, w, op.v128Load(), LANES_23_OF_4, [x.f64x2PromoteLowF32x4]),
+      ...taps(q, get(rowBytes), n, wp, rg, ba, v, w, (o) => op.v128Load(o), LANES_23_OF_4, [x.f64x2PromoteLowF32x4]),
       // v = the pixel's R, G, B, A as int32
-      ...bytesOf(rg), ...bytesOf(ba), op.i8x16Shuffle(LOWS), set(v),
+      ...f32Sums, ...rounded, set(v),
       get(acc), get(v), x.i32x4Add, set(acc),
       get(outR), get(v), x.i32x4ExtractLane(0), x.i32Store8(),
       get(outG), get(v), x.i32x4ExtractLane(1), x.i32Store8(),
