@@ -107,9 +107,17 @@ export class RgbaResizer {
     return p;
   }
 
-  /** The row and sums of `img` (RGBA) for `size`, `order` and `region` (default: the whole image). */
-  toRow(img: Rgba, size: number, order: ChannelOrder, region?: Region): RowWithSums {
-    if (!this.memory || order === 'gray') return rgbaToRowReference(img, size, order, region);
+  /**
+   * The row and sums of `img` (RGBA) for `size`, `order` and `region` (default: the whole
+   * image). The row is written into `into` when given (and is then `into`), else into a new array.
+   */
+  toRow(img: Rgba, size: number, order: ChannelOrder, region?: Region, into?: Uint8Array): RowWithSums {
+    if (!this.memory || order === 'gray') {
+      const r = rgbaToRowReference(img, size, order, region);
+      if (!into) return r;
+      into.set(r.row);
+      return { row: into, sums: r.sums };
+    }
     const sq = centerSquare(region ?? { x0: 0, y0: 0, w: img.width, h: img.height });
     const p = this.plan(img, size, sq);
     const stride = 4 * img.width;
@@ -131,6 +139,9 @@ export class RgbaResizer {
     this.vpass!(tmpAt, 16 * size, p.yAt, size, r, outAt + HW, b, sumsAt);
     const s = new Int32Array(mem, sumsAt, 3);
     const sums = order === 'rgb' ? [s[0]!, s[1]!, s[2]!] : [s[2]!, s[1]!, s[0]!];
-    return { row: new Uint8Array(mem.slice(outAt, outAt + 3 * HW)), sums };
+    const out = new Uint8Array(mem, outAt, 3 * HW);
+    if (!into) return { row: out.slice(), sums };
+    into.set(out);
+    return { row: into, sums };
   }
 }

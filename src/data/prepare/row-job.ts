@@ -37,15 +37,16 @@ function decodeOrSkip(buf: Uint8Array, path: string, jpeg?: JpegDecoder) {
 let shared: RgbaResizer | undefined;
 
 /**
- * The row of `job` (C·size·size bytes) and its per-channel sums, or a thrown Skip saying
- * why there is none. `resizer` (one per thread) defaults to one this module keeps.
+ * The row of `job` (C·size·size bytes, written into `into` when given) and its per-channel
+ * sums, or a thrown Skip saying why there is none. `resizer` (one per thread) defaults to
+ * one this module keeps.
  */
-export function makeRow(job: RowJob, jpeg?: JpegDecoder, resizer: RgbaResizer = (shared ??= new RgbaResizer())): RowWithSums {
+export function makeRow(job: RowJob, jpeg?: JpegDecoder, into?: Uint8Array, resizer: RgbaResizer = (shared ??= new RgbaResizer())): RowWithSums {
   const img = decodeOrSkip(readImageFile(job.path), job.path, jpeg);
   let region;
   if (job.box) {
     region = faceRegion(job.box, job.margin ?? 0, img.width, img.height);
     if (!region) throw new Skip('bad face box', `${job.path}: face box [${job.box.join(' ')}] lies outside the ${img.width}x${img.height} image`);
   }
-  return resizer.toRow(img, job.size, job.channels, region ?? undefined);
+  return resizer.toRow(img, job.size, job.channels, region ?? undefined, into);
 }

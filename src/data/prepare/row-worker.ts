@@ -8,7 +8,7 @@ import { Skip } from './items.js';
 import { makeRow, type RowJob } from './row-job.js';
 
 export type RowReply =
-  | { seq: number; row: Uint8Array; sums: number[] }
+  | { seq: number; sums: number[] }
   | { seq: number; skip: { reason: Skip['reason']; detail: string } }
   | { seq: number; error: string };
 
@@ -24,13 +24,12 @@ const ready = loadWasmJpegDecoder().then(
   },
 );
 
-port.on('message', (m: { seq: number; job: RowJob }) => {
+port.on('message', (m: { seq: number; job: RowJob; into: Uint8Array }) => {
   void ready.then(() => {
     let reply: RowReply;
     try {
-      const { row, sums } = makeRow(m.job, jpeg);
-      port.postMessage({ seq: m.seq, row, sums } satisfies RowReply, [row.buffer as ArrayBuffer]);
-      return;
+      const { sums } = makeRow(m.job, jpeg, m.into);
+      reply = { seq: m.seq, sums };
     } catch (e) {
       reply = e instanceof Skip ? { seq: m.seq, skip: { reason: e.reason, detail: e.detail } } : { seq: m.seq, error: (e as Error)?.message ?? String(e) };
     }
