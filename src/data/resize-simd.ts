@@ -192,7 +192,7 @@ function vpass(): FuncDef {
 }
 
 /** The module's bytes (hpass and vpass over one imported memory). */
-export function resizeModuleBytes(): Uint8Array {
+function resizeModuleBytes(): Uint8Array {
   return moduleBytes([hpass(), vpass()]);
 }
 
