@@ -29,17 +29,18 @@ const x = {
   v128Load32Zero: (offset = 0): Bytes => [...simd(0x5c), ...memarg(2, offset)],
   v128Load64Splat: (offset = 0): Bytes => [...simd(0x0a), ...memarg(3, offset)],
   v128Const: (bytes: number[]): Bytes => [...simd(0x0c), ...bytes],
-  i32x4ExtractLane: (lane: number): Bytes => [...simd(0x1b), lane],
+  i8x16ExtractLaneU: (lane: number): Bytes => [...simd(0x16), lane],
+  v128And: simd(0x4e),
   i16x8ExtendLowI8x16U: simd(0x89),
   i32x4ExtendLowI16x8U: simd(0xa9),
   i32x4Add: simd(0xae),
-  f64x2ConvertLowI32x4U: simd(0xff),
+  /** Signed: one instruction where the unsigned one takes several (the values are bytes). */
+  f64x2ConvertLowI32x4S: simd(0xfe),
   f32x4Floor: simd(0x68),
   f32x4Ge: simd(0x46),
-  f32x4Min: simd(0xe8),
-  f32x4Max: simd(0xe9),
+  f32x4Pmin: simd(0xea),
+  f32x4Pmax: simd(0xeb),
   f32x4ConvertI32x4S: simd(0xfa),
-  i32x4TruncSatF32x4S: simd(0xf8),
   f64x2PromoteLowF32x4: simd(0x5f),
   f32x4DemoteF64x2Zero: simd(0x5e),
   f64x2Add: simd(0xf0),
@@ -125,7 +126,7 @@ function hpass(): FuncDef {
       get(src), get(t), x.i32Load(0), op.i32Add, set(p),
       get(t), x.i32Load(4), set(n),
       get(t), x.i32Load(8), set(wp),
-      ...taps(p, 4, n, wp, rg, ba, v, w, (o) => [...x.v128Load32Zero(o), ...x.i16x8ExtendLowI8x16U], LANES_23_OF_8, [x.i32x4ExtendLowI16x8U, x.f64x2ConvertLowI32x4U]),
+      ...taps(p, 4, n, wp, rg, ba, v, w, (o) => [...x.v128Load32Zero(o), ...x.i16x8ExtendLowI8x16U], LANES_23_OF_8, [x.i32x4ExtendLowI16x8U, x.f64x2ConvertLowI32x4S]),
       get(tmp), get(rg), x.f32x4DemoteF64x2Zero, get(ba), x.f32x4DemoteF64x2Zero, op.i8x16Shuffle(LOWS), op.v128Store(),
       ...addTo(tmp, 16), ...addTo(t, 16),
       ...countDown(cx),
@@ -151,13 +152,17 @@ function vpass(): FuncDef {
   const f32Sums: Bytes[] = [get(rg), x.f32x4DemoteF64x2Zero, get(ba), x.f32x4DemoteF64x2Zero, op.i8x16Shuffle(LOWS)];
   // Math.round(v) clamped to 0..255, exactly in float32: floor(v) + (v - floor(v) >= 0.5);
   // v - floor(v) is exact where it matters (|v| < 2^23; a negative v gives 0 either way);
-  // the comparison's all-ones lane converts to -1.0, so subtracting it adds one
+  // the comparison's all-ones lane converts to -1.0, so subtracting it adds one. The clamp
+  // uses pmin/pmax (one instruction each; no NaN can occur). Adding 2^23 to the integer
+  // 0..255 leaves it in the low byte of the float's bits (the mantissa's last bits), which
+  // replaces a saturating float-to-int conversion.
   const rounded: Bytes[] = [
     set(v), get(v), x.f32x4Floor, tee(w),
     get(v), get(w), op.f32x4Sub, f32x4Splat(0.5), x.f32x4Ge, x.f32x4ConvertI32x4S, op.f32x4Sub,
-    f32x4Splat(255), x.f32x4Min, f32x4Splat(0), x.f32x4Max,
-    x.i32x4TruncSatF32x4S,
+    f32x4Splat(255), x.f32x4Pmin, f32x4Splat(0), x.f32x4Pmax,
+    f32x4Splat(2 ** 23), op.f32x4Add,
   ];
+  const lowBytes = x.v128Const(Array.from(new Uint8Array(new Int32Array([255, 255, 255, 255]).buffer)));
   return {
     name: 'vpass',
     params: [i32, i32, i32, i32, i32, i32, i32, i32],
@@ -176,10 +181,10 @@ function vpass(): FuncDef {
       ...taps(q, get(rowBytes), n, wp, rg, ba, v, w, (o) => op.v128Load(o), LANES_23_OF_4, [x.f64x2PromoteLowF32x4]),
       // v = the pixel's R, G, B, A as int32
       ...f32Sums, ...rounded, set(v),
-      get(acc), get(v), x.i32x4Add, set(acc),
-      get(outR), get(v), x.i32x4ExtractLane(0), x.i32Store8(),
-      get(outG), get(v), x.i32x4ExtractLane(1), x.i32Store8(),
-      get(outB), get(v), x.i32x4ExtractLane(2), x.i32Store8(),
+      get(acc), get(v), lowBytes, x.v128And, x.i32x4Add, set(acc),
+      get(outR), get(v), x.i8x16ExtractLaneU(0), x.i32Store8(),
+      get(outG), get(v), x.i8x16ExtractLaneU(4), x.i32Store8(),
+      get(outB), get(v), x.i8x16ExtractLaneU(8), x.i32Store8(),
       ...addTo(outR, 1), ...addTo(outG, 1), ...addTo(outB, 1), ...addTo(q0, 16),
       ...countDown(cx),
       op.end,
