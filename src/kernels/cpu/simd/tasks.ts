@@ -9,6 +9,7 @@ import { biasAdd } from '../ref/bias.js';
 import { copyRow, gemmTask, planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { winogradGradOutput, winogradInput, winogradOutput, winogradWeightsRange } from './winograd.js';
 import { winograd43WeightsRange } from './winograd43.js';
+import { simd43Transforms } from './simd-winograd43.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
 import { reluBackward, reluForward } from './relu.js';
@@ -104,7 +105,7 @@ function localConv(inst: SimdInstance): ConvContext {
     ctx = {
       gemm,
       alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : a.alloc(n)),
-      winograd: { gemm, alloc: (n) => a.alloc(n), input: simdWinogradInput(inst), output: simdWinogradOutput(inst), gradOutput: simdWinogradGradOutput(inst) },
+      winograd: { gemm, alloc: (n) => a.alloc(n), input: simdWinogradInput(inst), output: simdWinogradOutput(inst), gradOutput: simdWinogradGradOutput(inst), ...simd43Transforms(inst) },
     };
     localContexts.set(inst, ctx);
     localArenas.set(inst, arena);

@@ -5,8 +5,11 @@
 // (F(2×2, 3×3), winograd.ts: 2.25×). The price is float32 error: the transforms' entries
 // reach 8 and 1/24, so a product's rounding error is amplified more than in F(2×2, 3×3)
 // (bench/README.md has the error measured on VGG-16's layers; conv.ts chooses per layer).
-// Same contracts and layouts as winograd.ts with 36 in place of 16; transforms in JavaScript,
-// computed in float64 and rounded once into the context's storage.
+// Same contracts and layouts as winograd.ts with 36 in place of 16. The transforms here are
+// the plain readable ones, computed in float64 and rounded once into the context's storage;
+// the fast backend replaces the input, output and output-gradient ones by SIMD versions
+// (simd-winograd43.ts, float32, tested against these) and runs the filter transform below
+// by ranges on its threads.
 //   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
 //   G  = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1]
 //   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
@@ -65,7 +68,7 @@ export function winograd43WeightsRange(w: FloatArray, K: number, C: number, flip
  * (image j's tiles at columns j·TH·TW ..), V laid out [36, C, m·TH·TW]; pad: a zeroed
  * plane of (4·TH + 2) × (4·TW + 2).
  */
-function winograd43Input(
+export function winograd43Input(
   x: FloatArray, n0: number, m: number, C: number, H: number, W: number, padH: number, padW: number,
   TH: number, TW: number, V: FloatArray, pad: Float64Array,
 ): void {
@@ -96,7 +99,7 @@ function winograd43Input(
 }
 
 /** y[n0 + j, k] = Aᵀ·M_t·A for every tile t (clipped at the bottom and right edges), from M laid out [36, K, T]. */
-function winograd43Output(M: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, y: FloatArray): void {
+export function winograd43Output(M: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, y: FloatArray): void {
   const Timg = TH * TW, KT = K * T, PQ = P * Q;
   const s = new Float64Array(24);
   for (let j = 0; j < m; j++) {
@@ -138,7 +141,7 @@ function av(a: ArrayLike<number>, o: number, s: number, b: Float64Array, p: numb
 }
 
 /** Ŷ_ξ[k, t] = (A·e·Aᵀ)_ξ for the 4×4 block e of dy on every tile t (zero past the edges), Ŷ laid out [36, K, T]. */
-function winograd43GradOutput(dy: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, Y: FloatArray): void {
+export function winograd43GradOutput(dy: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, Y: FloatArray): void {
   const Timg = TH * TW, KT = K * T, PQ = P * Q;
   const e = new Float64Array(16), r = new Float64Array(24), v = new Float64Array(36);
   for (let j = 0; j < m; j++) {
@@ -186,9 +189,9 @@ export function winograd43Conv3x3(
   const pad = new Float64Array((4 * TH + 2) * (4 * TW + 2));
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, CT = C * T, KT = K * T;
-    winograd43Input(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    (ctx.input43 ?? winograd43Input)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
     for (let xi = 0; xi < 36; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
-    winograd43Output(M, n0, m, K, T, TH, TW, P, Q, y);
+    (ctx.output43 ?? winograd43Output)(M, n0, m, K, T, TH, TW, P, Q, y);
     written?.(n0, m);
   }
 }
@@ -205,8 +208,8 @@ export function winograd43WeightGrad3x3(
   const pad = new Float64Array((4 * TH + 2) * (4 * TW + 2));
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, KT = K * T, CT = C * T;
-    winograd43Input(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
-    winograd43GradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
+    (ctx.input43 ?? winograd43Input)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    (ctx.gradOutput43 ?? winograd43GradOutput)(dy, n0, m, K, T, TH, TW, P, Q, Y);
     for (let xi = 0; xi < 36; xi++) ctx.gemm(false, true, K, C, T, 1, Y, xi * KT, T, V, xi * CT, T, 1, Gh, xi * KC, C);
   }
   // dw[k, c] += Gᵀ·Ĝ·G; Gᵀ·z = [z0/4 − (z1 + z2)/6 + (z3 + z4)/24, (z2 − z1)/6 + (z3 − z4)/12, (z3 + z4 − z1 − z2)/6 + z5]
