@@ -2,7 +2,9 @@
 // of simd-winograd.ts, four tiles at once (lanes = four tiles side by side): the input's
 // V_ξ = (Bᵀ·d·B)_ξ, the output's Aᵀ·M·A and the output gradient's A·e·Aᵀ, as
 // winograd43Input, winograd43Output and winograd43GradOutput in winograd43.ts compute them
-// in float64 (the readable reference; the tests compare the two). Arithmetic is float32.
+// in float64 (the readable reference; the tests compare the two), and the filter transform
+// and the weight gradient's last step. Arithmetic is float32. simd-winograd43-run.ts calls
+// them on a thread's instance.
 //
 // Why lanes = tiles: the transformed planes V_ξ[C, T] and M_ξ[K, T] are rows of tiles, so
 // loads and stores on that side are whole vectors, and both passes of a transform (down
@@ -18,10 +20,6 @@
 //   Aᵀ·m = [m0 + a + c, b + 2d, a + 4c, b + 8d + m5]   (a, b = m1 ± m2; c, d = m3 ± m4)
 //   A·e  = [e0, s + o, s − o, s4 + o8, s4 − o8, e3]   (s = e0 + e2, o = e1 + e3, s4 = e0 + 4e2, o8 = 2e1 + 8e3)
 import { i32, op, v128, type Bytes, type FuncDef } from './asm.js';
-import type { SimdInstance } from './simd.js';
-import { copyRow } from './gemm.js';
-import { winograd43GradOutput, winograd43Input, winograd43Output } from './winograd43.js';
-import type { WinogradContext } from './winograd.js';
 
 /** A vector expression: a v128 local, or an operation on expressions. */
 type Ex = number | { f: Bytes; args: Ex[] };
@@ -84,19 +82,19 @@ const range = (first: number, n: number): number[] => Array.from({ length: n }, 
 const countDown = (counter: number): Bytes[] => [get(counter), op.i32Const(1), op.i32Sub, op.localTee(counter), op.brIf(0)];
 
 /**
- * `wino43In(src, wp, th, twq, dst, plane)`: src is one zero-padded input plane, wp floats a
- * row; tile (i, j) of th rows of 4·twq tiles reads the 6 × 6 patch at row 4i, column 4j,
- * and its 36 outputs go to the planes dst + ξ·plane (bytes) at float i·4·twq + j. The
+ * `wino43In(src, wp, th, twq, dst, plane, ld)`: src is one zero-padded input plane, wp
+ * floats a row; tile (i, j) of th rows of 4·twq tiles reads the 6 × 6 patch at row 4i,
+ * column 4j, and its 36 outputs go to the planes dst + ξ·plane at byte i·ld + 4j. The
  * plane needs 16·twq + 4 columns and 4·th + 2 rows. Per four tiles and patch row: five
  * loads (columns 16j' .. 16j' + 19), the transpose to the patch's columns 0-3 and the
  * shuffles to its columns 4-5 (lanes = tiles), Bᵀ across them; then Bᵀ down each column.
  */
 function inputTransform(): FuncDef {
-  const [src, wp, th, twq, dst, plane] = range(0, 6);
-  const [i, j, rowPtr, p, o, rowBytes, outRow] = range(6, 7);
-  const { K2, K4, init } = constants(13);
-  const L = range(16, 5), T = range(21, 4), c = range(25, 6);
-  const h = (r: number, q: number) => 31 + 6 * r + q;
+  const [src, wp, th, twq, dst, plane, ld] = range(0, 7);
+  const [i, j, rowPtr, p, o, rowBytes, outRow, outStart] = range(7, 8);
+  const { K2, K4, init } = constants(15);
+  const L = range(18, 5), T = range(23, 4), c = range(27, 6);
+  const h = (r: number, q: number) => 33 + 6 * r + q;
   const row = (r: number): Bytes[] => [
     ...addr(p, r, rowBytes), op.localTee(o),
     ...times(5, (n) => [...(n === 0 ? [] : [get(o)]), op.v128Load(16 * n), set(L[n]!)]),
@@ -109,9 +107,9 @@ function inputTransform(): FuncDef {
   const body: Bytes[] = [
     ...init,
     get(wp), op.i32Const(4), op.i32Mul, set(rowBytes),
-    get(th), set(i), get(src), set(rowPtr), get(dst), set(outRow),
+    get(th), set(i), get(src), set(rowPtr), get(dst), set(outStart),
     op.loop, // for each row of tiles
-    get(twq), set(j), get(rowPtr), set(p),
+    get(twq), set(j), get(rowPtr), set(p), get(outStart), set(outRow),
     op.loop, // for each group of four tiles
     ...times(6, row), ...times(6, column),
     get(p), op.i32Const(64), op.i32Add, set(p), // 16 columns on
@@ -119,25 +117,26 @@ function inputTransform(): FuncDef {
     ...countDown(j),
     op.end,
     get(rowPtr), get(rowBytes), op.i32Const(4), op.i32Mul, op.i32Add, set(rowPtr), // 4 rows down
+    get(outStart), get(ld), op.i32Add, set(outStart), // next row of tiles
     ...countDown(i),
     op.end,
   ];
-  return { name: 'wino43In', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [[7, i32], [54, v128]], body };
+  return { name: 'wino43In', params: [i32, i32, i32, i32, i32, i32, i32], results: [], locals: [[8, i32], [54, v128]], body };
 }
 
 /**
- * `wino43Out(src, plane, th, twq, dst)`: y = Aᵀ·M·A of th rows of 4·twq tiles whose 36
- * products lie in the planes src + ξ·plane (bytes; float i·4·twq + j for tile (i, j));
+ * `wino43Out(src, plane, th, twq, dst, ld)`: y = Aᵀ·M·A of th rows of 4·twq tiles whose 36
+ * products lie in the planes src + ξ·plane (bytes; byte i·ld + 4j for tile (i, j));
  * writes the 4 × 4 outputs of tile (i, j) at rows 4i .. 4i + 3, columns 4j .. 4j + 3 of
  * dst, rows of 16·twq floats. Per four tiles: Aᵀ down each of the 6 columns (36 loads),
  * Aᵀ across each of the 4 rows, and a transpose of each output row to the tiles' columns.
  */
 function outputTransform(): FuncDef {
-  const [src, plane, th, twq, dst] = range(0, 5);
-  const [i, j, p, o, rowBytes, outPtr, rowStart] = range(5, 7);
-  const { K2, K4, K8, init } = constants(12);
-  const m = range(15, 6), y = range(21, 4), T = range(25, 4), out = range(29, 4);
-  const s = (r: number, q: number) => 33 + 6 * r + q;
+  const [src, plane, th, twq, dst, ld] = range(0, 6);
+  const [i, j, p, o, rowBytes, outPtr, rowStart] = range(6, 7);
+  const { K2, K4, K8, init } = constants(13);
+  const m = range(16, 6), y = range(22, 4), T = range(26, 4), out = range(30, 4);
+  const s = (r: number, q: number) => 34 + 6 * r + q;
   const column = (q: number): Bytes[] => [
     ...times(6, (r) => [...addr(p, 6 * r + q, plane), op.v128Load(0), set(m[r]!)]),
     ...at(m, K2, K4, K8).flatMap((e, r) => let_(s(r, q), e)),
@@ -159,28 +158,28 @@ function outputTransform(): FuncDef {
     get(o), op.i32Const(64), op.i32Add, set(o), // 16 output columns on
     ...countDown(j),
     op.end,
-    get(rowStart), get(twq), op.i32Const(16), op.i32Mul, op.i32Add, set(rowStart), // next row of tiles
+    get(rowStart), get(ld), op.i32Add, set(rowStart), // next row of tiles
     get(outPtr), get(rowBytes), op.i32Const(4), op.i32Mul, op.i32Add, set(outPtr), // 4 output rows down
     ...countDown(i),
     op.end,
   ];
-  return { name: 'wino43Out', params: [i32, i32, i32, i32, i32], results: [], locals: [[7, i32], [45, v128]], body };
+  return { name: 'wino43Out', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [[7, i32], [45, v128]], body };
 }
 
 /**
- * `wino43Dy(src, wp, th, twq, dst, plane)`: the output gradient's transform Ŷ = A·e·Aᵀ of
+ * `wino43Dy(src, wp, th, twq, dst, plane, ld)`: the output gradient's transform Ŷ = A·e·Aᵀ of
  * the weight gradient for th rows of 4·twq tiles: tile (i, j) takes the 4 × 4 block e at
  * rows 4i .., columns 4j .. of src (a zero-padded plane of 16·twq floats a row, wp, and
- * 4·th rows); its 36 values go to the planes dst + ξ·plane at float i·4·twq + j. Per four
+ * 4·th rows); its 36 values go to the planes dst + ξ·plane at byte i·ld + 4j. Per four
  * tiles and block row: four loads transposed to the block's columns (lanes = tiles), A
  * across them; then A down each of the 6 columns.
  */
 function gradOutputTransform(): FuncDef {
-  const [src, wp, th, twq, dst, plane] = range(0, 6);
-  const [i, j, p, o, rowBytes, rowStart] = range(6, 6);
-  const { K2, K4, K8, init } = constants(12);
-  const L = range(15, 4), T = range(19, 4), e = range(23, 4);
-  const r = (row: number, q: number) => 27 + 6 * row + q;
+  const [src, wp, th, twq, dst, plane, ld] = range(0, 7);
+  const [i, j, p, o, rowBytes, rowStart, outStart] = range(7, 7);
+  const { K2, K4, K8, init } = constants(14);
+  const L = range(17, 4), T = range(21, 4), e = range(25, 4);
+  const r = (row: number, q: number) => 29 + 6 * row + q;
   const row = (b: number): Bytes[] => [
     ...times(4, (n) => [...addr(p, b, rowBytes), op.v128Load(16 * n), set(L[n]!)]),
     ...transpose(L[0]!, L[1]!, L[2]!, L[3]!, T, e),
@@ -190,9 +189,9 @@ function gradOutputTransform(): FuncDef {
   const body: Bytes[] = [
     ...init,
     get(wp), op.i32Const(4), op.i32Mul, set(rowBytes),
-    get(th), set(i), get(src), set(rowStart), get(dst), set(o),
+    get(th), set(i), get(src), set(rowStart), get(dst), set(outStart),
     op.loop, // for each row of tiles
-    get(twq), set(j), get(rowStart), set(p),
+    get(twq), set(j), get(rowStart), set(p), get(outStart), set(o),
     op.loop, // for each group of four tiles
     ...times(4, row), ...times(6, column),
     get(p), op.i32Const(64), op.i32Add, set(p), // 16 columns on
@@ -200,122 +199,103 @@ function gradOutputTransform(): FuncDef {
     ...countDown(j),
     op.end,
     get(rowStart), get(rowBytes), op.i32Const(4), op.i32Mul, op.i32Add, set(rowStart), // 4 rows down
+    get(outStart), get(ld), op.i32Add, set(outStart), // next row of tiles
     ...countDown(i),
     op.end,
   ];
-  return { name: 'wino43Dy', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [[6, i32], [39, v128]], body };
+  return { name: 'wino43Dy', params: [i32, i32, i32, i32, i32, i32, i32], results: [], locals: [[7, i32], [39, v128]], body };
 }
 
-/** The three F(4×4, 3×3) functions, for the Winograd module (simd-winograd.ts). */
+/**
+ * `wino43U(src, n4, dst, plane)`: the filter transform U_ξ = (G·g·Gᵀ)_ξ of 4·n4 filters g
+ * of 9 consecutive floats each at src (3 floats readable past the last), 36 values a
+ * filter to the planes dst + ξ·plane (bytes) at float n for filter n. Per four filters:
+ * three loads each (floats 0-3, 4-7, 8-11 of the filter) transposed to g0 .. g8, lanes =
+ * filters; G down each of the 3 columns, then G across each of the 6 rows:
+ *   G·x = [x0/4, −(e + x1)/6, (x1 − e)/6, f + h, f − h, x2]  (e = x0 + x2, f = x0/24 + x2/6, h = x1/12)
+ */
+function filterTransform(): FuncDef {
+  const [src, n4, dst, plane] = range(0, 4);
+  const [p, o] = range(4, 2);
+  const [Q4, R6, N6, R12, R24] = range(6, 5);
+  const init = ([[0.25, Q4], [1 / 6, R6], [-1 / 6, N6], [1 / 12, R12], [1 / 24, R24]] as const).flatMap(([v, l]) => [op.v128ConstF32([v, v, v, v]), set(l)]);
+  const L = range(11, 12), T = range(23, 4), g = range(27, 9);
+  const t = (i: number, s: number) => 36 + 3 * i + s;
+  const gx = (x0: Ex, x1: Ex, x2: Ex): Ex[] => {
+    const e = add(x0, x2), f = add(mul(x0, R24), mul(x2, R6)), h = mul(x1, R12);
+    return [mul(x0, Q4), mul(add(e, x1), N6), mul(sub(x1, e), R6), add(f, h), sub(f, h), x2];
+  };
+  const body: Bytes[] = [
+    ...init,
+    get(src), set(p), get(dst), set(o),
+    op.loop, // for each group of four filters
+    ...times(4, (l) => times(3, (v) => [get(p), op.v128Load(36 * l + 16 * v), set(L[3 * l + v]!)])),
+    ...transpose(L[0]!, L[3]!, L[6]!, L[9]!, T, g.slice(0, 4)),
+    ...transpose(L[1]!, L[4]!, L[7]!, L[10]!, T, g.slice(4, 8)),
+    ...let_(T[0]!, shuf(UNPACK_LO, L[2]!, L[5]!)), ...let_(T[1]!, shuf(UNPACK_LO, L[8]!, L[11]!)),
+    ...let_(g[8]!, shuf(HALVES_LO, T[0]!, T[1]!)),
+    ...times(3, (s) => gx(g[s]!, g[3 + s]!, g[6 + s]!).flatMap((e, i) => let_(t(i, s), e))),
+    ...times(6, (i) => gx(t(i, 0), t(i, 1), t(i, 2)).flatMap((e, j) => [...addr(o, 6 * i + j, plane), ...emit(e), op.v128Store(0)])),
+    get(p), op.i32Const(144), op.i32Add, set(p), // 4 filters on
+    get(o), op.i32Const(16), op.i32Add, set(o),
+    ...countDown(n4),
+    op.end,
+  ];
+  return { name: 'wino43U', params: [i32, i32, i32, i32], results: [], locals: [[2, i32], [48, v128]], body };
+}
+
+/**
+ * `wino43Dw(src, n4, plane, dst)`: the weight gradient's last step d = Gᵀ·Ĝ·G (3 × 3) for
+ * 4·n4 filters whose 36 transformed values lie in the planes src + ξ·plane (bytes) at
+ * float f, written as 9 consecutive floats a filter from dst (3 floats spare after the
+ * last). Per four filters: 36 loads (lanes = filters), Gᵀ down each of the 6 columns and
+ * across each of the 3 rows, then the 9 results transposed back to the filters:
+ *   Gᵀ·z = [z0/4 − a/6 + b/24, (z2 − z1)/6 + (z3 − z4)/12, (b − a)/6 + z5]  (a = z1 + z2, b = z3 + z4)
+ * Filter l's floats 8 .. 11 are stored whole (its ninth and the next filter's first three,
+ * written again right after).
+ */
+function filterGradTransform(): FuncDef {
+  const [src, n4, plane, dst] = range(0, 4);
+  const [p, o] = range(4, 2);
+  const [Q4, R6, R12, R24] = range(6, 4);
+  const init = ([[0.25, Q4], [1 / 6, R6], [1 / 12, R12], [1 / 24, R24]] as const).flatMap(([v, l]) => [op.v128ConstF32([v, v, v, v]), set(l)]);
+  const z = range(10, 6), T = range(16, 4), A = range(20, 4), B = range(24, 4), d = range(28, 9);
+  const r = (i: number, q: number) => 37 + 6 * i + q;
+  const gt = (z0: Ex, z1: Ex, z2: Ex, z3: Ex, z4: Ex, z5: Ex): Ex[] => {
+    const a = add(z1, z2), b = add(z3, z4);
+    return [add(sub(mul(z0, Q4), mul(a, R6)), mul(b, R24)), add(mul(sub(z2, z1), R6), mul(sub(z3, z4), R12)), add(mul(sub(b, a), R6), z5)];
+  };
+  const body: Bytes[] = [
+    ...init,
+    get(src), set(p), get(dst), set(o),
+    op.loop, // for each group of four filters
+    ...times(6, (q) => [
+      ...times(6, (i) => [...addr(p, 6 * i + q, plane), op.v128Load(0), set(z[i]!)]),
+      ...gt(z[0]!, z[1]!, z[2]!, z[3]!, z[4]!, z[5]!).flatMap((e, i) => let_(r(i, q), e)),
+    ]),
+    ...times(3, (i) => gt(r(i, 0), r(i, 1), r(i, 2), r(i, 3), r(i, 4), r(i, 5)).flatMap((e, j) => let_(d[3 * i + j]!, e))),
+    ...transpose(d[0]!, d[1]!, d[2]!, d[3]!, T, A),
+    ...transpose(d[4]!, d[5]!, d[6]!, d[7]!, T, B),
+    ...times(4, (l) => [
+      get(o), get(A[l]!), op.v128Store(36 * l),
+      get(o), get(B[l]!), op.v128Store(36 * l + 16),
+      get(o), ...emit(shuf(lanes(l, l, l, l), d[8]!, d[8]!)), op.v128Store(36 * l + 32),
+    ]),
+    get(p), op.i32Const(16), op.i32Add, set(p), // 4 filters on
+    get(o), op.i32Const(144), op.i32Add, set(o),
+    ...countDown(n4),
+    op.end,
+  ];
+  return { name: 'wino43Dw', params: [i32, i32, i32, i32], results: [], locals: [[2, i32], [49, v128]], body };
+}
+
+/** F(4×4, 3×3)'s functions, for the Winograd module (simd-winograd.ts). */
 export function winograd43Funcs(): FuncDef[] {
-  return [inputTransform(), outputTransform(), gradOutputTransform()];
+  return [inputTransform(), outputTransform(), gradOutputTransform(), filterTransform(), filterGradTransform()];
 }
 
-export type Winograd43InputKernel = (src: number, wp: number, th: number, twq: number, dst: number, plane: number) => void;
-export type Winograd43OutputKernel = (src: number, plane: number, th: number, twq: number, dst: number) => void;
+export type Winograd43InputKernel = (src: number, wp: number, th: number, twq: number, dst: number, plane: number, ld: number) => void;
+export type Winograd43OutputKernel = (src: number, plane: number, th: number, twq: number, dst: number, ld: number) => void;
 export type Winograd43GradOutputKernel = Winograd43InputKernel;
-
-/**
- * F(4×4, 3×3)'s input transform on this thread's instance, under winograd43Input's contract
- * (the float64 JavaScript one, used for other dtypes or without the module). Per plane:
- * copied into the instance's memory inside its zero border, transformed four tiles at a
- * time into 36 planes of tile rows padded to a multiple of 4, copied into V[36, C, T].
- */
-export function simdWinograd43Input(inst: SimdInstance): typeof winograd43Input {
-  return (x, n0, m, C, H, W, padH, padW, TH, TW, V, pad) => {
-    const kernel = inst.wino43In;
-    if (!kernel || !(x instanceof Float32Array) || !(V instanceof Float32Array)) {
-      winograd43Input(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
-      return;
-    }
-    const twq = Math.ceil(TW / 4), TWp = 4 * twq, Wp = 16 * twq + 4, Hp = 4 * TH + 2;
-    const padF = Hp * Wp, planeF = TH * TWp, HW = H * W;
-    const f = inst.reserve(padF + 36 * planeF);
-    f.fill(0, 0, padF); // the border (and rows and columns past the image) stay zero
-    const Timg = TH * TW, T = m * Timg, CT = C * T;
-    const wn = Math.min(W, Wp - padW);
-    for (let j = 0; j < m; j++) {
-      for (let c = 0; c < C; c++) {
-        const src = (n0 + j) * C * HW + c * HW;
-        for (let h = 0; h < H && h + padH < Hp; h++) copyRow(x, src + h * W, f, (h + padH) * Wp + padW, wn);
-        kernel(0, Wp, TH, twq, 4 * padF, 4 * planeF);
-        const t0 = c * T + j * Timg;
-        for (let xi = 0; xi < 36; xi++) copyPlane(f, padF + xi * planeF, TWp, V, xi * CT + t0, TW, TH);
-      }
-    }
-  };
-}
-
-/**
- * F(4×4, 3×3)'s output transform on this thread's instance, under winograd43Output's
- * contract. Per output plane (image j, channel k): its tiles' 36 products copied into the
- * instance's memory (tile rows padded to a multiple of 4), transformed, and the P rows of
- * Q outputs copied into y.
- */
-export function simdWinograd43Output(inst: SimdInstance): typeof winograd43Output {
-  return (M, n0, m, K, T, TH, TW, P, Q, y) => {
-    const kernel = inst.wino43Out;
-    if (!kernel || !(M instanceof Float32Array) || !(y instanceof Float32Array)) {
-      winograd43Output(M, n0, m, K, T, TH, TW, P, Q, y);
-      return;
-    }
-    const twq = Math.ceil(TW / 4), TWp = 4 * twq, planeF = TH * TWp, outW = 16 * twq, outF = 36 * planeF;
-    const f = inst.reserve(outF + 4 * TH * outW);
-    if (TWp !== TW) f.fill(0, 0, outF); // the padding tiles: computed, never copied out
-    const Timg = TH * TW, KT = K * T, PQ = P * Q;
-    for (let j = 0; j < m; j++) {
-      for (let k = 0; k < K; k++) {
-        const t0 = k * T + j * Timg;
-        for (let xi = 0; xi < 36; xi++) copyPlane(M, xi * KT + t0, TW, f, xi * planeF, TWp, TH);
-        kernel(0, 4 * planeF, TH, twq, 4 * outF);
-        const out = (n0 + j) * K * PQ + k * PQ;
-        for (let p = 0; p < P; p++) copyRow(f, outF + p * outW, y, out + p * Q, Q);
-      }
-    }
-  };
-}
-
-/**
- * F(4×4, 3×3)'s output-gradient transform (weight gradient) on this thread's instance,
- * under winograd43GradOutput's contract: per plane of dy, copied into a zero-padded plane
- * of the instance's memory, transformed four tiles at a time, the 36 planes copied into
- * Ŷ[36, K, T].
- */
-export function simdWinograd43GradOutput(inst: SimdInstance): typeof winograd43GradOutput {
-  return (dy, n0, m, K, T, TH, TW, P, Q, Y) => {
-    const kernel = inst.wino43Dy;
-    if (!kernel || !(dy instanceof Float32Array) || !(Y instanceof Float32Array)) {
-      winograd43GradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
-      return;
-    }
-    const twq = Math.ceil(TW / 4), TWp = 4 * twq, wp = 16 * twq, planeF = TH * TWp;
-    const padF = 4 * TH * wp;
-    const f = inst.reserve(padF + 36 * planeF);
-    f.fill(0, 0, padF); // rows and columns past P × Q stay zero
-    const Timg = TH * TW, KT = K * T, PQ = P * Q;
-    for (let j = 0; j < m; j++) {
-      for (let k = 0; k < K; k++) {
-        const src = (n0 + j) * K * PQ + k * PQ;
-        for (let p = 0; p < P; p++) copyRow(dy, src + p * Q, f, p * wp, Q);
-        kernel(0, wp, TH, twq, 4 * padF, 4 * planeF);
-        const t0 = k * T + j * Timg;
-        for (let xi = 0; xi < 36; xi++) copyPlane(f, padF + xi * planeF, TWp, Y, xi * KT + t0, TW, TH);
-      }
-    }
-  };
-}
-
-/** rows × n values from `from` (rows `fromLd` apart) to `to` (rows `toLd` apart); n = min(fromLd, toLd). */
-function copyPlane(from: Float32Array, f: number, fromLd: number, to: Float32Array, t: number, toLd: number, rows: number): void {
-  if (fromLd === toLd) {
-    copyRow(from, f, to, t, rows * fromLd);
-    return;
-  }
-  const n = Math.min(fromLd, toLd);
-  for (let r = 0; r < rows; r++) copyRow(from, f + r * fromLd, to, t + r * toLd, n);
-}
-
-/** The three SIMD transforms of one instance, as a WinogradContext's input43, output43 and gradOutput43. */
-export function simd43Transforms(inst: SimdInstance): Pick<WinogradContext, 'input43' | 'output43' | 'gradOutput43'> {
-  return { input43: simdWinograd43Input(inst), output43: simdWinograd43Output(inst), gradOutput43: simdWinograd43GradOutput(inst) };
-}
+export type Winograd43FilterKernel = (src: number, n4: number, dst: number, plane: number) => void;
+export type Winograd43FilterGradKernel = (src: number, n4: number, plane: number, dst: number) => void;

@@ -8,7 +8,7 @@
 import v8 from 'node:v8';
 import { gemmModuleBytes, DEFAULT_TILE, type MacroKernel, type TileShape } from './simd-gemm.js';
 import { winogradModuleBytes, type WinogradGradOutputKernel, type WinogradInputKernel, type WinogradOutputKernel } from './simd-winograd.js';
-import type { Winograd43GradOutputKernel, Winograd43InputKernel, Winograd43OutputKernel } from './simd-winograd43.js';
+import type { Winograd43FilterGradKernel, Winograd43FilterKernel, Winograd43GradOutputKernel, Winograd43InputKernel, Winograd43OutputKernel } from './simd-winograd43.js';
 
 export interface SimdModule {
   /** The gemm macro-kernel. */
@@ -48,10 +48,12 @@ export class SimdInstance {
   readonly winoIn: WinogradInputKernel | null;
   readonly winoOut: WinogradOutputKernel | null;
   readonly winoDy: WinogradGradOutputKernel | null;
-  /** F(4×4, 3×3)'s input, output and output-gradient transforms (simd-winograd43.ts). */
+  /** F(4×4, 3×3)'s input, output, output-gradient and filter transforms and the weight gradient's last step (simd-winograd43.ts). */
   readonly wino43In: Winograd43InputKernel | null;
   readonly wino43Out: Winograd43OutputKernel | null;
   readonly wino43Dy: Winograd43GradOutputKernel | null;
+  readonly wino43U: Winograd43FilterKernel | null;
+  readonly wino43Dw: Winograd43FilterGradKernel | null;
   f32: Float32Array;
   readonly MR: number;
   readonly NR: number;
@@ -70,6 +72,8 @@ export class SimdInstance {
     this.wino43In = wino ? (wino['wino43In'] as Winograd43InputKernel) : null;
     this.wino43Out = wino ? (wino['wino43Out'] as Winograd43OutputKernel) : null;
     this.wino43Dy = wino ? (wino['wino43Dy'] as Winograd43GradOutputKernel) : null;
+    this.wino43U = wino ? (wino['wino43U'] as Winograd43FilterKernel) : null;
+    this.wino43Dw = wino ? (wino['wino43Dw'] as Winograd43FilterGradKernel) : null;
     this.f32 = new Float32Array(this.memory.buffer);
   }
 

@@ -37,6 +37,8 @@ export interface WinogradContext {
   input43?: typeof winogradInput;
   output43?: typeof winogradOutput;
   gradOutput43?: typeof winogradGradOutput;
+  /** F(4×4, 3×3)'s weight gradient from the transformed domain (winograd43FilterGrad's contract); absent: that one. */
+  filterGrad43?: (Gh: FloatArray, KC: number, dw: FloatArray) => void;
 }
 
 /**

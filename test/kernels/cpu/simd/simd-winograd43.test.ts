@@ -1,15 +1,16 @@
 // F(4×4, 3×3)'s SIMD transforms (src/kernels/cpu/simd/simd-winograd43.ts) against the
 // float64 JavaScript ones they replace (winograd43.ts), on random sizes, paddings, chunks
 // of images and values (fast-check): the input transform Bᵀ·d·B, the output transform
-// Aᵀ·M·A (clipped at odd edges, writing nothing outside its images) and the output
-// gradient's A·e·Aᵀ, each within float32 rounding of the reference: the norm of the
+// Aᵀ·M·A (clipped at odd edges, writing nothing outside its images), the output
+// gradient's A·e·Aᵀ, the filter transform G·g·Gᵀ (by ranges of output channels, flipped or
+// not) and the weight gradient's Gᵀ·Ĝ·G, each within float32 rounding of the reference: the norm of the
 // difference over the norm of the reference (the transforms sum up to 6 × 6 terms with
 // weights up to 8, so a value's own rounding is relative to its terms, not to itself).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { simdModule, SimdInstance } from '../../../../src/kernels/cpu/simd/simd.js';
-import { simdWinograd43GradOutput, simdWinograd43Input, simdWinograd43Output } from '../../../../src/kernels/cpu/simd/simd-winograd43.js';
-import { winograd43GradOutput, winograd43Input, winograd43Output } from '../../../../src/kernels/cpu/simd/winograd43.js';
+import { simdWinograd43FilterGrad, simdWinograd43GradOutput, simdWinograd43Input, simdWinograd43Output, simdWinograd43WeightsRange } from '../../../../src/kernels/cpu/simd/simd-winograd43-run.js';
+import { winograd43FilterGrad, winograd43GradOutput, winograd43Input, winograd43Output, winograd43WeightsRange } from '../../../../src/kernels/cpu/simd/winograd43.js';
 import { Generator } from '../../../../src/index.js';
 
 /** ‖a − b‖ / ‖b‖ (‖·‖: Euclidean), and whether a has no NaN where b has none. */
@@ -71,5 +72,43 @@ describe.runIf(inst)('F(4×4, 3×3) SIMD transforms equal the float64 JavaScript
       simdWinograd43GradOutput(inst!)(dy, n0, mm, K, T, TH, TW, P, Q, got);
       expect(relNormError(got, want)).toBeLessThanOrEqual(TOL);
     }), { numRuns: 60, seed: 45 });
+  });
+});
+
+describe.runIf(inst)('F(4×4, 3×3) SIMD filter transform equals the float64 JavaScript one', () => {
+  it('G·g·Gᵀ of ranges of output channels, as given and flipped (input gradient), random K, C and values', () => {
+    fc.assert(fc.property(
+      fc.record({ K: fc.integer({ min: 1, max: 9 }), C: fc.integer({ min: 1, max: 9 }), a: fc.nat(), b: fc.nat(), flip: fc.boolean(), seed: fc.nat() }),
+      ({ K, C, a, b, flip, seed }) => {
+        const k0 = a % K, k1 = k0 + 1 + (b % (K - k0));
+        const g = new Generator(seed);
+        const w = Float32Array.from({ length: K * C * 9 }, () => g.uniform(-1, 1));
+        const want = new Float64Array(36 * K * C), got = new Float32Array(36 * K * C);
+        winograd43WeightsRange(w, K, C, flip, want, k0, k1);
+        simdWinograd43WeightsRange(inst!)(w, K, C, flip, got, k0, k1);
+        expect(relNormError(got, want)).toBeLessThanOrEqual(TOL);
+        // outside the range nothing is written
+        for (let xi = 0; xi < 36; xi++) {
+          for (let k = 0; k < K; k++) {
+            if (k >= k0 && k < k1) continue;
+            for (let c = 0; c < C; c++) expect(got[xi * K * C + (flip ? c * K + k : k * C + c)]).toBe(0);
+          }
+        }
+      },
+    ), { numRuns: 60, seed: 46 });
+  });
+});
+
+describe.runIf(inst)('F(4×4, 3×3) SIMD weight-gradient step equals the float64 JavaScript one', () => {
+  it('dw += Gᵀ·Ĝ·G for random numbers of filters (not multiples of 4) and values, added to what dw held', () => {
+    fc.assert(fc.property(fc.record({ KC: fc.integer({ min: 1, max: 70 }), seed: fc.nat(), scale: fc.constantFrom(1, 1e-3, 1e3) }), ({ KC, seed, scale }) => {
+      const g = new Generator(seed);
+      const Gh = Float32Array.from({ length: 36 * KC }, () => g.uniform(-scale, scale));
+      const dw0 = Float32Array.from({ length: 9 * KC }, () => g.uniform(-scale, scale));
+      const want = Float64Array.from(dw0), got = Float32Array.from(dw0);
+      winograd43FilterGrad(Gh, KC, want);
+      simdWinograd43FilterGrad(inst!)(Gh, KC, got);
+      expect(relNormError(got, want)).toBeLessThanOrEqual(TOL);
+    }), { numRuns: 60, seed: 47 });
   });
 });
