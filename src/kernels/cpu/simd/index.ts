@@ -30,6 +30,7 @@ import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
 import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type MapJob } from './tasks.js';
+import { simd43Transforms } from './simd-winograd43-run.js';
 
 /** Below this many multiply-adds a gemm runs on the calling thread (handing a job to the threads costs more than it saves). */
 const PARALLEL_GEMM_MACS = 1 << 20;
@@ -126,7 +127,7 @@ export function fastCpu(): FastCpu | null {
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
+    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), ...simd43Transforms(main), weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
   };
   const mainConv = (): ConvContext => {
     arena.reset();
