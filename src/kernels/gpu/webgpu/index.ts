@@ -240,6 +240,7 @@ const kernels: KernelTable = {
   col2im: call('col2im'),
   conv2dForward: call('conv2dForward'),
   conv2dBackward: call('conv2dBackward'),
+  linearForward: call('linearForward'),
   maxPoolForward: call('maxPoolForward'),
   maxPoolBackward: call('maxPoolBackward'),
   avgPoolForward: call('avgPoolForward'),

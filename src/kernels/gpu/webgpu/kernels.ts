@@ -54,7 +54,7 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
    * largest binding, the gemm runs in blocks (./gemm-split.ts).
    */
   const gemm = (tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: GBuf, ao: number, lda: number, B: GBuf, bo: number, ldb: number, beta: number, C: GBuf, co: number, ldc: number,
-    split: { a?: [number, number]; b?: [number, number]; c?: [number, number] } = {}, bias: GBuf | null = null, relu = false): void => {
+    split: { a?: [number, number]; b?: [number, number]; c?: [number, number] } = {}, bias: GBuf | null = null, relu = false, biasPerColumn = false): void => {
     if (M === 0 || N === 0) return;
     const [as, abs] = split.a ?? [NO_SPLIT, 0], [bs, bbs] = split.b ?? [NO_SPLIT, 0], [cs, cbs] = split.c ?? [NO_SPLIT, 0];
     const ops: Operand[] = [{ off: ao, ld: lda, split: as, bs: abs }, { off: bo, ld: ldb, split: bs, bs: bbs }, { off: co, ld: ldc, split: cs, bs: cbs }];
@@ -64,8 +64,8 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
       : splitGemm(ops, dims, { i0: 0, i1: M, j0: 0, j1: N, k0: 0, k1: K }, gpu.maxBindingElements, WINDOW_ALIGN);
     const bufs = [A, B, C];
     for (const p of parts) {
-      const epi = p.lastK ? { bias: bias !== null, relu } : { bias: false, relu: false };
-      const s = shader(`gemm${tA}${tB}${epi.bias}${epi.relu}`, () => gemmShader(tA, tB, epi));
+      const epi = p.lastK ? { bias: bias !== null, relu, column: biasPerColumn } : { bias: false, relu: false };
+      const s = shader(`gemm${tA}${tB}${epi.bias}${epi.relu}${epi.bias && biasPerColumn}`, () => gemmShader(tA, tB, epi));
       const windows: GWindow[] = [], offs: number[] = [];
       ops.forEach((o, x) => {
         const [rd, cd] = dims[x]!;
@@ -83,9 +83,10 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
       });
       let bio = 0;
       if (epi.bias) {
-        const start = Math.floor(p.i0 / WINDOW_ALIGN) * WINDOW_ALIGN;
-        windows.push({ g: bias!, off: start, n: p.i1 - start });
-        bio = p.i0 - start;
+        const [b0, b1] = biasPerColumn ? [p.j0, p.j1] : [p.i0, p.i1];
+        const start = Math.floor(b0 / WINDOW_ALIGN) * WINDOW_ALIGN;
+        windows.push({ g: bias!, off: start, n: b1 - start });
+        bio = b0 - start;
       }
       const m = p.i1 - p.i0, n = p.j1 - p.j0;
       gpu.dispatch(s, windows, [m, n, p.k1 - p.k0, alpha, p.firstK ? beta : 1, offs[0]!, lda, offs[1]!, ldb, offs[2]!, ldc, as, abs, bs, bbs, cs, cbs, bio], [Math.ceil(n / 32), Math.ceil(m / 32)]);
@@ -123,6 +124,9 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
         gpu.release(cols);
       }
     },
+    // A dense layer: the bias (one per column of y[N, nout]) and the ReLU are the gemm's epilogue.
+    linearForward: (x: GBuf, N: number, nin: number, w: GBuf, nout: number, b: GBuf | null, y: GBuf, relu = false) =>
+      gemm(false, true, N, nout, nin, 1, x, 0, nin, w, 0, nin, 0, y, 0, nout, {}, b, relu, true),
     conv2dBackward: (x: GBuf, N: number, w: GBuf, K: number, g: WindowGeometry, dy: GBuf, dx: GBuf | null, dw: GBuf | null, db: GBuf | null) => {
       const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
       if (dx) fill(dx, 0, 0, N * CHW);
