@@ -322,6 +322,15 @@ export function webgpuDebugUncapturedError(): void {
   conn().post({ t: 'debugUncaptured' });
 }
 
+/**
+ * Makes the kernels bind at most `bytes` per storage binding from the next call on (null: the
+ * device's limit), as TL_WEBGPU_MAX_BINDING does at start (tests: a training step split into
+ * small bindings against the same step unsplit, in one process).
+ */
+export function webgpuDebugMaxBinding(bytes: number | null): void {
+  conn().post({ t: 'debugMaxBinding', bytes });
+}
+
 /** Destroys the device, as a driver reset would lose it (tests: the next call says so instead of waiting). */
 export function webgpuDebugLoseDevice(): void {
   conn().post({ t: 'debugLose' });
