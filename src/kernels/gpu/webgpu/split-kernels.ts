@@ -9,7 +9,7 @@ import { WINDOW_ALIGN, type GBuf, type GWindow, type Gpu } from './device.js';
 import { AVGPOOL, AVGPOOL_BACK, BIAS_ADD, BIAS_BACK, COL2IM, IM2COL, MAX_RANK, MAXPOOL, MAXPOOL_BACK, SCATTER_ADD, type Shader } from './shaders.js';
 import { imageRowPieces, LOOP_STEPS, ranges, tooLarge, unitsPerPiece, windowOf } from './windows.js';
 
-export const geom = (g: WindowGeometry): number[] => [g.C, g.H, g.W, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.P, g.Q];
+const geom = (g: WindowGeometry): number[] => [g.C, g.H, g.W, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.P, g.Q];
 
 /** A strided view of a device buffer (the Backend's Strided, its buffer resolved). */
 export interface DStrided {
@@ -20,7 +20,7 @@ export interface DStrided {
 }
 
 /** The parameters of the binary and copy shaders for two views over `shape`. */
-export function stridedParams(a: { offset: number; strides: readonly number[] }, b: { offset: number; strides: readonly number[] }, shape: readonly number[]): number[] {
+function stridedParams(a: { offset: number; strides: readonly number[] }, b: { offset: number; strides: readonly number[] }, shape: readonly number[]): number[] {
   if (shape.length > MAX_RANK) throw new Error(`backend webgpu: views of rank ${shape.length} (at most ${MAX_RANK})`);
   const pad = (v: readonly number[]): number[] => [...v, ...new Array<number>(MAX_RANK - v.length).fill(0)];
   return [shape.length, ...pad(shape), ...pad(a.strides), ...pad(b.strides), a.offset, b.offset];
