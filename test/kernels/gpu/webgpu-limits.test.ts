@@ -210,7 +210,7 @@ describe.runIf(webgpuUsable())('webgpu backend with small forced limits', () => 
     });
   });
 
-  it('sums longer than the 65535 loop steps Mesa\'s llvmpipe runs in one invocation (bias gradient, reduce, scatterAdd) run as pieces and equal the reference', () => {
+  it('sums longer than the 65535 loop steps Mesa\'s llvmpipe runs in one invocation (bias gradient, reduce, scatterAdd, gemm over K) run as pieces and equal the reference', () => {
     const N = 2, C = 2, HW = 50_000, n = N * C * HW;
     const ones = new Float32Array(n).fill(1), dy = rand(n, 39);
     same('long sums', (b, up) => {
@@ -224,7 +224,12 @@ describe.runIf(webgpuUsable())('webgpu backend with small forced limits', () => 
       const m2 = b.alloc('float32', n / 2), am2 = b.allocIndex(n / 2), hits = b.alloc('float32', n);
       b.reduce('max', up(dy), [n / 2, 2], [1], m2, am2);
       b.scatterAdd(up(ones), am2, n / 2, hits);
-      return [db, dbr, s, m, at, hits];
+      // a gemm summing over K = 70,000 (a weight gradient over images × P·Q), operands larger than a binding too
+      const K = 70_000, c = b.alloc('float32', 6);
+      b.gemm(false, true, 2, 3, K, 1, up(rand(2 * K, 40)), 0, K, up(rand(3 * K, 41)), 0, K, 0, c, 0, 3);
+      const ones2 = b.alloc('float32', 1);
+      b.gemm(false, false, 1, 1, K, 1, up(new Float32Array(K).fill(1)), 0, K, up(new Float32Array(K).fill(1)), 0, 1, 0, ones2, 0, 1);
+      return [db, dbr, s, m, at, hits, c, ones2];
     });
   });
 

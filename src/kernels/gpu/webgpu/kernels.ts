@@ -7,13 +7,29 @@
 import type { BinaryOp, CostName, GdmStep, UnaryOp, WindowGeometry } from '../../backend.js';
 import { UNARY_BACKWARD_READS } from '../../backend.js';
 import { WINDOW_ALIGN, type GBuf, type GWindow, type Gpu } from './device.js';
-import { layout, NO_SPLIT, splitGemm, touched, type Operand } from './gemm-split.js';
+import { layout, NO_SPLIT, splitGemm, touched, type Operand, type Part } from './gemm-split.js';
 import { gemmShader } from './gemm-shader.js';
 import {
   binaryScalarShader, binaryShader, COPY, costGradShader, costRowsShader, FILL, FILL_INDEX, gdmShader, MAX_RANK, reduceShader, softmaxBackShader, softmaxShader,
   unaryBackShader, unaryShader, type Shader,
 } from './shaders.js';
 import { splitKernels, type DStrided } from './split-kernels.js';
+
+/**
+ * The longest sum (K) one gemm dispatch runs: llvmpipe stops a shader's loops after 65535
+ * iterations in all (./windows.ts, LOOP_STEPS), which the gemm's loop over K in slices of
+ * 16 reaches near K = 70,000 (a convolution's weight gradient sums over images × P·Q: 50,176
+ * per image for VGG's first layers at 224²). Longer sums run as parts that accumulate.
+ */
+const GEMM_K_STEPS = 1 << 14;
+
+/** A gemm part cut into parts of at most `most` along K, in order: the caller's beta on the first, the epilogue on the last. */
+function sliceK(p: Part, most: number): Part[] {
+  if (p.k1 - p.k0 <= most) return [p];
+  const out: Part[] = [];
+  for (let k = p.k0; k < p.k1; k += most) out.push({ ...p, k0: k, k1: Math.min(p.k1, k + most), firstK: p.firstK && k === p.k0, lastK: p.lastK && k + most >= p.k1 });
+  return out;
+}
 
 /** Values of one chunk's columns at most (64 MiB). */
 const COLS_LIMIT = 1 << 24;
@@ -47,7 +63,7 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
     const dims = layout(tA, tB);
     const parts = K === 0
       ? [{ i0: 0, i1: M, j0: 0, j1: N, k0: 0, k1: 0, firstK: true, lastK: true }]
-      : splitGemm(ops, dims, { i0: 0, i1: M, j0: 0, j1: N, k0: 0, k1: K }, gpu.maxBindingElements, WINDOW_ALIGN);
+      : splitGemm(ops, dims, { i0: 0, i1: M, j0: 0, j1: N, k0: 0, k1: K }, gpu.maxBindingElements, WINDOW_ALIGN).flatMap((p) => sliceK(p, GEMM_K_STEPS));
     const bufs = [A, B, C];
     for (const p of parts) {
       const epi = p.lastK ? { bias: bias !== null, relu, column: biasPerColumn } : { bias: false, relu: false };
