@@ -148,6 +148,32 @@ export function expectSameTraining(what: string, got: Trained, want: Trained, rt
 /** A geometry (C, H, W, window R×S, stride, padding, dilation) with its output size P×Q, as the backend's kernels take it. */
 export { windowGeometry } from '../src/kernels/geometry.js';
 
+type Gemm = (
+  transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: FloatArray, aOffset: number, lda: number, B: FloatArray, bOffset: number, ldb: number,
+  beta: number, C: FloatArray, cOffset: number, ldc: number,
+) => void;
+
+/**
+ * The dense layer's forward row built on the gemm given: y = x · wᵀ, then + b and the ReLU
+ * when asked (Backend.linearForward). The conformance suite holds that row to the bits of the
+ * backend's own gemm, biasAdd and relu one by one, so a backend with its own gemm takes
+ * this row rather than ref's (whose product is ref's gemm).
+ */
+export function linearRowFrom(gemm: Gemm): Pick<KernelTable, 'linearForward'> {
+  return {
+    linearForward: (xb, N, nin, wb, nout, bb, yb, relu) => {
+      const y = arr(yb);
+      gemm(false, true, N, nout, nin, 1, arr(xb), 0, nin, arr(wb), 0, nin, 0, y, 0, nout);
+      if (bb) {
+        const b = arr(bb);
+        for (let i = 0; i < N * nout; i++) y[i] = y[i]! + b[i % nout]!;
+      }
+      if (relu) for (let i = 0; i < N * nout; i++) { const v = y[i]!; y[i] = v > 0 || v !== v ? v : 0; }
+    },
+  };
+}
+
 type Im2col = (x: FloatArray, xOffset: number, g: WindowGeometry, cols: FloatArray, colsOffset?: number, ldCols?: number) => void;
 type Col2im = (cols: FloatArray, g: WindowGeometry, dx: FloatArray, dxOffset: number, colsOffset?: number, ldCols?: number) => void;
 

@@ -96,7 +96,7 @@ export function fastCpu(): FastCpu | null {
   const gemm = (
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     A: FloatArray, aOffset: number, lda: number, B: FloatArray, bOffset: number, ldb: number,
-    beta: number, C: FloatArray, cOffset: number, ldc: number,
+    beta: number, C: FloatArray, cOffset: number, ldc: number, epilogue?: { bias: Float32Array | null; relu: boolean },
   ): void => {
     if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) {
       refGemm(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc);
@@ -106,7 +106,7 @@ export function fastCpu(): FastCpu | null {
     if (vanishingProduct(M, N, K, alpha, beta, C, cOffset, ldc)) return;
     const threads = M * N * K >= PARALLEL_GEMM_MACS && isShared(A) && isShared(B) && isShared(C) ? pool.numThreads : 1;
     const plan = planGemm(M, N, main.MR, main.NR, threads);
-    const job: GemmJob = { kind: 'gemm', transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc, ...plan };
+    const job: GemmJob = { kind: 'gemm', transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc, ...plan, ...epilogue };
     pool.run(job, plan.tasks, threads);
   };
 
@@ -170,6 +170,12 @@ export function fastCpu(): FastCpu | null {
         return;
       }
       conv2dForward(f(x), N, f(w), K, b && f(b), g, f(y), mainConv(), relu);
+    },
+    // The bias and the ReLU in the gemm's output pass (GemmJob's epilogue), block by block.
+    linearForward: (x, N, nin, w, nout, b, y, relu = false) => {
+      const X = f(x), Wt = f(w), Y = f(y);
+      if (!isF32(x, w, b, y) || nin === 0 || N === 0 || nout === 0) return ref.linearForward(x, N, nin, w, nout, b, y, relu);
+      gemm(false, true, N, nout, nin, 1, X, 0, nin, Wt, 0, nin, 0, Y, 0, nout, { bias: f32(b), relu });
     },
     conv2dBackward: (x, N, w, K, g, dy, dx, dw, db) => {
       if (!isF32(x, w, dy, dx, dw, db)) return ref.conv2dBackward(x, N, w, K, g, dy, dx, dw, db);
