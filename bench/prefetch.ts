@@ -14,7 +14,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { NeonH5Writer } from '../src/data/h5write.js';
 import { HDF5IteratorOneHot } from '../src/data/hdf5.js';
-import type { Batch, BatchOptions, DataIterator } from '../src/data/iterator.js';
+import { WrappedIterator, type Batch, type BatchOptions } from '../src/data/iterator.js';
 import { PrefetchIterator } from '../src/data/prefetch.js';
 import { generateVgg16TransferModel } from '../src/models/vgg16.js';
 import { Profile } from '../src/models/profile.js';
@@ -48,18 +48,8 @@ async function ensureFile(log: (m: string) => void): Promise<void> {
 }
 
 /** Counts the time the consumer spends waiting inside the wrapped iterator's next(). */
-class TimedIterator implements DataIterator {
+class TimedIterator extends WrappedIterator {
   waitMs = 0;
-  constructor(private readonly inner: DataIterator) {}
-  get ndata() { return this.inner.ndata; }
-  get bsz() { return this.inner.bsz; }
-  get lshape() { return this.inner.lshape; }
-  get nclass() { return this.inner.nclass; }
-  get nbatches() { return this.inner.nbatches; }
-  get start() { return this.inner.start; }
-  reset(): void { this.inner.reset(); }
-  skipEpochs(e: number): void { this.inner.skipEpochs(e); }
-  close(): void { this.inner.close(); }
   *batches(opts?: BatchOptions): Generator<Batch, void, undefined> {
     const g = this.inner.batches(opts);
     for (;;) {

@@ -16,6 +16,7 @@ import { gpuBench } from './gpu.js';
 import { gpuBrowserBench } from './gpu-browser.js';
 import { pageCpuBench } from './page-cpu.js';
 import { webgpuBench } from './webgpu.js';
+import { denseEpilogueBench } from './dense-epilogue.js';
 import { prepareBench } from './prepare.js';
 import { profileBench } from './profile.js';
 import { prefetchBench } from './prefetch.js';
@@ -53,6 +54,7 @@ const benchmarks: Benchmark[] = [
   gpuBrowserBench,
   pageCpuBench,
   webgpuBench,
+  denseEpilogueBench,
   profileBench,
   winogradErrorBench,
   winogradSpeedBench,

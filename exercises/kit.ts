@@ -11,8 +11,9 @@ import { hostKernelTable, unboxed } from '../src/kernels/cpu/ref/index.js';
 import { hostStorage } from '../src/kernels/cpu/ref/storage.js';
 import { backend, getBackend, registerBackend, setBackend } from '../src/kernels/index.js';
 import {
-  Affine, ArrayIterator, Constant, Conv, CrossEntropyMulti, GeneralizedCost, Generator, GradientDescentMomentum, manualSeed,
-  Model, Pooling, Rectlin, resetLayerNames, Softmax, tensor, type Layer, type Tensor,
+  Accuracy, Affine, ArrayIterator, Constant, Conv, CrossEntropyBinary, CrossEntropyMulti, GeneralizedCost, generateVgg16TransferModel, Generator,
+  GradientDescentMomentum, importMatchingLayers, loadBuiltin, manualSeed, Model, Pooling, readWeights, Rectlin, resetLayerNames, Softmax, tensor,
+  transferOptimizer, type Layer, type Tensor,
 } from '../src/index.js';
 
 /** Random values in [-1, 1) from a seed (same seed, same values). */
@@ -147,6 +148,32 @@ export function expectSameTraining(what: string, got: Trained, want: Trained, rt
 /** A geometry (C, H, W, window R×S, stride, padding, dilation) with its output size P×Q, as the backend's kernels take it. */
 export { windowGeometry } from '../src/kernels/geometry.js';
 
+type Gemm = (
+  transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: FloatArray, aOffset: number, lda: number, B: FloatArray, bOffset: number, ldb: number,
+  beta: number, C: FloatArray, cOffset: number, ldc: number,
+) => void;
+
+/**
+ * The dense layer's forward row built on the gemm given: y = x · wᵀ, then + b and the ReLU
+ * when asked (Backend.linearForward). The conformance suite holds that row to the bits of the
+ * backend's own gemm, biasAdd and relu one by one, so a backend with its own gemm takes
+ * this row rather than ref's (whose product is ref's gemm).
+ */
+export function linearRowFrom(gemm: Gemm): Pick<KernelTable, 'linearForward'> {
+  return {
+    linearForward: (xb, N, nin, wb, nout, bb, yb, relu) => {
+      const y = arr(yb);
+      gemm(false, true, N, nout, nin, 1, arr(xb), 0, nin, arr(wb), 0, nin, 0, y, 0, nout);
+      if (bb) {
+        const b = arr(bb);
+        for (let i = 0; i < N * nout; i++) y[i] = y[i]! + b[i % nout]!;
+      }
+      if (relu) for (let i = 0; i < N * nout; i++) { const v = y[i]!; y[i] = v > 0 || v !== v ? v : 0; }
+    },
+  };
+}
+
 type Im2col = (x: FloatArray, xOffset: number, g: WindowGeometry, cols: FloatArray, colsOffset?: number, ldCols?: number) => void;
 type Col2im = (cols: FloatArray, g: WindowGeometry, dx: FloatArray, dxOffset: number, colsOffset?: number, ldCols?: number) => void;
 
@@ -198,4 +225,24 @@ export function convRowsFrom(im2col: Im2col, col2im: Col2im): Pick<KernelTable, 
 /** A float32 tensor of random values on the default backend (what layers compute in). */
 export function random32(shape: number[], seed: number): Tensor {
   return tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed, 'float32'), shape);
+}
+
+/**
+ * The README's transfer example, shortened: the MNIST-pretrained VGG-16 imported by layer
+ * name, its conv layers frozen, 2 epochs on T-shirt vs Shirt; the layers imported, each
+ * epoch's cost and the test accuracy. The tasks that plug into fit or the import run it
+ * with and without the learner's code.
+ */
+export async function readmeTransfer(): Promise<{ imported: string[]; costs: number[]; accuracy: number }> {
+  manualSeed(0);
+  const view = { size: 32, fit: 'pad' as const, scale: 'byte' as const, channels: 1 as const, mean: Float32Array.of(64.5) };
+  const train = loadBuiltin('fashion-tshirt-shirt', 'train').takePerClass(8).iterator({ ...view, bsz: 8, shuffle: true });
+  const test = loadBuiltin('fashion-tshirt-shirt', 'test').takePerClass(20).iterator({ ...view, bsz: 20 });
+  const model = generateVgg16TransferModel({ nclass: 2, widthMult: 0.125, fcSize: 128 });
+  model.initialize(train.lshape);
+  const { imported } = importMatchingLayers(await readWeights('models/vgg16-mnist-w0.125-fc128.h5'), model, { log: () => {} });
+  const optimizer = transferOptimizer(imported, { lr: 0.01, momentum: 0.9, wdecay: 0.0005, importedLrScale: 0 });
+  const costs: number[] = [];
+  await model.fit(train, { optimizer, numEpochs: 2, cost: new GeneralizedCost(CrossEntropyBinary()), callbacks: [{ onEpochEnd: (_m, _e, c) => void costs.push(c) }] });
+  return { imported, costs, accuracy: model.eval(test, new Accuracy())[0]! };
 }

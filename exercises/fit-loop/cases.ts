@@ -3,13 +3,10 @@
 // the epochs and the callbacks and calls your loop for each epoch's minibatches. The same
 // training without it (Model.fit's own loop) is the reference.
 import assert from 'node:assert/strict';
-import {
-  Accuracy, CrossEntropyBinary, GeneralizedCost, generateVgg16TransferModel, importMatchingLayers, loadBuiltin, manualSeed, readWeights,
-  transferOptimizer, type ParamLayer, type TrainOptimizer,
-} from '../../src/index.js';
+import type { ParamLayer, TrainOptimizer } from '../../src/index.js';
 import { setEpochLoop } from '../../src/models/epoch-loop.js';
 import { defineExercise } from '../harness.js';
-import { expectClose, expectSameTraining, trainTiny } from '../kit.js';
+import { expectClose, expectSameTraining, readmeTransfer, trainTiny } from '../kit.js';
 
 type Impl = typeof import('./fit-loop.js');
 
@@ -25,21 +22,6 @@ async function withYourLoop<T>(impl: Impl, fn: () => Promise<T>): Promise<T> {
   } finally {
     setEpochLoop(prev);
   }
-}
-
-/** The README's transfer example, shortened: the MNIST-pretrained VGG-16, frozen conv layers, 2 epochs on T-shirt vs Shirt; the epoch costs and the test accuracy. */
-async function transfer(): Promise<{ costs: number[]; accuracy: number }> {
-  manualSeed(0);
-  const view = { size: 32, fit: 'pad' as const, scale: 'byte' as const, channels: 1 as const, mean: Float32Array.of(64.5) };
-  const train = loadBuiltin('fashion-tshirt-shirt', 'train').takePerClass(8).iterator({ ...view, bsz: 8, shuffle: true });
-  const test = loadBuiltin('fashion-tshirt-shirt', 'test').takePerClass(20).iterator({ ...view, bsz: 20 });
-  const model = generateVgg16TransferModel({ nclass: 2, widthMult: 0.125, fcSize: 128 });
-  model.initialize(train.lshape);
-  const { imported } = importMatchingLayers(await readWeights('models/vgg16-mnist-w0.125-fc128.h5'), model, { log: () => {} });
-  const optimizer = transferOptimizer(imported, { lr: 0.01, momentum: 0.9, wdecay: 0.0005, importedLrScale: 0 });
-  const costs: number[] = [];
-  await model.fit(train, { optimizer, numEpochs: 2, cost: new GeneralizedCost(CrossEntropyBinary()), callbacks: [{ onEpochEnd: (_m, _e, c) => void costs.push(c) }] });
-  return { costs, accuracy: model.eval(test, new Accuracy())[0]! };
 }
 
 export default defineExercise<Impl>({
@@ -62,8 +44,8 @@ export default defineExercise<Impl>({
       expectSameTraining('Model.fit with your loop vs its own (2 epochs, momentum SGD)', got, await trainTiny('ref', { kind: 'conv' }));
     },
     'transfer learning (the README\'s example, frozen conv layers): your loop gets fit\'s costs and test accuracy': async (impl) => {
-      const got = await withYourLoop(impl, transfer);
-      const want = await transfer(); // fit's own loop, with the frozen-feature cache
+      const got = await withYourLoop(impl, readmeTransfer);
+      const want = await readmeTransfer(); // fit's own loop, with the frozen-feature cache
       expectClose('the epoch costs of the transfer run', got.costs, want.costs, [want.costs.length], 1e-4, 1e-5);
       assert.equal(got.accuracy, want.accuracy, `test accuracy after transfer with your loop ${got.accuracy}, with fit's ${want.accuracy}`);
     },

@@ -3,13 +3,10 @@
 // src/transfer/name-import.ts), the entry point the experiments, `train --source_model`
 // and the demo import through; the engine's own matching is the reference.
 import assert from 'node:assert/strict';
-import {
-  Accuracy, Affine, Constant, Conv, CrossEntropyBinary, GeneralizedCost, generateVgg16TransferModel, importMatchingLayers, loadBuiltin,
-  manualSeed, Model, readWeights, resetLayerNames, Softmax, transferOptimizer, type SourceLayer,
-} from '../../src/index.js';
+import { Affine, Constant, Conv, importMatchingLayers, manualSeed, Model, resetLayerNames, Softmax, type SourceLayer } from '../../src/index.js';
 import { setNameImport } from '../../src/transfer/name-import.js';
 import { defineExercise } from '../harness.js';
-import { expectClose, randomArray } from '../kit.js';
+import { expectClose, randomArray, readmeTransfer } from '../kit.js';
 
 type Impl = typeof import('./import-by-name.js');
 
@@ -52,20 +49,6 @@ async function withYourImport<T>(impl: Impl, fn: () => T | Promise<T>, calls = {
   }
 }
 
-/** The README's transfer example, shortened: the MNIST-pretrained VGG-16 imported, its conv layers frozen, 2 epochs; the layers imported and the test accuracy. */
-async function transfer(): Promise<{ imported: string[]; accuracy: number }> {
-  manualSeed(0);
-  const view = { size: 32, fit: 'pad' as const, scale: 'byte' as const, channels: 1 as const, mean: Float32Array.of(64.5) };
-  const train = loadBuiltin('fashion-tshirt-shirt', 'train').takePerClass(8).iterator({ ...view, bsz: 8, shuffle: true });
-  const test = loadBuiltin('fashion-tshirt-shirt', 'test').takePerClass(20).iterator({ ...view, bsz: 20 });
-  const model = generateVgg16TransferModel({ nclass: 2, widthMult: 0.125, fcSize: 128 });
-  model.initialize(train.lshape);
-  const { imported } = importMatchingLayers(await readWeights('models/vgg16-mnist-w0.125-fc128.h5'), model, { log: () => {} });
-  const optimizer = transferOptimizer(imported, { lr: 0.01, momentum: 0.9, wdecay: 0.0005, importedLrScale: 0 });
-  await model.fit(train, { optimizer, numEpochs: 2, cost: new GeneralizedCost(CrossEntropyBinary()) });
-  return { imported, accuracy: model.eval(test, new Accuracy())[0]! };
-}
-
 export default defineExercise<Impl>({
   title: 'importing pretrained weights by layer name (neon\'s and PyTorch\'s bias layouts), all or nothing',
   cases: {
@@ -89,8 +72,8 @@ export default defineExercise<Impl>({
       for (const [name, v] of paramsOf(m)) expectClose(`${name} after a failed import (all or nothing: nothing copied)`, v, before.get(name)!);
     },
     'transfer learning (the README\'s example): the MNIST-pretrained VGG-16 imported by your code trains to the engine\'s test accuracy': async (impl) => {
-      const got = await withYourImport(impl, transfer);
-      const want = await transfer();
+      const got = await withYourImport(impl, readmeTransfer);
+      const want = await readmeTransfer();
       assert.deepEqual(got.imported, want.imported, 'the layers imported from models/vgg16-mnist-w0.125-fc128.h5');
       assert.equal(got.accuracy, want.accuracy, `test accuracy after transfer with your import ${got.accuracy}, with the engine's ${want.accuracy}`);
     },

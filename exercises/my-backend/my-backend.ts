@@ -3,7 +3,7 @@ import type { Backend } from '../../src/index.js';
 import { assembleBackend, type KernelTable } from '../../src/kernels/backend.js';
 import { hostKernelTable, unboxed } from '../../src/kernels/cpu/ref/index.js';
 import { hostStorage } from '../../src/kernels/cpu/ref/storage.js';
-import { arr, convRowsFrom, idx } from '../kit.js';
+import { arr, convRowsFrom, idx, linearRowFrom } from '../kit.js';
 // Your kernels from tasks 3, 4, 5 and 8:
 import { gemm } from '../gemm/gemm.js';
 import { col2im, im2col } from '../im2col/im2col.js';
@@ -23,7 +23,8 @@ export function makeBackend(): Backend {
   const name = 'mine';
   // TODO: const rows: Partial<KernelTable> = { gemm: (tA, tB, M, N, K, alpha, A, ao, lda, ...) => gemm(..., arr(A), ...), ... };
   // then assembleBackend({ name, description, dtypes: ['float32', 'float64'] }, hostStorage(name, unboxed), { ...hostKernelTable(name, unboxed), ...rows }).
-  // convRowsFrom(im2col, col2im) (exercises/kit.ts) gives the two convolution rows from your im2col.
-  const unused: unknown[] = [assembleBackend, hostKernelTable, unboxed, hostStorage, arr, idx, convRowsFrom, gemm, im2col, col2im, maxPoolForward, maxPoolBackward, gdmUpdate];
+  // convRowsFrom(im2col, col2im) (exercises/kit.ts) gives the two convolution rows from your im2col;
+  // linearRowFrom(gemm) the dense layer's forward from your gemm (the suite wants it to match your gemm's bits).
+  const unused: unknown[] = [assembleBackend, hostKernelTable, unboxed, hostStorage, arr, idx, convRowsFrom, linearRowFrom, gemm, im2col, col2im, maxPoolForward, maxPoolBackward, gdmUpdate];
   throw new Error(`TODO: assemble backend '${name}' from your kernels (${unused.length} pieces imported; the table is a ${'KernelTable' satisfies keyof { KernelTable: KernelTable }})`);
 }

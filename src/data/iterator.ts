@@ -66,6 +66,24 @@ export interface DataIterator {
 }
 
 /**
+ * An iterator that changes how batches come out of another and leaves everything else
+ * (sizes, epochs, reset, resume, close) to it: a subclass writes batches() only.
+ */
+export abstract class WrappedIterator<Inner extends DataIterator = DataIterator> implements DataIterator {
+  constructor(readonly inner: Inner) {}
+  get ndata() { return this.inner.ndata; }
+  get bsz() { return this.inner.bsz; }
+  get lshape() { return this.inner.lshape; }
+  get nclass() { return this.inner.nclass; }
+  get nbatches() { return this.inner.nbatches; }
+  get start() { return this.inner.start; }
+  abstract batches(opts?: BatchOptions): Generator<Batch, void, undefined>;
+  reset(): void { this.inner.reset(); }
+  skipEpochs(epochs: number): void { this.inner.skipEpochs(epochs); }
+  close(): void { this.inner.close(); }
+}
+
+/**
  * Uniform numbers in [0, 1) from the engine's generator (xoshiro128**, src/tensor/random.ts),
  * in a stream of its own: shuffling and subset draws are reproducible from their seed and
  * do not move the global `rng` that initializers and dropout draw from.

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { TlError } from '../util/errors.js';
 import type { HDF5Iterator } from './hdf5.js';
-import type { Batch, BatchOptions, DataIterator, PlannedBatch } from './iterator.js';
+import { WrappedIterator, type Batch, type BatchOptions, type PlannedBatch } from './iterator.js';
 import type { PrefetchReply, PrefetchRequest, PrefetchWorkerData } from './prefetch-worker.js';
 
 /** The worker script: beside this file when built; from dist/ when this runs from src/ (tests). */
@@ -37,7 +37,7 @@ const WAIT_MS = 1000;
  * they are consumed. Everything about epochs (nbatches, start, reset, skipEpochs) is the
  * wrapped iterator's; close() ends the worker and closes the file.
  */
-export class PrefetchIterator implements DataIterator {
+export class PrefetchIterator extends WrappedIterator<HDF5Iterator> {
   private worker: Worker | null;
   private readonly port: MessagePort;
   private readonly counter: Int32Array;
@@ -47,7 +47,8 @@ export class PrefetchIterator implements DataIterator {
   private readonly early = new Map<number, PrefetchReply>();
   private stopped: string | null = null;
 
-  constructor(readonly inner: HDF5Iterator, opts: PrefetchOptions = {}) {
+  constructor(inner: HDF5Iterator, opts: PrefetchOptions = {}) {
+    super(inner);
     this.ahead = Math.max(1, Math.floor(opts.ahead ?? 1));
     const { port1, port2 } = new MessageChannel();
     const signal = new SharedArrayBuffer(4);
@@ -60,17 +61,8 @@ export class PrefetchIterator implements DataIterator {
     this.worker.unref();
   }
 
-  get ndata() { return this.inner.ndata; }
-  get bsz() { return this.inner.bsz; }
-  get lshape() { return this.inner.lshape; }
-  get nclass() { return this.inner.nclass; }
-  get nbatches() { return this.inner.nbatches; }
-  get start() { return this.inner.start; }
-  reset(): void { this.inner.reset(); }
-  skipEpochs(epochs: number): void { this.inner.skipEpochs(epochs); }
-
   /** End the worker and close the file; the iterator cannot be used afterwards. */
-  close(): void {
+  override close(): void {
     if (this.worker) {
       void this.worker.terminate();
       this.worker = null;

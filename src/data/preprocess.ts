@@ -24,7 +24,7 @@
 // scale right.
 import { TlError, UsageError } from '../util/errors.js';
 import type { ChannelOrder } from './image.js';
-import { subtractMean, type Batch, type DataIterator } from './iterator.js';
+import { subtractMean, WrappedIterator, type Batch, type DataIterator } from './iterator.js';
 
 const PREPROCESS_NAMES = ['neon', 'caffe', 'torchvision'] as const;
 export type PreprocessName = (typeof PREPROCESS_NAMES)[number];
@@ -110,23 +110,15 @@ export function preprocessRows(x: Float32Array, n: number, lshape: readonly [num
  * An iterator of raw pixel rows (mean not subtracted) whose batches come out preprocessed.
  * Everything else (batching, epochs, reset) is the inner iterator's.
  */
-export class PreprocessedIterator implements DataIterator {
-  constructor(readonly inner: DataIterator, readonly spec: PreprocessSpec, private readonly where = 'data') {
+export class PreprocessedIterator extends WrappedIterator {
+  constructor(inner: DataIterator, readonly spec: PreprocessSpec, private readonly where = 'data') {
+    super(inner);
     // fail early on a channel count the convention cannot take
     if (spec.name !== 'neon') channelPlan(spec, inner.lshape[0], where);
   }
-  get ndata() { return this.inner.ndata; }
-  get bsz() { return this.inner.bsz; }
-  get lshape() { return this.inner.lshape; }
-  get nclass() { return this.inner.nclass; }
-  get nbatches() { return this.inner.nbatches; }
-  get start() { return this.inner.start; }
   *batches(): Generator<Batch, void, undefined> {
     for (const b of this.inner.batches()) {
       yield { ...b, x: preprocessRows(b.x, b.xShape[0], this.lshape, this.spec, this.where) };
     }
   }
-  reset(): void { this.inner.reset(); }
-  skipEpochs(epochs: number): void { this.inner.skipEpochs(epochs); }
-  close(): void { this.inner.close(); }
 }

@@ -167,6 +167,14 @@ export interface Backend {
    * and the ReLU in the convolution's own output pass (its epilogue) where it can.
    */
   conv2dForward(x: DeviceBuffer, N: number, w: DeviceBuffer, K: number, b: DeviceBuffer | null, g: WindowGeometry, y: DeviceBuffer, relu?: boolean): void;
+  /**
+   * A dense layer's forward: y[N, nout] = x[N, nin] · w[nout, nin]ᵀ (+ b[nout] on every row),
+   * then max(0, ·) when `relu`. As for conv2dForward, each stage is rounded to the dtype as
+   * if gemm(false, true, ...), biasAdd(y, b, N, nout, 1, y) and unary('relu') ran one after
+   * the other (the same bits), but the backend adds the bias and applies the ReLU in the
+   * gemm's own output pass (its epilogue) where it can. Its backward is gemm's.
+   */
+  linearForward(x: DeviceBuffer, N: number, nin: number, w: DeviceBuffer, nout: number, b: DeviceBuffer | null, y: DeviceBuffer, relu?: boolean): void;
   /** The gradients of conv2dForward for dy[N, K, P, Q]: any of dx, dw, db may be null (not wanted); dx is overwritten, dw and db are accumulated (+=). */
   conv2dBackward(
     x: DeviceBuffer, N: number, w: DeviceBuffer, K: number, g: WindowGeometry, dy: DeviceBuffer,

@@ -1,7 +1,8 @@
 // neon's Linear layer (weights only; Affine adds a Bias). Inputs of any shape are flattened
 // per example in C·H·W order, as neon does before fc6. W [nout, nin]. The math is the
 // linear op's (src/autograd/functions/linear.ts), called without the tape:
-//   y = x · Wᵀ,   dW = δᵀ · x (summed over the batch, written into W.grad),   dx = δ · W
+//   y = x · Wᵀ (+ b, then the ReLU, when the model fuses the Bias and Rectlin after it),   dW = δᵀ · x (summed over the batch, written into W.grad),   dx = δ · W
+import type { Backend } from '../kernels/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { dense, wrap } from '../autograd/ops/util.js';
 import { linearBackward, linearForward } from '../autograd/functions/linear.js';
@@ -35,12 +36,19 @@ export class Linear extends BaseLayer implements ParamLayer {
     return [this.nout];
   }
 
+  /**
+   * The Bias and Rectlin layers after this one, while the model runs them fused into this
+   * layer's forward (src/models/epilogue-fusion.ts sets it around one fprop call): y = max(0, x · Wᵀ + b).
+   */
+  epilogue: { bias: Tensor | null; relu: boolean } | null = null;
+
   fprop(x: Tensor, inference = false): Tensor {
-    const be = this.backendOf(['its input', x.backend], ['its weights', this.W!.value.backend]);
+    const epilogue = this.epilogue;
+    const be = this.backendOf(['its input', x.backend], ['its weights', this.W!.value.backend], ...(epilogue?.bias ? [['the bias after it', epilogue.bias.backend] as [string, Backend]] : []));
     const x2 = wrap(be, dense(x), [x.shape[0]!, this.nin]);
     this.x = inference ? null : x2;
     this.xShape = x.shape;
-    return linearForward(x2, this.W!.value);
+    return linearForward(x2, this.W!.value, epilogue?.bias ?? null, epilogue?.relu ?? false);
   }
 
   bprop(delta: Tensor, needInputGrad: boolean): Tensor | null {

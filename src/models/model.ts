@@ -155,7 +155,7 @@ export class Model {
   fpropLayers(x: Tensor, from: number, to: number, inference = false): Tensor {
     let y = x;
     for (let i = from; i < to;) {
-      // a Convolution with its Bias and Rectlin as one kernel call (./epilogue-fusion.ts)
+      // a Convolution or Linear with its Bias and Rectlin as one kernel call (./epilogue-fusion.ts)
       const run = this.fuseEpilogues ? epilogueRunAt(this.layers, i, to) : null;
       const layer = this.layers[i]!;
       const next = inLayer(layer, () => (run ? fpropRun(run, y, inference) : layer.fprop(y, inference)));

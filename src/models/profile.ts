@@ -315,9 +315,10 @@ export class Profile {
   }
 }
 
-/** Nominal FLOPs of a kernel call: convolutions as direct convolution, gemms 2·M·N·K; others 0. */
+/** Nominal FLOPs of a kernel call: convolutions as direct convolution, gemms 2·M·N·K (a dense layer's 2·N·nin·nout); others 0. */
 function nominalFlops(kernel: string, a: unknown[]): number {
   if (kernel === 'gemm') return 2 * (a[2] as number) * (a[3] as number) * (a[4] as number);
+  if (kernel === 'linearForward') return 2 * (a[1] as number) * (a[2] as number) * (a[4] as number);
   if (kernel === 'conv2dForward' || kernel === 'conv2dBackward') {
     const N = a[1] as number, K = a[3] as number, g = a[kernel === 'conv2dForward' ? 5 : 4] as WindowGeometry;
     const per = 2 * N * K * g.C * g.R * g.S * g.P * g.Q;

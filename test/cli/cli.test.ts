@@ -4,30 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openH5, type H5Dataset, type H5Group } from '../../src/formats/h5.js';
-import { cli, cliAsync, TINY, tinyWorkspace } from './run.js';
+import { arrays, cli, cliAsync, TINY, tinyWorkspace } from './run.js';
 
 const { work, data, dir } = tinyWorkspace('tl-cli-');
 
-async function arrays(path: string): Promise<Record<string, number[]>> {
-  const f = await openH5(path);
-  const out: Record<string, number[]> = {};
-  try {
-    const layers = f.get('layers') as H5Group;
-    for (const name of layers.keys()) {
-      const g = layers.get(name) as H5Group;
-      for (const k of g.keys()) {
-        if (k === 'states') {
-          const s = g.get('states') as H5Group;
-          for (const sk of s.keys()) out[`${name}/states/${sk}`] = Array.from((s.get(sk) as H5Dataset).value as Float32Array);
-        } else out[`${name}/${k}`] = Array.from((g.get(k) as H5Dataset).value as Float32Array);
-      }
-    }
-    out.epoch_index = [Number(f.attrs.epoch_index!.value)];
-  } finally {
-    f.close();
-  }
-  return out;
-}
 
 describe('tl-scratch CLI', () => {
   it('--help of train lists every flag with its default', () => {

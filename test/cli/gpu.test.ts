@@ -1,25 +1,13 @@
 // -b gpu on the command line: the backend is among -b's choices, the program says which
 // gpu.js mode runs and warns when it is not a real GPU; where gpu.js cannot start, one clear
 // line and exit 1, no silent fallback.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, TINY, writeTinyData } from './run.js';
+import { cli as runCli, TINY, tinyWorkspace } from './run.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tl-cli-gpu-'));
-const data = join(work, 'data');
-
-beforeAll(async () => {
-  mkdirSync(data);
-  await writeTinyData(data, 8, 4);
-}, 60_000);
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: work, encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { work, data } = tinyWorkspace('tl-cli-gpu-', { nTrain: 8, nTest: 4 });
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, work, env, 120_000);
 
 describe('-b gpu', () => {
   it('is listed among the backends of train and eval', () => {

@@ -3,34 +3,13 @@
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { h5wasm, openH5, type H5Dataset, type H5Group } from '../../src/formats/h5.js';
+import { h5wasm } from '../../src/formats/h5.js';
 import { writeNeonH5 } from '../../src/data/h5write.js';
 import { Generator } from '../../src/index.js';
-import { cli, TINY, tinyWorkspace } from './run.js';
+import { arrays, cli, TINY, tinyWorkspace } from './run.js';
 
 const { data, dir } = tinyWorkspace('tl-resume-');
 
-/** Every array of a checkpoint (weights and optimizer states) and its epoch index. */
-async function arrays(path: string): Promise<Record<string, number[]>> {
-  const f = await openH5(path);
-  const out: Record<string, number[]> = {};
-  try {
-    const layers = f.get('layers') as H5Group;
-    for (const name of layers.keys()) {
-      const g = layers.get(name) as H5Group;
-      for (const k of g.keys()) {
-        if (k === 'states') {
-          const s = g.get('states') as H5Group;
-          for (const sk of s.keys()) out[`${name}/states/${sk}`] = Array.from((s.get(sk) as H5Dataset).value as Float32Array);
-        } else out[`${name}/${k}`] = Array.from((g.get(k) as H5Dataset).value as Float32Array);
-      }
-    }
-    out.epoch_index = [Number(f.attrs.epoch_index!.value)];
-  } finally {
-    f.close();
-  }
-  return out;
-}
 
 /** Random 2-class data in neon's format with C channels of S×S pixels. */
 async function writeData(folder: string, C: number, S: number): Promise<void> {

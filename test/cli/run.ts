@@ -6,14 +6,16 @@ import { join, resolve } from 'node:path';
 import { beforeAll } from 'vitest';
 import { Generator } from '../../src/index.js';
 import { writeNeonH5 } from '../../src/data/h5write.js';
+import { openH5, type H5Dataset, type H5Group } from '../../src/formats/h5.js';
 
 export const CLI = resolve(__dirname, '../../dist/src/cli.js');
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does it)`);
 
 export interface Result { code: number | null; stdout: string; stderr: string }
 
-export function cli(args: string[], cwd: string): Result {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+/** Runs the CLI in cwd to its end; env adds to (or overrides) this process's environment. */
+export function cli(args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 120_000): Result {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -50,12 +52,12 @@ export const TINY = ['--width_mult', '0.0625', '--fc_size', '16'];
  * A temporary folder for one test file, with the tiny data set written into work/data before
  * the tests run, and `dir(name)` for a fresh sub-folder per test.
  */
-export function tinyWorkspace(prefix: string): { work: string; data: string; dir: (name: string) => string } {
+export function tinyWorkspace(prefix: string, size: { nTrain?: number; nTest?: number } = {}): { work: string; data: string; dir: (name: string) => string } {
   const work = mkdtempSync(join(tmpdir(), prefix));
   const data = join(work, 'data');
   beforeAll(async () => {
     mkdirSync(data);
-    await writeTinyData(data);
+    await writeTinyData(data, size.nTrain, size.nTest);
   }, 60_000);
   const dir = (name: string): string => {
     const d = join(work, name);
@@ -63,4 +65,26 @@ export function tinyWorkspace(prefix: string): { work: string; data: string; dir
     return d;
   };
   return { work, data, dir };
+}
+
+/** Every array of a checkpoint (weights and optimizer states) and its epoch index. */
+export async function arrays(path: string): Promise<Record<string, number[]>> {
+  const f = await openH5(path);
+  const out: Record<string, number[]> = {};
+  try {
+    const layers = f.get('layers') as H5Group;
+    for (const name of layers.keys()) {
+      const g = layers.get(name) as H5Group;
+      for (const k of g.keys()) {
+        if (k === 'states') {
+          const s = g.get('states') as H5Group;
+          for (const sk of s.keys()) out[`${name}/states/${sk}`] = Array.from((s.get(sk) as H5Dataset).value as Float32Array);
+        } else out[`${name}/${k}`] = Array.from((g.get(k) as H5Dataset).value as Float32Array);
+      }
+    }
+    out.epoch_index = [Number(f.attrs.epoch_index!.value)];
+  } finally {
+    f.close();
+  }
+  return out;
 }

@@ -4,27 +4,14 @@
 // -b webgpu says what is missing and how to get it in one line and exits 1 (no fallback).
 // The missing package and adapter are simulated with TL_WEBGPU_PACKAGE (a module name that
 // is not installed) and TL_WEBGPU_ADAPTER=none (no adapter tried).
-import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { webgpuInfo } from '../../src/kernels/gpu/webgpu/index.js';
 import { webgpuUsable } from '../helpers/backends.js';
-import { CLI, TINY, writeTinyData } from './run.js';
+import { cli as runCli, TINY, tinyWorkspace } from './run.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tl-cli-webgpu-'));
-const data = join(work, 'data');
-
-beforeAll(async () => {
-  mkdirSync(data);
-  await writeTinyData(data, 8, 4);
-}, 60_000);
-
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: work, encoding: 'utf8', timeout: 240_000, env: { ...process.env, ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { work, data } = tinyWorkspace('tl-cli-webgpu-', { nTrain: 8, nTest: 4 });
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, work, env, 240_000);
 const train = (backend: string, env: Record<string, string> = {}) =>
   cli(['train', '-b', backend, '--data_root', data, '-e', '1', '-z', '4', ...TINY, '--no_progress_bar', '--inference_file', join(work, `inf-${backend}.txt`)], env);
 

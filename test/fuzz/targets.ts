@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { HDF5IteratorOneHot } from '../../src/data/hdf5.js';
 import { decodeImage, resizeShortSideCenterCrop } from '../../src/data/image.js';
 import { readKerasWeights, readNeonWeights, readOnnxWeights, readSafetensors, readTorchWeights } from '../../src/formats/index.js';
-import { Bias, Convolution, Linear, Model, onnxBytes, manualSeed, Uniform, Activation, Rectlin } from '../../src/index.js';
+import { onnxBytes } from '../../src/index.js';
+import { smallModel } from '../helpers/small-model.js';
 import type { Field, FuzzTarget } from './harness.js';
 
 const FIX = resolve(__dirname, '..', 'fixtures');
@@ -92,16 +93,7 @@ function jpegFields(b: Uint8Array): Field[] {
 
 /** A small model's ONNX file (conv, bias, relu, dense): a real file of the format, a few KB. */
 function smallOnnx(): Uint8Array {
-  manualSeed(1);
-  const m = new Model([
-    new Convolution([3, 3, 4], { padding: 1, name: 'conv1_1' }),
-    new Bias({ init: new Uniform(-0.1, 0.1), name: 'conv1_1_bias' }),
-    new Activation(Rectlin(), { name: 'relu' }),
-    new Linear(3, { name: 'fc' }),
-    new Bias({ init: new Uniform(-0.1, 0.1), name: 'fc_bias' }),
-  ]);
-  m.initialize([2, 6, 6]);
-  return onnxBytes(m);
+  return onnxBytes(smallModel());
 }
 
 export function fuzzTargets(): FuzzTarget[] {

@@ -184,6 +184,30 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('backend %s', (_name, b
       }), { numRuns: backend.name === 'webgpu' || backend.name === 'gpu' ? 8 : 30 });
   });
 
+  it('linearForward equals x·wᵀ + b then the ReLU, and gives the bits of gemm, biasAdd and unary relu one by one (random shapes, with and without each)', () => {
+    fc.assert(fc.property(
+      fc.record({ N: fc.integer({ min: 1, max: 9 }), nin: fc.integer({ min: 0, max: 70 }), nout: fc.integer({ min: 1, max: 40 }), bias: fc.boolean(), relu: fc.boolean(), seed: fc.nat(1000) }),
+      ({ N, nin, nout, bias, relu, seed }) => {
+        const gen = new Generator(seed);
+        const xh = rand(N * nin, gen), wh = rand(nout * nin, gen), bh = rand(nout, gen, -0.5, 0.5);
+        const x = up(be, xh), w = up(be, wh), b = bias ? up(be, bh) : null;
+        const n = N * nout, label = JSON.stringify({ N, nin, nout, bias, relu });
+        // y holds NaN garbage first: the kernel overwrites it
+        const fused = up(be, new Float32Array(n).fill(NaN)), alone = be.alloc('float32', n);
+        be.linearForward(x, N, nin, w, nout, b, fused, relu);
+        be.gemm(false, true, N, nout, nin, 1, x, 0, nin, w, 0, nin, 0, alone, 0, nout);
+        if (b) be.biasAdd(alone, b, N, nout, 1, alone);
+        if (relu) be.unary('relu', alone, alone, n);
+        const f = down(be, fused);
+        expect(Array.from(f), label).toEqual(Array.from(down(be, alone)));
+        // and the value: y = max(0, x·wᵀ + b), from the textbook product
+        const want = naiveGemm(false, true, N, nout, nin, 1, xh, nin, wh, nin, 0, new Float32Array(n), nout)
+          .map((v, i) => (bias ? v + bh[i % nout]! : v))
+          .map((v) => (relu ? Math.max(0, v) : v));
+        expectClose(f, want, `linearForward ${label}`, 1e-4, 1e-4);
+      }), { numRuns: backend.name === 'webgpu' || backend.name === 'gpu' ? 10 : 40 });
+  });
+
   it('max and average pooling, forward and backward, with padding and overlapping windows', () => {
     const gen = new Generator(4);
     const g = windowGeometry('t', 2, 5, 6, 3, 3, { stride: 2, padding: 1 });
@@ -439,7 +463,7 @@ describe.each(others.map((b) => [b.name, b] as const))('backend %s against the r
     });
   }
 
-  it('gemm, conv2d forward/backward and pooling', () => {
+  it('gemm, conv2d forward/backward, linearForward and pooling', () => {
     fc.assert(fc.property(
       fc.record({ N: fc.integer({ min: 1, max: 3 }), C: fc.integer({ min: 1, max: 4 }), K: fc.integer({ min: 1, max: 4 }), H: fc.integer({ min: 3, max: 9 }), W: fc.integer({ min: 3, max: 9 }), R: fc.integer({ min: 1, max: 3 }), stride: fc.integer({ min: 1, max: 2 }), pad: fc.integer({ min: 0, max: 1 }), seed: fc.nat(1000) }),
       ({ N, C, K, H, W, R, stride, pad, seed }) => {
@@ -455,6 +479,8 @@ describe.each(others.map((b) => [b.name, b] as const))('backend %s against the r
         const M = C * H, Nn = W, Kk = N + 1;
         const A = rand(M * Kk, gen), B = rand(Kk * Nn, gen);
         same('gemm', (b, u) => { const c = b.alloc('float32', M * Nn); b.gemm(false, false, M, Nn, Kk, 1, u(A), 0, Kk, u(B), 0, Nn, 0, c, 0, Nn); return [c]; });
+        const xs = rand(N * C * H, gen), ws = rand(W * C * H, gen), bs = rand(W, gen);
+        same('linearForward', (b, u) => { const y = b.alloc('float32', N * W); b.linearForward(u(xs), N, C * H, u(ws), W, u(bs), y, pad === 1); return [y]; });
         const pg = windowGeometry('t', C, H, W, 2, 2, { stride: 2 });
         same('pooling', (b, u) => {
           const n = N * C * pg.P * pg.Q, y = b.alloc('float32', n), a = b.allocIndex(n), dx = b.alloc('float32', x.length);

@@ -7,22 +7,31 @@ import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { cli, cliAsync } from '../cli/run.js';
 
+
+/** Starts `playground --port 0 --no-open` and waits for the address it prints. */
+async function startPlayground(): Promise<{ child: ReturnType<typeof cliAsync>; url: string }> {
+  const child = cliAsync(['playground', '--port', '0', '--no-open'], mkdtempSync(join(tmpdir(), 'tl-pg-cli-')));
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no address printed: ${out}`)), 30_000);
+    const onExit = (code: number | null) => reject(new Error(`exited ${code}: ${out}`));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /tl-scratch playground: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.off('exit', onExit);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', onExit);
+  });
+  return { child, url };
+}
+
 describe('tl-scratch playground (the command)', () => {
   it('--port 0 --no-open prints the address, serves the page there, and stops on SIGTERM', async () => {
-    const child = cliAsync(['playground', '--port', '0', '--no-open'], mkdtempSync(join(tmpdir(), 'tl-pg-cli-')));
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no address printed: ${out}`)), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /tl-scratch playground: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-    });
+    const { child, url } = await startPlayground();
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('tl-scratch playground');
@@ -35,19 +44,7 @@ describe('tl-scratch playground (the command)', () => {
   });
 
   it('Ctrl-C (SIGINT) stops it at once although a browser holds keep-alive connections open: exit 0', async () => {
-    const child = cliAsync(['playground', '--port', '0', '--no-open'], mkdtempSync(join(tmpdir(), 'tl-pg-cli-')));
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no address printed: ${out}`)), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /tl-scratch playground: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-    });
+    const { child, url } = await startPlayground();
     // Two requests on one kept-alive socket, which stays open afterwards, as a browser's does.
     const agent = new Agent({ keepAlive: true });
     const get = (path: string) => new Promise<number>((resolve, reject) => {

@@ -10,23 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { writeNeonH5 } from '../../src/data/h5write.js';
 import { writeTestPass } from '../../src/cli/inference.js';
 import { exportModel } from '../../src/export/index.js';
-import { Activation, Bias, Convolution, Linear, manualSeed, Model, Rectlin, saveCheckpoint, Uniform } from '../../src/index.js';
+import { saveCheckpoint } from '../../src/index.js';
+import { smallModel } from '../helpers/small-model.js';
 import { writeFileAtomicSync } from '../../src/util/atomic.js';
 import { TlError } from '../../src/util/errors.js';
 import { injectFaults, type FaultCounts } from '../../src/util/fault-inject.js';
-
-function smallModel(): Model {
-  manualSeed(1);
-  const m = new Model([
-    new Convolution([3, 3, 4], { padding: 1, name: 'conv1_1' }),
-    new Bias({ init: new Uniform(-0.1, 0.1), name: 'conv1_1_bias' }),
-    new Activation(Rectlin(), { name: 'relu' }),
-    new Linear(3, { name: 'fc' }),
-    new Bias({ init: new Uniform(-0.1, 0.1), name: 'fc_bias' }),
-  ]);
-  m.initialize([2, 6, 6]);
-  return m;
-}
 
 interface Writer {
   name: string;

@@ -16,6 +16,7 @@ import { dropoutMask } from './dropout.js';
 import { binary, binaryScalar, copy, unary, unaryBackward } from './elementwise.js';
 import { gdmUpdate } from './gdm.js';
 import { gemm } from './gemm.js';
+import { linearForward } from './linear.js';
 import { col2im, im2col } from './im2col.js';
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from './pool.js';
 import { reduce, scatterAdd, sumOfSquares } from './reduce.js';
@@ -33,6 +34,7 @@ export function hostKernelTable(name: string, boxing: HostBoxing): KernelTable {
     col2im: (cols, g, dx, dxo, co, ld) => col2im(f(cols), g, f(dx), dxo, co, ld),
     conv2dForward: (x, N, w, K, b, g, y, relu) => conv2dForward(f(x), N, f(w), K, fn(b), g, f(y), relu ?? false),
     conv2dBackward: (x, N, w, K, g, dy, dx, dw, db) => conv2dBackward(f(x), N, f(w), K, g, f(dy), fn(dx), fn(dw), fn(db)),
+    linearForward: (x, N, nin, w, nout, b, y, relu) => linearForward(f(x), N, nin, f(w), nout, fn(b), f(y), relu ?? false),
 
     maxPoolForward: (x, N, g, y, argmax) => maxPoolForward(f(x), N, g, f(y), idx(argmax)),
     maxPoolBackward: (dy, argmax, N, g, dx) => maxPoolBackward(f(dy), idx(argmax), N, g, f(dx)),

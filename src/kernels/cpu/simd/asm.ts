@@ -57,6 +57,8 @@ export const op = {
   /** One f32 from memory, broadcast to all four lanes. */
   v128Load32Splat: (offset = 0): Bytes => [0xfd, ...uleb(0x09), 2, ...uleb(offset)],
   v128Store: (offset = 0): Bytes => [0xfd, ...uleb(0x0b), 2, ...uleb(offset)],
+  /** A constant vector of four f32 lanes (little-endian bytes). */
+  v128ConstF32: (lanes: [number, number, number, number]): Bytes => [0xfd, ...uleb(0x0c), ...new Uint8Array(Float32Array.from(lanes).buffer)],
   /** Lanes of two vectors picked by 16 byte indices (0–15: the first, 16–31: the second). */
   i8x16Shuffle: (lanes: number[]): Bytes => [0xfd, ...uleb(0x0d), ...lanes],
   f32x4Add: [0xfd, ...uleb(0xe4)],

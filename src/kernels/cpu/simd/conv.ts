@@ -24,7 +24,8 @@
 // convolution, of dy with the filters flipped and transposed (padding 2 − pad), so no
 // col2im; the weight gradient is the adjoint of the Winograd forward (16 gemms
 // Ŷ_ξ · V_ξᵀ). Winograd F(4×4, 3×3) (winograd43.ts: 36 gemms, 4× fewer multiply-adds,
-// more float32 error) takes the same three routes where setWinogradTile asks for it.
+// more float32 error) takes the same three routes on the layers where its error stays
+// within the stated bound (winogradTile), or where setWinogradTile asks for it.
 import type { FloatArray, WindowGeometry } from '../../backend.js';
 import { ValueError } from '../../../util/errors.js';
 import { biasBackward } from '../ref/bias.js';
@@ -78,11 +79,12 @@ function useWinograd(g: WindowGeometry): boolean {
 }
 
 /**
- * Winograd's output tile: 2 (F(2×2, 3×3) for every eligible layer, the default), 4
- * (F(4×4, 3×3) for all), or 'auto' (per layer: winogradTile). F(4×4, 3×3)'s transforms
- * are plain JavaScript so far, and with them it has not measured faster than F(2×2, 3×3)'s
- * SIMD ones (bench/README.md), so it is opt-in: setWinogradTile, or TL_WINOGRAD_TILE=auto|2|4
- * in the environment.
+ * Winograd's output tile: 'auto' (per layer: winogradTile; the default), 2 (F(2×2, 3×3) for
+ * every eligible layer) or 4 (F(4×4, 3×3) for all). Both tiles' transforms are WebAssembly
+ * SIMD (simd-winograd.ts, simd-winograd43.ts), and with them F(4×4, 3×3)'s 36 gemms beat
+ * F(2×2, 3×3)'s 16 on every VGG-16 layer shape that 'auto' gives it (bench/README.md); the
+ * price is float32 error, hence the per-layer bound. setWinogradTile, or
+ * TL_WINOGRAD_TILE=auto|2|4 in the environment, chooses otherwise.
  */
 export type WinogradTileMode = 'auto' | 2 | 4;
 const DEFAULT_TILE: WinogradTileMode = tileFromEnv();
@@ -90,9 +92,9 @@ let tileMode: WinogradTileMode = DEFAULT_TILE;
 
 function tileFromEnv(): WinogradTileMode {
   const v = typeof process === 'object' ? process.env?.TL_WINOGRAD_TILE : undefined;
-  if (v === undefined || v === '' || v === '2') return 2;
+  if (v === undefined || v === '' || v === 'auto') return 'auto';
+  if (v === '2') return 2;
   if (v === '4') return 4;
-  if (v === 'auto') return 'auto';
   throw new ValueError(`TL_WINOGRAD_TILE must be auto, 2 or 4, got '${v}'`);
 }
 

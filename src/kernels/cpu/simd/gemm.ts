@@ -35,6 +35,12 @@ export interface GemmJob {
   beta: number; C: Float32Array; cOffset: number; ldc: number;
   /** Block height and width, and the number of blocks down M. */
   mh: number; nw: number; tilesM: number;
+  /**
+   * The epilogue of a dense layer (Backend.linearForward): after each block of C is stored,
+   * C[i, j] += bias[j], then max(0, ·) when relu, on those rows while they are in cache.
+   */
+  bias?: Float32Array | null;
+  relu?: boolean;
 }
 
 /**
@@ -90,6 +96,22 @@ export function gemmTask(inst: SimdInstance, job: GemmJob, t: number): void {
       for (let c = 0; c < n; c++) C[dst + c] = alpha * f[src + c]!;
     } else {
       for (let c = 0; c < n; c++) C[dst + c] = alpha * f[src + c]! + beta * C[dst + c]!;
+    }
+    if (job.bias || job.relu) rowEpilogue(C, dst, n, job.bias ? job.bias : null, j0, job.relu === true);
+  }
+}
+
+/**
+ * C[dst .. dst+n) += bias[j0 ..] (each sum stored, so rounded to float32), then the ReLU of
+ * the stored values as the reference writes it (NaN passing through): the bits of biasAdd
+ * and unary('relu') run after the gemm.
+ */
+function rowEpilogue(C: Float32Array, dst: number, n: number, bias: Float32Array | null, j0: number, relu: boolean): void {
+  if (bias) for (let c = 0; c < n; c++) C[dst + c] = C[dst + c]! + bias[j0 + c]!;
+  if (relu) {
+    for (let c = dst; c < dst + n; c++) {
+      const v = C[c]!;
+      C[c] = v > 0 || v !== v ? v : 0;
     }
   }
 }

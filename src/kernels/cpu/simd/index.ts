@@ -30,6 +30,7 @@ import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
 import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type MapJob } from './tasks.js';
+import { simd43Transforms } from './simd-winograd43-run.js';
 
 /** Below this many multiply-adds a gemm runs on the calling thread (handing a job to the threads costs more than it saves). */
 const PARALLEL_GEMM_MACS = 1 << 20;
@@ -95,7 +96,7 @@ export function fastCpu(): FastCpu | null {
   const gemm = (
     transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     A: FloatArray, aOffset: number, lda: number, B: FloatArray, bOffset: number, ldb: number,
-    beta: number, C: FloatArray, cOffset: number, ldc: number,
+    beta: number, C: FloatArray, cOffset: number, ldc: number, epilogue?: { bias: Float32Array | null; relu: boolean },
   ): void => {
     if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) {
       refGemm(transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc);
@@ -105,7 +106,7 @@ export function fastCpu(): FastCpu | null {
     if (vanishingProduct(M, N, K, alpha, beta, C, cOffset, ldc)) return;
     const threads = M * N * K >= PARALLEL_GEMM_MACS && isShared(A) && isShared(B) && isShared(C) ? pool.numThreads : 1;
     const plan = planGemm(M, N, main.MR, main.NR, threads);
-    const job: GemmJob = { kind: 'gemm', transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc, ...plan };
+    const job: GemmJob = { kind: 'gemm', transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc, ...plan, ...epilogue };
     pool.run(job, plan.tasks, threads);
   };
 
@@ -126,7 +127,7 @@ export function fastCpu(): FastCpu | null {
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
+    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), ...simd43Transforms(main), weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
   };
   const mainConv = (): ConvContext => {
     arena.reset();
@@ -169,6 +170,12 @@ export function fastCpu(): FastCpu | null {
         return;
       }
       conv2dForward(f(x), N, f(w), K, b && f(b), g, f(y), mainConv(), relu);
+    },
+    // The bias and the ReLU in the gemm's output pass (GemmJob's epilogue), block by block.
+    linearForward: (x, N, nin, w, nout, b, y, relu = false) => {
+      const X = f(x), Wt = f(w), Y = f(y);
+      if (!isF32(x, w, b, y) || nin === 0 || N === 0 || nout === 0) return ref.linearForward(x, N, nin, w, nout, b, y, relu);
+      gemm(false, true, N, nout, nin, 1, X, 0, nin, Wt, 0, nin, 0, Y, 0, nout, { bias: f32(b), relu });
     },
     conv2dBackward: (x, N, w, K, g, dy, dx, dw, db) => {
       if (!isF32(x, w, dy, dx, dw, db)) return ref.conv2dBackward(x, N, w, K, g, dy, dx, dw, db);

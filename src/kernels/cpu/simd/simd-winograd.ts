@@ -17,6 +17,7 @@
 // Arithmetic is float32 here (winograd.ts rounds once from float64), within the
 // tolerance the tests hold the fast backend to.
 import { i32, moduleBytes, op, v128, type Bytes } from './asm.js';
+import { winograd43Funcs } from './simd-winograd43.js';
 
 const EVEN = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
 const ODD = [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31];
@@ -82,6 +83,7 @@ export function winogradModuleBytes(): Uint8Array {
     { name: 'winoIn', params: [i32, i32, i32, i32, i32, i32], results: [], locals: [[7, i32], [36, v128]], body },
     outputTransform(),
     gradOutputTransform(),
+    ...winograd43Funcs(), // F(4×4, 3×3)'s: simd-winograd43.ts
   ]);
 }
 

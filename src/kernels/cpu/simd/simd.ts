@@ -8,11 +8,12 @@
 import v8 from 'node:v8';
 import { gemmModuleBytes, DEFAULT_TILE, type MacroKernel, type TileShape } from './simd-gemm.js';
 import { winogradModuleBytes, type WinogradGradOutputKernel, type WinogradInputKernel, type WinogradOutputKernel } from './simd-winograd.js';
+import type { Winograd43FilterGradKernel, Winograd43FilterKernel, Winograd43GradOutputKernel, Winograd43InputKernel, Winograd43OutputKernel } from './simd-winograd43.js';
 
 export interface SimdModule {
   /** The gemm macro-kernel. */
   module: WebAssembly.Module;
-  /** Winograd's input transform (simd-winograd.ts). */
+  /** Winograd's transforms, F(2×2, 3×3)'s and F(4×4, 3×3)'s (simd-winograd.ts, simd-winograd43.ts). */
   winograd: WebAssembly.Module;
   relaxed: boolean;
 }
@@ -47,6 +48,12 @@ export class SimdInstance {
   readonly winoIn: WinogradInputKernel | null;
   readonly winoOut: WinogradOutputKernel | null;
   readonly winoDy: WinogradGradOutputKernel | null;
+  /** F(4×4, 3×3)'s input, output, output-gradient and filter transforms and the weight gradient's last step (simd-winograd43.ts). */
+  readonly wino43In: Winograd43InputKernel | null;
+  readonly wino43Out: Winograd43OutputKernel | null;
+  readonly wino43Dy: Winograd43GradOutputKernel | null;
+  readonly wino43U: Winograd43FilterKernel | null;
+  readonly wino43Dw: Winograd43FilterGradKernel | null;
   f32: Float32Array;
   readonly MR: number;
   readonly NR: number;
@@ -62,6 +69,11 @@ export class SimdInstance {
     this.winoIn = wino ? (wino['winoIn'] as WinogradInputKernel) : null;
     this.winoOut = wino ? (wino['winoOut'] as WinogradOutputKernel) : null;
     this.winoDy = wino ? (wino['winoDy'] as WinogradGradOutputKernel) : null;
+    this.wino43In = wino ? (wino['wino43In'] as Winograd43InputKernel) : null;
+    this.wino43Out = wino ? (wino['wino43Out'] as Winograd43OutputKernel) : null;
+    this.wino43Dy = wino ? (wino['wino43Dy'] as Winograd43GradOutputKernel) : null;
+    this.wino43U = wino ? (wino['wino43U'] as Winograd43FilterKernel) : null;
+    this.wino43Dw = wino ? (wino['wino43Dw'] as Winograd43FilterGradKernel) : null;
     this.f32 = new Float32Array(this.memory.buffer);
   }
 

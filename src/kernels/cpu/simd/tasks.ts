@@ -8,7 +8,7 @@ import { gdmUpdate } from '../ref/gdm.js';
 import { biasAdd } from '../ref/bias.js';
 import { copyRow, gemmTask, planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { winogradGradOutput, winogradInput, winogradOutput, winogradWeightsRange } from './winograd.js';
-import { winograd43WeightsRange } from './winograd43.js';
+import { simd43Transforms, simdWinograd43WeightsRange } from './simd-winograd43-run.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
 import { reluBackward, reluForward } from './relu.js';
@@ -104,7 +104,7 @@ function localConv(inst: SimdInstance): ConvContext {
     ctx = {
       gemm,
       alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : a.alloc(n)),
-      winograd: { gemm, alloc: (n) => a.alloc(n), input: simdWinogradInput(inst), output: simdWinogradOutput(inst), gradOutput: simdWinogradGradOutput(inst) },
+      winograd: { gemm, alloc: (n) => a.alloc(n), input: simdWinogradInput(inst), output: simdWinogradOutput(inst), gradOutput: simdWinogradGradOutput(inst), ...simd43Transforms(inst) },
     };
     localContexts.set(inst, ctx);
     localArenas.set(inst, arena);
@@ -149,7 +149,7 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
       return;
     case 'winogradWeights': {
       const k0 = t * job.chunk;
-      (job.tile === 4 ? winograd43WeightsRange : winogradWeightsRange)(job.w, job.K, job.C, job.flip, job.U, k0, Math.min(job.K, k0 + job.chunk));
+      (job.tile === 4 ? simdWinograd43WeightsRange(inst) : winogradWeightsRange)(job.w, job.K, job.C, job.flip, job.U, k0, Math.min(job.K, k0 + job.chunk));
       return;
     }
     default:

@@ -33,6 +33,12 @@ export interface WinogradContext {
   weights?: typeof winogradWeights;
   /** F(4×4, 3×3)'s filter transform (winograd43Weights' contract, winograd43.ts); absent: that one. */
   weights43?: typeof winogradWeights;
+  /** F(4×4, 3×3)'s input, output and output-gradient transforms (winograd43Input's, winograd43Output's, winograd43GradOutput's contracts, winograd43.ts); absent: those. */
+  input43?: typeof winogradInput;
+  output43?: typeof winogradOutput;
+  gradOutput43?: typeof winogradGradOutput;
+  /** F(4×4, 3×3)'s weight gradient from the transformed domain (winograd43FilterGrad's contract); absent: that one. */
+  filterGrad43?: (Gh: FloatArray, KC: number, dw: FloatArray) => void;
 }
 
 /**

@@ -5,8 +5,11 @@
 // (F(2×2, 3×3), winograd.ts: 2.25×). The price is float32 error: the transforms' entries
 // reach 8 and 1/24, so a product's rounding error is amplified more than in F(2×2, 3×3)
 // (bench/README.md has the error measured on VGG-16's layers; conv.ts chooses per layer).
-// Same contracts and layouts as winograd.ts with 36 in place of 16; transforms in JavaScript,
-// computed in float64 and rounded once into the context's storage.
+// Same contracts and layouts as winograd.ts with 36 in place of 16. The transforms here are
+// the plain readable ones, computed in float64 and rounded once into the context's storage;
+// the fast backend replaces the input, output and output-gradient ones by SIMD versions
+// (simd-winograd43.ts, float32, tested against these) and runs the filter transform below
+// by ranges on its threads.
 //   Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
 //   G  = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1]
 //   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
@@ -24,6 +27,9 @@ function bt(a: ArrayLike<number>, o: number, s: number, b: Float64Array, p: numb
   b[p + 5 * t] = 4 * d1 - 5 * d3 + d5;
 }
 
+/** G's and Gᵀ's fractions as multipliers. */
+const R6 = 1 / 6, R12 = 1 / 12, R24 = 1 / 24;
+
 /** U[36, Ko, Ci] = G·g·Gᵀ per 3×3 filter, flip as winogradWeights (winograd.ts). */
 export function winograd43Weights(w: FloatArray, K: number, C: number, flip: boolean, ctx: WinogradContext): FloatArray {
   const U = ctx.alloc(36 * K * C);
@@ -31,30 +37,58 @@ export function winograd43Weights(w: FloatArray, K: number, C: number, flip: boo
   return U;
 }
 
+/**
+ * Filters per block of the filter transforms: U's 36 planes lie K·C values apart (for
+ * VGG's layers a multiple of 4 KiB, so one filter's 36 stores would all fall in the
+ * same cache set and evict each other), so a block of filters with consecutive
+ * destinations is transformed into a local buffer, then written plane by plane.
+ */
+const BLOCK = 32;
+
 /** winograd43Weights' work for output channels k0 ≤ k < k1 of w only (a range per thread). */
 export function winograd43WeightsRange(w: FloatArray, K: number, C: number, flip: boolean, U: FloatArray, k0: number, k1: number): void {
   const KC = K * C;
-  const g = new Float64Array(9), t = new Float64Array(18);
+  const g = new Float64Array(9), t = new Float64Array(18), u = new Float64Array(36 * BLOCK);
+  // G·x = [x0/4, −(x0 + x1 + x2)/6, −(x0 − x1 + x2)/6, x0/24 + x1/12 + x2/6, x0/24 − x1/12 + x2/6, x2],
+  // by reciprocals (a division costs several multiplications' time, and this runs per call)
   const gv = (x0: number, x1: number, x2: number, out: Float64Array, o: number, s: number) => {
-    out[o] = x0 / 4;
-    out[o + s] = -(x0 + x1 + x2) / 6;
-    out[o + 2 * s] = -(x0 - x1 + x2) / 6;
-    out[o + 3 * s] = x0 / 24 + x1 / 12 + x2 / 6;
-    out[o + 4 * s] = x0 / 24 - x1 / 12 + x2 / 6;
+    const e = x0 + x2, f = x0 * R24 + x2 * R6, h = x1 * R12;
+    out[o] = 0.25 * x0;
+    out[o + s] = -(e + x1) * R6;
+    out[o + 2 * s] = (x1 - e) * R6;
+    out[o + 3 * s] = f + h;
+    out[o + 4 * s] = f - h;
     out[o + 5 * s] = x2;
   };
-  const row = new Float64Array(6);
-  for (let k = k0; k < k1; k++) {
+  /** u[ξ·BLOCK + b] = (G·g·Gᵀ)_ξ for the filter w[k, c]. */
+  const filter = (k: number, c: number, b: number) => {
+    const src = (k * C + c) * 9;
+    for (let i = 0; i < 9; i++) g[i] = w[src + (flip ? 8 - i : i)]!;
+    for (let s = 0; s < 3; s++) gv(g[s]!, g[3 + s]!, g[6 + s]!, t, s, 3); // t[6, 3] = G·g, column by column
+    for (let i = 0; i < 6; i++) gv(t[3 * i]!, t[3 * i + 1]!, t[3 * i + 2]!, u, 6 * i * BLOCK + b, BLOCK); // t·Gᵀ, row by row
+  };
+  /** U[ξ, dst .. dst + n) = u[ξ, 0 .. n). */
+  const flush = (dst: number, n: number) => {
+    for (let xi = 0; xi < 36; xi++) {
+      const o = xi * KC + dst, p = xi * BLOCK;
+      for (let b = 0; b < n; b++) U[o + b] = u[p + b]!;
+    }
+  };
+  // consecutive destinations: (k, c .. c + n) as they are; flipped, U[ξ, c, k] holds w[k, c], so (k .. k + n, c)
+  if (!flip) {
+    for (let k = k0; k < k1; k++) {
+      for (let c0 = 0; c0 < C; c0 += BLOCK) {
+        const n = Math.min(BLOCK, C - c0);
+        for (let b = 0; b < n; b++) filter(k, c0 + b, b);
+        flush(k * C + c0, n);
+      }
+    }
+  } else {
     for (let c = 0; c < C; c++) {
-      const src = (k * C + c) * 9;
-      for (let i = 0; i < 9; i++) g[i] = w[src + (flip ? 8 - i : i)]!;
-      // t[6, 3] = G · g (column by column)
-      for (let s = 0; s < 3; s++) gv(g[s]!, g[3 + s]!, g[6 + s]!, t, s, 3);
-      const dst = flip ? c * K + k : k * C + c;
-      // U = t · Gᵀ (row by row)
-      for (let i = 0; i < 6; i++) {
-        gv(t[3 * i]!, t[3 * i + 1]!, t[3 * i + 2]!, row, 0, 1);
-        for (let j = 0; j < 6; j++) U[(6 * i + j) * KC + dst] = row[j]!;
+      for (let ks = k0; ks < k1; ks += BLOCK) {
+        const n = Math.min(BLOCK, k1 - ks);
+        for (let b = 0; b < n; b++) filter(ks + b, c, b);
+        flush(c * K + ks, n);
       }
     }
   }
@@ -65,7 +99,7 @@ export function winograd43WeightsRange(w: FloatArray, K: number, C: number, flip
  * (image j's tiles at columns j·TH·TW ..), V laid out [36, C, m·TH·TW]; pad: a zeroed
  * plane of (4·TH + 2) × (4·TW + 2).
  */
-function winograd43Input(
+export function winograd43Input(
   x: FloatArray, n0: number, m: number, C: number, H: number, W: number, padH: number, padW: number,
   TH: number, TW: number, V: FloatArray, pad: Float64Array,
 ): void {
@@ -96,7 +130,7 @@ function winograd43Input(
 }
 
 /** y[n0 + j, k] = Aᵀ·M_t·A for every tile t (clipped at the bottom and right edges), from M laid out [36, K, T]. */
-function winograd43Output(M: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, y: FloatArray): void {
+export function winograd43Output(M: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, y: FloatArray): void {
   const Timg = TH * TW, KT = K * T, PQ = P * Q;
   const s = new Float64Array(24);
   for (let j = 0; j < m; j++) {
@@ -138,7 +172,7 @@ function av(a: ArrayLike<number>, o: number, s: number, b: Float64Array, p: numb
 }
 
 /** Ŷ_ξ[k, t] = (A·e·Aᵀ)_ξ for the 4×4 block e of dy on every tile t (zero past the edges), Ŷ laid out [36, K, T]. */
-function winograd43GradOutput(dy: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, Y: FloatArray): void {
+export function winograd43GradOutput(dy: FloatArray, n0: number, m: number, K: number, T: number, TH: number, TW: number, P: number, Q: number, Y: FloatArray): void {
   const Timg = TH * TW, KT = K * T, PQ = P * Q;
   const e = new Float64Array(16), r = new Float64Array(24), v = new Float64Array(36);
   for (let j = 0; j < m; j++) {
@@ -186,9 +220,9 @@ export function winograd43Conv3x3(
   const pad = new Float64Array((4 * TH + 2) * (4 * TW + 2));
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, CT = C * T, KT = K * T;
-    winograd43Input(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    (ctx.input43 ?? winograd43Input)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
     for (let xi = 0; xi < 36; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
-    winograd43Output(M, n0, m, K, T, TH, TW, P, Q, y);
+    (ctx.output43 ?? winograd43Output)(M, n0, m, K, T, TH, TW, P, Q, y);
     written?.(n0, m);
   }
 }
@@ -205,23 +239,36 @@ export function winograd43WeightGrad3x3(
   const pad = new Float64Array((4 * TH + 2) * (4 * TW + 2));
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, KT = K * T, CT = C * T;
-    winograd43Input(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
-    winograd43GradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
+    (ctx.input43 ?? winograd43Input)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    (ctx.gradOutput43 ?? winograd43GradOutput)(dy, n0, m, K, T, TH, TW, P, Q, Y);
     for (let xi = 0; xi < 36; xi++) ctx.gemm(false, true, K, C, T, 1, Y, xi * KT, T, V, xi * CT, T, 1, Gh, xi * KC, C);
   }
-  // dw[k, c] += Gᵀ·Ĝ·G; Gᵀ·z = [z0/4 − (z1 + z2)/6 + (z3 + z4)/24, (z2 − z1)/6 + (z3 − z4)/12, (z3 + z4 − z1 − z2)/6 + z5]
+  (ctx.filterGrad43 ?? winograd43FilterGrad)(Gh, KC, dw);
+}
+
+/** dw[f] += Gᵀ·Ĝ_f·G (3 × 3) for the KC filters f whose 6 × 6 transformed gradients lie in Ĝ[36, KC]. */
+export function winograd43FilterGrad(Gh: FloatArray, KC: number, dw: FloatArray): void {
+  // Gᵀ·z = [z0/4 − (z1 + z2)/6 + (z3 + z4)/24, (z2 − z1)/6 + (z3 − z4)/12, (z3 + z4 − z1 − z2)/6 + z5]
   const gt = (z: Float64Array, o: number, s: number, out: Float64Array, p: number, t: number) => {
     const z0 = z[o]!, z1 = z[o + s]!, z2 = z[o + 2 * s]!, z3 = z[o + 3 * s]!, z4 = z[o + 4 * s]!, z5 = z[o + 5 * s]!;
-    out[p] = z0 / 4 - (z1 + z2) / 6 + (z3 + z4) / 24;
-    out[p + t] = (z2 - z1) / 6 + (z3 - z4) / 12;
-    out[p + 2 * t] = (z3 + z4 - z1 - z2) / 6 + z5;
+    const a = z1 + z2, b = z3 + z4;
+    out[p] = 0.25 * z0 - a * R6 + b * R24;
+    out[p + t] = (z2 - z1) * R6 + (z3 - z4) * R12;
+    out[p + 2 * t] = (b - a) * R6 + z5;
   };
-  const z = new Float64Array(36), r = new Float64Array(18), d = new Float64Array(9);
-  for (let kc = 0; kc < KC; kc++) {
-    for (let xi = 0; xi < 36; xi++) z[xi] = Gh[xi * KC + kc]!;
-    for (let q = 0; q < 6; q++) gt(z, q, 6, r, q, 6); // r[3, 6] = Gᵀ·Ĝ
-    for (let i = 0; i < 3; i++) gt(r, 6 * i, 1, d, 3 * i, 1); // d = r·G
-    const o = kc * 9;
-    for (let i = 0; i < 9; i++) dw[o + i] += d[i]!;
+  // in blocks of filters, each of Ĝ's 36 planes read as a run (BLOCK: the cache sets)
+  const z = new Float64Array(36 * BLOCK), r = new Float64Array(18), d = new Float64Array(9);
+  for (let kc0 = 0; kc0 < KC; kc0 += BLOCK) {
+    const n = Math.min(BLOCK, KC - kc0);
+    for (let xi = 0; xi < 36; xi++) {
+      const o = xi * KC + kc0, p = xi * BLOCK;
+      for (let b = 0; b < n; b++) z[p + b] = Gh[o + b]!;
+    }
+    for (let b = 0; b < n; b++) {
+      for (let q = 0; q < 6; q++) gt(z, q * BLOCK + b, 6 * BLOCK, r, q, 6); // r[3, 6] = Gᵀ·Ĝ
+      for (let i = 0; i < 3; i++) gt(r, 6 * i, 1, d, 3 * i, 1); // d = r·G
+      const o = (kc0 + b) * 9;
+      for (let i = 0; i < 9; i++) dw[o + i] += d[i]!;
+    }
   }
 }

@@ -12,6 +12,8 @@ export interface GemmArgs {
   A: GpuBuffer; aOffset: number; lda: number;
   B: GpuBuffer; bOffset: number; ldb: number;
   beta: number; C: GpuBuffer; cOffset: number; ldc: number;
+  /** A dense layer's epilogue: + bias[biasOffset + j] on every row, then the ReLU (Backend.linearForward). */
+  bias?: GpuBuffer | null; biasOffset?: number; relu?: boolean;
 }
 
 /** How many values of A, B and C one product reads or writes from its offset. */
@@ -40,7 +42,7 @@ export function gemmBlocked(g: GemmArgs): void {
     if (g.N > 1) {
       const n1 = g.N >> 1;
       gemmBlocked({ ...g, N: n1 });
-      gemmBlocked({ ...g, N: g.N - n1, bOffset: g.bOffset + (g.transB ? n1 * g.ldb : n1), cOffset: g.cOffset + n1 });
+      gemmBlocked({ ...g, N: g.N - n1, bOffset: g.bOffset + (g.transB ? n1 * g.ldb : n1), cOffset: g.cOffset + n1, biasOffset: (g.biasOffset ?? 0) + n1 });
       return;
     }
     if (g.K > 1) {
@@ -53,13 +55,20 @@ export function gemmBlocked(g: GemmArgs): void {
   const c = windowOf(g.C.storage, g.cOffset, spanC(g));
   const consts = { M: g.M, N: g.N, K: g.K, alpha: g.alpha, beta: g.beta, ao: a.offset, lda: g.lda, bo: b.offset, ldb: g.ldb, co: c.offset, ldc: g.ldc };
   const args = withC ? [a.storage, b.storage, c.storage] : [a.storage, b.storage];
-  const r = gpuDevice().run('gemm', gemmSource(g.transA, g.transB, withC), g.M * g.N, consts, args, [idiv]);
+  let bio = 0;
+  if (g.bias) {
+    const w = windowOf(g.bias.storage, g.biasOffset ?? 0, g.N);
+    args.push(w.storage);
+    bio = w.offset;
+  }
+  const source = gemmSource(g.transA, g.transB, withC, !!g.bias, g.relu === true);
+  const r = gpuDevice().run('gemm', source, g.M * g.N, { ...consts, bio }, args, [idiv]);
   placeBlock(g.C, r, g.cOffset, g.M, g.N, g.ldc);
 }
 
-/** The product as two halves of K, the second accumulating onto the first. */
+/** The product as two halves of K, the second accumulating onto the first (the epilogue on the second only). */
 function splitK(g: GemmArgs): void {
   const k1 = g.K >> 1;
-  gemmBlocked({ ...g, K: k1 });
+  gemmBlocked({ ...g, K: k1, bias: null, relu: false });
   gemmBlocked({ ...g, K: g.K - k1, beta: 1, aOffset: g.aOffset + (g.transA ? k1 * g.lda : k1), bOffset: g.bOffset + (g.transB ? k1 : k1 * g.ldb) });
 }

@@ -139,6 +139,9 @@ export const gpuKernels: KernelTable = {
     // The ReLU as its own pass (gpu.js kernels return one value per thread; the unary kernel's NaN rule stays in one place).
     if (relu) elementwise('unary-relu', unarySource('relu'), N * KPQ, {}, [asGpuBuffer(y)], asGpuBuffer(y));
   },
+  // The bias and the ReLU in the gemm kernel's own output (its epilogue).
+  linearForward: (x, N, nin, w, nout, b, y, relu = false) =>
+    gemmBlocked({ transA: false, transB: true, M: N, N: nout, K: nin, alpha: 1, A: asGpuBuffer(x), aOffset: 0, lda: nin, B: asGpuBuffer(w), bOffset: 0, ldb: nin, beta: 0, C: asGpuBuffer(y), cOffset: 0, ldc: nout, bias: b && asGpuBuffer(b), biasOffset: 0, relu }),
   conv2dBackward: (x, N, w, K, g, dy, dx, dw, db) => {
     const CHW = g.C * g.H * g.W, PQ = g.P * g.Q, KPQ = K * PQ, CRS = g.C * g.R * g.S;
     checkIndexRange('conv2d weights', K * CRS);

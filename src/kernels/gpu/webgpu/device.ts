@@ -53,13 +53,18 @@ export class Gpu {
   pooledBytes = 0;
   reused = 0;
 
-  /** The largest storage binding in bytes: the device's, or less where TL_WEBGPU_MAX_BINDING asks (tests of the splitting). */
-  readonly maxBinding: number;
+  /** The largest storage binding in bytes: the device's, or less where TL_WEBGPU_MAX_BINDING or setMaxBinding asks (tests of the splitting). */
+  maxBinding: number;
   /** Bytes of the GPU buffers made and not destroyed (live and pooled). */
   allocatedBytes = 0;
 
   constructor(readonly device: GPUDevice, private readonly onError: (message: string) => void, maxBinding?: number) {
     this.maxBinding = Math.min(device.limits.maxStorageBufferBindingSize ?? 1 << 27, maxBinding ?? Infinity);
+  }
+
+  /** Binds at most `bytes` from the next call on (null: the device's limit): tests compare split and whole runs in one process. */
+  setMaxBinding(bytes: number | null): void {
+    this.maxBinding = Math.min(this.device.limits.maxStorageBufferBindingSize ?? 1 << 27, bytes ?? Infinity);
   }
 
   /** The largest binding in elements, a multiple of WINDOW_ALIGN. */

@@ -2,17 +2,21 @@
 // in ./shaders.ts, whose prelude and declarations it shares).
 import { declare, PRELUDE, RELU_OF_V, type Binding, type ParamSpec, type Shader } from './shaders.js';
 
-/** What the gemm does to each output before it stores it: add bias[row] (a convolution's b[K]), then max(0, ·). */
+/**
+ * What the gemm does to each output before it stores it: add bias[row] (a convolution's b[K])
+ * or, with `column`, bias[column] (a dense layer's b[nout] over y[N, nout]), then max(0, ·).
+ */
 export interface GemmEpilogue {
   bias: boolean;
   relu: boolean;
+  column?: boolean;
 }
 
 /**
  * C = alpha·op(A)·op(B) + beta·C, tiled in workgroup memory: each workgroup of 8×8
  * invocations computes a 32×32 tile of C, 4×4 outputs per invocation (rows ty + 8r, columns
  * tx + 8c, so neighbouring invocations touch neighbouring columns), over K in slices of 16.
- * The epilogue adds bias[row] and applies the ReLU to each value before its one store, in
+ * The epilogue adds bias[row] (or bias[column]) and applies the ReLU to each value before its one store, in
  * float32 as the separate biasAdd and relu shaders would (so the same bits).
  */
 export function gemmShader(transA: boolean, transB: boolean, epilogue: GemmEpilogue = { bias: false, relu: false }): Shader {
@@ -73,9 +77,9 @@ ${lets}
       let o = co + at(gi, gj, ldc, csplit, cbs);
       var v = alpha * acc[r * 4u + c];
       if (beta != 0.0) { v = v + beta * C[o]; }
-${epilogue.bias ? '      v = v + bias[bio + gi];\n' : ''}${epilogue.relu ? `      v = ${RELU_OF_V};\n` : ''}      C[o] = v;
+${epilogue.bias ? `      v = v + bias[bio + ${epilogue.column ? 'gj' : 'gi'}];\n` : ''}${epilogue.relu ? `      v = ${RELU_OF_V};\n` : ''}      C[o] = v;
     }
   }
 }`;
-  return { name: `gemm${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${epilogue.bias ? '+bias' : ''}${epilogue.relu ? '+relu' : ''}`, code, bindings, params, wg: 64 };
+  return { name: `gemm${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${epilogue.bias ? (epilogue.column ? '+columnBias' : '+bias') : ''}${epilogue.relu ? '+relu' : ''}`, code, bindings, params, wg: 64 };
 }

@@ -240,6 +240,7 @@ const kernels: KernelTable = {
   col2im: call('col2im'),
   conv2dForward: call('conv2dForward'),
   conv2dBackward: call('conv2dBackward'),
+  linearForward: call('linearForward'),
   maxPoolForward: call('maxPoolForward'),
   maxPoolBackward: call('maxPoolBackward'),
   avgPoolForward: call('avgPoolForward'),
@@ -319,6 +320,15 @@ export function webgpuStats(): { buffers: number; liveBytes: number; allocatedBy
 /** Makes a WebGPU error outside any error scope (tests: the uncaptured error reaches the next call as a BackendError). */
 export function webgpuDebugUncapturedError(): void {
   conn().post({ t: 'debugUncaptured' });
+}
+
+/**
+ * Makes the kernels bind at most `bytes` per storage binding from the next call on (null: the
+ * device's limit), as TL_WEBGPU_MAX_BINDING does at start (tests: a training step split into
+ * small bindings against the same step unsplit, in one process).
+ */
+export function webgpuDebugMaxBinding(bytes: number | null): void {
+  conn().post({ t: 'debugMaxBinding', bytes });
 }
 
 /** Destroys the device, as a driver reset would lose it (tests: the next call says so instead of waiting). */

@@ -7,36 +7,38 @@
 import type { BinaryOp, CostName, GdmStep, UnaryOp, WindowGeometry } from '../../backend.js';
 import { UNARY_BACKWARD_READS } from '../../backend.js';
 import { WINDOW_ALIGN, type GBuf, type GWindow, type Gpu } from './device.js';
-import { layout, NO_SPLIT, splitGemm, touched, type Operand } from './gemm-split.js';
+import { layout, NO_SPLIT, splitGemm, touched, type Operand, type Part } from './gemm-split.js';
 import { gemmShader } from './gemm-shader.js';
 import {
-  AVGPOOL, AVGPOOL_BACK, BIAS_ADD, BIAS_BACK, binaryScalarShader, binaryShader, COL2IM, COPY, costGradShader, costRowsShader, FILL, FILL_INDEX,
-  gdmShader, IM2COL, MAX_RANK, MAXPOOL, MAXPOOL_BACK, reduceShader, SCATTER_ADD, softmaxBackShader, softmaxShader, unaryBackShader, unaryShader,
-  type Shader,
+  binaryScalarShader, binaryShader, COPY, costGradShader, costRowsShader, FILL, FILL_INDEX, gdmShader, MAX_RANK, reduceShader, softmaxBackShader, softmaxShader,
+  unaryBackShader, unaryShader, type Shader,
 } from './shaders.js';
+import { splitKernels, type DStrided } from './split-kernels.js';
 
-export interface DStrided {
-  data: GBuf;
-  offset: number;
-  shape: readonly number[];
-  strides: readonly number[];
+/**
+ * The longest sum (K) one gemm dispatch runs: llvmpipe stops a shader's loops after 65535
+ * iterations in all (./windows.ts, LOOP_STEPS), which the gemm's loop over K in slices of
+ * 16 reaches near K = 70,000 (a convolution's weight gradient sums over images × P·Q: 50,176
+ * per image for VGG's first layers at 224²). Longer sums run as parts that accumulate.
+ */
+const GEMM_K_STEPS = 1 << 14;
+
+/** A gemm part cut into parts of at most `most` along K, in order: the caller's beta on the first, the epilogue on the last. */
+function sliceK(p: Part, most: number): Part[] {
+  if (p.k1 - p.k0 <= most) return [p];
+  const out: Part[] = [];
+  for (let k = p.k0; k < p.k1; k += most) out.push({ ...p, k0: k, k1: Math.min(p.k1, k + most), firstK: p.firstK && k === p.k0, lastK: p.lastK && k + most >= p.k1 });
+  return out;
 }
 
 /** Values of one chunk's columns at most (64 MiB). */
 const COLS_LIMIT = 1 << 24;
-const geom = (g: WindowGeometry): number[] => [g.C, g.H, g.W, g.R, g.S, g.strideH, g.strideW, g.padH, g.padW, g.dilH, g.dilW, g.P, g.Q];
 const cache = new Map<string, Shader>();
 const shader = (key: string, make: () => Shader): Shader => {
   let s = cache.get(key);
   if (!s) cache.set(key, (s = make()));
   return s;
 };
-
-function stridedParams(a: DStrided, b: DStrided, shape: readonly number[]): number[] {
-  if (shape.length > MAX_RANK) throw new Error(`backend webgpu: views of rank ${shape.length} (at most ${MAX_RANK})`);
-  const pad = (v: readonly number[]): number[] => [...v, ...new Array<number>(MAX_RANK - v.length).fill(0)];
-  return [shape.length, ...pad(shape), ...pad(a.strides), ...pad(b.strides), a.offset, b.offset];
-}
 
 export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => void> {
   /** b[offset .. offset + n) ← value, binding windows of b no larger than one binding. */
@@ -54,18 +56,18 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
    * largest binding, the gemm runs in blocks (./gemm-split.ts).
    */
   const gemm = (tA: boolean, tB: boolean, M: number, N: number, K: number, alpha: number, A: GBuf, ao: number, lda: number, B: GBuf, bo: number, ldb: number, beta: number, C: GBuf, co: number, ldc: number,
-    split: { a?: [number, number]; b?: [number, number]; c?: [number, number] } = {}, bias: GBuf | null = null, relu = false): void => {
+    split: { a?: [number, number]; b?: [number, number]; c?: [number, number] } = {}, bias: GBuf | null = null, relu = false, biasPerColumn = false): void => {
     if (M === 0 || N === 0) return;
     const [as, abs] = split.a ?? [NO_SPLIT, 0], [bs, bbs] = split.b ?? [NO_SPLIT, 0], [cs, cbs] = split.c ?? [NO_SPLIT, 0];
     const ops: Operand[] = [{ off: ao, ld: lda, split: as, bs: abs }, { off: bo, ld: ldb, split: bs, bs: bbs }, { off: co, ld: ldc, split: cs, bs: cbs }];
     const dims = layout(tA, tB);
     const parts = K === 0
       ? [{ i0: 0, i1: M, j0: 0, j1: N, k0: 0, k1: 0, firstK: true, lastK: true }]
-      : splitGemm(ops, dims, { i0: 0, i1: M, j0: 0, j1: N, k0: 0, k1: K }, gpu.maxBindingElements, WINDOW_ALIGN);
+      : splitGemm(ops, dims, { i0: 0, i1: M, j0: 0, j1: N, k0: 0, k1: K }, gpu.maxBindingElements, WINDOW_ALIGN).flatMap((p) => sliceK(p, GEMM_K_STEPS));
     const bufs = [A, B, C];
     for (const p of parts) {
-      const epi = p.lastK ? { bias: bias !== null, relu } : { bias: false, relu: false };
-      const s = shader(`gemm${tA}${tB}${epi.bias}${epi.relu}`, () => gemmShader(tA, tB, epi));
+      const epi = p.lastK ? { bias: bias !== null, relu, column: biasPerColumn } : { bias: false, relu: false };
+      const s = shader(`gemm${tA}${tB}${epi.bias}${epi.relu}${epi.bias && biasPerColumn}`, () => gemmShader(tA, tB, epi));
       const windows: GWindow[] = [], offs: number[] = [];
       ops.forEach((o, x) => {
         const [rd, cd] = dims[x]!;
@@ -83,18 +85,17 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
       });
       let bio = 0;
       if (epi.bias) {
-        const start = Math.floor(p.i0 / WINDOW_ALIGN) * WINDOW_ALIGN;
-        windows.push({ g: bias!, off: start, n: p.i1 - start });
-        bio = p.i0 - start;
+        const [b0, b1] = biasPerColumn ? [p.j0, p.j1] : [p.i0, p.i1];
+        const start = Math.floor(b0 / WINDOW_ALIGN) * WINDOW_ALIGN;
+        windows.push({ g: bias!, off: start, n: b1 - start });
+        bio = b0 - start;
       }
       const m = p.i1 - p.i0, n = p.j1 - p.j0;
       gpu.dispatch(s, windows, [m, n, p.k1 - p.k0, alpha, p.firstK ? beta : 1, offs[0]!, lda, offs[1]!, ldb, offs[2]!, ldc, as, abs, bs, bbs, cs, cbs, bio], [Math.ceil(n / 32), Math.ceil(m / 32)]);
     }
   };
-  const im2col = (x: GBuf, xo: number, g: WindowGeometry, cols: GBuf, co = 0, ld = g.P * g.Q, nb = 1): void =>
-    gpu.dispatch(IM2COL, [x, cols], [g.C * g.R * g.S * nb * g.P * g.Q, ...geom(g), xo, co, ld, nb]);
-  const col2im = (cols: GBuf, g: WindowGeometry, dx: GBuf, dxo: number, co = 0, ld = g.P * g.Q, nb = 1): void =>
-    gpu.dispatch(COL2IM, [cols, dx], [nb * g.C * g.H * g.W, ...geom(g), co, ld, dxo]);
+  const split = splitKernels(gpu);
+  const { im2col, col2im, biasBackward } = split;
   /** Chunks of images whose columns [C·R·S, nb·P·Q] fit COLS_LIMIT values and the largest storage binding. */
   const chunks = (N: number, perImage: number): [number, number][] => {
     const limit = Math.min(COLS_LIMIT, gpu.maxBindingElements);
@@ -103,8 +104,6 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
     for (let n0 = 0; n0 < N; n0 += nb) out.push([n0, Math.min(nb, N - n0)]);
     return out;
   };
-  const biasBackward = (dy: GBuf, N: number, C: number, HW: number, db: GBuf, accumulate: boolean, dyo = 0): void =>
-    gpu.dispatch(BIAS_BACK, [dy, db], [C, N, HW, accumulate ? 1 : 0, dyo]);
 
   return {
     fill,
@@ -123,6 +122,9 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
         gpu.release(cols);
       }
     },
+    // A dense layer: the bias (one per column of y[N, nout]) and the ReLU are the gemm's epilogue.
+    linearForward: (x: GBuf, N: number, nin: number, w: GBuf, nout: number, b: GBuf | null, y: GBuf, relu = false) =>
+      gemm(false, true, N, nout, nin, 1, x, 0, nin, w, 0, nin, 0, y, 0, nout, {}, b, relu, true),
     conv2dBackward: (x: GBuf, N: number, w: GBuf, K: number, g: WindowGeometry, dy: GBuf, dx: GBuf | null, dw: GBuf | null, db: GBuf | null) => {
       const CRS = g.C * g.R * g.S, PQ = g.P * g.Q, CHW = g.C * g.H * g.W;
       if (dx) fill(dx, 0, 0, N * CHW);
@@ -141,14 +143,10 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
       }
       if (db) biasBackward(dy, N, K, PQ, db, true);
     },
-    maxPoolForward: (x: GBuf, N: number, g: WindowGeometry, y: GBuf, am: GBuf) =>
-      gpu.dispatch(MAXPOOL, [x, y, am], [N * g.C * g.P * g.Q, ...geom(g)]),
-    maxPoolBackward: (dy: GBuf, am: GBuf, N: number, g: WindowGeometry, dx: GBuf) =>
-      gpu.dispatch(MAXPOOL_BACK, [dy, am, dx], [N * g.C * g.H * g.W, ...geom(g)]),
-    avgPoolForward: (x: GBuf, N: number, g: WindowGeometry, countPad: boolean, y: GBuf) =>
-      gpu.dispatch(AVGPOOL, [x, y], [N * g.C * g.P * g.Q, ...geom(g), countPad ? 1 : 0]),
-    avgPoolBackward: (dy: GBuf, N: number, g: WindowGeometry, countPad: boolean, dx: GBuf) =>
-      gpu.dispatch(AVGPOOL_BACK, [dy, dx], [N * g.C * g.H * g.W, ...geom(g), countPad ? 1 : 0]),
+    maxPoolForward: split.maxPoolForward,
+    maxPoolBackward: split.maxPoolBackward,
+    avgPoolForward: split.avgPoolForward,
+    avgPoolBackward: split.avgPoolBackward,
 
     unary: (op: UnaryOp, x: GBuf, y: GBuf, n: number) => gpu.dispatch(shader(`u${op}`, () => unaryShader(op)), [x, y], [n]),
     unaryBackward: (op: UnaryOp, x: GBuf | null, y: GBuf | null, dy: GBuf, dx: GBuf, n: number) => {
@@ -159,7 +157,7 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
     },
     binary: (op: BinaryOp, a: DStrided, b: DStrided, out: GBuf) => {
       const n = a.shape.reduce((p, q) => p * q, 1);
-      if (n > 0) gpu.dispatch(shader(`b${op}`, () => binaryShader(op)), [a.data, b.data, out], [n, ...stridedParams(a, b, a.shape)]);
+      if (n > 0) split.strided(shader(`b${op}`, () => binaryShader(op)), a, b, out);
     },
     binaryScalar: (op: BinaryOp, a: GBuf, scalar: number, out: GBuf, n: number, reverse: boolean) =>
       gpu.dispatch(shader(`bs${op}${reverse}`, () => binaryScalarShader(op, reverse)), [a, out], [n, scalar]),
@@ -169,11 +167,11 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
       if (x.data.buf === out.data.buf) {
         const t = gpu.alloc(x.data.n, false);
         gpu.copy(x.data, 0, t, 0, x.data.n);
-        gpu.dispatch(COPY, [t, out.data], [n, ...stridedParams(x, out, x.shape)]);
+        split.strided(COPY, { ...x, data: t }, null, out);
         gpu.release(t);
         return;
       }
-      gpu.dispatch(COPY, [x.data, out.data], [n, ...stridedParams(x, out, x.shape)]);
+      split.strided(COPY, x, null, out);
     },
 
     reduce: (op: 'sum' | 'max', x: GBuf, shape: readonly number[], axes: readonly number[], out: GBuf, argmax?: GBuf) => {
@@ -186,25 +184,20 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
         if (argmax) fill(argmax, -1, 0, nOut);
         return;
       }
-      const pad = (v: number[]): number[] => [...v, ...new Array<number>(MAX_RANK - v.length).fill(0)];
-      const am = argmax ?? gpu.alloc(1, true);
-      gpu.dispatch(shader(`r${op}`, () => reduceShader(op)), [x, out, am], [nOut, shape.length, ...pad([...shape]), ...pad(red), R, argmax ? 1 : 0]);
-      if (!argmax) gpu.release(am);
+      split.reduce(shader(`r${op}`, () => reduceShader(op)), x, shape, red.map((f) => f === 1), out, argmax ?? null);
     },
-    scatterAdd: (dy: GBuf, index: GBuf, n: number, dx: GBuf) => {
-      if (n > 0) gpu.dispatch(SCATTER_ADD, [dy, index, dx], [1, n]);
-    },
+    scatterAdd: split.scatterAdd,
 
     softmax: (x: GBuf, rows: number, cols: number, log: boolean, y: GBuf) =>
-      gpu.dispatch(shader(`sm${log}`, () => softmaxShader(log)), [x, y], [rows, cols]),
+      split.rows(shader(`sm${log}`, () => softmaxShader(log)), [x, y], rows, cols, [cols]),
     softmaxBackward: (y: GBuf, dy: GBuf, rows: number, cols: number, log: boolean, dx: GBuf) =>
-      gpu.dispatch(shader(`smb${log}`, () => softmaxBackShader(log)), [y, dy, dx], [rows, cols]),
+      split.rows(shader(`smb${log}`, () => softmaxBackShader(log)), [y, dy, dx], rows, cols, [cols]),
     costRows: (cost: CostName, y: GBuf, t: GBuf, rows: number, K: number, out: GBuf) =>
-      gpu.dispatch(shader(`cr${cost}`, () => costRowsShader(cost)), [y, t, out], [rows, K]),
+      split.rows(shader(`cr${cost}`, () => costRowsShader(cost)), [y, t], rows, K, [K], out),
     costGrad: (cost: CostName, y: GBuf, t: GBuf, n: number, scale: number, dy: GBuf) =>
       gpu.dispatch(shader(`cg${cost}`, () => costGradShader(cost)), [y, t, dy], [n, scale]),
 
-    biasAdd: (x: GBuf, b: GBuf, N: number, C: number, HW: number, y: GBuf) => gpu.dispatch(BIAS_ADD, [x, b, y], [N * C * HW, C, HW]),
+    biasAdd: split.biasAdd,
     biasBackward,
     gdmUpdate: (p: GBuf, g: GBuf | null, v: GBuf | null, n: number, step: GdmStep) => {
       if (n === 0) return;

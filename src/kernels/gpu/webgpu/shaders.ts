@@ -63,13 +63,17 @@ ${body}
 
 const GEOM: ParamSpec = [['C', 'u'], ['H', 'u'], ['W', 'u'], ['R', 'u'], ['S', 'u'], ['sh', 'u'], ['sw', 'u'], ['ph', 'u'], ['pw', 'u'], ['dh', 'u'], ['dw', 'u'], ['P', 'u'], ['Q', 'u']];
 
-/** cols[co + row·ld + j] for row = (c, r, s), j = (p, q): the patch value or 0 in the padding. */
-export const IM2COL = elementwise('im2col', [['x', 'read', 'f32'], ['cols', 'read_write', 'f32']], [...GEOM, ['xo', 'u'], ['co', 'u'], ['ld', 'u'], ['nb', 'u']], `
+/**
+ * cols[co + row·ld + j] for row = (c, r, s), j = (p, q): the patch value or 0 in the padding.
+ * A piece of a larger call (./split-kernels.ts) writes rows from g0 of channel 0 (x from xo
+ * is that channel): local row k is row g0 + k.
+ */
+export const IM2COL = elementwise('im2col', [['x', 'read', 'f32'], ['cols', 'read_write', 'f32']], [...GEOM, ['xo', 'u'], ['co', 'u'], ['ld', 'u'], ['nb', 'u'], ['g0', 'u']], `
   // nb images side by side: column jj of a row is image jj / PQ, position jj % PQ.
   let PQ = P * Q;
   let row = i / (nb * PQ); let jj = i % (nb * PQ);
   let img = jj / PQ; let j = jj % PQ;
-  let c = row / (R * S); let rs = row % (R * S);
+  let c = (g0 + row) / (R * S); let rs = (g0 + row) % (R * S);
   let r = rs / S; let s = rs % S;
   let p = j / Q; let q = j % Q;
   let h = i32(p * sh + r * dh) - i32(ph);
@@ -78,10 +82,16 @@ export const IM2COL = elementwise('im2col', [['x', 'read', 'f32'], ['cols', 'rea
   if (h >= 0 && h < i32(H) && w >= 0 && w < i32(W)) { v = x[xo + img * C * H * W + (c * H + u32(h)) * W + u32(w)]; }
   cols[co + row * ld + jj] = v;`);
 
-/** dx[dxo + (img, c, h, w)] += Σ over the (r, s, p, q) that read it of cols (the adjoint of im2col, as a gather); images side by side in cols as IM2COL lays them. */
-export const COL2IM = elementwise('col2im', [['cols', 'read', 'f32'], ['dx', 'read_write', 'f32']], [...GEOM, ['co', 'u'], ['ld', 'u'], ['dxo', 'u']], `
-  let img = i / (C * H * W);
-  let c = (i / (H * W)) % C; let hw = i % (H * W);
+/**
+ * dx[dxo + (img, c, h, w)] += Σ over the (r, s, p, q) that read it of cols (the adjoint of
+ * im2col, as a gather); images side by side in cols as IM2COL lays them. A piece of a larger
+ * call (./split-kernels.ts) covers cc channels of each image (images C·H·W apart) and only
+ * the rows [g0, g1) counted from its first channel's row 0, with cols from row g0.
+ */
+export const COL2IM = elementwise('col2im', [['cols', 'read', 'f32'], ['dx', 'read_write', 'f32']], [...GEOM, ['co', 'u'], ['ld', 'u'], ['dxo', 'u'], ['cc', 'u'], ['g0', 'u'], ['g1', 'u']], `
+  let img = i / (cc * H * W);
+  let c = (i / (H * W)) % cc; let hw = i % (H * W);
+  let o = dxo + img * C * H * W + c * H * W + hw;
   let h = i32(hw / W); let w = i32(hw % W);
   var acc = 0.0;
   for (var r = 0u; r < R; r = r + 1u) {
@@ -94,40 +104,45 @@ export const COL2IM = elementwise('col2im', [['cols', 'read', 'f32'], ['dx', 're
       if (wq < 0 || wq % i32(sw) != 0) { continue; }
       let q = u32(wq) / sw;
       if (q >= Q) { continue; }
-      acc = acc + cols[co + ((c * R + r) * S + s) * ld + img * P * Q + p * Q + q];
+      let row = (c * R + r) * S + s;
+      if (row < g0 || row >= g1) { continue; }
+      acc = acc + cols[co + (row - g0) * ld + img * P * Q + p * Q + q];
     }
   }
-  dx[dxo + i] = dx[dxo + i] + acc;`);
+  dx[o] = dx[o] + acc;`);
+
+// Pooling runs over planes: x (or dx) planes from xo, y, argmax (or dy) planes from yo, so a
+// call may cover some planes of larger buffers (./windows.ts).
 
 /** y[plane, p, q] = max of the window, argmax its h·W + w (−1 if all padding: y = 0). */
-export const MAXPOOL = elementwise('maxPool', [['x', 'read', 'f32'], ['y', 'read_write', 'f32'], ['am', 'read_write', 'i32']], GEOM, `
+export const MAXPOOL = elementwise('maxPool', [['x', 'read', 'f32'], ['y', 'read_write', 'f32'], ['am', 'read_write', 'i32']], [...GEOM, ['xo', 'u'], ['yo', 'u']], `
   let PQ = P * Q;
   let plane = i / PQ; let pq = i % PQ;
   let h0 = i32(pq / Q * sh) - i32(ph); let w0 = i32(pq % Q * sw) - i32(pw);
   var best = 0.0; var arg = -1;
   for (var h = max(h0, 0); h < min(h0 + i32(R), i32(H)); h = h + 1) {
     for (var w = max(w0, 0); w < min(w0 + i32(S), i32(W)); w = w + 1) {
-      let v = x[plane * H * W + u32(h) * W + u32(w)];
+      let v = x[xo + plane * H * W + u32(h) * W + u32(w)];
       if (arg < 0 || !(v <= best)) { best = v; arg = h * i32(W) + w; }
     }
   }
-  y[i] = best;
-  am[i] = arg;`);
+  y[yo + i] = best;
+  am[yo + i] = arg;`);
 
 /** dx[plane, h, w] += dy of each window (in output order) whose argmax is (h, w): a gather, one invocation per element of dx. */
-export const MAXPOOL_BACK = elementwise('maxPoolBackward', [['dy', 'read', 'f32'], ['am', 'read', 'i32'], ['dx', 'read_write', 'f32']], GEOM, `
+export const MAXPOOL_BACK = elementwise('maxPoolBackward', [['dy', 'read', 'f32'], ['am', 'read', 'i32'], ['dx', 'read_write', 'f32']], [...GEOM, ['xo', 'u'], ['yo', 'u']], `
   let plane = i / (H * W); let hw = i % (H * W);
   let hp = i32(hw / W + ph); let wq = i32(hw % W + pw);
   let pHi = min(hp / i32(sh), i32(P) - 1); let qHi = min(wq / i32(sw), i32(Q) - 1);
   let pLo = max(0, (hp - i32(R) + i32(sh)) / i32(sh)); let qLo = max(0, (wq - i32(S) + i32(sw)) / i32(sw));
-  var v = dx[i];
+  var v = dx[xo + i];
   for (var p = pLo; p <= pHi; p = p + 1) {
     for (var q = qLo; q <= qHi; q = q + 1) {
-      let o = (plane * P + u32(p)) * Q + u32(q);
+      let o = yo + (plane * P + u32(p)) * Q + u32(q);
       if (am[o] == i32(hw)) { v = v + dy[o]; }
     }
   }
-  dx[i] = v;`);
+  dx[xo + i] = v;`);
 
 const WINDOW_COUNT = `fn windowCount(p: u32, q: u32, H: u32, W: u32, R: u32, S: u32, sh: u32, sw: u32, ph: u32, pw: u32, countPad: u32) -> i32 {
   let h0 = i32(p * sh) - i32(ph); let w0 = i32(q * sw) - i32(pw);
@@ -135,22 +150,22 @@ const WINDOW_COUNT = `fn windowCount(p: u32, q: u32, H: u32, W: u32, R: u32, S: 
   return (min(h0 + i32(R), i32(H)) - max(h0, 0)) * (min(w0 + i32(S), i32(W)) - max(w0, 0));
 }`;
 
-export const AVGPOOL = elementwise('avgPool', [['x', 'read', 'f32'], ['y', 'read_write', 'f32']], [...GEOM, ['countPad', 'u']], `
+export const AVGPOOL = elementwise('avgPool', [['x', 'read', 'f32'], ['y', 'read_write', 'f32']], [...GEOM, ['countPad', 'u'], ['xo', 'u'], ['yo', 'u']], `
   let PQ = P * Q;
   let plane = i / PQ; let pq = i % PQ;
   let p = pq / Q; let q = pq % Q;
   let h0 = i32(p * sh) - i32(ph); let w0 = i32(q * sw) - i32(pw);
   var sum = 0.0;
   for (var h = max(h0, 0); h < min(h0 + i32(R), i32(H)); h = h + 1) {
-    for (var w = max(w0, 0); w < min(w0 + i32(S), i32(W)); w = w + 1) { sum = sum + x[plane * H * W + u32(h) * W + u32(w)]; }
+    for (var w = max(w0, 0); w < min(w0 + i32(S), i32(W)); w = w + 1) { sum = sum + x[xo + plane * H * W + u32(h) * W + u32(w)]; }
   }
   let cnt = windowCount(p, q, H, W, R, S, sh, sw, ph, pw, countPad);
   var v = 0.0;
   if (cnt > 0) { v = sum / f32(cnt); }
-  y[i] = v;`, WINDOW_COUNT);
+  y[yo + i] = v;`, WINDOW_COUNT);
 
 /** dx[plane, h, w] += Σ over the windows holding (h, w) of dy / count (a gather). */
-export const AVGPOOL_BACK = elementwise('avgPoolBackward', [['dy', 'read', 'f32'], ['dx', 'read_write', 'f32']], [...GEOM, ['countPad', 'u']], `
+export const AVGPOOL_BACK = elementwise('avgPoolBackward', [['dy', 'read', 'f32'], ['dx', 'read_write', 'f32']], [...GEOM, ['countPad', 'u'], ['xo', 'u'], ['yo', 'u']], `
   let plane = i / (H * W); let hw = i % (H * W);
   let h = i32(hw / W); let w = i32(hw % W);
   var acc = 0.0;
@@ -161,24 +176,28 @@ export const AVGPOOL_BACK = elementwise('avgPoolBackward', [['dy', 'read', 'f32'
       let w0 = i32(q * sw) - i32(pw);
       if (w < w0 || w >= w0 + i32(S)) { continue; }
       let cnt = windowCount(p, q, H, W, R, S, sh, sw, ph, pw, countPad);
-      if (cnt > 0) { acc = acc + dy[(plane * P + p) * Q + q] / f32(cnt); }
+      if (cnt > 0) { acc = acc + dy[yo + (plane * P + p) * Q + q] / f32(cnt); }
     }
   }
-  dx[i] = dx[i] + acc;`, WINDOW_COUNT);
+  dx[xo + i] = dx[xo + i] + acc;`, WINDOW_COUNT);
 
-export const BIAS_ADD = elementwise('biasAdd', [['x', 'read', 'f32'], ['b', 'read', 'f32'], ['y', 'read_write', 'f32']], [['C', 'u'], ['HW', 'u']], `
-  y[i] = x[i] + b[(i / HW) % C];`);
+/** y[yo + i] = x[xo + i] + b[channel of element e0 + i]: elements [e0, e0 + n) of [N, C, HW]. */
+export const BIAS_ADD = elementwise('biasAdd', [['x', 'read', 'f32'], ['b', 'read', 'f32'], ['y', 'read_write', 'f32']], [['C', 'u'], ['HW', 'u'], ['e0', 'u'], ['xo', 'u'], ['yo', 'u']], `
+  y[yo + i] = x[xo + i] + b[((e0 + i) / HW) % C];`);
 
-/** db[c] (+)= Σ over N and HW of dy: one invocation per channel. */
-export const BIAS_BACK = elementwise('biasBackward', [['dy', 'read', 'f32'], ['db', 'read_write', 'f32']], [['N', 'u'], ['HW', 'u'], ['acc', 'u'], ['dyo', 'u']], `
-  let C = n;
+/**
+ * db[dbo + c] (+)= Σ over N images and m positions of dy[N, C, HW] (from dyo): one
+ * invocation for each of n channels (all C and m = HW, or ranges of them in a piece of a
+ * larger call).
+ */
+export const BIAS_BACK = elementwise('biasBackward', [['dy', 'read', 'f32'], ['db', 'read_write', 'f32']], [['N', 'u'], ['HW', 'u'], ['acc', 'u'], ['dyo', 'u'], ['C', 'u'], ['dbo', 'u'], ['m', 'u']], `
   var s = 0.0;
   for (var k = 0u; k < N; k = k + 1u) {
     let base = dyo + (k * C + i) * HW;
-    for (var j = 0u; j < HW; j = j + 1u) { s = s + dy[base + j]; }
+    for (var j = 0u; j < m; j = j + 1u) { s = s + dy[base + j]; }
   }
-  if (acc != 0u) { s = s + db[i]; }
-  db[i] = s;`);
+  if (acc != 0u) { s = s + db[dbo + i]; }
+  db[dbo + i] = s;`);
 
 // ---- Elementwise -------------------------------------------------------------------------------------
 
@@ -223,11 +242,12 @@ const STRIDED_INDEX = `fn stridedIndex(t: u32, nd: u32, which: u32) -> u32 {
   }
   return u32(o);
 }`;
+/** out[oo + i] = a ∘ b for the i-th element of two strided views (out contiguous from oo). */
 export const binaryShader = (op: BinaryOp): Shader =>
-  elementwise(`binary-${op}`, [['x', 'read', 'f32'], ['z', 'read', 'f32'], ['out', 'read_write', 'f32']], STRIDED.slice(), `
+  elementwise(`binary-${op}`, [['x', 'read', 'f32'], ['z', 'read', 'f32'], ['out', 'read_write', 'f32']], [...STRIDED, ['oo', 'u']], `
   let a = x[ao + stridedIndex(i, nd, 0u)];
   let b = z[bo + stridedIndex(i, nd, 1u)];
-  out[i] = ${BINARY[op]};`, STRIDED_INDEX);
+  out[oo + i] = ${BINARY[op]};`, STRIDED_INDEX);
 
 export const binaryScalarShader = (op: BinaryOp, reverse: boolean): Shader =>
   pointwise(elementwise(`binaryScalar-${op}`, [['x', 'read', 'f32'], ['out', 'read_write', 'f32']], [['scalar', 'f']], `
@@ -243,10 +263,13 @@ export const FILL_INDEX = elementwise('fillIndex', [['x', 'read_write', 'i32']],
 
 /**
  * out[o] = Σ or max of x over the reduced axes, visiting them in row-major order (as the
- * reference does). Parameters: rank, shape[8], reduced flags [8]; what = 1 also writes argmax.
+ * reference does). Parameters: rank, shape[8], reduced flags [8]; withArg = 1 also writes
+ * argmax. A piece of a larger call (./split-kernels.ts) reads x from xo, writes out and
+ * argmax from oo, numbers argmax from ibase, and with accum = 1 goes on from the values of
+ * the pieces before it (a later maximum replaces an earlier one only when greater).
  */
 export function reduceShader(op: 'sum' | 'max'): Shader {
-  const params: ParamSpec = [['nd', 'u'], ...Array.from({ length: 2 * MAX_RANK }, (_, k) => [`s${k}`, 'u'] as [string, 'u']), ['R', 'u'], ['withArg', 'u']];
+  const params: ParamSpec = [['nd', 'u'], ...Array.from({ length: 2 * MAX_RANK }, (_, k) => [`s${k}`, 'u'] as [string, 'u']), ['R', 'u'], ['withArg', 'u'], ['xo', 'u'], ['oo', 'u'], ['ibase', 'u'], ['accum', 'u']];
   const bindings: Binding[] = [['x', 'read', 'f32'], ['out', 'read_write', 'f32'], ['am', 'read_write', 'i32']];
   const helpers = `fn dim(k: u32) -> u32 { return pu(2u + k); }
 fn isRed(k: u32) -> bool { return pu(2u + ${MAX_RANK}u + k) != 0u; }`;
@@ -261,30 +284,40 @@ fn isRed(k: u32) -> bool { return pu(2u + ${MAX_RANK}u + k) != 0u; }`;
     stride = stride * dim(uk);
   }
   var best = 0.0; var arg = -1; var s = 0.0;
+  if (accum != 0u) {
+    s = out[oo + i]; best = s; arg = 0;
+    if (withArg != 0u) { arg = am[oo + i]; }
+  }
   for (var r = 0u; r < R; r = r + 1u) {
     var rr = r; var o = base;
     for (var k = i32(nd) - 1; k >= 0; k = k - 1) {
       let uk = u32(k);
       if (isRed(uk)) { o = o + (rr % dim(uk)) * strides[uk]; rr = rr / dim(uk); }
     }
-    let v = x[o];
-    ${op === 'sum' ? 's = s + v;' : `if (arg < 0 || v > best || (${nanOf('v')} && !${nanOf('best')})) { best = v; arg = i32(o); }`}
+    let v = x[xo + o];
+    ${op === 'sum' ? 's = s + v;' : `if (arg < 0 || v > best || (${nanOf('v')} && !${nanOf('best')})) { best = v; arg = i32(ibase + o); }`}
   }
-  ${op === 'sum' ? 'out[i] = s;' : 'out[i] = best; if (withArg != 0u) { am[i] = arg; }'}`, helpers);
+  ${op === 'sum' ? 'out[oo + i] = s;' : 'out[oo + i] = best; if (withArg != 0u) { am[oo + i] = arg; }'}`, helpers);
 }
 
-/** dx[index[k]] += dy[k] for k < n, in order, by one invocation (indices may repeat). */
-export const SCATTER_ADD = elementwise('scatterAdd', [['dy', 'read', 'f32'], ['idx', 'read', 'i32'], ['dx', 'read_write', 'f32']], [['m', 'u']], `
+/**
+ * dx[index[k]] += dy[k] for k < m (dy and index from ko), in order, by one invocation
+ * (indices may repeat); only the indices in [dlo, dhi), dx's window from dlo (a piece of a
+ * larger call: dx may be bound in windows, each visited once).
+ */
+export const SCATTER_ADD = elementwise('scatterAdd', [['dy', 'read', 'f32'], ['idx', 'read', 'i32'], ['dx', 'read_write', 'f32']], [['m', 'u'], ['ko', 'u'], ['dlo', 'i'], ['dhi', 'i']], `
   if (i != 0u) { return; }
   for (var k = 0u; k < m; k = k + 1u) {
-    let j = idx[k];
-    if (j >= 0) { dx[u32(j)] = dx[u32(j)] + dy[k]; }
+    let j = idx[ko + k];
+    if (j >= dlo && j < dhi) { dx[u32(j - dlo)] = dx[u32(j - dlo)] + dy[ko + k]; }
   }`);
 // ---- Softmax, costs, optimizer ------------------------------------------------------------------------
 
+// Softmax and the costs run over rows (from ro in every binding; costRows' out from oo), so a
+// call may cover some rows of larger buffers (./windows.ts).
 export const softmaxShader = (log: boolean): Shader =>
-  elementwise(`softmax${log ? '-log' : ''}`, [['x', 'read', 'f32'], ['y', 'read_write', 'f32']], [['cols', 'u']], `
-  let base = i * cols;
+  elementwise(`softmax${log ? '-log' : ''}`, [['x', 'read', 'f32'], ['y', 'read_write', 'f32']], [['cols', 'u'], ['ro', 'u']], `
+  let base = ro + i * cols;
   var m = x[base];
   for (var j = 1u; j < cols; j = j + 1u) { m = max(m, x[base + j]); }
   var sum = 0.0;
@@ -292,8 +325,8 @@ export const softmaxShader = (log: boolean): Shader =>
   for (var j = 0u; j < cols; j = j + 1u) { ${log ? 'y[base + j] = x[base + j] - m - log(sum);' : 'y[base + j] = exp(x[base + j] - m) / sum;'} }`);
 
 export const softmaxBackShader = (log: boolean): Shader =>
-  elementwise(`softmaxBackward${log ? '-log' : ''}`, [['y', 'read', 'f32'], ['dy', 'read', 'f32'], ['dx', 'read_write', 'f32']], [['cols', 'u']], `
-  let base = i * cols;
+  elementwise(`softmaxBackward${log ? '-log' : ''}`, [['y', 'read', 'f32'], ['dy', 'read', 'f32'], ['dx', 'read_write', 'f32']], [['cols', 'u'], ['ro', 'u']], `
+  let base = ro + i * cols;
   var dot = 0.0;
   for (var j = 0u; j < cols; j = j + 1u) { dot = dot + dy[base + j]${log ? '' : ' * y[base + j]'}; }
   for (var j = 0u; j < cols; j = j + 1u) { ${log ? 'dx[base + j] = dy[base + j] - exp(y[base + j]) * dot;' : 'dx[base + j] = y[base + j] * (dy[base + j] - dot);'} }`);
@@ -311,10 +344,10 @@ const COST_DF: Record<CostName, string> = {
   SumSquared: 'v - t',
 };
 export const costRowsShader = (cost: CostName): Shader =>
-  elementwise(`costRows-${cost}`, [['y', 'read', 'f32'], ['tt', 'read', 'f32'], ['out', 'read_write', 'f32']], [['K', 'u']], `
+  elementwise(`costRows-${cost}`, [['y', 'read', 'f32'], ['tt', 'read', 'f32'], ['out', 'read_write', 'f32']], [['K', 'u'], ['ro', 'u'], ['oo', 'u']], `
   var c = 0.0;
-  for (var k = 0u; k < K; k = k + 1u) { let v = y[i * K + k]; let t = tt[i * K + k]; c = c + ${COST_F[cost]}; }
-  out[i] = c;`);
+  for (var k = 0u; k < K; k = k + 1u) { let v = y[ro + i * K + k]; let t = tt[ro + i * K + k]; c = c + ${COST_F[cost]}; }
+  out[oo + i] = c;`);
 export const costGradShader = (cost: CostName): Shader =>
   pointwise(elementwise(`costGrad-${cost}`, [['y', 'read', 'f32'], ['tt', 'read', 'f32'], ['dy', 'read_write', 'f32']], [['scale', 'f']], `
   let v = y[i]; let t = tt[i];

@@ -232,6 +232,9 @@ port.on('message', (m: Msg) => {
         // outside any error scope: reaches the device's uncapturederror event only
         g.device.createShaderModule({ code: 'not WGSL', label: 'debugUncaptured' });
         break;
+      case 'debugMaxBinding':
+        g.setMaxBinding(m.bytes as number | null);
+        break;
       case 'debugLose':
         g.device.destroy();
         break;

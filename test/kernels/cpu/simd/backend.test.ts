@@ -96,6 +96,36 @@ describe('fast backend: gemm against the reference', () => {
   });
 });
 
+describe('fast backend: the dense layer\'s fused epilogue (linearForward)', () => {
+  it('bias + ReLU in the gemm\'s output pass give the bits of gemm, biasAdd and relu one by one: blocks past every edge (512 columns, 160 rows), threaded, on 1, 2 and 3 threads', () => {
+    // sizes above the threaded gemm's threshold, with column blocks that start past 0 (the bias offset)
+    for (const [N, nin, nout] of [[32, 600, 1100], [170, 300, 40], [3, 5000, 700], [1, 20, 3]] as const) {
+      const X = fast.upload(values(N * nin, 1)), Wt = fast.upload(values(nout * nin, 2)), bh = values(nout, 3);
+      // special values in the bias: the ReLU keeps NaN, sends −0 and −Inf to +0
+      bh[0] = NaN; if (nout > 2) { bh[1] = -0; bh[2] = -Infinity; }
+      const b = fast.upload(bh), n = N * nout;
+      for (const threads of [1, 2, 3]) {
+        setNumThreads(threads);
+        for (const relu of [true, false]) {
+          const fused = fast.alloc('float32', n), alone = fast.alloc('float32', n);
+          fast.linearForward(X, N, nin, Wt, nout, b, fused, relu);
+          fast.gemm(false, true, N, nout, nin, 1, X, 0, nin, Wt, 0, nin, 0, alone, 0, nout);
+          fast.biasAdd(alone, b, N, nout, 1, alone);
+          if (relu) fast.unary('relu', alone, alone, n);
+          expectSameValues(Float32Array.from(fast.read(fused, 0, n)), Float32Array.from(fast.read(alone, 0, n)), `${N}×${nin}→${nout}, relu ${relu}, ${threads} threads`);
+        }
+        // and without the bias: the ReLU alone
+        const fused = fast.alloc('float32', n), alone = fast.alloc('float32', n);
+        fast.linearForward(X, N, nin, Wt, nout, null, fused, true);
+        fast.gemm(false, true, N, nout, nin, 1, X, 0, nin, Wt, 0, nin, 0, alone, 0, nout);
+        fast.unary('relu', alone, alone, n);
+        expectSameValues(Float32Array.from(fast.read(fused, 0, n)), Float32Array.from(fast.read(alone, 0, n)), `${N}×${nin}→${nout}, no bias, ${threads} threads`);
+      }
+    }
+    setNumThreads(defaultThreads);
+  });
+});
+
 describe('fast backend: convolution against the reference', () => {
   const cases: Array<[string, number, number, number, number, number, number, number, number]> = [
     // name, N, C, H, K, R, stride, pad, (W)

@@ -2,14 +2,20 @@
 // the direct convolution and its gradients, the bias, max and average pooling. Each thread
 // computes one output value (see ./common.ts for `$name` and `idiv`).
 import { withConstants } from './common.js';
+import { RELU_OF_V } from './elementwise.js';
 
 // ---- gemm ----------------------------------------------------------------------------------
 
-/** [M·N] block of alpha·op(A)·op(B) + beta·C (C at co with stride ldc; not read when beta = 0). */
-export function gemmSource(tA: boolean, tB: boolean, withC: boolean): string {
+/**
+ * [M·N] block of alpha·op(A)·op(B) + beta·C (C at co with stride ldc; not read when beta = 0);
+ * with the epilogue of a dense layer, + bias[bio + j] and then the ReLU (each step in the
+ * kernel's float32, as the separate biasAdd and relu kernels would round it).
+ */
+export function gemmSource(tA: boolean, tB: boolean, withC: boolean, bias = false, relu = false): string {
   const a = tA ? 'A[$ao + k * $lda + i]' : 'A[$ao + i * $lda + k]';
   const b = tB ? 'B[$bo + j * $ldb + k]' : 'B[$bo + k * $ldb + j]';
-  return withConstants(`function(A, B${withC ? ', C' : ''}) {
+  const args = `A, B${withC ? ', C' : ''}${bias ? ', bias' : ''}`;
+  return withConstants(`function(${args}) {
   const t = this.thread.x;
   const i = idiv(t, $N);
   const j = t - i * $N;
@@ -17,7 +23,9 @@ export function gemmSource(tA: boolean, tB: boolean, withC: boolean): string {
   for (let k = 0; k < $K; k++) {
     s += ${a} * ${b};
   }
-  return $alpha * s${withC ? ' + $beta * C[$co + i * $ldc + j]' : ''};
+  const p = $alpha * s${withC ? ' + $beta * C[$co + i * $ldc + j]' : ''};
+  ${bias ? 'const v = p + bias[$bio + j];' : 'const v = p;'}
+  return ${relu ? RELU_OF_V : 'v'};
 }`);
 }
 

@@ -6,6 +6,9 @@ import { withConstants } from './common.js';
 
 // ---- Elementwise -------------------------------------------------------------------------------
 
+/** max(0, v) with NaN passing through (both comparisons are false for NaN); the gemm's epilogue uses it too. */
+export const RELU_OF_V = '(v > 0 ? v : (v <= 0 ? 0 : v))';
+
 const UNARY: Record<UnaryOp, string> = {
   neg: '-v',
   exp: 'Math.exp(v)',
@@ -13,7 +16,7 @@ const UNARY: Record<UnaryOp, string> = {
   sqrt: 'Math.sqrt(v)',
   abs: 'Math.abs(v)',
   // NaN propagates: both comparisons are false for NaN.
-  relu: '(v > 0 ? v : (v <= 0 ? 0 : v))',
+  relu: RELU_OF_V,
   logistic: '(v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)))',
   tanh: 'Math.tanh(v)',
 };

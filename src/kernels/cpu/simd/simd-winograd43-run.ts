@@ -1,0 +1,166 @@
+// F(4×4, 3×3)'s SIMD transforms (simd-winograd43.ts) run on one thread's WebAssembly
+// instance, each under the contract of the float64 JavaScript transform it replaces
+// (winograd43.ts; used instead for float64 data or without the module): the data copied
+// into the instance's memory, transformed there, and copied out, in as few and as long
+// runs as the layouts allow.
+import type { SimdInstance } from './simd.js';
+import { copyRow } from './gemm.js';
+import { winograd43FilterGrad, winograd43GradOutput, winograd43Input, winograd43Output, winograd43WeightsRange } from './winograd43.js';
+import type { WinogradContext } from './winograd.js';
+
+/**
+ * F(4×4, 3×3)'s input transform on this thread's instance, under winograd43Input's contract
+ * (the float64 JavaScript one, used for other dtypes or without the module). Each plane
+ * is copied into the instance's memory inside its zero border and transformed four tiles
+ * at a time straight into V's layout [36, C, T] there; then V comes out in 36 runs of C·T
+ * values. A tile row whose length is not a multiple of 4 runs over into the next tiles,
+ * which are written later (planes in the order of V, c then j), or into 4 spare values
+ * after each of the 36 planes.
+ */
+export function simdWinograd43Input(inst: SimdInstance): typeof winograd43Input {
+  return (x, n0, m, C, H, W, padH, padW, TH, TW, V, pad) => {
+    const kernel = inst.wino43In;
+    if (!kernel || !(x instanceof Float32Array) || !(V instanceof Float32Array)) {
+      winograd43Input(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+      return;
+    }
+    const twq = Math.ceil(TW / 4), Wp = 16 * twq + 4, Hp = 4 * TH + 2, padF = Hp * Wp, HW = H * W;
+    const Timg = TH * TW, T = m * Timg, CT = C * T, planeF = CT + 4;
+    const f = inst.reserve(padF + 36 * planeF);
+    f.fill(0, 0, padF); // the border (and rows and columns past the image) stay zero
+    const wn = Math.min(W, Wp - padW);
+    for (let c = 0; c < C; c++) {
+      for (let j = 0; j < m; j++) {
+        const src = (n0 + j) * C * HW + c * HW;
+        for (let h = 0; h < H && h + padH < Hp; h++) copyRow(x, src + h * W, f, (h + padH) * Wp + padW, wn);
+        kernel(0, Wp, TH, twq, 4 * (padF + c * T + j * Timg), 4 * planeF, 4 * TW);
+      }
+    }
+    for (let xi = 0; xi < 36; xi++) copyRow(f, padF + xi * planeF, V, xi * CT, CT);
+  };
+}
+
+/**
+ * F(4×4, 3×3)'s output transform on this thread's instance, under winograd43Output's
+ * contract: the products M[36, K, T] copied into the instance's memory in one run; per
+ * output plane (image j, channel k), its tiles transformed (a tile row not a multiple of 4
+ * long reads on into the next tiles or the spare values at the end: computed, never
+ * copied out), and the P rows of Q outputs copied into y.
+ */
+export function simdWinograd43Output(inst: SimdInstance): typeof winograd43Output {
+  return (M, n0, m, K, T, TH, TW, P, Q, y) => {
+    const kernel = inst.wino43Out;
+    if (!kernel || !(M instanceof Float32Array) || !(y instanceof Float32Array)) {
+      winograd43Output(M, n0, m, K, T, TH, TW, P, Q, y);
+      return;
+    }
+    const twq = Math.ceil(TW / 4), outW = 16 * twq, KT = K * T, inF = 36 * KT + 4;
+    const f = inst.reserve(inF + 4 * TH * outW);
+    copyRow(M, 0, f, 0, 36 * KT);
+    f.fill(0, 36 * KT, inF);
+    const Timg = TH * TW, PQ = P * Q;
+    for (let j = 0; j < m; j++) {
+      for (let k = 0; k < K; k++) {
+        kernel(4 * (k * T + j * Timg), 4 * KT, TH, twq, 4 * inF, 4 * TW);
+        const out = (n0 + j) * K * PQ + k * PQ;
+        for (let p = 0; p < P; p++) copyRow(f, inF + p * outW, y, out + p * Q, Q);
+      }
+    }
+  };
+}
+
+/**
+ * F(4×4, 3×3)'s output-gradient transform (weight gradient) on this thread's instance,
+ * under winograd43GradOutput's contract: each plane of dy copied into a zero-padded plane
+ * of the instance's memory and transformed four tiles at a time into Ŷ's layout
+ * [36, K, T] there (run-overs as in simdWinograd43Input), which comes out in 36 runs.
+ */
+export function simdWinograd43GradOutput(inst: SimdInstance): typeof winograd43GradOutput {
+  return (dy, n0, m, K, T, TH, TW, P, Q, Y) => {
+    const kernel = inst.wino43Dy;
+    if (!kernel || !(dy instanceof Float32Array) || !(Y instanceof Float32Array)) {
+      winograd43GradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
+      return;
+    }
+    const twq = Math.ceil(TW / 4), wp = 16 * twq, padF = 4 * TH * wp;
+    const Timg = TH * TW, KT = K * T, PQ = P * Q, planeF = KT + 4;
+    const f = inst.reserve(padF + 36 * planeF);
+    f.fill(0, 0, padF); // rows and columns past P × Q stay zero
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < m; j++) {
+        const src = (n0 + j) * K * PQ + k * PQ;
+        for (let p = 0; p < P; p++) copyRow(dy, src + p * Q, f, p * wp, Q);
+        kernel(0, wp, TH, twq, 4 * (padF + k * T + j * Timg), 4 * planeF, 4 * TW);
+      }
+    }
+    for (let xi = 0; xi < 36; xi++) copyRow(f, padF + xi * planeF, Y, xi * KT, KT);
+  };
+}
+
+/**
+ * F(4×4, 3×3)'s filter transform of output channels k0 ≤ k < k1 on this thread's instance,
+ * under winograd43WeightsRange's contract: the filters copied into the instance's memory in
+ * the order of their destinations in U (flipped: U[ξ, c, k] holds w[k, c] reversed, so
+ * copied c by c), transformed four at a time, and U's 36 planes copied out.
+ */
+export function simdWinograd43WeightsRange(inst: SimdInstance): typeof winograd43WeightsRange {
+  return (w, K, C, flip, U, k0, k1) => {
+    const kernel = inst.wino43U;
+    if (!kernel || !(w instanceof Float32Array) || !(U instanceof Float32Array) || k1 <= k0) {
+      winograd43WeightsRange(w, K, C, flip, U, k0, k1);
+      return;
+    }
+    const nk = k1 - k0, n = nk * C, n4 = Math.ceil(n / 4), inF = 36 * n4 + 4, planeF = 4 * n4, KC = K * C;
+    const f = inst.reserve(inF + 36 * planeF);
+    if (!flip) copyRow(w, 9 * k0 * C, f, 0, 9 * n);
+    else {
+      for (let c = 0; c < C; c++) {
+        for (let k = k0; k < k1; k++) {
+          const s = (k * C + c) * 9, d = (c * nk + k - k0) * 9;
+          for (let i = 0; i < 9; i++) f[d + i] = w[s + 8 - i]!;
+        }
+      }
+    }
+    f.fill(0, 9 * n, inF); // the last group's missing filters and the floats read past them
+    kernel(0, n4, 4 * inF, 4 * planeF);
+    for (let xi = 0; xi < 36; xi++) {
+      const from = inF + xi * planeF;
+      if (!flip) copyRow(f, from, U, xi * KC + k0 * C, n);
+      else for (let c = 0; c < C; c++) copyRow(f, from + c * nk, U, xi * KC + c * K + k0, nk);
+    }
+  };
+}
+
+/**
+ * F(4×4, 3×3)'s last step of the weight gradient on this thread's instance, under
+ * winograd43FilterGrad's contract: Ĝ copied into the instance's memory, transformed four
+ * filters at a time, and the 3 × 3 results added to dw.
+ */
+export function simdWinograd43FilterGrad(inst: SimdInstance): typeof winograd43FilterGrad {
+  return (Gh, KC, dw) => {
+    const kernel = inst.wino43Dw;
+    if (!kernel || !(Gh instanceof Float32Array) || !(dw instanceof Float32Array) || KC === 0) {
+      winograd43FilterGrad(Gh, KC, dw);
+      return;
+    }
+    const n4 = Math.ceil(KC / 4), planeF = 4 * n4, inF = 36 * planeF;
+    const f = inst.reserve(inF + 36 * n4 + 4);
+    for (let xi = 0; xi < 36; xi++) copyRow(Gh, xi * KC, f, xi * planeF, KC);
+    if (planeF > KC) for (let xi = 0; xi < 36; xi++) f.fill(0, xi * planeF + KC, (xi + 1) * planeF);
+    kernel(0, n4, 4 * planeF, 4 * inF);
+    for (let i = 0, n = 9 * KC; i < n; i++) dw[i] += f[inF + i]!;
+  };
+}
+
+/** The SIMD transforms of one instance, as a WinogradContext's input43, output43, gradOutput43, filterGrad43 and weights43 (all filters on this thread). */
+export function simd43Transforms(inst: SimdInstance): Pick<WinogradContext, 'input43' | 'output43' | 'gradOutput43' | 'filterGrad43' | 'weights43'> {
+  const range = simdWinograd43WeightsRange(inst);
+  return {
+    input43: simdWinograd43Input(inst), output43: simdWinograd43Output(inst), gradOutput43: simdWinograd43GradOutput(inst), filterGrad43: simdWinograd43FilterGrad(inst),
+    weights43: (w, K, C, flip, ctx) => {
+      const U = ctx.alloc(36 * K * C);
+      range(w, K, C, flip, U, 0, K);
+      return U;
+    },
+  };
+}
