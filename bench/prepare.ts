@@ -4,7 +4,13 @@
 // missing, and cached in the temporary folder. Then, in the same run:
 // - `prepare --image_folder` on them at 224² with 1 and with 2 workers (decode, resize,
 //   write train.h5/test.h5), against Pillow's decode + bilinear resize to 224² of the same
-//   files in one process (Debian's python3-pil on /usr/bin/python3; no file written);
+//   files in one process (Debian's python3-pil on /usr/bin/python3; no file written), as
+//   wall rate and as CPU time per image (the steadier figure on a shared machine), with the
+//   share of it the main thread spent (receiving rows, shards, the HDF5 files);
+// - where the CPU time of one image goes, one thread, stages alternated in rounds on the
+//   first 300 files: the decode to RGBA, the resize to the 224² row by the WebAssembly SIMD
+//   kernel prepare uses and by the JavaScript reference (with its RGBA to RGB pass), against
+//   Pillow's bilinear resize alone of the decoded images;
 // - the JPEG decoders alone, one thread, on the first 300 files: jpeg-js (pure JS, the
 //   fallback), @jsquash/jpeg (libjpeg-turbo/MozJPEG in WebAssembly, the one prepare uses)
 //   and sharp (libvips, native, Node only; measured only when installed: it is no
@@ -15,8 +21,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { decode as jpegJsDecode, encode as jpegJsEncode } from 'jpeg-js';
+import { performance } from 'node:perf_hooks';
+import { decodeRgba } from '../src/data/image.js';
 import { prepare } from '../src/data/prepare/index.js';
 import { loadWasmJpegDecoder } from '../src/data/jpeg-wasm.js';
+import { RgbaResizer, rgbaToRowReference } from '../src/data/resize-rgba.js';
 import { median, type Benchmark, type Row } from './harness.js';
 
 const N = 2000;
@@ -53,19 +62,24 @@ import io, os, sys, time
 from PIL import Image
 files, mode = sys.stdin.read().split('\\n'), sys.argv[1]
 data = [open(f, 'rb').read() for f in files]
+decoded = [Image.open(io.BytesIO(b)).convert('RGB') for b in data] if mode == 'resize-only' else []
 cpu = []
+def resize(im):
+    # the short side to 224 and the central 224x224, as prepare does
+    s = 224 / min(im.size)
+    im = im.resize((max(224, round(im.size[0] * s)), max(224, round(im.size[1] * s))), Image.BILINEAR)
+    l, t2 = (im.size[0] - 224) // 2, (im.size[1] - 224) // 2
+    im.crop((l, t2, l + 224, t2 + 224)).tobytes()
 def run():
     t = time.perf_counter()
     c = time.process_time()
-    for b in data:
+    if mode == 'resize-only':
+        for im in decoded:
+            resize(im)
+    for b in data if mode != 'resize-only' else []:
         im = Image.open(io.BytesIO(b)).convert('RGB')
         if mode == 'resize':
-            # the short side to 224 and the central 224x224, as prepare does
-            s = 224 / min(im.size)
-            im = im.resize((max(224, round(im.size[0] * s)), max(224, round(im.size[1] * s))), Image.BILINEAR)
-            l, t2 = (im.size[0] - 224) // 2, (im.size[1] - 224) // 2
-            im = im.crop((l, t2, l + 224, t2 + 224))
-            im.tobytes()
+            resize(im)
     cpu.append((time.process_time() - c) / len(data))
     return len(data) / (time.perf_counter() - t)
 print(' '.join(str(run()) for _ in range(3)))
@@ -116,6 +130,43 @@ async function rate(files: Uint8Array[], f: (b: Uint8Array) => unknown): Promise
   return median(runs);
 }
 
+/**
+ * CPU time per image of prepare's stages on one thread (this one), each stage run over all
+ * files once per round and the rounds alternated, so that a change in the machine's load
+ * falls on every stage alike; medians of 5 rounds.
+ */
+async function stages(files: string[], bufs: Uint8Array[], jpeg: Awaited<ReturnType<typeof loadWasmJpegDecoder>>, pilResize: { cpuMs: number; version: string } | undefined): Promise<Row[]> {
+  const rgba = bufs.map((b) => {
+    const r = decodeRgba(b, 'bench', jpeg);
+    return { width: r.width, height: r.height, data: r.data.slice() };
+  });
+  const resizer = new RgbaResizer();
+  const stage: Record<string, () => void> = {
+    read: () => files.forEach((f) => readFileSync(f)),
+    decode: () => bufs.forEach((b) => decodeRgba(b, 'bench', jpeg)),
+    simd: () => rgba.forEach((im) => resizer.toRow(im, 224, 'rgb')),
+    reference: () => rgba.forEach((im) => rgbaToRowReference(im, 224, 'rgb')),
+  };
+  const ms: Record<string, number[]> = {};
+  for (let round = 0; round < 5; round++) {
+    for (const [name, f] of Object.entries(stage)) {
+      const c = process.cpuUsage();
+      f();
+      const u = process.cpuUsage(c);
+      (ms[name] ??= []).push((u.user + u.system) / 1000 / files.length);
+    }
+  }
+  const m = (k: string) => median(ms[k]!);
+  const row = (workload: string, ours: number, peer: string, peerValue: number | null, note: string): Row => ({ workload: `stage, CPU time per image, 1 thread: ${workload}`, unit: 'ms', ours, peer, peerValue, note });
+  const pilName = pilResize ? `Pillow ${pilResize.version} resize alone` : 'Pillow (not installed)';
+  return [
+    row('read the file', m('read'), '-', null, `${files.length} files, rounds alternated with the stages below`),
+    row('decode to RGBA (@jsquash/jpeg)', m('decode'), '-', null, 'the decoder prepare uses'),
+    row('RGBA → 224² channel-major row + sums, WebAssembly SIMD', m('simd'), pilName, pilResize?.cpuMs ?? null, 'what prepare runs; Pillow: bilinear resize + center crop of the decoded RGB images, one process'),
+    row('the same by the JavaScript reference', m('reference'), pilName, pilResize?.cpuMs ?? null, 'RGBA → RGB, resizeToRow, sums: the readable code the SIMD kernel is tested against (the same bytes)'),
+  ];
+}
+
 export const prepareBench: Benchmark = {
   name: 'prepare',
   ids: [],
@@ -139,33 +190,36 @@ export const prepareBench: Benchmark = {
     const oursRate = async (workers: number) => {
       const runs: number[] = [];
       const cpu: number[] = [];
+      const main: number[] = [];
       for (let k = 0; k < 2; k++) {
         rmSync(out, { recursive: true, force: true });
         const t = performance.now();
         const c = process.cpuUsage();
+        const e = performance.eventLoopUtilization();
         await prepare({ imageFolder: DIR, out, workers, size: 224 });
         const u = process.cpuUsage(c);
         runs.push(files.length / ((performance.now() - t) / 1000));
         cpu.push((u.user + u.system) / 1000 / files.length);
+        // the main thread's busy time (wall time it was not idle: an upper bound on its CPU time)
+        main.push(performance.eventLoopUtilization(e).active / files.length);
       }
       rmSync(out, { recursive: true, force: true });
-      return { rate: median(runs), cpuMs: median(cpu) };
+      return { rate: median(runs), cpuMs: median(cpu), mainMs: median(main) };
     };
+    log(`  load average at the start: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} (${os.availableParallelism()} cores)`);
     const pil = pillow ? py('resize', files) : undefined;
     if (pil) log(`  Pillow ${pil.version} decode + resize to 224², one process: ${pil.rate.toFixed(0)} img/s, ${pil.cpuMs.toFixed(2)} ms of CPU per image`);
     for (const workers of [1, 2]) {
-      const { rate: r, cpuMs } = await oursRate(workers);
-      log(`  prepare --workers ${workers}: ${r.toFixed(0)} img/s, ${cpuMs.toFixed(2)} ms of CPU per image`);
-      if (workers === 1) {
-        rows.push({
-          workload: `prepare ${N} JPEG ~250² → 224²: CPU time per image`,
-          unit: 'ms',
-          ours: cpuMs,
-          peer: pil ? `Pillow ${pil.version}, 1 process` : 'Pillow (not installed)',
-          peerValue: pil?.cpuMs ?? null,
-          note: 'CPU seconds of the process (its worker threads included) per image, --workers 1; lower is better; on an idle machine N cores give about N / this images per millisecond',
-        });
-      }
+      const { rate: r, cpuMs, mainMs } = await oursRate(workers);
+      log(`  prepare --workers ${workers}: ${r.toFixed(0)} img/s, ${cpuMs.toFixed(2)} ms of CPU per image, main thread busy ${mainMs.toFixed(2)} ms per image`);
+      rows.push({
+        workload: `prepare ${N} JPEG ~250² → 224², --workers ${workers}: CPU time per image`,
+        unit: 'ms',
+        ours: cpuMs,
+        peer: pil ? `Pillow ${pil.version}, 1 process` : 'Pillow (not installed)',
+        peerValue: pil?.cpuMs ?? null,
+        note: `CPU seconds of the process (its worker threads included) per image; lower is better; on an idle machine N cores give about N / this images per millisecond; of it the main thread was busy at most ${mainMs.toFixed(2)} ms per image`,
+      });
       rows.push({
         workload: `prepare ${N} JPEG ~250² → 224², --workers ${workers}`,
         unit: 'img/s',
@@ -178,6 +232,8 @@ export const prepareBench: Benchmark = {
 
     const sample = files.slice(0, DECODE_N);
     const bufs = sample.map((f) => new Uint8Array(readFileSync(f)));
+    const wasm = await loadWasmJpegDecoder();
+    rows.push(...(await stages(sample, bufs, wasm, pillow ? py('resize-only', sample) : undefined)));
     const pilDecode = pillow ? py('decode', sample) : undefined;
     const decodeRow = (name: string, r: number | null, note: string): Row => ({
       workload: `decode ${DECODE_N} JPEG ~250², 1 thread: ${name}`,
@@ -189,7 +245,6 @@ export const prepareBench: Benchmark = {
     });
     const jsRate = await rate(bufs, (b) => jpegJsDecode(b, { useTArray: true, formatAsRGBA: true }));
     rows.push(decodeRow('jpeg-js 0.4.4', jsRate, 'pure JavaScript; Node and browsers; the fallback'));
-    const wasm = await loadWasmJpegDecoder();
     const require = createRequire(import.meta.url);
     const wasmKb = statSync(require.resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm')).size / 1024;
     rows.push(decodeRow('@jsquash/jpeg 1.6.0 (wasm)', await rate(bufs, (b) => wasm(b, 'bench')), `libjpeg-turbo (MozJPEG) in WebAssembly, a ${wasmKb.toFixed(0)} KB .wasm; Node and browsers; prepare's decoder`));
@@ -207,6 +262,7 @@ export const prepareBench: Benchmark = {
     } else {
       rows.push(decodeRow('sharp (libvips, native)', null, 'not installed (no dependency of ours): `npm i --no-save sharp@0.35.5` to compare'));
     }
+    log(`  load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(', ')}`);
     return rows;
   },
 };

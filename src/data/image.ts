@@ -20,14 +20,21 @@ export type ChannelOrder = 'rgb' | 'bgr' | 'gray';
  */
 export type JpegDecoder = (buf: Uint8Array, where: string) => { width: number; height: number; data: Uint8Array };
 
+/** 8-bit RGBA pixels, row-major, as the decoders give them. */
+export interface Rgba {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
 /**
- * Decode a JPEG or PNG (recognised by its signature) to RGB. TlError naming `where` otherwise.
+ * Decode a JPEG or PNG (recognised by its signature) to RGBA. TlError naming `where` otherwise.
  * `jpeg` decodes JPEGs when given; a file it cannot decode is given to jpeg-js before it is
  * called undecodable (jpeg-js reads some colour spaces, CMYK among them, that libjpeg's RGB
  * output refuses).
  */
-export function decodeImage(buf: Uint8Array, where: string, jpeg?: JpegDecoder): Image {
-  let rgba: { width: number; height: number; data: Uint8Array };
+export function decodeRgba(buf: Uint8Array, where: string, jpeg?: JpegDecoder): Rgba {
+  let rgba: Rgba;
   const isPng = buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47;
   const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
   try {
@@ -53,12 +60,21 @@ export function decodeImage(buf: Uint8Array, where: string, jpeg?: JpegDecoder):
   if (!(width > 0 && height > 0) || rgba.data.length < width * height * 4) {
     throw new TlError(`${where}: decoded to an empty or short image (${width}x${height})`);
   }
+  return rgba;
+}
+
+/** decodeRgba's pixels as RGB (PNG alpha is dropped: composited over black would change opaque pixels not at all). */
+export function decodeImage(buf: Uint8Array, where: string, jpeg?: JpegDecoder): Image {
+  return rgbaToRgb(decodeRgba(buf, where, jpeg));
+}
+
+/** The RGB channels of RGBA pixels. */
+export function rgbaToRgb({ width, height, data: src }: Rgba): Image {
   const data = new Uint8Array(width * height * 3);
   for (let i = 0, j = 0; i < width * height; i++, j += 4) {
-    // PNG alpha is dropped (composited over black would change opaque pixels not at all)
-    data[i * 3] = rgba.data[j]!;
-    data[i * 3 + 1] = rgba.data[j + 1]!;
-    data[i * 3 + 2] = rgba.data[j + 2]!;
+    data[i * 3] = src[j]!;
+    data[i * 3 + 1] = src[j + 1]!;
+    data[i * 3 + 2] = src[j + 2]!;
   }
   return { width, height, channels: 3, data };
 }
@@ -82,14 +98,14 @@ function jpegWithFallback(jpeg: JpegDecoder, buf: Uint8Array, where: string): { 
  * packed: output o takes count[o] input pixels from first[o] on, with the weights
  * weights[offset[o] .. offset[o] + count[o]).
  */
-interface AxisWeights {
+export interface AxisWeights {
   first: Int32Array;
   count: Int32Array;
   offset: Int32Array;
   weights: Float32Array;
 }
 
-function axisWeights(inSize: number, outSize: number, start: number, span: number): AxisWeights {
+export function axisWeights(inSize: number, outSize: number, start: number, span: number): AxisWeights {
   const scale = span / outSize; // input pixels per output pixel
   const support = Math.max(1, scale);
   const first = new Int32Array(outSize);
@@ -254,7 +270,7 @@ export function toUint8(v: ArrayLike<number>): Uint8Array {
 }
 
 /** The central square of a region (the crop that "resize the short side, then center-crop" takes). */
-function centerSquare(region: { x0: number; y0: number; w: number; h: number }): { x0: number; y0: number; w: number; h: number } {
+export function centerSquare(region: { x0: number; y0: number; w: number; h: number }): { x0: number; y0: number; w: number; h: number } {
   const s = Math.min(region.w, region.h);
   return { x0: region.x0 + Math.floor((region.w - s) / 2), y0: region.y0 + Math.floor((region.h - s) / 2), w: s, h: s };
 }

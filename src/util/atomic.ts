@@ -1,4 +1,4 @@
-import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fsTlError } from './fs-errors.js';
 
@@ -99,12 +99,24 @@ export async function writeAtomic(path: string, write: (tmpPath: string) => void
   }
 }
 
-/** writeAtomic for content already in memory. */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+function writeParts(path: string, parts: readonly Uint8Array[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const part of parts) {
+      for (let at = 0; at < part.length; ) at += writeSync(fd, part, at, part.length - at);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** writeAtomic for content already in memory (parts given as a list are written one after another, not joined first). */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   removeStaleTemps(path);
   const tmp = tempPathFor(path);
   try {
-    writeFileSync(tmp, data);
+    if (typeof data === 'string' || data instanceof Uint8Array) writeFileSync(tmp, data);
+    else writeParts(tmp, data);
     renameSync(tmp, path);
   } catch (e) {
     removeTemp(tmp);

@@ -1,5 +1,5 @@
 // prepare at scale: worker threads keep the item order (1 and 2 workers write the same
-// files), a run killed part-way continues from its shards and ends with the same files, a
+// files) and write the reference rows of the kept images, a run killed part-way continues from its shards and ends with the same files, a
 // missing or damaged JPEG is skipped by name while the run goes on, and a full disk is one
 // line with nothing under the final names.
 import { spawn, spawnSync } from 'node:child_process';
@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepare, type PrepareProgress } from '../../src/data/index.js';
+import { decodeImage, resizeToRow } from '../../src/data/image.js';
+import { loadWasmJpegDecoder } from '../../src/data/jpeg-wasm.js';
 import { openH5 } from '../../src/formats/h5.js';
 import { fix, tempDir, tlError } from './helpers.js';
 
@@ -85,6 +87,24 @@ describe('prepare on worker threads', () => {
     expect(readFileSync(join(tmp.dir, 'w2', 'skipped.txt'), 'utf8')).toContain(damaged[0]);
     // the work in progress is gone once the files are in place
     expect(readdirSync(join(tmp.dir, 'w2')).sort()).toEqual(['skipped.txt', 'test.h5', 'train.h5']);
+  });
+
+  it('every row the workers write is the reference row of one kept image (RGB decode, resizeToRow), the gap of a skip in the shard closed', async () => {
+    // one shard per split, so the truncated JPEG sits among rows that come after it
+    const out = join(tmp.dir, 'ref');
+    await prepare({ imageFolder: folder, size: 24, testFraction: 0.25, shardImages: 1000, workers: 2, out });
+    const jpeg = await loadWasmJpegDecoder();
+    const F = 3 * 24 * 24;
+    const want = readdirSync(folder).flatMap((c) => readdirSync(join(folder, c)).map((f) => join(folder, c, f)))
+      .filter((f) => !damaged.includes(f))
+      .map((f) => Buffer.from(resizeToRow(decodeImage(readFileSync(f), f, jpeg), 24, 'rgb')).toString('base64'));
+    const got: string[] = [];
+    const files = (await bothFiles(out)) as Record<string, Record<string, { value: number[] }>>;
+    for (const split of ['train', 'test']) {
+      const x = files[split]!['input']!.value;
+      for (let i = 0; i < x.length / F; i++) got.push(Buffer.from(x.slice(i * F, (i + 1) * F)).toString('base64'));
+    }
+    expect(got.sort()).toEqual(want.sort());
   });
 
   it('2 workers write the same as 1 (IMDB-WIKI crops), and a missing file in the list is skipped by name', async () => {

@@ -23,6 +23,10 @@ describe('atomic writes', () => {
     writeFileAtomicSync(p, 'new');
     expect(readFileSync(p, 'utf8')).toBe('new');
     expect(readdirSync(dir)).toEqual(['a.txt']);
+    // parts are written one after another, empty ones included
+    writeFileAtomicSync(p, [Buffer.from('ne'), new Uint8Array(0), Buffer.from('wer')]);
+    expect(readFileSync(p, 'utf8')).toBe('newer');
+    expect(readdirSync(dir)).toEqual(['a.txt']);
   });
   it('keeps the previous content when the writer fails midway', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-atomic-'));

@@ -1,5 +1,5 @@
 // Every writer of a file the user keeps (checkpoint, neon HDF5 data as prepare writes it,
-// export, inference file) under ENOSPC, EIO and EACCES injected at the opening of its
+// export, inference file, prepare's shards) under ENOSPC, EIO and EACCES injected at the opening of its
 // temporary, at its first, middle and last write, and at the rename onto the target
 // (src/util/fault-inject.ts): a TlError with one line naming the file and the reason, the
 // previous file byte for byte as it was, no temporary left beside it.
@@ -12,6 +12,7 @@ import { writeTestPass } from '../../src/cli/inference.js';
 import { exportModel } from '../../src/export/index.js';
 import { saveCheckpoint } from '../../src/index.js';
 import { smallModel } from '../helpers/small-model.js';
+import { writeFileAtomicSync } from '../../src/util/atomic.js';
 import { TlError } from '../../src/util/errors.js';
 import { injectFaults, type FaultCounts } from '../../src/util/fault-inject.js';
 
@@ -28,6 +29,8 @@ const WRITERS: Writer[] = [
     name: 'neon HDF5 data (prepare)', file: 'train.h5',
     write: (p) => writeNeonH5(p, { x: new Uint8Array(4 * 3 * 8 * 8).map((_, i) => i % 251), labels: Int32Array.of(0, 1, 0, 1), lshape: [3, 8, 8], nclass: 2, classNames: ['a', 'b'], mean: Float32Array.of(1, 2, 3) }),
   },
+  // prepare's shards: a header and tens of MB of rows written one after the other, not joined
+  { name: 'a file written in parts (prepare\'s shards)', file: 'train-000000.shard', write: (p) => writeFileAtomicSync(p, [Uint8Array.of(1, 2, 3), new Uint8Array(1000).fill(7), Uint8Array.of(9)]) },
   { name: 'export (ONNX)', file: 'm.onnx', write: (p) => exportModel(model, p, 'onnx') },
   { name: 'inference file', file: 'inference.txt', write: (p) => writeTestPass(p, { accuracy: 0.5, outputs: Float32Array.of(0.25, 0.75, 0.5, 0.5), nout: 2, targets: Int32Array.of(1, 0) }) },
 ];

@@ -59,15 +59,15 @@ export class RowPool {
     }
   }
 
-  /** The row of `job` (or why it was skipped), from the least busy worker. */
-  submit(job: RowJob): Promise<RowReply> {
+  /** The row of `job` written into `into` (a view of a SharedArrayBuffer), or why it was skipped, from the least busy worker. */
+  submit(job: RowJob, into: Uint8Array): Promise<RowReply> {
     if (this.failed) return Promise.reject(this.failed);
     let t = this.threads[0]!;
     for (const u of this.threads) if (u.waiting.size < t.waiting.size) t = u;
     const seq = this.seq++;
     return new Promise<RowReply>((resolve, reject) => {
       t.waiting.set(seq, { resolve, reject });
-      t.worker.postMessage({ seq, job });
+      t.worker.postMessage({ seq, job, into });
     });
   }
 

@@ -1,8 +1,9 @@
 // One image file made into one row of `prepare`'s output, described by plain data (a RowJob)
 // so that a worker thread can do it: read, decode, crop to the face box (IMDB-WIKI), resize
-// the short side and center-crop, channel-major bytes.
+// the short side and center-crop, channel-major bytes (and their per-channel sums).
 import { readFileSync } from 'node:fs';
-import { decodeImage, faceRegion, resizeToRow, type ChannelOrder, type JpegDecoder } from '../image.js';
+import { decodeRgba, faceRegion, type ChannelOrder, type JpegDecoder } from '../image.js';
+import { RgbaResizer, type RowWithSums } from '../resize-rgba.js';
 import { Skip } from './items.js';
 
 export interface RowJob {
@@ -27,19 +28,25 @@ function readImageFile(path: string): Uint8Array {
 
 function decodeOrSkip(buf: Uint8Array, path: string, jpeg?: JpegDecoder) {
   try {
-    return decodeImage(buf, path, jpeg);
+    return decodeRgba(buf, path, jpeg);
   } catch (e) {
     throw new Skip('undecodable', (e as Error).message);
   }
 }
 
-/** The row of `job` (C·size·size bytes), or a thrown Skip saying why there is none. */
-export function makeRow(job: RowJob, jpeg?: JpegDecoder): Uint8Array {
+let shared: RgbaResizer | undefined;
+
+/**
+ * The row of `job` (C·size·size bytes, written into `into` when given) and its per-channel
+ * sums, or a thrown Skip saying why there is none. `resizer` (one per thread) defaults to
+ * one this module keeps.
+ */
+export function makeRow(job: RowJob, jpeg?: JpegDecoder, into?: Uint8Array, resizer: RgbaResizer = (shared ??= new RgbaResizer())): RowWithSums {
   const img = decodeOrSkip(readImageFile(job.path), job.path, jpeg);
   let region;
   if (job.box) {
     region = faceRegion(job.box, job.margin ?? 0, img.width, img.height);
     if (!region) throw new Skip('bad face box', `${job.path}: face box [${job.box.join(' ')}] lies outside the ${img.width}x${img.height} image`);
   }
-  return resizeToRow(img, job.size, job.channels, region ?? undefined);
+  return resizer.toRow(img, job.size, job.channels, region ?? undefined, into);
 }

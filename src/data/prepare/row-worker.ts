@@ -1,5 +1,5 @@
 // A worker thread of `prepare` (pool.ts): makes the row of each RowJob it is sent, in the
-// order sent, and posts back the row (its buffer transferred), the reason it was skipped,
+// order sent, and posts back the row (its buffer transferred) with its per-channel sums, the reason it was skipped,
 // or an unexpected error's message.
 import { parentPort } from 'node:worker_threads';
 import type { JpegDecoder } from '../image.js';
@@ -8,7 +8,7 @@ import { Skip } from './items.js';
 import { makeRow, type RowJob } from './row-job.js';
 
 export type RowReply =
-  | { seq: number; row: Uint8Array }
+  | { seq: number; sums: number[] }
   | { seq: number; skip: { reason: Skip['reason']; detail: string } }
   | { seq: number; error: string };
 
@@ -24,13 +24,12 @@ const ready = loadWasmJpegDecoder().then(
   },
 );
 
-port.on('message', (m: { seq: number; job: RowJob }) => {
+port.on('message', (m: { seq: number; job: RowJob; into: Uint8Array }) => {
   void ready.then(() => {
     let reply: RowReply;
     try {
-      const row = makeRow(m.job, jpeg);
-      port.postMessage({ seq: m.seq, row } satisfies RowReply, [row.buffer as ArrayBuffer]);
-      return;
+      const { sums } = makeRow(m.job, jpeg, m.into);
+      reply = { seq: m.seq, sums };
     } catch (e) {
       reply = e instanceof Skip ? { seq: m.seq, skip: { reason: e.reason, detail: e.detail } } : { seq: m.seq, error: (e as Error)?.message ?? String(e) };
     }

@@ -119,12 +119,12 @@ export class PartialOutput {
 
   write(index: number, header: ShardHeader, rows: Uint8Array): void {
     const h = Buffer.from(JSON.stringify(header), 'utf8');
-    const b = Buffer.allocUnsafe(8 + h.length + rows.length);
-    b.writeUInt32LE(MAGIC, 0);
-    b.writeUInt32LE(h.length, 4);
-    h.copy(b, 8);
-    b.set(rows, 8 + h.length);
-    writeFileAtomicSync(this.path(header.split, index), b);
+    const head = Buffer.allocUnsafe(8 + h.length);
+    head.writeUInt32LE(MAGIC, 0);
+    head.writeUInt32LE(h.length, 4);
+    h.copy(head, 8);
+    // the rows (tens of MB) go to the file from where they are, not copied behind the header
+    writeFileAtomicSync(this.path(header.split, index), [head, rows]);
   }
 
   remove(): void {

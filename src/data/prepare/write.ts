@@ -54,7 +54,11 @@ export interface SplitsToWrite {
   onNote?: (m: string) => void;
 }
 
-/** Results of the items of one split, in item order: rows made on the workers ahead of need, at most `window` at a time. */
+/**
+ * Results of the items of one split, in item order: rows made on the workers ahead of need,
+ * at most `window` at a time, each written by its worker straight into `slot(i)` (a view of
+ * the shared buffer of item i's shard).
+ */
 class OrderedRows {
   private readonly ahead = new Map<number, Promise<RowReply>>();
   private next = 0;
@@ -64,6 +68,7 @@ class OrderedRows {
     private readonly todo: number[],
     private readonly pool: () => RowPool,
     private readonly window: number,
+    private readonly slot: (i: number) => Uint8Array,
   ) {}
 
   private fill(): void {
@@ -71,22 +76,25 @@ class OrderedRows {
       const i = this.todo[k]!;
       const job = this.items[i]!.job;
       if (job && !this.ahead.has(i)) {
-        const p = this.pool().submit(job);
+        const p = this.pool().submit(job, this.slot(i));
         p.catch(() => undefined); // awaited in take(); one never taken (the run stopped first) must not be an unhandled rejection
         this.ahead.set(i, p);
       }
     }
   }
 
-  /** The next item's row, or the Skip that says why it has none. */
-  async take(): Promise<Uint8Array | Skip> {
+  /**
+   * The next item's row, or the Skip that says why it has none: `sums` when a worker wrote
+   * it into its slot, `row` when it was made here.
+   */
+  async take(): Promise<{ row: Uint8Array } | { sums: number[] } | Skip> {
     this.fill();
     const i = this.todo[this.next++]!;
     const it = this.items[i]!;
     const p = this.ahead.get(i);
     if (!p) {
       try {
-        return it.row!();
+        return { row: it.row!() };
       } catch (e) {
         if (e instanceof Skip) return e;
         throw e;
@@ -94,7 +102,7 @@ class OrderedRows {
     }
     this.ahead.delete(i);
     const r = await p;
-    if ('row' in r) return r.row;
+    if ('sums' in r) return { sums: r.sums };
     if ('skip' in r) return new Skip(r.skip.reason, r.skip.detail);
     throw new TlError(`prepare: ${it.name}: ${r.error}`);
   }
@@ -122,7 +130,15 @@ export async function writeSplits(o: SplitsToWrite): Promise<{ train: SplitRepor
     const nShards = Math.ceil(items.length / S);
     const todo: number[] = [];
     for (let k = 0; k < nShards; k++) if (!partial.has(split, k)) for (let i = k * S; i < Math.min(items.length, (k + 1) * S); i++) todo.push(i);
-    const rows = new OrderedRows(items, todo, getPool, Math.max(4, 4 * o.workers));
+    // one shared buffer per shard being made (the window of rows ahead spans at most two)
+    const shardBufs = new Map<number, Uint8Array>();
+    const shardBuf = (k: number) => {
+      let b = shardBufs.get(k);
+      if (!b) shardBufs.set(k, (b = new Uint8Array(new SharedArrayBuffer((Math.min(items.length, (k + 1) * S) - k * S) * F))));
+      return b;
+    };
+    const slot = (i: number) => shardBuf(Math.floor(i / S)).subarray((i % S) * F, (i % S + 1) * F);
+    const rows = new OrderedRows(items, todo, getPool, Math.max(4, 4 * o.workers), slot);
     for (let k = 0; k < nShards; k++) {
       const start = k * S, end = Math.min(items.length, start + S);
       if (partial.has(split, k)) {
@@ -134,7 +150,7 @@ export async function writeSplits(o: SplitsToWrite): Promise<{ train: SplitRepor
         o.onProgress?.({ done, total, split, item: items[end - 1]!.name, resumed, skipped: tally.items.length - skippedBefore });
         continue;
       }
-      const buf = new Uint8Array((end - start) * F);
+      const buf = shardBuf(k);
       const h: ShardHeader = { split, start, end, labels: [], skipped: [], sums: new Array<number>(C).fill(0) };
       for (let i = start; i < end; i++) {
         const it = items[i]!;
@@ -143,17 +159,25 @@ export async function writeSplits(o: SplitsToWrite): Promise<{ train: SplitRepor
           tally.add(it.name, r.reason, r.detail);
           h.skipped.push({ item: it.name, reason: r.reason, detail: r.detail });
         } else {
-          buf.set(r, h.labels.length * F);
+          // rows sit in item order; a skip before this one leaves a gap that closes here
+          const at = h.labels.length * F;
+          if ('row' in r) buf.set(r.row, at);
+          else if (i - start !== h.labels.length) buf.copyWithin(at, (i - start) * F, (i - start + 1) * F);
+          const row = buf.subarray(at, at + F);
           h.labels.push(it.label);
           for (let c = 0; c < C; c++) {
-            let s = 0;
-            for (let p = c * HW; p < (c + 1) * HW; p++) s += r[p]!;
+            let s = 'sums' in r ? r.sums[c] : undefined;
+            if (s === undefined) {
+              s = 0;
+              for (let p = c * HW; p < (c + 1) * HW; p++) s += row[p]!;
+            }
             h.sums[c]! += s;
           }
         }
         done++;
         o.onProgress?.({ done, total, split, item: it.name, resumed, skipped: tally.items.length - skippedBefore });
       }
+      shardBufs.delete(k);
       try {
         partial.write(k, h, buf.subarray(0, h.labels.length * F));
       } catch (e) {
