@@ -2,11 +2,16 @@
 // instance, each under the contract of the float64 JavaScript transform it replaces
 // (winograd43.ts; used instead for float64 data or without the module): the data copied
 // into the instance's memory, transformed there, and copied out, in as few and as long
-// runs as the layouts allow.
+// runs as the layouts allow. A WebAssembly memory never shrinks, and each thread has its
+// own: so each transform stages at most `staged` floats at a time (blocks of channels, of
+// filters), which bounds what the instances hold to a few MB whatever the layer's size.
 import type { SimdInstance } from './simd.js';
 import { copyRow } from './gemm.js';
 import { winograd43FilterGrad, winograd43GradOutput, winograd43Input, winograd43Output, winograd43WeightsRange } from './winograd43.js';
 import type { WinogradContext } from './winograd.js';
+
+/** The most floats a transform stages in an instance's memory at once (4 MB). */
+export const MAX_STAGED = 1 << 20;
 
 /**
  * F(4×4, 3×3)'s input transform on this thread's instance, under winograd43Input's contract
@@ -17,7 +22,7 @@ import type { WinogradContext } from './winograd.js';
  * which are written later (planes in the order of V, c then j), or into 4 spare values
  * after each of the 36 planes.
  */
-export function simdWinograd43Input(inst: SimdInstance): typeof winograd43Input {
+export function simdWinograd43Input(inst: SimdInstance, staged = MAX_STAGED): typeof winograd43Input {
   return (x, n0, m, C, H, W, padH, padW, TH, TW, V, pad) => {
     const kernel = inst.wino43In;
     if (!kernel || !(x instanceof Float32Array) || !(V instanceof Float32Array)) {
@@ -25,18 +30,23 @@ export function simdWinograd43Input(inst: SimdInstance): typeof winograd43Input 
       return;
     }
     const twq = Math.ceil(TW / 4), Wp = 16 * twq + 4, Hp = 4 * TH + 2, padF = Hp * Wp, HW = H * W;
-    const Timg = TH * TW, T = m * Timg, CT = C * T, planeF = CT + 4;
-    const f = inst.reserve(padF + 36 * planeF);
-    f.fill(0, 0, padF); // the border (and rows and columns past the image) stay zero
+    const Timg = TH * TW, T = m * Timg, CT = C * T;
+    // channels [c0, c0 + cb) at a time: V's 36 planes of that block are runs of cb·T
+    const cb = Math.max(1, Math.min(C, Math.floor((staged - padF - 144) / (36 * T))));
     const wn = Math.min(W, Wp - padW);
-    for (let c = 0; c < C; c++) {
-      for (let j = 0; j < m; j++) {
-        const src = (n0 + j) * C * HW + c * HW;
-        for (let h = 0; h < H && h + padH < Hp; h++) copyRow(x, src + h * W, f, (h + padH) * Wp + padW, wn);
-        kernel(0, Wp, TH, twq, 4 * (padF + c * T + j * Timg), 4 * planeF, 4 * TW);
+    for (let c0 = 0; c0 < C; c0 += cb) {
+      const nc = Math.min(cb, C - c0), planeF = nc * T + 4;
+      const f = inst.reserve(padF + 36 * planeF);
+      f.fill(0, 0, padF); // the border (and rows and columns past the image) stay zero
+      for (let c = 0; c < nc; c++) {
+        for (let j = 0; j < m; j++) {
+          const src = (n0 + j) * C * HW + (c0 + c) * HW;
+          for (let h = 0; h < H && h + padH < Hp; h++) copyRow(x, src + h * W, f, (h + padH) * Wp + padW, wn);
+          kernel(0, Wp, TH, twq, 4 * (padF + c * T + j * Timg), 4 * planeF, 4 * TW);
+        }
       }
+      for (let xi = 0; xi < 36; xi++) copyRow(f, padF + xi * planeF, V, xi * CT + c0 * T, nc * T);
     }
-    for (let xi = 0; xi < 36; xi++) copyRow(f, padF + xi * planeF, V, xi * CT, CT);
   };
 }
 
@@ -47,23 +57,28 @@ export function simdWinograd43Input(inst: SimdInstance): typeof winograd43Input 
  * long reads on into the next tiles or the spare values at the end: computed, never
  * copied out), and the P rows of Q outputs copied into y.
  */
-export function simdWinograd43Output(inst: SimdInstance): typeof winograd43Output {
+export function simdWinograd43Output(inst: SimdInstance, staged = MAX_STAGED): typeof winograd43Output {
   return (M, n0, m, K, T, TH, TW, P, Q, y) => {
     const kernel = inst.wino43Out;
     if (!kernel || !(M instanceof Float32Array) || !(y instanceof Float32Array)) {
       winograd43Output(M, n0, m, K, T, TH, TW, P, Q, y);
       return;
     }
-    const twq = Math.ceil(TW / 4), outW = 16 * twq, KT = K * T, inF = 36 * KT + 4;
-    const f = inst.reserve(inF + 4 * TH * outW);
-    copyRow(M, 0, f, 0, 36 * KT);
-    f.fill(0, 36 * KT, inF);
+    const twq = Math.ceil(TW / 4), outW = 16 * twq, KT = K * T, outF = 4 * TH * outW;
     const Timg = TH * TW, PQ = P * Q;
-    for (let j = 0; j < m; j++) {
-      for (let k = 0; k < K; k++) {
-        kernel(4 * (k * T + j * Timg), 4 * KT, TH, twq, 4 * inF, 4 * TW);
-        const out = (n0 + j) * K * PQ + k * PQ;
-        for (let p = 0; p < P; p++) copyRow(f, inF + p * outW, y, out + p * Q, Q);
+    // output channels [k0, k0 + kb) at a time: M's 36 planes of that block are runs of kb·T
+    const kb = Math.max(1, Math.min(K, Math.floor((staged - outF - 4) / (36 * T))));
+    for (let k0 = 0; k0 < K; k0 += kb) {
+      const nk = Math.min(kb, K - k0), bT = nk * T, inF = 36 * bT + 4;
+      const f = inst.reserve(inF + outF);
+      for (let xi = 0; xi < 36; xi++) copyRow(M, xi * KT + k0 * T, f, xi * bT, bT);
+      f.fill(0, 36 * bT, inF);
+      for (let j = 0; j < m; j++) {
+        for (let k = 0; k < nk; k++) {
+          kernel(4 * (k * T + j * Timg), 4 * bT, TH, twq, 4 * inF, 4 * TW);
+          const out = (n0 + j) * K * PQ + (k0 + k) * PQ;
+          for (let p = 0; p < P; p++) copyRow(f, inF + p * outW, y, out + p * Q, Q);
+        }
       }
     }
   };
@@ -75,7 +90,7 @@ export function simdWinograd43Output(inst: SimdInstance): typeof winograd43Outpu
  * of the instance's memory and transformed four tiles at a time into Ŷ's layout
  * [36, K, T] there (run-overs as in simdWinograd43Input), which comes out in 36 runs.
  */
-export function simdWinograd43GradOutput(inst: SimdInstance): typeof winograd43GradOutput {
+export function simdWinograd43GradOutput(inst: SimdInstance, staged = MAX_STAGED): typeof winograd43GradOutput {
   return (dy, n0, m, K, T, TH, TW, P, Q, Y) => {
     const kernel = inst.wino43Dy;
     if (!kernel || !(dy instanceof Float32Array) || !(Y instanceof Float32Array)) {
@@ -83,17 +98,22 @@ export function simdWinograd43GradOutput(inst: SimdInstance): typeof winograd43G
       return;
     }
     const twq = Math.ceil(TW / 4), wp = 16 * twq, padF = 4 * TH * wp;
-    const Timg = TH * TW, KT = K * T, PQ = P * Q, planeF = KT + 4;
-    const f = inst.reserve(padF + 36 * planeF);
-    f.fill(0, 0, padF); // rows and columns past P × Q stay zero
-    for (let k = 0; k < K; k++) {
-      for (let j = 0; j < m; j++) {
-        const src = (n0 + j) * K * PQ + k * PQ;
-        for (let p = 0; p < P; p++) copyRow(dy, src + p * Q, f, p * wp, Q);
-        kernel(0, wp, TH, twq, 4 * (padF + k * T + j * Timg), 4 * planeF, 4 * TW);
+    const Timg = TH * TW, KT = K * T, PQ = P * Q;
+    // output channels [k0, k0 + kb) at a time, as simdWinograd43Input's channel blocks
+    const kb = Math.max(1, Math.min(K, Math.floor((staged - padF - 144) / (36 * T))));
+    for (let k0 = 0; k0 < K; k0 += kb) {
+      const nk = Math.min(kb, K - k0), planeF = nk * T + 4;
+      const f = inst.reserve(padF + 36 * planeF);
+      f.fill(0, 0, padF); // rows and columns past P × Q stay zero
+      for (let k = 0; k < nk; k++) {
+        for (let j = 0; j < m; j++) {
+          const src = (n0 + j) * K * PQ + (k0 + k) * PQ;
+          for (let p = 0; p < P; p++) copyRow(dy, src + p * Q, f, p * wp, Q);
+          kernel(0, wp, TH, twq, 4 * (padF + k * T + j * Timg), 4 * planeF, 4 * TW);
+        }
       }
+      for (let xi = 0; xi < 36; xi++) copyRow(f, padF + xi * planeF, Y, xi * KT + k0 * T, nk * T);
     }
-    for (let xi = 0; xi < 36; xi++) copyRow(f, padF + xi * planeF, Y, xi * KT, KT);
   };
 }
 
@@ -103,13 +123,9 @@ export function simdWinograd43GradOutput(inst: SimdInstance): typeof winograd43G
  * the order of their destinations in U (flipped: U[ξ, c, k] holds w[k, c] reversed, so
  * copied c by c), transformed four at a time, and U's 36 planes copied out.
  */
-export function simdWinograd43WeightsRange(inst: SimdInstance): typeof winograd43WeightsRange {
-  return (w, K, C, flip, U, k0, k1) => {
-    const kernel = inst.wino43U;
-    if (!kernel || !(w instanceof Float32Array) || !(U instanceof Float32Array) || k1 <= k0) {
-      winograd43WeightsRange(w, K, C, flip, U, k0, k1);
-      return;
-    }
+export function simdWinograd43WeightsRange(inst: SimdInstance, staged = MAX_STAGED): typeof winograd43WeightsRange {
+  const block = (w: Float32Array, K: number, C: number, flip: boolean, U: Float32Array, k0: number, k1: number): void => {
+    const kernel = inst.wino43U!;
     const nk = k1 - k0, n = nk * C, n4 = Math.ceil(n / 4), inF = 36 * n4 + 4, planeF = 4 * n4, KC = K * C;
     const f = inst.reserve(inF + 36 * planeF);
     if (!flip) copyRow(w, 9 * k0 * C, f, 0, 9 * n);
@@ -129,6 +145,15 @@ export function simdWinograd43WeightsRange(inst: SimdInstance): typeof winograd4
       else for (let c = 0; c < C; c++) copyRow(f, from + c * nk, U, xi * KC + c * K + k0, nk);
     }
   };
+  return (w, K, C, flip, U, k0, k1) => {
+    if (!inst.wino43U || !(w instanceof Float32Array) || !(U instanceof Float32Array) || k1 <= k0) {
+      winograd43WeightsRange(w, K, C, flip, U, k0, k1);
+      return;
+    }
+    // filters [a, a + kb) at a time: 45 staged floats a filter (9 in, 36 out)
+    const kb = Math.max(1, Math.floor((staged - 160) / (45 * C)));
+    for (let a = k0; a < k1; a += kb) block(w, K, C, flip, U, a, Math.min(k1, a + kb));
+  };
 }
 
 /**
@@ -136,19 +161,23 @@ export function simdWinograd43WeightsRange(inst: SimdInstance): typeof winograd4
  * winograd43FilterGrad's contract: Ĝ copied into the instance's memory, transformed four
  * filters at a time, and the 3 × 3 results added to dw.
  */
-export function simdWinograd43FilterGrad(inst: SimdInstance): typeof winograd43FilterGrad {
+export function simdWinograd43FilterGrad(inst: SimdInstance, staged = MAX_STAGED): typeof winograd43FilterGrad {
   return (Gh, KC, dw) => {
     const kernel = inst.wino43Dw;
     if (!kernel || !(Gh instanceof Float32Array) || !(dw instanceof Float32Array) || KC === 0) {
       winograd43FilterGrad(Gh, KC, dw);
       return;
     }
-    const n4 = Math.ceil(KC / 4), planeF = 4 * n4, inF = 36 * planeF;
-    const f = inst.reserve(inF + 36 * n4 + 4);
-    for (let xi = 0; xi < 36; xi++) copyRow(Gh, xi * KC, f, xi * planeF, KC);
-    if (planeF > KC) for (let xi = 0; xi < 36; xi++) f.fill(0, xi * planeF + KC, (xi + 1) * planeF);
-    kernel(0, n4, 4 * planeF, 4 * inF);
-    for (let i = 0, n = 9 * KC; i < n; i++) dw[i] += f[inF + i]!;
+    // filters [a, a + nb) at a time, nb a multiple of 4: 45 staged floats a filter (36 in, 9 out)
+    const nb = Math.max(4, 4 * Math.floor((staged - 4) / (45 * 4)));
+    for (let a = 0; a < KC; a += nb) {
+      const n = Math.min(nb, KC - a), n4 = Math.ceil(n / 4), planeF = 4 * n4, inF = 36 * planeF;
+      const f = inst.reserve(inF + 36 * n4 + 4);
+      for (let xi = 0; xi < 36; xi++) copyRow(Gh, xi * KC + a, f, xi * planeF, n);
+      if (planeF > n) for (let xi = 0; xi < 36; xi++) f.fill(0, xi * planeF + n, (xi + 1) * planeF);
+      kernel(0, n4, 4 * planeF, 4 * inF);
+      for (let i = 0, m = 9 * n, d = 9 * a; i < m; i++) dw[d + i] += f[inF + i]!;
+    }
   };
 }
 

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { simdModule, SimdInstance } from '../../../../src/kernels/cpu/simd/simd.js';
-import { simdWinograd43FilterGrad, simdWinograd43GradOutput, simdWinograd43Input, simdWinograd43Output, simdWinograd43WeightsRange } from '../../../../src/kernels/cpu/simd/simd-winograd43-run.js';
+import { MAX_STAGED, simdWinograd43FilterGrad, simdWinograd43GradOutput, simdWinograd43Input, simdWinograd43Output, simdWinograd43WeightsRange } from '../../../../src/kernels/cpu/simd/simd-winograd43-run.js';
 import { winograd43FilterGrad, winograd43GradOutput, winograd43Input, winograd43Output, winograd43WeightsRange } from '../../../../src/kernels/cpu/simd/winograd43.js';
 import { Generator } from '../../../../src/index.js';
 
@@ -110,5 +110,50 @@ describe.runIf(inst)('F(4×4, 3×3) SIMD weight-gradient step equals the float64
       simdWinograd43FilterGrad(inst!)(Gh, KC, got);
       expect(relNormError(got, want)).toBeLessThanOrEqual(TOL);
     }), { numRuns: 60, seed: 47 });
+  });
+});
+
+describe.runIf(inst)('F(4×4, 3×3) SIMD transforms in blocks: the same bits, a bounded memory', () => {
+  const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+  it('any staging limit (down to one channel or filter a block) gives the bits of one block', () => {
+    fc.assert(fc.property(shapes, fc.constantFrom(1, 300, 3000), ({ N, chunk, C, H, W, padH, padW, seed, scale }, staged) => {
+      const P = H + 2 * padH - 2, Q = W + 2 * padW - 2;
+      if (P < 1 || Q < 1) return;
+      const TH = (P + 3) >> 2, TW = (Q + 3) >> 2, n0 = chunk % N, mm = N - n0, T = mm * TH * TW, K = C;
+      const g = new Generator(seed);
+      const x = Float32Array.from({ length: N * C * H * W }, () => g.uniform(-scale, scale));
+      const V = (s: number) => { const o = new Float32Array(36 * C * T); simdWinograd43Input(inst!, s)(x, n0, mm, C, H, W, padH, padW, TH, TW, o, new Float64Array(0)); return o; };
+      expect(same(V(staged), V(MAX_STAGED))).toBe(true);
+      const M = Float32Array.from({ length: 36 * K * T }, () => g.uniform(-scale, scale));
+      const y = (s: number) => { const o = new Float32Array(N * K * P * Q); simdWinograd43Output(inst!, s)(M, n0, mm, K, T, TH, TW, P, Q, o); return o; };
+      expect(same(y(staged), y(MAX_STAGED))).toBe(true);
+      const dy = Float32Array.from({ length: N * K * P * Q }, () => g.uniform(-scale, scale));
+      const E = (s: number) => { const o = new Float32Array(36 * K * T); simdWinograd43GradOutput(inst!, s)(dy, n0, mm, K, T, TH, TW, P, Q, o); return o; };
+      expect(same(E(staged), E(MAX_STAGED))).toBe(true);
+      const w = Float32Array.from({ length: K * C * 9 }, () => g.uniform(-1, 1));
+      for (const flip of [false, true]) {
+        const U = (s: number) => { const o = new Float32Array(36 * K * C); simdWinograd43WeightsRange(inst!, s)(w, K, C, flip, o, 0, K); return o; };
+        expect(same(U(staged), U(MAX_STAGED))).toBe(true);
+      }
+      const KC = K * C * 9; // more filters than the 4 a vector holds
+      const Gh = Float32Array.from({ length: 36 * KC }, () => g.uniform(-scale, scale));
+      const D = (s: number) => { const o = new Float32Array(9 * KC).fill(1); simdWinograd43FilterGrad(inst!, s)(Gh, KC, o); return o; };
+      expect(same(D(staged), D(MAX_STAGED))).toBe(true);
+    }), { numRuns: 40, seed: 48 });
+  });
+
+  it('a layer larger than the limit (VGG-16 conv3 at 56², 256 channels) stays within it in a fresh instance\'s memory', () => {
+    const fresh = new SimdInstance(m!.module, undefined, m!.winograd);
+    const bound = Math.max(fresh.memory.buffer.byteLength, 4 * MAX_STAGED + 65536);
+    const C = 256, H = 56, P = 56, TH = 14, T = TH * TH, g = new Generator(5);
+    const x = Float32Array.from({ length: C * H * H }, () => g.uniform(-1, 1));
+    const V = new Float32Array(36 * C * T); // 7.2 MB, more than the limit
+    simdWinograd43Input(fresh)(x, 0, 1, C, H, H, 1, 1, TH, TH, V, new Float64Array(0));
+    simdWinograd43Output(fresh)(V, 0, 1, C, T, TH, TH, P, P, new Float32Array(C * P * P));
+    simdWinograd43GradOutput(fresh)(x, 0, 1, C, T, TH, TH, P, P, V);
+    const w = Float32Array.from({ length: C * C * 9 }, () => g.uniform(-1, 1));
+    simdWinograd43WeightsRange(fresh)(w, C, C, true, new Float32Array(36 * C * C), 0, C); // 9.4 MB of U
+    simdWinograd43FilterGrad(fresh)(new Float32Array(36 * C * C), C * C, new Float32Array(9 * C * C));
+    expect(fresh.memory.buffer.byteLength).toBeLessThanOrEqual(bound);
   });
 });
