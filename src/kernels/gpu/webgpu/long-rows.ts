@@ -49,6 +49,18 @@ const gradShader = (log: boolean): Shader => perElement(`softmaxBackwardRows-dx$
   let dot = d[so + k];
   ${log ? 'dx[e] = dy[e] - exp(y[e]) * dot;' : 'dx[e] = y[e] * (dy[e] - dot);'}`);
 
+/**
+ * Pieces of m rows of `cols` values (as many rows as fit one binding of `limit` elements, at
+ * least one), each in chunks of at most LOOP_STEPS columns: chunk [lo, len) binds the row
+ * elements lo .. lo + (m − 1)·cols + len, within the binding.
+ */
+export function rowChunks(rows: number, cols: number, limit: number): { r0: number; m: number; chunks: [number, number][] }[] {
+  const room = limit - WINDOW_ALIGN;
+  const m = Math.max(1, Math.min(rows, Math.floor(room / cols)));
+  const len = Math.min(cols, LOOP_STEPS, room);
+  return ranges(rows, m).map(([r0, mr]) => ({ r0, m: mr, chunks: ranges(cols, len).map(([c0, l]): [number, number] => [r0 * cols + c0, l]) }));
+}
+
 /** Runs `short` (the one-dispatch shader over pieces of whole rows) or the chunked passes. */
 type ShortRows = (s: Shader, bufs: GBuf[], rows: number, cols: number, params: number[], extra?: GBuf | null) => void;
 
@@ -56,15 +68,8 @@ export function longRowKernels(gpu: Gpu, shader: (key: string, make: () => Shade
   /** Whether rows of `cols` values go through the one-dispatch shader that loops `passes` times over a row. */
   const isShort = (rows: number, cols: number, passes: number): boolean =>
     passes * cols <= LOOP_STEPS && unitsPerPiece(rows, Math.max(1, cols), gpu.maxBindingElements) >= 1;
-  /**
-   * Pieces of m rows, and in each, chunks of at most LOOP_STEPS columns whose windows fit one
-   * binding: f(r0, m, chunks) with chunk (lo, len) binding row elements lo .. lo + (m − 1)·cols + len.
-   */
   const pieces = (rows: number, cols: number, f: (r0: number, m: number, chunks: [number, number][]) => void): void => {
-    const room = gpu.maxBindingElements - WINDOW_ALIGN;
-    const m = Math.max(1, Math.min(rows, Math.floor(room / cols)));
-    const len = Math.min(cols, LOOP_STEPS, room);
-    for (const [r0, mr] of ranges(rows, m)) f(r0, mr, ranges(cols, len).map(([c0, l]) => [r0 * cols + c0, l]));
+    for (const p of rowChunks(rows, cols, gpu.maxBindingElements)) f(p.r0, p.m, p.chunks);
   };
   /** One dispatch of `s` over a chunk: the row buffers' windows and `tail` (the per-row values, a window from tail.off). */
   const run = (s: Shader, bufs: GBuf[], cols: number, m: number, lo: number, len: number, tail: { w: GBuf; off: number; n: number }, accum: boolean, perElem: boolean): void => {
