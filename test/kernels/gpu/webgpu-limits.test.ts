@@ -2,7 +2,8 @@
 // TL_WEBGPU_MAX_BUFFER: 4 MiB buffers; set before the backend starts in this test file's
 // worker): arrays larger than one storage binding are bound in parts (gemm in blocks, pointwise
 // kernels in windows, every other kernel in pieces of planes, images, channels, rows or
-// slabs) and give the reference's results; a reduced VGG-16 trains with 16 KiB bindings as
+// slabs; softmax and the costs over rows longer than a binding in chunks of columns) and
+// give the reference's results; a reduced VGG-16 trains with 16 KiB bindings as
 // it does unsplit; a piece that cannot shrink below one binding, and a model whose weights
 // exceed the largest buffer, are refused naming the kernel or layer, the size and the limit;
 // the device asks for every limit the adapter offers; a fused kernel variant is compiled once.
@@ -21,6 +22,7 @@ import { GeneralizedCost, CrossEntropyBinary } from '../../../src/models/cost.js
 import { GradientDescentMomentum } from '../../../src/optim/index.js';
 import { referenceBackend, webgpuUsable } from '../../helpers/backends.js';
 import { expectClose } from '../../helpers/check.js';
+import { checkLongRows } from '../../helpers/long-rows.js';
 
 const BINDING = 64 * 1024, BUFFER = 4 * 1024 * 1024;
 process.env.TL_WEBGPU_MAX_BINDING = String(BINDING);
@@ -167,6 +169,11 @@ describe.runIf(webgpuUsable())('webgpu backend with small forced limits', () => 
       return [...outs, c, g];
     });
   });
+
+  it('softmax, its backward and costRows over rows longer than one binding and than llvmpipe\'s 65535 loop steps (2 × 70,000 columns, in chunks of columns) equal the reference within 1e-4', () => {
+    expect(4 * 70_000).toBeGreaterThan(BINDING);
+    checkLongRows(getBackend('webgpu'), 2, 70_000, 1e-4);
+  }, 120_000);
 
   it('binary ops over broadcast and transposed views, and the strided copy, larger than one binding (slabs of the leading axes; a row alone too long)', () => {
     const a = rand(200 * 150, 32), z = rand(150, 33), c = rand(2 * 20_000, 34), big = rand(2 * 20_000, 35);

@@ -1,5 +1,5 @@
 // The piece planners of the webgpu backend's split kernels (src/kernels/gpu/webgpu/split-kernels.ts,
-// windows.ts), on the host, over random shapes: the pieces cover every element once, in order;
+// windows.ts, long-rows.ts), on the host, over random shapes: the pieces cover every element once, in order;
 // each piece's windows fit the binding with room for the 256-byte alignment; a reduce summed
 // piece by piece (accumulating where a piece says so) equals the whole sum, and no invocation
 // sums more than LOOP_STEPS values.
@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { reducePieces, stridedPieces } from '../../../src/kernels/gpu/webgpu/split-kernels.js';
 import { imageRowPieces, LOOP_STEPS } from '../../../src/kernels/gpu/webgpu/windows.js';
 import { WINDOW_ALIGN } from '../../../src/kernels/gpu/webgpu/device.js';
+import { rowChunks } from '../../../src/kernels/gpu/webgpu/long-rows.js';
 
 const count = (s: readonly number[]): number => s.reduce((p, d) => p * d, 1);
 const contiguous = (s: readonly number[]): number[] => s.map((_, k) => count(s.slice(k + 1)));
@@ -52,6 +53,30 @@ describe('webgpu split planners', () => {
         }
         expect(next).toBe(count(shape));
       }), { numRuns: 200 });
+  });
+
+  it('long-row chunks cover every row once and each row\'s columns once, in order; each chunk loops at most LOOP_STEPS and its window fits the binding', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 4096, max: 1 << 20 }),
+      (rows, cols, limit) => {
+        let nextRow = 0;
+        for (const p of rowChunks(rows, cols, limit)) {
+          expect(p.r0).toBe(nextRow);
+          expect(p.m).toBeGreaterThanOrEqual(1);
+          let nextCol = 0;
+          for (const [lo, len] of p.chunks) {
+            expect(lo).toBe(p.r0 * cols + nextCol);
+            expect(len).toBeGreaterThanOrEqual(1);
+            expect(len).toBeLessThanOrEqual(LOOP_STEPS);
+            // the chunk's window: m rows apart by cols, len values each
+            expect((p.m - 1) * cols + len).toBeLessThanOrEqual(limit - WINDOW_ALIGN);
+            nextCol += len;
+          }
+          expect(nextCol).toBe(cols);
+          nextRow += p.m;
+        }
+        expect(nextRow).toBe(rows);
+      }), { numRuns: 300 });
   });
 
   it('reduce pieces summed in order (accumulating where they say) give the whole reduction; each fits the binding and LOOP_STEPS', () => {

@@ -10,9 +10,10 @@ import { WINDOW_ALIGN, type GBuf, type GWindow, type Gpu } from './device.js';
 import { layout, NO_SPLIT, splitGemm, touched, type Operand, type Part } from './gemm-split.js';
 import { gemmShader } from './gemm-shader.js';
 import {
-  binaryScalarShader, binaryShader, COPY, costGradShader, costRowsShader, FILL, FILL_INDEX, gdmShader, MAX_RANK, reduceShader, softmaxBackShader, softmaxShader,
+  binaryScalarShader, binaryShader, COPY, costGradShader, FILL, FILL_INDEX, gdmShader, MAX_RANK, reduceShader,
   unaryBackShader, unaryShader, type Shader,
 } from './shaders.js';
+import { longRowKernels } from './long-rows.js';
 import { splitKernels, type DStrided } from './split-kernels.js';
 
 /**
@@ -96,6 +97,7 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
   };
   const split = splitKernels(gpu);
   const { im2col, col2im, biasBackward } = split;
+  const rowK = longRowKernels(gpu, shader, split.rows);
   /** Chunks of images whose columns [C·R·S, nb·P·Q] fit COLS_LIMIT values and the largest storage binding. */
   const chunks = (N: number, perImage: number): [number, number][] => {
     const limit = Math.min(COLS_LIMIT, gpu.maxBindingElements);
@@ -188,12 +190,10 @@ export function deviceKernels(gpu: Gpu): Record<string, (...args: never[]) => vo
     },
     scatterAdd: split.scatterAdd,
 
-    softmax: (x: GBuf, rows: number, cols: number, log: boolean, y: GBuf) =>
-      split.rows(shader(`sm${log}`, () => softmaxShader(log)), [x, y], rows, cols, [cols]),
-    softmaxBackward: (y: GBuf, dy: GBuf, rows: number, cols: number, log: boolean, dx: GBuf) =>
-      split.rows(shader(`smb${log}`, () => softmaxBackShader(log)), [y, dy, dx], rows, cols, [cols]),
-    costRows: (cost: CostName, y: GBuf, t: GBuf, rows: number, K: number, out: GBuf) =>
-      split.rows(shader(`cr${cost}`, () => costRowsShader(cost)), [y, t], rows, K, [K], out),
+    // Rows too long for one invocation's loops run in chunks of columns (./long-rows.ts).
+    softmax: rowK.softmax,
+    softmaxBackward: rowK.softmaxBackward,
+    costRows: rowK.costRows,
     costGrad: (cost: CostName, y: GBuf, t: GBuf, n: number, scale: number, dy: GBuf) =>
       gpu.dispatch(shader(`cg${cost}`, () => costGradShader(cost)), [y, t, dy], [n, scale]),
 

@@ -44,7 +44,7 @@ export function declare(bindings: readonly Binding[], params: ParamSpec): { decl
 }
 
 /** A shader run once per element i < n (n is always the first parameter). */
-function elementwise(name: string, bindings: Binding[], params: ParamSpec, body: string, helpers = ''): Shader {
+export function elementwise(name: string, bindings: Binding[], params: ParamSpec, body: string, helpers = ''): Shader {
   const all: ParamSpec = [['n', 'u'], ...params];
   const { decls, lets } = declare(bindings, all);
   const code = `${PRELUDE}${decls}
@@ -333,7 +333,7 @@ export const softmaxBackShader = (log: boolean): Shader =>
 
 // safelog's floor e^−50 is below float32's normal range; as a WGSL literal it is a subnormal f32 (or 0 where flushed).
 const MIN = `${SAFELOG_MIN.toExponential(9)}f`;
-const COST_F: Record<CostName, string> = {
+export const COST_F: Record<CostName, string> = {
   CrossEntropyBinary: `-t * log(max(v, ${MIN})) - (1.0 - t) * log(max(1.0 - v, ${MIN}))`,
   CrossEntropyMulti: `-t * log(max(v, ${MIN}))`,
   SumSquared: '0.5 * (v - t) * (v - t)',
