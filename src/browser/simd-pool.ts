@@ -20,6 +20,7 @@
 import { runTask, type Job } from '../kernels/cpu/simd/tasks.js';
 import type { SimdInstance } from '../kernels/cpu/simd/simd.js';
 import { BackendError } from '../util/errors.js';
+import { Activity, now } from '../kernels/cpu/simd/activity.js';
 
 export const NEXT = 0, DONE = 1, ERROR = 2, READY = 3, COLLECT = 4, DEAD = 5, WAKE = 8;
 /** ctrl words past WAKE: tasks the helpers have run (tests check the workers took part). */
@@ -47,6 +48,8 @@ export class ThreadPool {
   private readonly errorText = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES));
   private readonly helpers: PageWorker[] = [];
   private threads: number;
+  /** How busy the threads are, recorded while a profile asks (../kernels/cpu/simd/activity.ts). */
+  readonly activity = new Activity();
   private broken: string | null = null;
 
   constructor(private readonly main: SimdInstance, private readonly module: WebAssembly.Module, private readonly winograd: WebAssembly.Module) {
@@ -84,15 +87,19 @@ export class ThreadPool {
   run(job: Job, tasks: number, maxThreads = this.threads): void {
     const helpers = this.broken === null ? Math.min(this.threads - 1, maxThreads - 1, tasks - 1, this.helpers.length) : 0;
     const c = this.ctrl;
+    const timed = this.activity.recording;
     if (helpers <= 0) {
+      const t0 = timed ? now() : 0;
       for (let t = 0; t < tasks; t++) runTask(this.main, job, t);
+      if (timed) this.activity.solo(t0, now(), this.threads);
       return;
     }
     Atomics.store(c, NEXT, 0);
     Atomics.store(c, DONE, 0);
     Atomics.store(c, ERROR, 0);
-    for (let w = 0; w < helpers; w++) this.helpers[w]!.postMessage({ job, tasks });
+    for (let w = 0; w < helpers; w++) this.helpers[w]!.postMessage({ job, tasks, timed });
     let failure: unknown = null;
+    const t0 = timed ? now() : 0;
     for (let t = Atomics.add(c, NEXT, 1); t < tasks; t = Atomics.add(c, NEXT, 1)) {
       try {
         runTask(this.main, job, t);
@@ -100,6 +107,7 @@ export class ThreadPool {
         failure ??= e; // finish the handshake with the helpers first
       }
     }
+    const mainEnd = timed ? now() : 0;
     const deadline = Date.now() + JOB_TIMEOUT_MS;
     for (let d = Atomics.load(c, DONE); d < helpers; d = Atomics.load(c, DONE)) {
       if (Date.now() > deadline) {
@@ -108,6 +116,7 @@ export class ThreadPool {
       }
       if (mayBlock) Atomics.wait(c, DONE, d, 100);
     }
+    if (timed) this.activity.job(t0, mainEnd, now(), helpers, this.threads);
     if (failure) throw failure;
     if (Atomics.load(c, ERROR)) {
       const n = this.errorText.indexOf(0);
@@ -131,7 +140,7 @@ export class ThreadPool {
         this.broken ??= e.message ?? 'a worker failed';
         console.warn(`tl-scratch: a fast-backend worker failed (${this.broken}): running on one thread`);
       });
-      worker.postMessage({ init: { ctrl: c, index: w, module: this.module, winograd: this.winograd, errorText: this.errorText } });
+      worker.postMessage({ init: { ctrl: c, index: w, module: this.module, winograd: this.winograd, errorText: this.errorText, spans: this.activity.spans } });
       fresh.push(worker);
     }
     const target = this.helpers.length + fresh.length;

@@ -7,15 +7,16 @@
 import { SimdInstance } from '../kernels/cpu/simd/simd.js';
 import { runTask, type Job } from '../kernels/cpu/simd/tasks.js';
 import { DONE, ERROR, HELPER_TASKS, NEXT, READY } from './simd-pool.js';
+import { helperSpan } from '../kernels/cpu/simd/activity.js';
 
-interface Init { ctrl: Int32Array; index: number; module: WebAssembly.Module; winograd: WebAssembly.Module; errorText: Uint8Array }
+interface Init { ctrl: Int32Array; index: number; module: WebAssembly.Module; winograd: WebAssembly.Module; errorText: Uint8Array; spans: Float64Array }
 
 const scope = globalThis as unknown as { addEventListener(t: 'message', f: (e: { data: unknown }) => void): void };
 let inst: SimdInstance | null = null;
 let shared: Init | null = null;
 
 scope.addEventListener('message', (e) => {
-  const m = e.data as { init?: Init; job?: Job; tasks?: number };
+  const m = e.data as { init?: Init; job?: Job; tasks?: number; timed?: boolean };
   if (m.init) {
     shared = m.init;
     inst = new SimdInstance(m.init.module, undefined, m.init.winograd);
@@ -25,8 +26,13 @@ scope.addEventListener('message', (e) => {
   if (!inst || !shared || !m.job) return;
   const c = shared.ctrl;
   let ran = 0;
+  const { job, tasks } = m as { job: Job; tasks: number };
   try {
-    for (let t = Atomics.add(c, NEXT, 1); t < m.tasks!; t = Atomics.add(c, NEXT, 1), ran++) runTask(inst, m.job, t);
+    // its span in the job, where a profile records (activity.ts)
+    helperSpan(shared.spans, shared.index, m.timed === true, () => {
+      for (let t = Atomics.add(c, NEXT, 1); t < tasks; t = Atomics.add(c, NEXT, 1), ran++) runTask(inst!, job, t);
+      return ran;
+    });
   } catch (err) {
     if (Atomics.compareExchange(c, ERROR, 0, 1) === 0) {
       const bytes = new TextEncoder().encode(err instanceof Error ? err.message : String(err)).subarray(0, shared.errorText.length - 1);

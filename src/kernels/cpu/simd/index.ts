@@ -18,7 +18,7 @@
 // Without WebAssembly SIMD or SharedArrayBuffer, `fastCpu` returns null and says why (the
 // registry then keeps `cpu` as the reference kernels, and says so in one line); without
 // worker threads, the pool says so in one line and everything runs on the main thread.
-import { assembleBackend, type Backend, type BinaryOp, type DeviceBuffer, type FloatArray, type GdmStep, type KernelTable, type UnaryOp, type WindowGeometry } from '../../backend.js';
+import { assembleBackend, type Backend, type BinaryOp, type DeviceBuffer, type FloatArray, type GdmStep, type KernelTable, type ThreadActivity, type UnaryOp, type WindowGeometry } from '../../backend.js';
 import { hostKernelTable, unboxed } from '../ref/index.js';
 import { checkArgs, gemm as refGemm } from '../ref/gemm.js';
 import { biasBackward } from '../ref/bias.js';
@@ -227,7 +227,13 @@ export function fastCpu(): FastCpu | null {
     },
   };
 
-  const backend = assembleBackend({ name: 'cpu', description, dtypes: ['float32', 'float64'], convAlgorithm }, simdStorage(), kernels);
+  const threadActivity: ThreadActivity = {
+    get threads() { return pool.numThreads; },
+    get recording() { return pool.activity.recording; },
+    set recording(on: boolean) { pool.activity.recording = on; },
+    read: () => pool.activity.read(),
+  };
+  const backend: Backend = { ...assembleBackend({ name: 'cpu', description, dtypes: ['float32', 'float64'], convAlgorithm }, simdStorage(), kernels), threadActivity };
 
   /** The backward of a batch in groups of images; the weight gradient of group t into its own slice, summed in group order. */
   function convBackwardGroups(x: Float32Array, N: number, w: Float32Array, K: number, g: WindowGeometry, dy: Float32Array, dx: Float32Array | null, dw: Float32Array | null, groups: number): void {

@@ -28,6 +28,7 @@ import os from 'node:os';
 import { runTask, type Job } from './tasks.js';
 import type { SimdInstance } from './simd.js';
 import { collector } from './collect.js';
+import { Activity, now } from './activity.js';
 import { BackendError } from '../../../util/errors.js';
 
 export const NEXT = 0, DONE = 1, ERROR = 2, READY = 3, COLLECT = 4, DEAD = 5, WAKE = 8;
@@ -50,6 +51,8 @@ export class ThreadPool {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(4 * (WAKE + MAX_HELPERS)));
   private readonly helpers: Helper[] = [];
   private threads: number;
+  /** How busy the threads are, recorded while a profile asks (activity.ts). */
+  readonly activity = new Activity();
   /** Set when workers could not start: everything then runs on the main thread. */
   private broken: string | null = null;
 
@@ -85,19 +88,23 @@ export class ThreadPool {
     const want = Math.min(this.threads - 1, maxThreads - 1, tasks - 1);
     const helpers = want > 0 && this.broken === null ? this.start(want) : 0;
     const c = this.ctrl;
+    const timed = this.activity.recording;
     if (helpers === 0) {
+      const t0 = timed ? now() : 0;
       for (let t = 0; t < tasks; t++) runTask(this.main, job, t);
+      if (timed) this.activity.solo(t0, now(), this.threads);
       return;
     }
     Atomics.store(c, NEXT, 0);
     Atomics.store(c, DONE, 0);
     Atomics.store(c, ERROR, 0);
     for (let w = 0; w < helpers; w++) {
-      this.helpers[w]!.port.postMessage({ job, tasks });
+      this.helpers[w]!.port.postMessage({ job, tasks, timed });
       Atomics.store(c, WAKE + w, 1);
       Atomics.notify(c, WAKE + w);
     }
     let failure: unknown = null;
+    const t0 = timed ? now() : 0;
     for (let t = Atomics.add(c, NEXT, 1); t < tasks; t = Atomics.add(c, NEXT, 1)) {
       try {
         runTask(this.main, job, t);
@@ -106,6 +113,7 @@ export class ThreadPool {
         failure ??= e;
       }
     }
+    const mainEnd = timed ? now() : 0;
     for (let d = Atomics.load(c, DONE); d < helpers; d = Atomics.load(c, DONE)) {
       if (Atomics.load(c, DEAD) > 0) {
         // Its tasks are lost: this job's result is incomplete, and threads stay off from now on.
@@ -114,6 +122,7 @@ export class ThreadPool {
       }
       Atomics.wait(c, DONE, d, 1000);
     }
+    if (timed) this.activity.job(t0, mainEnd, now(), helpers, this.threads);
     if (failure) throw failure;
     if (Atomics.load(c, ERROR)) {
       for (let w = 0; w < helpers; w++) {
@@ -136,7 +145,7 @@ export class ThreadPool {
         // The workers run only our script: none of the main program's flags (--input-type,
         // --eval, --expose-gc, ...) is theirs, and Node refuses some of them in a worker.
         // (V8 flags such as relaxed SIMD are process-wide, and the module comes compiled.)
-        const worker = new Worker(url, { workerData: { ctrl: c, index: w, port: port2, module: this.module, winograd: this.winograd }, transferList: [port2], execArgv: [] });
+        const worker = new Worker(url, { workerData: { ctrl: c, index: w, port: port2, module: this.module, winograd: this.winograd, spans: this.activity.spans }, transferList: [port2], execArgv: [] });
         // A worker that dies (it cannot load, or runs out of memory) turns threading off rather than crashing the program.
         worker.on('error', (e) => {
           if (this.broken === null) console.warn(`tl-scratch: a worker thread failed (${e.message}): running on one thread`);

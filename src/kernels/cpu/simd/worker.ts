@@ -9,8 +9,9 @@ import { SimdInstance } from './simd.js';
 import { runTask, type Job } from './tasks.js';
 import { COLLECT, DEAD, DONE, ERROR, NEXT, READY, WAKE } from './pool.js';
 import { collector } from './collect.js';
+import { helperSpan } from './activity.js';
 
-const { ctrl, index, port, module, winograd } = workerData as { ctrl: Int32Array; index: number; port: MessagePort; module: WebAssembly.Module; winograd: WebAssembly.Module };
+const { ctrl, index, port, module, winograd, spans } = workerData as { ctrl: Int32Array; index: number; port: MessagePort; module: WebAssembly.Module; winograd: WebAssembly.Module; spans: Float64Array };
 const inst = new SimdInstance(module, undefined, winograd);
 const bell = WAKE + index;
 const gc = collector();
@@ -31,10 +32,15 @@ for (;;) {
   Atomics.store(ctrl, bell, 0);
   const msg = receiveMessageOnPort(port);
   if (!msg) continue;
-  const { job, tasks } = msg.message as { job: Job; tasks: number };
+  const { job, tasks, timed } = msg.message as { job: Job; tasks: number; timed: boolean };
   if (exitOnFirstJob) process.exit(3);
   try {
-    for (let t = Atomics.add(ctrl, NEXT, 1); t < tasks; t = Atomics.add(ctrl, NEXT, 1)) runTask(inst, job, t);
+    // its span in the job, where a profile records (activity.ts)
+    helperSpan(spans, index, timed, () => {
+      let ran = 0;
+      for (let t = Atomics.add(ctrl, NEXT, 1); t < tasks; t = Atomics.add(ctrl, NEXT, 1), ran++) runTask(inst, job, t);
+      return ran;
+    });
   } catch (e) {
     Atomics.store(ctrl, ERROR, 1);
     port.postMessage({ error: e instanceof Error ? e.message : String(e) });
