@@ -29,12 +29,20 @@ import { planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
-import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type MapJob } from './tasks.js';
+import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type MapJob, type WinogradTransformJob } from './tasks.js';
+import type { winogradGradOutput, winogradInput, winogradOutput } from './winograd.js';
 
 /** Below this many multiply-adds a gemm runs on the calling thread (handing a job to the threads costs more than it saves). */
 const PARALLEL_GEMM_MACS = 1 << 20;
 /** Elementwise kernels below this many values run on the calling thread; above, in ranges of at least this size. */
 const PARALLEL_MAP = 1 << 16;
+/**
+ * Winograd's plane-wise transforms (input, output, output gradient) go over the threads
+ * from twice this many values of the planes they read, in ranges of at least this many:
+ * each value is copied in, transformed and copied out to 16 planes, several times an
+ * elementwise kernel's work per value, so the split pays from fewer values than PARALLEL_MAP.
+ */
+const PARALLEL_TRANSFORM = 1 << 14;
 /** Filters (K·C of them) from which Winograd's filter transform goes over the threads. */
 const PARALLEL_WINOGRAD_FILTERS = 4096;
 /** Images per convolution task group at most: groups = min(N, CONV_GROUPS), fixed, so results do not depend on the thread count. */
@@ -123,10 +131,41 @@ export function fastCpu(): FastCpu | null {
     pool.run({ kind: 'winogradWeights', w: w as Float32Array, K, C, flip, U, chunk, tile }, Math.ceil(K / chunk));
     return U;
   };
+  /**
+   * A transform's planes in ranges over the threads (WinogradTransformJob), where they are
+   * float32 in shared memory, the instances have the SIMD transforms and the planes hold
+   * enough values; else on this thread.
+   */
+  const transformOver = (job: Omit<WinogradTransformJob, 'chunk'>, planeValues: number, shared: boolean): boolean => {
+    const threads = pool.numThreads, values = job.n * planeValues;
+    if (threads === 1 || values < 2 * PARALLEL_TRANSFORM || !shared || !main.winoIn) return false;
+    const chunk = Math.max(Math.ceil(PARALLEL_TRANSFORM / planeValues), Math.ceil(job.n / (4 * threads)));
+    pool.run({ ...job, chunk }, Math.ceil(job.n / chunk));
+    return true;
+  };
+  const serialInput = simdWinogradInput(main), serialOutput = simdWinogradOutput(main), serialGradOutput = simdWinogradGradOutput(main);
+  const input: typeof winogradInput = (x, n0, m, C, H, W, padH, padW, TH, TW, V, pad) => {
+    const f32 = x instanceof Float32Array && V instanceof Float32Array;
+    if (!(f32 && transformOver({ kind: 'winogradTransform', transform: 'input', src: x, dst: V, n0, m, ch: C, H, W, padH, padW, T: 0, P: 0, Q: 0, TH, TW, n: m * C }, H * W, isShared(x) && isShared(V)))) {
+      serialInput(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    }
+  };
+  const output: typeof winogradOutput = (M, n0, m, K, T, TH, TW, P, Q, y) => {
+    const f32 = M instanceof Float32Array && y instanceof Float32Array;
+    if (!(f32 && transformOver({ kind: 'winogradTransform', transform: 'output', src: M, dst: y, n0, m, ch: K, H: 0, W: 0, padH: 0, padW: 0, T, P, Q, TH, TW, n: m * K }, 16 * TH * TW, isShared(M) && isShared(y)))) {
+      serialOutput(M, n0, m, K, T, TH, TW, P, Q, y);
+    }
+  };
+  const gradOutput: typeof winogradGradOutput = (dy, n0, m, K, T, TH, TW, P, Q, Y) => {
+    const f32 = dy instanceof Float32Array && Y instanceof Float32Array;
+    if (!(f32 && transformOver({ kind: 'winogradTransform', transform: 'gradOutput', src: dy, dst: Y, n0, m, ch: K, H: 0, W: 0, padH: 0, padW: 0, T, P, Q, TH, TW, n: m * K }, P * Q, isShared(dy) && isShared(Y)))) {
+      serialGradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
+    }
+  };
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
+    winograd: { gemm, alloc: (n) => arena.alloc(n), input, output, gradOutput, weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
   };
   const mainConv = (): ConvContext => {
     arena.reset();
