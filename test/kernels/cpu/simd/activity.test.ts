@@ -22,9 +22,10 @@ function values(n: number, seed: number): Float32Array {
 describe('thread activity: the span arithmetic', () => {
   it('all busy is the overlap of every thread\'s span; helpers\' busy time and the calling thread\'s wait add up', () => {
     const a = new Activity();
-    // calling thread 10..30; helper 0 12..28; helper 1 15..35; job done at 36
-    a.spans.set([0, 0, 12, 28, 15, 35]);
-    a.job(10, 30, 36, 2, 3);
+    // job tagged 7: calling thread 10..30; helper 0 12..28; helper 1 15..35; every task done at 36
+    a.open(7, 2);
+    a.spans.set([7, 12, 28, 7, 15, 35]);
+    a.job(7, 10, 30, 36, 2, 3);
     expect(a.allBusyMs).toBe(13); // 15..28
     expect(a.helperBusyMs).toBe(16 + 20);
     expect(a.waitMs).toBe(6);
@@ -32,11 +33,15 @@ describe('thread activity: the span arithmetic', () => {
 
   it('a job in which a thread of the pool took no task, or which ran on the calling thread alone, has no all-busy time', () => {
     const a = new Activity();
-    a.spans.set([0, 0, -1, -1]);
-    a.job(0, 10, 10, 1, 2);
+    a.spans.set([5, 0, 10]); // helper 0's span in the job tagged 5
+    a.open(6, 1); // job 6: it has taken no task of it yet
+    a.job(6, 0, 10, 10, 1, 2);
     expect(a.allBusyMs).toBe(0);
     expect(a.helperBusyMs).toBe(0);
-    a.job(0, 10, 12, 0, 2); // a pool of 2 whose job used one thread
+    a.spans.set([6, 0, 10]);
+    a.job(5, 0, 10, 12, 1, 2); // a span of another job is not this job's
+    expect(a.helperBusyMs).toBe(0);
+    a.job(6, 0, 10, 12, 0, 2); // a pool of 2 whose job used one thread
     a.solo(0, 10, 2);
     expect(a.allBusyMs).toBe(0);
     a.solo(0, 10, 1); // a pool of one thread: its work is all of it
@@ -45,8 +50,8 @@ describe('thread activity: the span arithmetic', () => {
 
   it('spans that do not overlap add nothing', () => {
     const a = new Activity();
-    a.spans.set([0, 0, 20, 25]);
-    a.job(0, 10, 25, 1, 2);
+    a.spans.set([3, 20, 25]);
+    a.job(3, 0, 10, 25, 1, 2);
     expect(a.allBusyMs).toBe(0);
     expect(a.helperBusyMs).toBe(5);
     expect(a.waitMs).toBe(15);
