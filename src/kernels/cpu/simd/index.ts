@@ -30,7 +30,7 @@ import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
 import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type MapJob, type WinogradTransformJob } from './tasks.js';
-import type { winogradGradOutput, winogradInput, winogradOutput } from './winograd.js';
+import { gemmBatch, type winogradGradOutput, type winogradInput, type winogradOutput } from './winograd.js';
 
 /** Below this many multiply-adds a gemm runs on the calling thread (handing a job to the threads costs more than it saves). */
 const PARALLEL_GEMM_MACS = 1 << 20;
@@ -117,6 +117,29 @@ export function fastCpu(): FastCpu | null {
     pool.run(job, plan.tasks, threads);
   };
 
+  /**
+   * Gemms of one shape (Winograd's 16 per pass) as one job over the threads: the blocks of
+   * all of them handed out together, so the threads meet once per pass instead of once per
+   * gemm, and gemms too small to split alone split together. Each block is computed as the
+   * gemm alone would compute it (blocks cut C, never K), so the results are the same bits.
+   */
+  const gemms: typeof gemmBatch = (g, count, transA, transB, M, N, K, alpha, A, aOffset, aStride, lda, B, bOffset, bStride, ldb, beta, C, cOffset, cStride, ldc) => {
+    const f32 = A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array;
+    if (!f32 || count < 2 || M === 0 || N === 0 || K === 0 || alpha === 0) {
+      gemmBatch(g, count, transA, transB, M, N, K, alpha, A, aOffset, aStride, lda, B, bOffset, bStride, ldb, beta, C, cOffset, cStride, ldc);
+      return;
+    }
+    const last = count - 1;
+    checkArgs(transA, transB, M, N, K, A, aOffset, lda, B, bOffset, ldb, C, cOffset, ldc);
+    checkArgs(transA, transB, M, N, K, A, aOffset + last * aStride, lda, B, bOffset + last * bStride, ldb, C, cOffset + last * cStride, ldc);
+    const threads = count * M * N * K >= PARALLEL_GEMM_MACS && isShared(A) && isShared(B) && isShared(C) ? pool.numThreads : 1;
+    // blocks as large as one thread would take; smaller only where all of them are too few to share
+    let plan = planGemm(M, N, main.MR, main.NR, 1);
+    if (threads > 1 && count * plan.tasks < 3 * threads) plan = planGemm(M, N, main.MR, main.NR, threads);
+    const first: GemmJob = { kind: 'gemm', transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc, ...plan };
+    pool.run({ kind: 'gemmBatch', first, count, per: plan.tasks, aStride, bStride, cStride }, count * plan.tasks, threads);
+  };
+
   /** Convolution on the main thread: the gemms themselves go over the threads, so scratch is shared memory (an arena reset per call). */
   const arena = new Arena(true);
   /**
@@ -165,7 +188,7 @@ export function fastCpu(): FastCpu | null {
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n), input, output, gradOutput, weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
+    winograd: { gemm, gemms, alloc: (n) => arena.alloc(n), input, output, gradOutput, weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
   };
   const mainConv = (): ConvContext => {
     arena.reset();

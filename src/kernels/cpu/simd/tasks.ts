@@ -85,7 +85,13 @@ export interface WinogradTransformJob {
   n: number; chunk: number;
 }
 
-export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob | WinogradWeightsJob | WinogradTransformJob;
+/** `count` gemms of one shape (winograd.ts, gemmBatch): task t is block t mod per of gemm ⌊t / per⌋, whose offsets are the first's plus i·stride. */
+export interface GemmBatchJob {
+  kind: 'gemmBatch';
+  first: GemmJob; count: number; per: number; aStride: number; bStride: number; cStride: number;
+}
+
+export type Job = GemmJob | GemmBatchJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob | WinogradWeightsJob | WinogradTransformJob;
 
 /** A gemm that runs every block on this thread's instance (inside a task: no nested parallelism). */
 function localGemm(inst: SimdInstance): typeof refGemm {
@@ -146,6 +152,11 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
     case 'gemm':
       gemmTask(inst, job, t);
       return;
+    case 'gemmBatch': {
+      const i = Math.floor(t / job.per), f = job.first;
+      gemmTask(inst, { ...f, aOffset: f.aOffset + i * job.aStride, bOffset: f.bOffset + i * job.bStride, cOffset: f.cOffset + i * job.cStride }, t - i * job.per);
+      return;
+    }
     case 'convForward': {
       const { g, K } = job;
       const [lo, hi] = groupRange(job.N, job.groups, t);

@@ -1,7 +1,9 @@
-// Winograd F(2×2, 3×3)'s plane-wise transforms over the threads (index.ts, transformOver;
-// tasks.ts, WinogradTransformJob) in a convolution that runs whole (maps below the image
-// groups' size, batch above one): each plane is transformed on its own, so the forward and
-// both gradients are the same bit for bit on 1, 2 and 3 threads, and the helpers take part.
+// Winograd F(2×2, 3×3) in a convolution that runs whole (maps below the image groups' size,
+// batch above one) over the threads: its plane-wise transforms in ranges of planes (index.ts,
+// transformOver; tasks.ts, WinogradTransformJob) and its 16 gemms as one job (index.ts,
+// gemms; tasks.ts, GemmBatchJob). Each plane is transformed on its own and each gemm block
+// computed as the gemm alone computes it, so the forward and both gradients are the same
+// bit for bit on 1, 2 and 3 threads; and the helpers take part.
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBackend, getNumThreads, setNumThreads } from '../../../../src/kernels/index.js';
 import type { Backend } from '../../../../src/kernels/backend.js';
@@ -25,7 +27,8 @@ function values(n: number, seed: number): Float32Array {
 
 describe('fast backend: Winograd transforms over the threads', () => {
   // 24² maps (below the 1024-pixel image groups), 4 images of 32 channels: 73K input values
-  // per transform, past the split threshold; gemms of 8 × 576 × 32, below the gemm's.
+  // per transform, past the split threshold; gemms of 8 × 576 × 32, each below the gemm's
+  // split threshold, the 16 of a pass above it.
   const N = 4, C = 32, K = 8, H = 24, W = 24;
   const g = windowGeometry('conv', C, H, W, 3, 3, { padding: 1 });
   const PQ = g.P * g.Q;
