@@ -8,6 +8,7 @@
 // this process, alternated step by step with this one (each build has its own modules,
 // backend and threads), and the rows compare this build (ours) with it (peer); without it,
 // the rows compare 2 threads with 1. A baseline without thread counters shows no share.
+// TL_CORES_ROUNDS=d,w sets the rounds (alternated steps) of the demo and of W3a.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median, type Benchmark, type Row } from './harness.js';
@@ -22,9 +23,11 @@ interface Build {
   steps: Record<string, () => void>;
 }
 
+/** TL_CORES_ROUNDS=d,w: rounds of the demo and of W3a (default 11,5; more where the machine is noisy). */
+const [DEMO_ROUNDS, W3A_ROUNDS] = (process.env.TL_CORES_ROUNDS ?? '11,5').split(',').map((v) => Math.max(1, Number.parseInt(v, 10) || 1));
 const CASES = [
-  { label: 'demo step VGG-16/8 b10 1×32²', widthMult: 0.125, fcSize: 128, shape: [1, 32, 32], bsz: 10, rounds: 11 },
-  { label: 'W3a step VGG-16 b8 3×64²', widthMult: 1, fcSize: 4096, shape: [3, 64, 64], bsz: 8, rounds: 5 },
+  { label: 'demo step VGG-16/8 b10 1×32²', widthMult: 0.125, fcSize: 128, shape: [1, 32, 32], bsz: 10, rounds: DEMO_ROUNDS! },
+  { label: 'W3a step VGG-16 b8 3×64²', widthMult: 1, fcSize: 4096, shape: [3, 64, 64], bsz: 8, rounds: W3A_ROUNDS ?? 5 },
 ];
 
 async function load(root: string, label: string): Promise<Build> {

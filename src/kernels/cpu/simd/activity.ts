@@ -37,7 +37,7 @@ export interface ActivityCounters {
 }
 
 /** Threads of one pool at most (the calling thread and 63 helpers). */
-export const MAX_THREADS = 64;
+const MAX_THREADS = 64;
 
 export class Activity implements ActivityCounters {
   /** [tag, start, end] of helper w's span at 3·w: its span in the job tagged `tag` (handout.ts), else in an earlier one. */
