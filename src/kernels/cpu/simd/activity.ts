@@ -13,7 +13,10 @@
 // Outside jobs the calling thread runs alone (JavaScript, the reference's kernels), which
 // is one thread busy and the others idle: so over any window of W ms on the calling
 // thread, threads compute on average (W − waiting + helpers' busy) / W.
-// Times are on a clock every thread of the process shares (monotonic in Node), in ms.
+// Times are on a clock every thread of the process shares (monotonic in Node), in ms. A
+// span is wall time: a thread that the system takes off its core inside a task (another
+// process wanting it) still counts as computing; a helper that wakes late shows as the
+// calling thread computing alone (or waiting, for the helper's last task).
 
 /** Milliseconds on a monotonic clock common to all threads of this process. */
 export const now: () => number = (() => {

@@ -9,7 +9,8 @@
 //     image goes in groups of images, one task each (the weight gradient of each group
 //     into its own slice, summed in group order, so the result does not depend on the
 //     number of threads); one such image goes forward in bands of output rows; smaller
-//     maps run as one convolution with the gemms themselves split over the threads;
+//     maps run as one convolution with the gemms themselves split over the threads
+//     (Winograd's 16 gemms of a pass as one job, its transforms in ranges of planes);
 //   - the large elementwise kernels (activations, their gradients, scalar ops, bias, the
 //     optimizer's update) split into ranges over the threads;
 //   - everything else, and every float64 buffer (gradient checks), by the reference
