@@ -44,7 +44,8 @@ function profileCase(c: Case, threads: number, log: (m: string) => void): Row {
     profile.detach();
     log(`\n  ${c.label}, cpu, ${threads} thread${threads > 1 ? 's' : ''}:\n${profile.format().replace(/^/gm, '    ')}`);
     const p = median(plain), q = median(profiled);
-    return { workload: `profile ${c.label}, cpu ${threads}T`, unit: 'img/s', ours: c.bsz / (q / 1000), peer: 'same step unprofiled', peerValue: c.bsz / (p / 1000), note: `medians of ${c.steps} alternated steps` };
+    const busy = threads > 1 ? `; all ${threads} threads busy ${((100 * profile.stepAllBusyMs) / profile.stepMs).toFixed(1)}% of the profiled steps, ${(profile.stepThreadMs / profile.stepMs).toFixed(2)} computing on average` : '';
+    return { workload: `profile ${c.label}, cpu ${threads}T`, unit: 'img/s', ours: c.bsz / (q / 1000), peer: 'same step unprofiled', peerValue: c.bsz / (p / 1000), note: `medians of ${c.steps} alternated steps${busy}` };
   } finally {
     setNumThreads(prev);
   }
