@@ -275,15 +275,16 @@ describe('fast backend: branch-free relu and threaded max pooling', () => {
   }
 
   for (const threads of [1, 2, 3]) {
-    it(`relu and its gradient equal the reference value for value, special values included (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+    it(`relu and its gradient equal the reference value for value, special values included, split and below the split (${threads} thread${threads > 1 ? 's' : ''})`, () => {
       setNumThreads(threads);
-      const n = 200_003;
-      const x = special(n, 5), dy = special(n, 6);
-      const relu = (be: Backend) => { const y = be.alloc('float32', n); be.unary('relu', be.upload(x.slice()), y, n); return Float32Array.from(be.read(y, 0, n)); };
-      const grad = (be: Backend) => { const dx = be.alloc('float32', n); be.unaryBackward('relu', null, be.upload(x.slice()), be.upload(dy.slice()), dx, n); return Float32Array.from(be.read(dx, 0, n)); };
-      // Object.is: NaN equals NaN, and +0 and −0 differ
-      expectSameValues(relu(fast), relu(ref), 'relu');
-      expectSameValues(grad(fast), grad(ref), 'relu gradient');
+      for (const n of [200_003, 1_001]) {
+        const x = special(n, 5), dy = special(n, 6);
+        const relu = (be: Backend) => { const y = be.alloc('float32', n); be.unary('relu', be.upload(x.slice()), y, n); return Float32Array.from(be.read(y, 0, n)); };
+        const grad = (be: Backend) => { const dx = be.alloc('float32', n); be.unaryBackward('relu', null, be.upload(x.slice()), be.upload(dy.slice()), dx, n); return Float32Array.from(be.read(dx, 0, n)); };
+        // Object.is: NaN equals NaN, and +0 and −0 differ
+        expectSameValues(relu(fast), relu(ref), `relu of ${n}`);
+        expectSameValues(grad(fast), grad(ref), `relu gradient of ${n}`);
+      }
     });
   }
 
