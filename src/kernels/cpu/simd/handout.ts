@@ -4,8 +4,8 @@
 // not until every helper has reported. So a helper whose core is busy elsewhere (another
 // process) and wakes after the calling thread has taken the last task costs nothing: it
 // finds no task of that job and goes back to sleep, while the calling thread has long
-// gone on. (Waiting for each helper's report made the calling thread idle for as long as
-// the slowest helper took to be scheduled, on every job.)
+// gone on. (Waiting for each helper's report would leave the calling thread idle until
+// the slowest helper is scheduled, on every job.)
 //
 // For that, the word tells the jobs apart: NEXT holds (tag | i), tag the job's sequence
 // number in the high bits and i the next task index in the low 16, and a thread takes task
