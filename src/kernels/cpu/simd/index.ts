@@ -40,10 +40,10 @@ const PARALLEL_MAP = 1 << 16;
 /**
  * Winograd's plane-wise transforms (input, output, output gradient) go over the threads
  * from twice this many values of the planes they read, in ranges of at least this many:
- * each value is copied in, transformed and copied out to 16 planes, several times an
- * elementwise kernel's work per value, so the split pays from fewer values than PARALLEL_MAP.
+ * the elementwise kernels' threshold. A lower one also split the demo's 16² and 8² maps,
+ * whose transforms take about as long as waking a helper, and measured no faster.
  */
-const PARALLEL_TRANSFORM = 1 << 14;
+const PARALLEL_TRANSFORM = PARALLEL_MAP;
 /** Filters (K·C of them) from which Winograd's filter transform goes over the threads. */
 const PARALLEL_WINOGRAD_FILTERS = 4096;
 /** Images per convolution task group at most: groups = min(N, CONV_GROUPS), fixed, so results do not depend on the thread count. */

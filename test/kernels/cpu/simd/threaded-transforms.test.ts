@@ -26,10 +26,10 @@ function values(n: number, seed: number): Float32Array {
 }
 
 describe('fast backend: Winograd transforms over the threads', () => {
-  // 24² maps (below the 1024-pixel image groups), 4 images of 32 channels: 73K input values
-  // per transform, past the split threshold; gemms of 8 × 576 × 32, each below the gemm's
+  // 24² maps (below the 1024-pixel image groups), 8 images of 32 channels: 147K input values
+  // per transform, past the split threshold; gemms of 8 × 1152 × 32, each below the gemm's
   // split threshold, the 16 of a pass above it.
-  const N = 4, C = 32, K = 8, H = 24, W = 24;
+  const N = 8, C = 32, K = 8, H = 24, W = 24;
   const g = windowGeometry('conv', C, H, W, 3, 3, { padding: 1 });
   const PQ = g.P * g.Q;
   expect(fast.convAlgorithm!(g, K)).toMatch(/Winograd F\(2/);
