@@ -14,7 +14,7 @@ import { Arena } from './arena.js';
 import { reluBackward, reluForward } from './relu.js';
 import { maxPoolBackward, maxPoolForward } from '../ref/pool.js';
 
-/** Forward convolution of images [lo, hi) of group t (groupRange). */
+/** Forward convolution of images [lo, hi) of group t (groups of ⌈N / groups⌉ images). */
 export interface ConvForwardJob {
   kind: 'convForward';
   x: Float32Array; N: number; w: Float32Array; K: number; b: Float32Array | null; g: WindowGeometry; y: Float32Array; groups: number;
@@ -136,14 +136,10 @@ function localConv(inst: SimdInstance): ConvContext {
   return ctx;
 }
 
-/**
- * Images [lo, hi) of group t when N images go in `groups` groups: ⌊t·N / groups⌋ ..
- * ⌊(t + 1)·N / groups⌋, sizes differing by one at most (10 images in 8 groups: 8 tasks
- * of 1 or 2 images, where groups of ⌈N / groups⌉ would leave 5 tasks of 2 and 3 empty),
- * so that the threads' shares stay even.
- */
+/** Images [lo, hi) of group t when N images go in `groups` groups. */
 function groupRange(N: number, groups: number, t: number): [number, number] {
-  return [Math.floor((t * N) / groups), Math.floor(((t + 1) * N) / groups)];
+  const per = Math.ceil(N / groups);
+  return [Math.min(N, t * per), Math.min(N, (t + 1) * per)];
 }
 
 export function runTask(inst: SimdInstance, job: Job, t: number): void {
