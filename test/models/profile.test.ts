@@ -113,6 +113,7 @@ describe('training-step profile', () => {
       expect(act.recording).toBe(false);
       const profile = new Profile();
       profile.attach(m, opt, cost);
+      const c0 = act.read();
       for (let i = 0; i < 2; i++) {
         profile.beginStep();
         step();
@@ -122,10 +123,13 @@ describe('training-step profile', () => {
       profile.detach();
       expect(act.recording).toBe(false);
       expect(profile.threads).toBe(2);
-      // image groups of conv1 (32² maps) run on both threads
-      expect(profile.stepAllBusyMs).toBeGreaterThan(0);
+      // the helper took part (image groups of conv1's 32² maps, split gemms); how much of the
+      // step both threads computed at once depends on what else the machine runs, so only bounds
+      const c = act.read();
+      expect(c.helperBusyMs - c0.helperBusyMs).toBeGreaterThan(0);
+      expect(profile.stepThreadMs - profile.stepMs).toBeCloseTo((c.helperBusyMs - c0.helperBusyMs) - (c.waitMs - c0.waitMs), 6);
+      expect(profile.stepAllBusyMs).toBeGreaterThanOrEqual(0);
       expect(profile.stepAllBusyMs).toBeLessThanOrEqual(profile.stepMs);
-      expect(profile.stepThreadMs).toBeGreaterThan(profile.stepMs);
       expect(profile.stepThreadMs).toBeLessThanOrEqual(2 * profile.stepMs * 1.0001);
       const rows = profile.rows();
       for (const r of rows) {
@@ -134,7 +138,6 @@ describe('training-step profile', () => {
         expect(r.threadMs).toBeLessThanOrEqual(2 * r.ms * 1.0001 + 1e-6);
       }
       expect(rows.reduce((s, r) => s + r.allBusyMs, 0)).toBeLessThanOrEqual(profile.stepAllBusyMs * 1.0001 + 1e-6);
-      expect(rows.find((r) => r.layer === 'conv1_2' && r.pass === 'fprop')!.allBusyMs).toBeGreaterThan(0);
       expect(profile.format()).toMatch(/^all 2 threads busy: \d+\.\d% of the step; threads computing on average: [12]\.\d\d of 2$/m);
       expect(profile.format()).toMatch(/threads +all busy/);
     } finally {
