@@ -1,5 +1,6 @@
 // `npm run bench -- profile` (opt-in): where a training step's time goes, by layer and
 // pass (src/models/profile.ts), on the cpu backend with 1 and 2 threads, for
+//   - the demo's step: VGG-16 width 1/8, fc 128, 1×32×32, batch 10 (as `npm run demo` trains);
 //   - W3a's step: VGG-16, batch 8, 3×64×64, fc 4096-4096-2, SGD momentum, every layer training;
 //   - a reduced VGG-16 (width ×1/4, fc 256) at 3×32×32, batch 8: the pinned-training shape, wider.
 // One warm-up step, then the profiled steps; prints each table, and returns as rows the
@@ -13,6 +14,7 @@ import { randomBatch, trainingStep } from './model-step.js';
 
 interface Case { label: string; shape: readonly [number, number, number]; bsz: number; widthMult: number; fcSize: number; steps: number }
 const CASES: Case[] = [
+  { label: 'demo VGG-16 (×1/8, fc 128) b10 1×32²', shape: [1, 32, 32], bsz: 10, widthMult: 0.125, fcSize: 128, steps: 10 },
   { label: 'reduced VGG-16 (×1/4, fc 256) b8 32²', shape: [3, 32, 32], bsz: 8, widthMult: 0.25, fcSize: 256, steps: 8 },
   { label: 'W3a VGG-16 b8 64²', shape: [3, 64, 64], bsz: 8, widthMult: 1, fcSize: 4096, steps: 3 },
 ];
@@ -44,7 +46,8 @@ function profileCase(c: Case, threads: number, log: (m: string) => void): Row {
     profile.detach();
     log(`\n  ${c.label}, cpu, ${threads} thread${threads > 1 ? 's' : ''}:\n${profile.format().replace(/^/gm, '    ')}`);
     const p = median(plain), q = median(profiled);
-    return { workload: `profile ${c.label}, cpu ${threads}T`, unit: 'img/s', ours: c.bsz / (q / 1000), peer: 'same step unprofiled', peerValue: c.bsz / (p / 1000), note: `medians of ${c.steps} alternated steps` };
+    const busy = threads > 1 ? `; all ${threads} threads busy ${((100 * profile.stepAllBusyMs) / profile.stepMs).toFixed(1)}% of the profiled steps, ${(profile.stepThreadMs / profile.stepMs).toFixed(2)} computing on average` : '';
+    return { workload: `profile ${c.label}, cpu ${threads}T`, unit: 'img/s', ours: c.bsz / (q / 1000), peer: 'same step unprofiled', peerValue: c.bsz / (p / 1000), note: `medians of ${c.steps} alternated steps${busy}` };
   } finally {
     setNumThreads(prev);
   }
@@ -53,7 +56,7 @@ function profileCase(c: Case, threads: number, log: (m: string) => void): Row {
 export const profileBench: Benchmark = {
   name: 'profile',
   ids: [],
-  title: 'where a training step\'s time goes: per layer and pass (reduced VGG-16 at 32², and W3a\'s VGG-16 step), cpu 1 and 2 threads',
+  title: 'where a training step\'s time goes: per layer and pass (the demo\'s step, reduced VGG-16 at 32², and W3a\'s VGG-16 step), cpu 1 and 2 threads',
   optIn: true,
   async run(log) {
     const rows: Row[] = [];

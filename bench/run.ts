@@ -7,6 +7,7 @@
 // and add it to the list below.
 import os from 'node:os';
 import { convBench } from './conv.js';
+import { coresBench } from './cores.js';
 import { demoBench } from './demo.js';
 import { demoRunBench } from './demo-run.js';
 import { featureCacheBench } from './feature-cache.js';
@@ -56,6 +57,7 @@ const benchmarks: Benchmark[] = [
   webgpuBench,
   denseEpilogueBench,
   profileBench,
+  coresBench,
   winogradErrorBench,
   winogradSpeedBench,
 ];

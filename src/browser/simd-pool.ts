@@ -11,8 +11,8 @@
 //     page before it computes); until they are up, jobs run on the calling thread alone.
 //   - A worker has no receiveMessageOnPort: it gets each job as a message on its own event
 //     loop, which is idle between jobs (the job's arrays are over SharedArrayBuffers, so the
-//     message shares them). The calling thread takes tasks from the shared counter too, then
-//     waits for DONE: in Atomics.wait where the thread may block (a worker), else by polling
+//     message shares them). The calling thread claims tasks too (../kernels/cpu/simd/handout.ts), then
+//     waits until every task is done (DONE): in Atomics.wait where the thread may block (a worker), else by polling
 //     the word (a page's main thread: the helpers finish the job's last tasks within a few
 //     task lengths, and nothing else would run on that thread meanwhile anyway).
 // A task that throws in a helper sets ERROR and writes its message into shared memory (the
@@ -20,8 +20,11 @@
 import { runTask, type Job } from '../kernels/cpu/simd/tasks.js';
 import type { SimdInstance } from '../kernels/cpu/simd/simd.js';
 import { BackendError } from '../util/errors.js';
+import { Activity, now } from '../kernels/cpu/simd/activity.js';
+import { claim, DONE, ERROR, jobTag, MAX_ROUND_TASKS, NEXT, openRound, taskDone, type RoundMessage } from '../kernels/cpu/simd/handout.js';
 
-export const NEXT = 0, DONE = 1, ERROR = 2, READY = 3, COLLECT = 4, DEAD = 5, WAKE = 8;
+export { DONE, ERROR, NEXT };
+export const READY = 3, COLLECT = 4, DEAD = 5, WAKE = 8;
 /** ctrl words past WAKE: tasks the helpers have run (tests check the workers took part). */
 export const HELPER_TASKS = 7;
 const MAX_HELPERS = 63;
@@ -47,7 +50,11 @@ export class ThreadPool {
   private readonly errorText = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES));
   private readonly helpers: PageWorker[] = [];
   private threads: number;
+  /** How busy the threads are, recorded while a profile asks (../kernels/cpu/simd/activity.ts). */
+  readonly activity = new Activity();
   private broken: string | null = null;
+  /** Rounds run so far (their tags: handout.ts). */
+  private seq = 0;
 
   constructor(private readonly main: SimdInstance, private readonly module: WebAssembly.Module, private readonly winograd: WebAssembly.Module) {
     this.threads = defaultThreads();
@@ -83,31 +90,44 @@ export class ThreadPool {
 
   run(job: Job, tasks: number, maxThreads = this.threads): void {
     const helpers = this.broken === null ? Math.min(this.threads - 1, maxThreads - 1, tasks - 1, this.helpers.length) : 0;
-    const c = this.ctrl;
+    const timed = this.activity.recording;
     if (helpers <= 0) {
+      const t0 = timed ? now() : 0;
       for (let t = 0; t < tasks; t++) runTask(this.main, job, t);
+      if (timed) this.activity.solo(t0, now(), this.threads);
       return;
     }
-    Atomics.store(c, NEXT, 0);
-    Atomics.store(c, DONE, 0);
-    Atomics.store(c, ERROR, 0);
-    for (let w = 0; w < helpers; w++) this.helpers[w]!.postMessage({ job, tasks });
+    for (let base = 0; base < tasks; base += MAX_ROUND_TASKS) this.round(job, base, Math.min(MAX_ROUND_TASKS, tasks - base), helpers, timed);
+  }
+
+  /** Tasks base .. base + count − 1 of the job on this thread and `helpers` helpers; returns when all are done. */
+  private round(job: Job, base: number, count: number, helpers: number, timed: boolean): void {
+    const c = this.ctrl;
+    const tag = jobTag(++this.seq);
+    openRound(c, tag);
+    if (timed) this.activity.open(tag, helpers);
+    const msg: RoundMessage = { job, base, count, tag, timed };
+    for (let w = 0; w < helpers; w++) this.helpers[w]!.postMessage(msg);
     let failure: unknown = null;
-    for (let t = Atomics.add(c, NEXT, 1); t < tasks; t = Atomics.add(c, NEXT, 1)) {
+    const t0 = timed ? now() : 0;
+    for (let i = claim(c, tag, count); i >= 0; i = claim(c, tag, count)) {
       try {
-        runTask(this.main, job, t);
+        runTask(this.main, job, base + i);
       } catch (e) {
-        failure ??= e; // finish the handshake with the helpers first
+        failure ??= e; // finish the round with the helpers first
       }
+      taskDone(c, count);
     }
+    const mainEnd = timed ? now() : 0;
     const deadline = Date.now() + JOB_TIMEOUT_MS;
-    for (let d = Atomics.load(c, DONE); d < helpers; d = Atomics.load(c, DONE)) {
+    for (let d = Atomics.load(c, DONE); d < count; d = Atomics.load(c, DONE)) {
       if (Date.now() > deadline) {
         this.broken = 'a worker did not finish its tasks';
         throw new BackendError(`fast backend: a Web Worker did not finish its part of a job within ${JOB_TIMEOUT_MS / 1000} s (it may have crashed); threads are off for the rest of this page: reload it`);
       }
       if (mayBlock) Atomics.wait(c, DONE, d, 100);
     }
+    if (timed) this.activity.job(tag, t0, mainEnd, now(), helpers, this.threads);
     if (failure) throw failure;
     if (Atomics.load(c, ERROR)) {
       const n = this.errorText.indexOf(0);
@@ -131,7 +151,7 @@ export class ThreadPool {
         this.broken ??= e.message ?? 'a worker failed';
         console.warn(`tl-scratch: a fast-backend worker failed (${this.broken}): running on one thread`);
       });
-      worker.postMessage({ init: { ctrl: c, index: w, module: this.module, winograd: this.winograd, errorText: this.errorText } });
+      worker.postMessage({ init: { ctrl: c, index: w, module: this.module, winograd: this.winograd, errorText: this.errorText, spans: this.activity.spans } });
       fresh.push(worker);
     }
     const target = this.helpers.length + fresh.length;

@@ -1,21 +1,23 @@
 /// <reference path="../kernels/cpu/simd/webassembly.d.ts" />
 // A helper of the fast backend in a page (./simd-pool.ts): a Web Worker with its own
 // WebAssembly instance. The first message hands it the shared control words and the
-// compiled modules; each later message is a job: take tasks from the shared counter until
-// none is left, then report DONE. Between jobs it idles on its event loop (a page's worker
-// has no way to read a message while blocked in Atomics.wait).
+// compiled modules; each later message is a round of a job: claim and run its tasks until
+// none is left, counting each done (../kernels/cpu/simd/handout.ts). Between jobs it idles
+// on its event loop (a page's worker has no way to read a message while blocked in
+// Atomics.wait).
 import { SimdInstance } from '../kernels/cpu/simd/simd.js';
-import { runTask, type Job } from '../kernels/cpu/simd/tasks.js';
-import { DONE, ERROR, HELPER_TASKS, NEXT, READY } from './simd-pool.js';
+import type { Job } from '../kernels/cpu/simd/tasks.js';
+import { ERROR, HELPER_TASKS, READY } from './simd-pool.js';
+import { helperRound, type RoundMessage } from '../kernels/cpu/simd/handout.js';
 
-interface Init { ctrl: Int32Array; index: number; module: WebAssembly.Module; winograd: WebAssembly.Module; errorText: Uint8Array }
+interface Init { ctrl: Int32Array; index: number; module: WebAssembly.Module; winograd: WebAssembly.Module; errorText: Uint8Array; spans: Float64Array }
 
 const scope = globalThis as unknown as { addEventListener(t: 'message', f: (e: { data: unknown }) => void): void };
 let inst: SimdInstance | null = null;
 let shared: Init | null = null;
 
 scope.addEventListener('message', (e) => {
-  const m = e.data as { init?: Init; job?: Job; tasks?: number };
+  const m = e.data as { init?: Init; job?: Job };
   if (m.init) {
     shared = m.init;
     inst = new SimdInstance(m.init.module, undefined, m.init.winograd);
@@ -23,18 +25,12 @@ scope.addEventListener('message', (e) => {
     return;
   }
   if (!inst || !shared || !m.job) return;
-  const c = shared.ctrl;
-  let ran = 0;
-  try {
-    for (let t = Atomics.add(c, NEXT, 1); t < m.tasks!; t = Atomics.add(c, NEXT, 1), ran++) runTask(inst, m.job, t);
-  } catch (err) {
-    if (Atomics.compareExchange(c, ERROR, 0, 1) === 0) {
-      const bytes = new TextEncoder().encode(err instanceof Error ? err.message : String(err)).subarray(0, shared.errorText.length - 1);
-      shared.errorText.fill(0);
-      shared.errorText.set(bytes);
-    }
-  }
-  Atomics.add(c, HELPER_TASKS, ran);
-  Atomics.add(c, DONE, 1);
-  Atomics.notify(c, DONE);
+  const c = shared.ctrl, text = shared.errorText;
+  // a job already done (this worker's event loop was late) offers no task (handout.ts)
+  helperRound(inst, c, shared.spans, shared.index, m as RoundMessage, (error) => {
+    if (Atomics.compareExchange(c, ERROR, 0, 1) !== 0) return; // the first error's text only
+    const bytes = new TextEncoder().encode(error).subarray(0, text.length - 1);
+    text.fill(0);
+    text.set(bytes);
+  }, HELPER_TASKS);
 });

@@ -141,7 +141,7 @@ export function buildProgram(run: (code: Promise<number> | number) => void): Com
     .option('--report_dir <dir>', 'report folder of --experiment all', 'report')
     .option('--no_feature_cache', 'recompute the frozen layers every epoch instead of caching their outputs (same results, slower)')
     .option('--no_prefetch', 'read each HDF5 training minibatch when it is needed, instead of reading the next one on a worker thread while the current one computes (same batches either way)')
-    .option('--profile', 'time every training step by layer and pass (fprop, bprop data, bprop weights, update) and print the table after training')
+    .option('--profile', 'time every training step by layer and pass (fprop, bprop data, bprop weights, update) and print the table after training; on several threads also the share of the step with all of them computing, per row and in all')
     .addOption(preprocessOption('from the weight file the model starts from (--model_file, else --source_model; none: neon)')))
     .action((o, cmd: Command) => run(threaded(o, () => train({
       backend: o.backend, epochs: o.epochs, batchSize: o.batch_size, rngSeed: o.rng_seed, dataRoot: o.data_root,

@@ -95,6 +95,20 @@ export interface GdmStep {
   pclip: number | null;
 }
 
+/**
+ * Cumulative counters of a backend's threads, in ms of wall time on the calling thread's
+ * clock (src/kernels/cpu/simd/activity.ts says how they are taken). Over a window of W ms
+ * on the calling thread, threads compute on average (W − waitMs + helperBusyMs) / W.
+ */
+export interface ThreadActivity {
+  /** Threads the backend computes on now (the calling thread included). */
+  readonly threads: number;
+  /** Whether the counters advance (off by default: on, each parallel call reads a clock a few times). */
+  recording: boolean;
+  /** allBusyMs: every thread computing at once; helperBusyMs: the helpers' computing, summed; waitMs: the calling thread waiting for helpers. */
+  read(): { allBusyMs: number; helperBusyMs: number; waitMs: number };
+}
+
 /** A compute backend: it owns tensor storage (DeviceBuffer) and provides every kernel the engine runs; see src/kernels/cpu for the reference. */
 export interface Backend {
   readonly name: string;
@@ -108,6 +122,11 @@ export interface Backend {
    * (the reference's is always its direct loops). Information, not a kernel.
    */
   convAlgorithm?(g: WindowGeometry, K: number): string;
+  /**
+   * How busy the backend's threads are, for the profile; absent where the backend computes
+   * on the calling thread alone. Information, not a kernel.
+   */
+  readonly threadActivity?: ThreadActivity;
 
   // ---- Storage -------------------------------------------------------------------------
 

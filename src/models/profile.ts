@@ -19,7 +19,13 @@
 // row "outside layers", so the rows sum to the steps' wall time by construction. Calls
 // outside a step (evaluation passes) are not counted. Only the outermost backend call is
 // timed (a kernel that calls another through the backend counts once).
-import { STORAGE_METHODS, type Backend, type DeviceBuffer, type WindowGeometry } from '../kernels/backend.js';
+//
+// Threads: where the backend computes on several (Backend.threadActivity, the fast cpu
+// backend), the profile turns its recording on while attached and reads its counters
+// around each step and each timed kernel call: per row and for the step, how many threads
+// computed on average, and the share of the time during which all of them computed at
+// once. Time outside kernels counts as one thread computing (the calling thread's).
+import { STORAGE_METHODS, type Backend, type DeviceBuffer, type ThreadActivity, type WindowGeometry } from '../kernels/backend.js';
 import type { Layer } from '../layers/layer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Callback } from './callbacks.js';
@@ -41,9 +47,16 @@ export interface ProfileRow {
   flops: number;
   /** The convolution algorithm the backend ran (empty for other layers). */
   algorithm: string;
+  /** Of ms, the time during which every thread of the backend computed at once (0 where it has one thread or does not say). */
+  allBusyMs: number;
+  /** Thread-milliseconds of computing in ms: ms itself on one thread; up to threads × ms (ms / threadMs: threads computing on average). */
+  threadMs: number;
 }
 
-interface Acc { ms: number; kernelMs: number; flops: number; algorithm: string }
+interface Acc { ms: number; kernelMs: number; flops: number; algorithm: string; allBusyMs: number; helperMs: number; waitMs: number }
+
+const zero = (): Acc => ({ ms: 0, kernelMs: 0, flops: 0, algorithm: '', allBusyMs: 0, helperMs: 0, waitMs: 0 });
+type Counters = ReturnType<ThreadActivity['read']>;
 
 const PASSES: ProfilePass[] = ['fprop', 'bprop data', 'bprop weights', 'update'];
 
@@ -54,6 +67,14 @@ export class Profile {
   steps = 0;
   /** Wall time of the completed steps, ms. */
   stepMs = 0;
+  /** Of stepMs, the time during which all threads computed at once (the backend's counters). */
+  stepAllBusyMs = 0;
+  /** Thread-milliseconds of computing in the completed steps (stepMs on one thread). */
+  stepThreadMs = 0;
+  /** The most threads a watched backend computed on in a step (1 without threadActivity). */
+  threads = 1;
+  /** Backends with threads: their recording state before attach, and their counters when the open step began. */
+  private activities = new Map<ThreadActivity, { was: boolean; start: Counters }>();
   private readonly acc = new Map<Key, Acc>();
   private pending = new Map<Key, Acc>();
   private inStep = false;
@@ -89,21 +110,33 @@ export class Profile {
   detach(): void {
     while (this.restore.length) this.restore.pop()!();
     this.backends.clear();
+    for (const [act, { was }] of this.activities) act.recording = was;
+    this.activities.clear();
   }
 
   beginStep(): void {
     this.pending = new Map();
     this.inStep = true;
+    for (const [act, a] of this.activities) a.start = act.read();
     this.stepStart = performance.now();
   }
 
   endStep(): void {
     if (!this.inStep) return;
-    this.stepMs += performance.now() - this.stepStart;
+    const ms = performance.now() - this.stepStart;
+    this.stepMs += ms;
+    this.stepThreadMs += ms;
+    for (const [act, { start }] of this.activities) {
+      const d = since(act, start);
+      this.stepAllBusyMs += d.allBusyMs;
+      this.stepThreadMs += d.helperBusyMs - d.waitMs;
+      this.threads = Math.max(this.threads, act.threads);
+    }
     this.steps++;
     for (const [k, a] of this.pending) {
       const t = this.acc.get(k)!;
       t.ms += a.ms; t.kernelMs += a.kernelMs; t.flops += a.flops;
+      t.allBusyMs += a.allBusyMs; t.helperMs += a.helperMs; t.waitMs += a.waitMs;
       if (a.algorithm) t.algorithm = a.algorithm;
     }
     this.inStep = false;
@@ -121,10 +154,11 @@ export class Profile {
       const a = this.acc.get(k)!;
       if (a.ms === 0 && a.kernelMs === 0) continue;
       const [layer, pass] = JSON.parse(k) as [string, string];
-      rows.push({ layer, pass, ...a });
+      rows.push({ layer, pass, ms: a.ms, kernelMs: a.kernelMs, flops: a.flops, algorithm: a.algorithm, allBusyMs: a.allBusyMs, threadMs: a.ms + a.helperMs - a.waitMs });
     }
     const inside = rows.reduce((s, r) => s + r.ms, 0);
-    rows.push({ layer: '', pass: 'outside layers (data wait, callbacks, loop)', ms: Math.max(0, this.stepMs - inside), kernelMs: 0, flops: 0, algorithm: '' });
+    const outside = Math.max(0, this.stepMs - inside);
+    rows.push({ layer: '', pass: 'outside layers (data wait, callbacks, loop)', ms: outside, kernelMs: 0, flops: 0, algorithm: '', allBusyMs: 0, threadMs: outside });
     return rows;
   }
 
@@ -134,24 +168,31 @@ export class Profile {
     const n = Math.max(1, this.steps);
     const total = this.stepMs;
     const lines = [`profile: ${this.steps} steps, ${(total / n).toFixed(1)} ms a step (wall time; shares are of the step)`];
-    const head = ['layer', 'pass', 'ms/step', 'share', 'GFLOP/s', 'algorithm', 'in kernels'];
+    const T = this.threads;
+    if (T > 1) {
+      lines.push(`all ${T} threads busy: ${pct(this.stepAllBusyMs, total)} of the step; threads computing on average: ${(this.stepThreadMs / Math.max(total, 1e-9)).toFixed(2)} of ${T}`);
+    }
+    // with threads: per row, threads computing on average, and the share of its time all computed
+    const th = (ms: number, threadMs: number, allBusy: number) => (T > 1 ? [ms > 0 ? (threadMs / ms).toFixed(2) : '', pct(allBusy, ms)] : []);
+    const head = ['layer', 'pass', 'ms/step', 'share', 'GFLOP/s', 'algorithm', 'in kernels', ...(T > 1 ? ['threads', 'all busy'] : [])];
     const table = rows.map((r) => [
       r.layer, r.pass, (r.ms / n).toFixed(2), pct(r.ms, total),
       r.flops > 0 && r.ms > 0 ? (r.flops / r.ms / 1e6).toFixed(1) : '', r.algorithm, r.layer ? pct(r.kernelMs, r.ms) : '',
+      ...th(r.ms, r.threadMs, r.allBusyMs),
     ]);
-    const byPass = new Map<string, [number, number, number]>();
+    const byPass = new Map<string, [number, number, number, number, number]>();
     for (const r of rows) {
       const k = r.layer ? r.pass : 'outside layers';
-      const v = byPass.get(k) ?? [0, 0, 0];
-      byPass.set(k, [v[0] + r.ms, v[1] + r.flops, v[2] + r.kernelMs]);
+      const v = byPass.get(k) ?? [0, 0, 0, 0, 0];
+      byPass.set(k, [v[0] + r.ms, v[1] + r.flops, v[2] + r.kernelMs, v[3] + r.threadMs, v[4] + r.allBusyMs]);
     }
-    table.push(['', '', '', '', '', '', '']);
-    for (const [pass, [ms, fl]] of byPass) table.push(['(all)', pass, (ms / n).toFixed(2), pct(ms, total), fl > 0 ? (fl / ms / 1e6).toFixed(1) : '', '', '']);
+    table.push(head.map(() => ''));
+    for (const [pass, [ms, fl, , tms, ab]] of byPass) table.push(['(all)', pass, (ms / n).toFixed(2), pct(ms, total), fl > 0 ? (fl / ms / 1e6).toFixed(1) : '', '', '', ...th(ms, tms, ab)]);
     const kernelMs = rows.reduce((s, r) => s + r.kernelMs, 0), flops = rows.reduce((s, r) => s + r.flops, 0);
-    table.push(['(all)', 'outside kernels', ((total - kernelMs) / n).toFixed(2), pct(total - kernelMs, total), '', '', '']);
-    table.push(['(all)', 'step', (total / n).toFixed(2), '100%', flops > 0 ? (flops / total / 1e6).toFixed(1) : '', '', '']);
+    table.push(['(all)', 'outside kernels', ((total - kernelMs) / n).toFixed(2), pct(total - kernelMs, total), '', '', '', ...(T > 1 ? ['1.00', '0.0%'] : [])]);
+    table.push(['(all)', 'step', (total / n).toFixed(2), '100%', flops > 0 ? (flops / total / 1e6).toFixed(1) : '', '', '', ...th(total, this.stepThreadMs, this.stepAllBusyMs)]);
     const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-    const right = new Set([2, 3, 4, 6]);
+    const right = new Set([2, 3, 4, 6, 7, 8]);
     const fmt = (r: string[]) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
     lines.push(fmt(head), ...table.map(fmt));
     return lines.join('\n');
@@ -174,16 +215,19 @@ export class Profile {
   private key(layer: string, pass: string): Key {
     const k = JSON.stringify([layer, pass]);
     if (!this.acc.has(k)) {
-      this.acc.set(k, { ms: 0, kernelMs: 0, flops: 0, algorithm: '' });
+      this.acc.set(k, zero());
       this.order.push(k);
     }
     return k;
   }
 
-  private add(k: Key, ms: number, kernelMs: number, flops: number, algorithm = ''): void {
+  private add(k: Key, ms: number, kernelMs: number, flops: number, algorithm = '', threads: Counters | null = null): void {
     if (!this.inStep) return;
-    const a = this.pending.get(k) ?? { ms: 0, kernelMs: 0, flops: 0, algorithm: '' };
+    const a = this.pending.get(k) ?? zero();
     a.ms += ms; a.kernelMs += kernelMs; a.flops += flops;
+    if (threads) {
+      a.allBusyMs += threads.allBusyMs; a.helperMs += threads.helperBusyMs; a.waitMs += threads.waitMs;
+    }
     if (algorithm) a.algorithm = algorithm;
     this.pending.set(k, a);
   }
@@ -258,6 +302,11 @@ export class Profile {
   private watchBackend(be: Backend): void {
     if (this.backends.has(be)) return;
     this.backends.add(be);
+    const act = be.threadActivity;
+    if (act && !this.activities.has(act)) {
+      this.activities.set(act, { was: act.recording, start: act.read() });
+      act.recording = true;
+    }
     const storage = new Set<string>(STORAGE_METHODS);
     for (const name of Object.keys(be)) {
       if (typeof (be as unknown as Record<string, unknown>)[name] !== 'function') continue;
@@ -283,11 +332,14 @@ export class Profile {
       try { return f(); } finally { this.depth--; }
     }
     this.depth++;
+    const act = be.threadActivity?.recording ? be.threadActivity : null;
+    const c0 = act ? act.read() : null;
     const t0 = performance.now();
     try {
       return f();
     } finally {
       const ms = performance.now() - t0;
+      const threads = act && c0 ? since(act, c0) : null;
       this.depth--;
       const { layer, pass } = this.current;
       // which row: a parameter gradient written in bprop, or a layer's parameters in the optimizer
@@ -309,7 +361,7 @@ export class Profile {
       const flops = kernel ? nominalFlops(kernel, args) : 0;
       const algorithm = kernel === 'conv2dForward' || kernel === 'conv2dBackward' ? algorithmOf(be, args[kernel === 'conv2dForward' ? 5 : 4] as WindowGeometry, args[3] as number) : '';
       const same = target.layer === layer && target.pass === pass;
-      this.add(this.rowOf(target.layer, target.pass), same ? 0 : ms, kernel ? ms : 0, flops, algorithm);
+      this.add(this.rowOf(target.layer, target.pass), same ? 0 : ms, kernel ? ms : 0, flops, algorithm, threads);
       if (!same) this.movedMs += ms;
     }
   }
@@ -331,6 +383,12 @@ function nominalFlops(kernel: string, a: unknown[]): number {
 /** The convolution algorithm a backend runs, as it says (Backend.convAlgorithm); the reference's is its direct loops. */
 function algorithmOf(be: Backend, g: WindowGeometry, K: number): string {
   return be.convAlgorithm?.(g, K) ?? (be.name === 'ref' ? 'direct' : '');
+}
+
+/** The counters' advance since `start`. */
+function since(act: ThreadActivity, start: Counters): Counters {
+  const c = act.read();
+  return { allBusyMs: c.allBusyMs - start.allBusyMs, helperBusyMs: c.helperBusyMs - start.helperBusyMs, waitMs: c.waitMs - start.waitMs };
 }
 
 function pct(part: number, whole: number): string {

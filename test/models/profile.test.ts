@@ -9,6 +9,7 @@ import { Generator, manualSeed } from '../../src/index.js';
 import { tensor } from '../../src/autograd/ops/create.js';
 import { backend } from '../../src/kernels/index.js';
 import { Profile } from '../../src/models/profile.js';
+import { getNumThreads, setNumThreads } from '../../src/kernels/index.js';
 
 function data(n: number) {
   const g = new Generator(5);
@@ -85,4 +86,62 @@ describe('training-step profile', () => {
     expect(inside).toBeLessThanOrEqual(wall * 1.0001);
     expect(inside).toBeGreaterThanOrEqual(0.95 * wall);
   }, 60_000);
+
+  it('on the fast backend with 2 threads: the share with both threads busy and the threads computing, per row and for the step, within their bounds; recording back off after detach', () => {
+    const be = backend();
+    expect(be.name).toBe('cpu');
+    const act = be.threadActivity!;
+    expect(act).toBeDefined();
+    const prevThreads = getNumThreads();
+    setNumThreads(2);
+    try {
+      manualSeed(1);
+      const m = generateVgg16TransferModel({ widthMult: 1 / 4, fcSize: 64 });
+      m.initialize([3, 32, 32]);
+      const opt = new GradientDescentMomentum(0.01, { momentumCoef: 0.9 });
+      const cost = m.cost!;
+      const g = new Generator(2);
+      const x = tensor(Float32Array.from({ length: 8 * 3 * 32 * 32 }, () => g.uniform(-1, 1)), [8, 3, 32, 32]);
+      const t = tensor(Float32Array.from({ length: 16 }, (_, i) => (i % 2 === (i >> 1) % 2 ? 1 : 0)), [8, 2]);
+      const step = () => {
+        const y = m.fprop(x, false);
+        cost.getCost(y, t);
+        m.bprop(cost.getErrors(y, t));
+        opt.optimize(m.layersToOptimize, 0, 8);
+      };
+      step();
+      expect(act.recording).toBe(false);
+      const profile = new Profile();
+      profile.attach(m, opt, cost);
+      const c0 = act.read();
+      for (let i = 0; i < 2; i++) {
+        profile.beginStep();
+        step();
+        profile.endStep();
+      }
+      expect(act.recording).toBe(true);
+      profile.detach();
+      expect(act.recording).toBe(false);
+      expect(profile.threads).toBe(2);
+      // the helper took part (image groups of conv1's 32² maps, split gemms); how much of the
+      // step both threads computed at once depends on what else the machine runs, so only bounds
+      const c = act.read();
+      expect(c.helperBusyMs - c0.helperBusyMs).toBeGreaterThan(0);
+      expect(profile.stepThreadMs - profile.stepMs).toBeCloseTo((c.helperBusyMs - c0.helperBusyMs) - (c.waitMs - c0.waitMs), 6);
+      expect(profile.stepAllBusyMs).toBeGreaterThanOrEqual(0);
+      expect(profile.stepAllBusyMs).toBeLessThanOrEqual(profile.stepMs);
+      expect(profile.stepThreadMs).toBeLessThanOrEqual(2 * profile.stepMs * 1.0001);
+      const rows = profile.rows();
+      for (const r of rows) {
+        expect(r.allBusyMs).toBeGreaterThanOrEqual(0);
+        expect(r.allBusyMs).toBeLessThanOrEqual(r.ms * 1.0001 + 1e-6);
+        expect(r.threadMs).toBeLessThanOrEqual(2 * r.ms * 1.0001 + 1e-6);
+      }
+      expect(rows.reduce((s, r) => s + r.allBusyMs, 0)).toBeLessThanOrEqual(profile.stepAllBusyMs * 1.0001 + 1e-6);
+      expect(profile.format()).toMatch(/^all 2 threads busy: \d+\.\d% of the step; threads computing on average: [12]\.\d\d of 2$/m);
+      expect(profile.format()).toMatch(/threads +all busy/);
+    } finally {
+      setNumThreads(prevThreads);
+    }
+  }, 120_000);
 });

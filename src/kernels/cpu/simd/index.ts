@@ -9,7 +9,8 @@
 //     image goes in groups of images, one task each (the weight gradient of each group
 //     into its own slice, summed in group order, so the result does not depend on the
 //     number of threads); one such image goes forward in bands of output rows; smaller
-//     maps run as one convolution with the gemms themselves split over the threads;
+//     maps run as one convolution with the gemms themselves split over the threads
+//     (Winograd's 16 gemms of a pass as one job, its transforms in ranges of planes);
 //   - the large elementwise kernels (activations, their gradients, scalar ops, bias, the
 //     optimizer's update) split into ranges over the threads;
 //   - everything else, and every float64 buffer (gradient checks), by the reference
@@ -18,7 +19,7 @@
 // Without WebAssembly SIMD or SharedArrayBuffer, `fastCpu` returns null and says why (the
 // registry then keeps `cpu` as the reference kernels, and says so in one line); without
 // worker threads, the pool says so in one line and everything runs on the main thread.
-import { assembleBackend, type Backend, type BinaryOp, type DeviceBuffer, type FloatArray, type GdmStep, type KernelTable, type UnaryOp, type WindowGeometry } from '../../backend.js';
+import { assembleBackend, type Backend, type BinaryOp, type DeviceBuffer, type FloatArray, type GdmStep, type KernelTable, type ThreadActivity, type UnaryOp, type WindowGeometry } from '../../backend.js';
 import { hostKernelTable, unboxed } from '../ref/index.js';
 import { checkArgs, gemm as refGemm } from '../ref/gemm.js';
 import { biasBackward } from '../ref/bias.js';
@@ -29,13 +30,21 @@ import { planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
-import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type MapJob } from './tasks.js';
+import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type MapJob, type WinogradTransformJob } from './tasks.js';
 import { simd43Transforms } from './simd-winograd43-run.js';
+import { gemmBatch, type winogradGradOutput, type winogradInput, type winogradOutput } from './winograd.js';
 
 /** Below this many multiply-adds a gemm runs on the calling thread (handing a job to the threads costs more than it saves). */
 const PARALLEL_GEMM_MACS = 1 << 20;
 /** Elementwise kernels below this many values run on the calling thread; above, in ranges of at least this size. */
 const PARALLEL_MAP = 1 << 16;
+/**
+ * Winograd's plane-wise transforms (input, output, output gradient) go over the threads
+ * from twice this many values of the planes they read, in ranges of at least this many:
+ * the elementwise kernels' threshold. A lower one also split the demo's 16² and 8² maps,
+ * whose transforms take about as long as waking a helper, and measured no faster.
+ */
+const PARALLEL_TRANSFORM = PARALLEL_MAP;
 /** Filters (K·C of them) from which Winograd's filter transform goes over the threads. */
 const PARALLEL_WINOGRAD_FILTERS = 4096;
 /** Images per convolution task group at most: groups = min(N, CONV_GROUPS), fixed, so results do not depend on the thread count. */
@@ -110,6 +119,29 @@ export function fastCpu(): FastCpu | null {
     pool.run(job, plan.tasks, threads);
   };
 
+  /**
+   * Gemms of one shape (Winograd's 16 per pass) as one job over the threads: the blocks of
+   * all of them handed out together, so the threads meet once per pass instead of once per
+   * gemm, and gemms too small to split alone split together. Each block is computed as the
+   * gemm alone would compute it (blocks cut C, never K), so the results are the same bits.
+   */
+  const gemms: typeof gemmBatch = (g, count, transA, transB, M, N, K, alpha, A, aOffset, aStride, lda, B, bOffset, bStride, ldb, beta, C, cOffset, cStride, ldc) => {
+    const f32 = A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array;
+    if (!f32 || count < 2 || M === 0 || N === 0 || K === 0 || alpha === 0) {
+      gemmBatch(g, count, transA, transB, M, N, K, alpha, A, aOffset, aStride, lda, B, bOffset, bStride, ldb, beta, C, cOffset, cStride, ldc);
+      return;
+    }
+    const last = count - 1;
+    checkArgs(transA, transB, M, N, K, A, aOffset, lda, B, bOffset, ldb, C, cOffset, ldc);
+    checkArgs(transA, transB, M, N, K, A, aOffset + last * aStride, lda, B, bOffset + last * bStride, ldb, C, cOffset + last * cStride, ldc);
+    const threads = count * M * N * K >= PARALLEL_GEMM_MACS && isShared(A) && isShared(B) && isShared(C) ? pool.numThreads : 1;
+    // blocks as large as one thread would take; smaller only where all of them are too few to share
+    let plan = planGemm(M, N, main.MR, main.NR, 1);
+    if (threads > 1 && count * plan.tasks < 3 * threads) plan = planGemm(M, N, main.MR, main.NR, threads);
+    const first: GemmJob = { kind: 'gemm', transA, transB, M, N, K, alpha, A, aOffset, lda, B, bOffset, ldb, beta, C, cOffset, ldc, ...plan };
+    pool.run({ kind: 'gemmBatch', first, count, per: plan.tasks, aStride, bStride, cStride }, count * plan.tasks, threads);
+  };
+
   /** Convolution on the main thread: the gemms themselves go over the threads, so scratch is shared memory (an arena reset per call). */
   const arena = new Arena(true);
   /**
@@ -124,10 +156,41 @@ export function fastCpu(): FastCpu | null {
     pool.run({ kind: 'winogradWeights', w: w as Float32Array, K, C, flip, U, chunk, tile }, Math.ceil(K / chunk));
     return U;
   };
+  /**
+   * A transform's planes in ranges over the threads (WinogradTransformJob), where they are
+   * float32 in shared memory, the instances have the SIMD transforms and the planes hold
+   * enough values; else on this thread.
+   */
+  const transformOver = (job: Omit<WinogradTransformJob, 'chunk'>, planeValues: number, shared: boolean): boolean => {
+    const threads = pool.numThreads, values = job.n * planeValues;
+    if (threads === 1 || values < 2 * PARALLEL_TRANSFORM || !shared || !main.winoIn) return false;
+    const chunk = Math.max(Math.ceil(PARALLEL_TRANSFORM / planeValues), Math.ceil(job.n / (4 * threads)));
+    pool.run({ ...job, chunk }, Math.ceil(job.n / chunk));
+    return true;
+  };
+  const serialInput = simdWinogradInput(main), serialOutput = simdWinogradOutput(main), serialGradOutput = simdWinogradGradOutput(main);
+  const input: typeof winogradInput = (x, n0, m, C, H, W, padH, padW, TH, TW, V, pad) => {
+    const f32 = x instanceof Float32Array && V instanceof Float32Array;
+    if (!(f32 && transformOver({ kind: 'winogradTransform', transform: 'input', src: x, dst: V, n0, m, ch: C, H, W, padH, padW, T: 0, P: 0, Q: 0, TH, TW, n: m * C }, H * W, isShared(x) && isShared(V)))) {
+      serialInput(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    }
+  };
+  const output: typeof winogradOutput = (M, n0, m, K, T, TH, TW, P, Q, y) => {
+    const f32 = M instanceof Float32Array && y instanceof Float32Array;
+    if (!(f32 && transformOver({ kind: 'winogradTransform', transform: 'output', src: M, dst: y, n0, m, ch: K, H: 0, W: 0, padH: 0, padW: 0, T, P, Q, TH, TW, n: m * K }, 16 * TH * TW, isShared(M) && isShared(y)))) {
+      serialOutput(M, n0, m, K, T, TH, TW, P, Q, y);
+    }
+  };
+  const gradOutput: typeof winogradGradOutput = (dy, n0, m, K, T, TH, TW, P, Q, Y) => {
+    const f32 = dy instanceof Float32Array && Y instanceof Float32Array;
+    if (!(f32 && transformOver({ kind: 'winogradTransform', transform: 'gradOutput', src: dy, dst: Y, n0, m, ch: K, H: 0, W: 0, padH: 0, padW: 0, T, P, Q, TH, TW, n: m * K }, P * Q, isShared(dy) && isShared(Y)))) {
+      serialGradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
+    }
+  };
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, alloc: (n) => arena.alloc(n), input: simdWinogradInput(main), output: simdWinogradOutput(main), gradOutput: simdWinogradGradOutput(main), ...simd43Transforms(main), weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
+    winograd: { gemm, gemms, alloc: (n) => arena.alloc(n), input, output, gradOutput, ...simd43Transforms(main), weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
   };
   const mainConv = (): ConvContext => {
     arena.reset();
@@ -188,12 +251,14 @@ export function fastCpu(): FastCpu | null {
       if (db) biasBackward(f(dy), N, K, g.P * g.Q, f(db), true);
     },
 
+    // ReLU below the split goes to map as well, which runs it on this thread with the
+    // branch-free kernel (./relu.ts, the reference's bits): faster than the reference's loop
     unary: (op: UnaryOp, x, y, n) => {
-      if (!isF32(x, y) || n < 2 * PARALLEL_MAP) return ref.unary(op, x, y, n);
+      if (!isF32(x, y) || (n < 2 * PARALLEL_MAP && op !== 'relu')) return ref.unary(op, x, y, n);
       map({ kind: 'unary', op, x: f32(x)!, y: f32(y)!, n, chunk: 0 });
     },
     unaryBackward: (op, x, y, dy, dx, n) => {
-      if (!isF32(x, y, dy, dx) || n < 2 * PARALLEL_MAP) return ref.unaryBackward(op, x, y, dy, dx, n);
+      if (!isF32(x, y, dy, dx) || (n < 2 * PARALLEL_MAP && !(op === 'relu' && y))) return ref.unaryBackward(op, x, y, dy, dx, n);
       map({ kind: 'unaryBackward', op, x: f32(x), y: f32(y), dy: f32(dy)!, dx: f32(dx)!, n, chunk: 0 });
     },
     binaryScalar: (op: BinaryOp, a, scalar, out, n, reverse) => {
@@ -234,7 +299,13 @@ export function fastCpu(): FastCpu | null {
     },
   };
 
-  const backend = assembleBackend({ name: 'cpu', description, dtypes: ['float32', 'float64'], convAlgorithm }, simdStorage(), kernels);
+  const threadActivity: ThreadActivity = {
+    get threads() { return pool.numThreads; },
+    get recording() { return pool.activity.recording; },
+    set recording(on: boolean) { pool.activity.recording = on; },
+    read: () => pool.activity.read(),
+  };
+  const backend: Backend = { ...assembleBackend({ name: 'cpu', description, dtypes: ['float32', 'float64'], convAlgorithm }, simdStorage(), kernels), threadActivity };
 
   /** The backward of a batch in groups of images; the weight gradient of group t into its own slice, summed in group order. */
   function convBackwardGroups(x: Float32Array, N: number, w: Float32Array, K: number, g: WindowGeometry, dy: Float32Array, dx: Float32Array | null, dw: Float32Array | null, groups: number): void {

@@ -28,9 +28,12 @@ import os from 'node:os';
 import { runTask, type Job } from './tasks.js';
 import type { SimdInstance } from './simd.js';
 import { collector } from './collect.js';
+import { Activity, now } from './activity.js';
+import { claim, DONE, ERROR, jobTag, MAX_ROUND_TASKS, NEXT, openRound, taskDone, type RoundMessage } from './handout.js';
 import { BackendError } from '../../../util/errors.js';
 
-export const NEXT = 0, DONE = 1, ERROR = 2, READY = 3, COLLECT = 4, DEAD = 5, WAKE = 8;
+export { DONE, ERROR, NEXT };
+export const READY = 3, COLLECT = 4, DEAD = 5, WAKE = 8;
 const MAX_HELPERS = 63;
 
 interface Helper {
@@ -50,6 +53,10 @@ export class ThreadPool {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(4 * (WAKE + MAX_HELPERS)));
   private readonly helpers: Helper[] = [];
   private threads: number;
+  /** How busy the threads are, recorded while a profile asks (activity.ts). */
+  readonly activity = new Activity();
+  /** Rounds run so far (their tags: handout.ts). */
+  private seq = 0;
   /** Set when workers could not start: everything then runs on the main thread. */
   private broken: string | null = null;
 
@@ -84,29 +91,41 @@ export class ThreadPool {
   run(job: Job, tasks: number, maxThreads = this.threads): void {
     const want = Math.min(this.threads - 1, maxThreads - 1, tasks - 1);
     const helpers = want > 0 && this.broken === null ? this.start(want) : 0;
-    const c = this.ctrl;
+    const timed = this.activity.recording;
     if (helpers === 0) {
+      const t0 = timed ? now() : 0;
       for (let t = 0; t < tasks; t++) runTask(this.main, job, t);
+      if (timed) this.activity.solo(t0, now(), this.threads);
       return;
     }
-    Atomics.store(c, NEXT, 0);
-    Atomics.store(c, DONE, 0);
-    Atomics.store(c, ERROR, 0);
+    for (let base = 0; base < tasks; base += MAX_ROUND_TASKS) this.round(job, base, Math.min(MAX_ROUND_TASKS, tasks - base), helpers, timed);
+  }
+
+  /** Tasks base .. base + count − 1 of the job on this thread and `helpers` helpers; returns when all are done. */
+  private round(job: Job, base: number, count: number, helpers: number, timed: boolean): void {
+    const c = this.ctrl;
+    const tag = jobTag(++this.seq);
+    openRound(c, tag);
+    if (timed) this.activity.open(tag, helpers);
+    const msg: RoundMessage = { job, base, count, tag, timed };
     for (let w = 0; w < helpers; w++) {
-      this.helpers[w]!.port.postMessage({ job, tasks });
+      this.helpers[w]!.port.postMessage(msg);
       Atomics.store(c, WAKE + w, 1);
       Atomics.notify(c, WAKE + w);
     }
     let failure: unknown = null;
-    for (let t = Atomics.add(c, NEXT, 1); t < tasks; t = Atomics.add(c, NEXT, 1)) {
+    const t0 = timed ? now() : 0;
+    for (let i = claim(c, tag, count); i >= 0; i = claim(c, tag, count)) {
       try {
-        runTask(this.main, job, t);
+        runTask(this.main, job, base + i);
       } catch (e) {
-        // finish the handshake with the helpers before throwing
+        // finish the round with the helpers before throwing
         failure ??= e;
       }
+      taskDone(c, count);
     }
-    for (let d = Atomics.load(c, DONE); d < helpers; d = Atomics.load(c, DONE)) {
+    const mainEnd = timed ? now() : 0;
+    for (let d = Atomics.load(c, DONE); d < count; d = Atomics.load(c, DONE)) {
       if (Atomics.load(c, DEAD) > 0) {
         // Its tasks are lost: this job's result is incomplete, and threads stay off from now on.
         this.broken = 'a worker thread exited during a job';
@@ -114,11 +133,15 @@ export class ThreadPool {
       }
       Atomics.wait(c, DONE, d, 1000);
     }
+    if (timed) this.activity.job(tag, t0, mainEnd, now(), helpers, this.threads);
     if (failure) throw failure;
     if (Atomics.load(c, ERROR)) {
       for (let w = 0; w < helpers; w++) {
-        const msg = receiveMessageOnPort(this.helpers[w]!.port);
-        if (msg) throw new Error(`fast backend worker: ${(msg.message as { error: string }).error}`);
+        // the helper's report, past any left from an earlier job
+        for (let m = receiveMessageOnPort(this.helpers[w]!.port); m; m = receiveMessageOnPort(this.helpers[w]!.port)) {
+          const { error, tag: of } = m.message as { error: string; tag: number };
+          if (of === tag) throw new Error(`fast backend worker: ${error}`);
+        }
       }
       throw new Error('fast backend worker: a task failed');
     }
@@ -136,7 +159,7 @@ export class ThreadPool {
         // The workers run only our script: none of the main program's flags (--input-type,
         // --eval, --expose-gc, ...) is theirs, and Node refuses some of them in a worker.
         // (V8 flags such as relaxed SIMD are process-wide, and the module comes compiled.)
-        const worker = new Worker(url, { workerData: { ctrl: c, index: w, port: port2, module: this.module, winograd: this.winograd }, transferList: [port2], execArgv: [] });
+        const worker = new Worker(url, { workerData: { ctrl: c, index: w, port: port2, module: this.module, winograd: this.winograd, spans: this.activity.spans }, transferList: [port2], execArgv: [] });
         // A worker that dies (it cannot load, or runs out of memory) turns threading off rather than crashing the program.
         worker.on('error', (e) => {
           if (this.broken === null) console.warn(`tl-scratch: a worker thread failed (${e.message}): running on one thread`);

@@ -68,7 +68,30 @@ export interface WinogradWeightsJob {
   tile: 2 | 4;
 }
 
-export type Job = GemmJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob | WinogradWeightsJob;
+/**
+ * One of F(2×2, 3×3)'s plane-wise transforms (simdWinogradInput, simdWinogradOutput,
+ * simdWinogradGradOutput, with their arguments) on planes [t·chunk, (t+1)·chunk) of its
+ * n = m·ch: each plane is transformed on its own, so the result is one thread's bit for bit.
+ */
+export interface WinogradTransformJob {
+  kind: 'winogradTransform';
+  transform: 'input' | 'output' | 'gradOutput';
+  src: Float32Array; dst: Float32Array;
+  /** Images n0 .. n0 + m of ch channels: C for the input, K for the output and the output gradient. */
+  n0: number; m: number; ch: number;
+  /** The input's plane and padding (input), or the T tiles and the P × Q output planes (output, gradOutput). */
+  H: number; W: number; padH: number; padW: number; T: number; P: number; Q: number;
+  TH: number; TW: number;
+  n: number; chunk: number;
+}
+
+/** `count` gemms of one shape (winograd.ts, gemmBatch): task t is block t mod per of gemm ⌊t / per⌋, whose offsets are the first's plus i·stride. */
+export interface GemmBatchJob {
+  kind: 'gemmBatch';
+  first: GemmJob; count: number; per: number; aStride: number; bStride: number; cStride: number;
+}
+
+export type Job = GemmJob | GemmBatchJob | ConvForwardJob | ConvBackwardJob | ConvBandJob | MapJob | WinogradWeightsJob | WinogradTransformJob;
 
 /** A gemm that runs every block on this thread's instance (inside a task: no nested parallelism). */
 function localGemm(inst: SimdInstance): typeof refGemm {
@@ -125,6 +148,11 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
     case 'gemm':
       gemmTask(inst, job, t);
       return;
+    case 'gemmBatch': {
+      const i = Math.floor(t / job.per), f = job.first;
+      gemmTask(inst, { ...f, aOffset: f.aOffset + i * job.aStride, bOffset: f.bOffset + i * job.bStride, cOffset: f.cOffset + i * job.cStride }, t - i * job.per);
+      return;
+    }
     case 'convForward': {
       const { g, K } = job;
       const [lo, hi] = groupRange(job.N, job.groups, t);
@@ -147,6 +175,15 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
     case 'convBand':
       convBand(inst, job, t);
       return;
+    case 'winogradTransform': {
+      const q0 = t * job.chunk, q1 = Math.min(job.n, q0 + job.chunk);
+      const { src, dst, n0, m, ch, TH, TW } = job;
+      if (q1 <= q0) return;
+      if (job.transform === 'input') winogradInputPlanes(inst, src, n0, m, ch, job.H, job.W, job.padH, job.padW, TH, TW, dst, q0, q1);
+      else if (job.transform === 'output') winogradOutputPlanes(inst, src, n0, ch, job.T, TH, TW, job.P, job.Q, dst, q0, q1);
+      else winogradGradOutputPlanes(inst, src, n0, ch, job.T, TH, TW, job.P, job.Q, dst, q0, q1);
+      return;
+    }
     case 'winogradWeights': {
       const k0 = t * job.chunk;
       (job.tile === 4 ? simdWinograd43WeightsRange(inst) : winogradWeightsRange)(job.w, job.K, job.C, job.flip, job.U, k0, Math.min(job.K, k0 + job.chunk));
@@ -228,31 +265,38 @@ function convBand(inst: SimdInstance, job: ConvBandJob, t: number): void {
  */
 export function simdWinogradInput(inst: SimdInstance): typeof winogradInput {
   return (x, n0, m, C, H, W, padH, padW, TH, TW, V, pad) => {
-    const kernel = inst.winoIn;
-    if (!kernel || !(x instanceof Float32Array) || !(V instanceof Float32Array)) {
+    if (!inst.winoIn || !(x instanceof Float32Array) || !(V instanceof Float32Array)) {
       winogradInput(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
       return;
     }
-    const twq = Math.ceil(TW / 4), TWp = 4 * twq, Wp = 8 * twq + 2, Hp = 2 * TH + 2;
-    const padF = Hp * Wp, planeF = TH * TWp, HW = H * W;
-    const f = inst.reserve(padF + 16 * planeF);
-    f.fill(0, 0, padF); // the border (and rows and columns past the image) stay zero
-    const Timg = TH * TW, T = m * Timg, CT = C * T;
-    const wn = Math.min(W, Wp - padW);
-    for (let j = 0; j < m; j++) {
-      for (let c = 0; c < C; c++) {
-        const plane = (n0 + j) * C * HW + c * HW;
-        for (let h = 0; h < H && h + padH < Hp; h++) copyRow(x, plane + h * W, f, (h + padH) * Wp + padW, wn);
-        kernel(0, Wp, TH, twq, 4 * padF, 4 * planeF);
-        const t0 = c * T + j * Timg;
-        for (let xi = 0; xi < 16; xi++) {
-          const src = padF + xi * planeF, dst = xi * CT + t0;
-          if (TWp === TW) copyRow(f, src, V, dst, Timg);
-          else for (let th = 0; th < TH; th++) copyRow(f, src + th * TWp, V, dst + th * TW, TW);
-        }
-      }
-    }
+    winogradInputPlanes(inst, x, n0, m, C, H, W, padH, padW, TH, TW, V, 0, m * C);
   };
+}
+
+/** simdWinogradInput's work on planes [q0, q1) of the m·C (plane q: image n0 + ⌊q / C⌋, channel q mod C); the instance has the SIMD transforms. */
+function winogradInputPlanes(
+  inst: SimdInstance, x: Float32Array, n0: number, m: number, C: number, H: number, W: number,
+  padH: number, padW: number, TH: number, TW: number, V: Float32Array, q0: number, q1: number,
+): void {
+  const kernel = inst.winoIn!;
+  const twq = Math.ceil(TW / 4), TWp = 4 * twq, Wp = 8 * twq + 2, Hp = 2 * TH + 2;
+  const padF = Hp * Wp, planeF = TH * TWp, HW = H * W;
+  const f = inst.reserve(padF + 16 * planeF);
+  f.fill(0, 0, padF); // the border (and rows and columns past the image) stay zero
+  const Timg = TH * TW, T = m * Timg, CT = C * T;
+  const wn = Math.min(W, Wp - padW);
+  for (let q = q0; q < q1; q++) {
+    const j = Math.floor(q / C), c = q - j * C;
+    const plane = (n0 + j) * C * HW + c * HW;
+    for (let h = 0; h < H && h + padH < Hp; h++) copyRow(x, plane + h * W, f, (h + padH) * Wp + padW, wn);
+    kernel(0, Wp, TH, twq, 4 * padF, 4 * planeF);
+    const t0 = c * T + j * Timg;
+    for (let xi = 0; xi < 16; xi++) {
+      const src = padF + xi * planeF, dst = xi * CT + t0;
+      if (TWp === TW) copyRow(f, src, V, dst, Timg);
+      else for (let th = 0; th < TH; th++) copyRow(f, src + th * TWp, V, dst + th * TW, TW);
+    }
+  }
 }
 
 /**
@@ -264,30 +308,37 @@ export function simdWinogradInput(inst: SimdInstance): typeof winogradInput {
  */
 export function simdWinogradOutput(inst: SimdInstance): typeof winogradOutput {
   return (M, n0, m, K, T, TH, TW, P, Q, y) => {
-    const kernel = inst.winoOut;
-    if (!kernel || !(M instanceof Float32Array) || !(y instanceof Float32Array)) {
+    if (!inst.winoOut || !(M instanceof Float32Array) || !(y instanceof Float32Array)) {
       winogradOutput(M, n0, m, K, T, TH, TW, P, Q, y);
       return;
     }
-    const twq = Math.ceil(TW / 4), TWp = 4 * twq, planeF = TH * TWp, outW = 8 * twq;
-    const outF = 16 * planeF;
-    const f = inst.reserve(outF + 2 * TH * outW);
-    if (TWp !== TW) f.fill(0, 0, outF); // the padding tiles: computed, never copied out
-    const Timg = TH * TW, KT = K * T, PQ = P * Q;
-    for (let j = 0; j < m; j++) {
-      for (let k = 0; k < K; k++) {
-        const t0 = k * T + j * Timg;
-        for (let xi = 0; xi < 16; xi++) {
-          const src = xi * KT + t0, dst = xi * planeF;
-          if (TWp === TW) copyRow(M, src, f, dst, Timg);
-          else for (let th = 0; th < TH; th++) copyRow(M, src + th * TW, f, dst + th * TWp, TW);
-        }
-        kernel(0, 4 * planeF, TH, twq, 4 * outF);
-        const out = (n0 + j) * K * PQ + k * PQ;
-        for (let p = 0; p < P; p++) copyRow(f, outF + p * outW, y, out + p * Q, Q);
-      }
-    }
+    winogradOutputPlanes(inst, M, n0, K, T, TH, TW, P, Q, y, 0, m * K);
   };
+}
+
+/** simdWinogradOutput's work on output planes [q0, q1) of the m·K (plane q: image n0 + ⌊q / K⌋, channel q mod K). */
+function winogradOutputPlanes(
+  inst: SimdInstance, M: Float32Array, n0: number, K: number, T: number, TH: number, TW: number,
+  P: number, Q: number, y: Float32Array, q0: number, q1: number,
+): void {
+  const kernel = inst.winoOut!;
+  const twq = Math.ceil(TW / 4), TWp = 4 * twq, planeF = TH * TWp, outW = 8 * twq;
+  const outF = 16 * planeF;
+  const f = inst.reserve(outF + 2 * TH * outW);
+  if (TWp !== TW) f.fill(0, 0, outF); // the padding tiles: computed, never copied out
+  const Timg = TH * TW, KT = K * T, PQ = P * Q;
+  for (let q = q0; q < q1; q++) {
+    const j = Math.floor(q / K), k = q - j * K;
+    const t0 = k * T + j * Timg;
+    for (let xi = 0; xi < 16; xi++) {
+      const src = xi * KT + t0, dst = xi * planeF;
+      if (TWp === TW) copyRow(M, src, f, dst, Timg);
+      else for (let th = 0; th < TH; th++) copyRow(M, src + th * TW, f, dst + th * TWp, TW);
+    }
+    kernel(0, 4 * planeF, TH, twq, 4 * outF);
+    const out = (n0 + j) * K * PQ + k * PQ;
+    for (let p = 0; p < P; p++) copyRow(f, outF + p * outW, y, out + p * Q, Q);
+  }
 }
 
 /**
@@ -298,28 +349,35 @@ export function simdWinogradOutput(inst: SimdInstance): typeof winogradOutput {
  */
 export function simdWinogradGradOutput(inst: SimdInstance): typeof winogradGradOutput {
   return (dy, n0, m, K, T, TH, TW, P, Q, Y) => {
-    const kernel = inst.winoDy;
-    if (!kernel || !(dy instanceof Float32Array) || !(Y instanceof Float32Array)) {
+    if (!inst.winoDy || !(dy instanceof Float32Array) || !(Y instanceof Float32Array)) {
       winogradGradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
       return;
     }
-    const twq = Math.ceil(TW / 4), TWp = 4 * twq, wp = 8 * twq, planeF = TH * TWp;
-    const padF = 2 * TH * wp;
-    const f = inst.reserve(padF + 16 * planeF);
-    f.fill(0, 0, padF); // rows and columns past P × Q stay zero
-    const Timg = TH * TW, KT = K * T, PQ = P * Q;
-    for (let j = 0; j < m; j++) {
-      for (let k = 0; k < K; k++) {
-        const plane = (n0 + j) * K * PQ + k * PQ;
-        for (let p = 0; p < P; p++) copyRow(dy, plane + p * Q, f, p * wp, Q);
-        kernel(0, wp, TH, twq, 4 * padF, 4 * planeF);
-        const t0 = k * T + j * Timg;
-        for (let xi = 0; xi < 16; xi++) {
-          const src = padF + xi * planeF, dst = xi * KT + t0;
-          if (TWp === TW) copyRow(f, src, Y, dst, Timg);
-          else for (let th = 0; th < TH; th++) copyRow(f, src + th * TWp, Y, dst + th * TW, TW);
-        }
-      }
-    }
+    winogradGradOutputPlanes(inst, dy, n0, K, T, TH, TW, P, Q, Y, 0, m * K);
   };
+}
+
+/** simdWinogradGradOutput's work on planes [q0, q1) of dy's m·K (plane q: image n0 + ⌊q / K⌋, channel q mod K). */
+function winogradGradOutputPlanes(
+  inst: SimdInstance, dy: Float32Array, n0: number, K: number, T: number, TH: number, TW: number,
+  P: number, Q: number, Y: Float32Array, q0: number, q1: number,
+): void {
+  const kernel = inst.winoDy!;
+  const twq = Math.ceil(TW / 4), TWp = 4 * twq, wp = 8 * twq, planeF = TH * TWp;
+  const padF = 2 * TH * wp;
+  const f = inst.reserve(padF + 16 * planeF);
+  f.fill(0, 0, padF); // rows and columns past P × Q stay zero
+  const Timg = TH * TW, KT = K * T, PQ = P * Q;
+  for (let q = q0; q < q1; q++) {
+    const j = Math.floor(q / K), k = q - j * K;
+    const plane = (n0 + j) * K * PQ + k * PQ;
+    for (let p = 0; p < P; p++) copyRow(dy, plane + p * Q, f, p * wp, Q);
+    kernel(0, wp, TH, twq, 4 * padF, 4 * planeF);
+    const t0 = k * T + j * Timg;
+    for (let xi = 0; xi < 16; xi++) {
+      const src = padF + xi * planeF, dst = xi * KT + t0;
+      if (TWp === TW) copyRow(f, src, Y, dst, Timg);
+      else for (let th = 0; th < TH; th++) copyRow(f, src + th * TWp, Y, dst + th * TW, TW);
+    }
+  }
 }

@@ -22,6 +22,8 @@ import type { gemm } from '../ref/gemm.js';
  */
 export interface WinogradContext {
   gemm: typeof gemm;
+  /** The 16 (or 36) gemms of one pass as one call (gemmBatch's contract); absent: gemm one by one. */
+  gemms?: typeof gemmBatch;
   alloc(n: number): FloatArray;
   /** The input transform (winogradInput's contract); absent: the one below. */
   input?: typeof winogradInput;
@@ -39,6 +41,20 @@ export interface WinogradContext {
   gradOutput43?: typeof winogradGradOutput;
   /** F(4×4, 3×3)'s weight gradient from the transformed domain (winograd43FilterGrad's contract); absent: that one. */
   filterGrad43?: (Gh: FloatArray, KC: number, dw: FloatArray) => void;
+}
+
+/**
+ * `count` independent gemms of one shape, the i-th on A, B and C at offsets
+ * aOffset + i·aStride, bOffset + i·bStride, cOffset + i·cStride (Winograd's products, one per
+ * position ξ of the transformed tile): here one after the other with `gemm`; the fast
+ * backend runs them as one job over its threads (index.ts).
+ */
+export function gemmBatch(
+  g: typeof gemm, count: number, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+  A: FloatArray, aOffset: number, aStride: number, lda: number, B: FloatArray, bOffset: number, bStride: number, ldb: number,
+  beta: number, C: FloatArray, cOffset: number, cStride: number, ldc: number,
+): void {
+  for (let i = 0; i < count; i++) g(transA, transB, M, N, K, alpha, A, aOffset + i * aStride, lda, B, bOffset + i * bStride, ldb, beta, C, cOffset + i * cStride, ldc);
 }
 
 /**
@@ -142,7 +158,7 @@ export function winogradConv3x3(
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, CT = C * T, KT = K * T;
     (ctx.input ?? winogradInput)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
-    for (let xi = 0; xi < 16; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
+    (ctx.gemms ?? gemmBatch)(ctx.gemm, 16, false, false, K, T, C, 1, U, 0, K * C, C, V, 0, CT, T, 0, M, 0, KT, T);
     // y = Aᵀ·M·A per tile, clipped at the bottom and right edges
     (ctx.output ?? winogradOutput)(M, n0, m, K, T, TH, TW, P, Q, y);
     written?.(n0, m);
@@ -206,7 +222,7 @@ export function winogradWeightGrad3x3(
     // Ŷ_ξ[k, t] = (A·e·Aᵀ)_ξ for the 2×2 block e of dy on tile t
     (ctx.gradOutput ?? winogradGradOutput)(dy, n0, m, K, T, TH, TW, P, Q, Y);
     const CT = C * T;
-    for (let xi = 0; xi < 16; xi++) ctx.gemm(false, true, K, C, T, 1, Y, xi * KT, T, V, xi * CT, T, 1, Gh, xi * KC, C);
+    (ctx.gemms ?? gemmBatch)(ctx.gemm, 16, false, true, K, C, T, 1, Y, 0, KT, T, V, 0, CT, T, 1, Gh, 0, KC, C);
   }
   // dw[k, c] += Gᵀ·Ĝ·G, Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]
   for (let kc = 0; kc < KC; kc++) {

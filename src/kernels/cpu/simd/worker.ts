@@ -1,16 +1,16 @@
 /// <reference path="./webassembly.d.ts" />
 // A helper thread of the fast backend's pool (pool.ts): its own WebAssembly instance (for
-// packed gemm panels), then forever: wait for the doorbell, read the job from the port,
-// take tasks from the shared counter until none is left, report done; and when the main
+// packed gemm panels), then forever: wait for the doorbell, read the jobs from the port,
+// claim and run their tasks until none is left (handout.ts); and when the main
 // thread has asked (COLLECT changed), collect garbage: this thread's handles on the shared
 // buffers its jobs named keep their memory alive until then (collect.ts).
 import { workerData, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { SimdInstance } from './simd.js';
-import { runTask, type Job } from './tasks.js';
-import { COLLECT, DEAD, DONE, ERROR, NEXT, READY, WAKE } from './pool.js';
+import { COLLECT, DEAD, DONE, READY, WAKE } from './pool.js';
 import { collector } from './collect.js';
+import { claim, helperRound, type RoundMessage } from './handout.js';
 
-const { ctrl, index, port, module, winograd } = workerData as { ctrl: Int32Array; index: number; port: MessagePort; module: WebAssembly.Module; winograd: WebAssembly.Module };
+const { ctrl, index, port, module, winograd, spans } = workerData as { ctrl: Int32Array; index: number; port: MessagePort; module: WebAssembly.Module; winograd: WebAssembly.Module; spans: Float64Array };
 const inst = new SimdInstance(module, undefined, winograd);
 const bell = WAKE + index;
 const gc = collector();
@@ -21,26 +21,21 @@ process.on('exit', () => {
   Atomics.add(ctrl, DEAD, 1);
   Atomics.notify(ctrl, DONE);
 });
-// For the test that a dying worker cannot hang the program (test/kernels/cpu/simd/backend.test.ts).
-const exitOnFirstJob = process.env.TL_TEST_WORKER_EXIT === '1';
+// For the test that a dying worker cannot hang the program (test/kernels/cpu/simd/backend.test.ts):
+// the helper exits holding the first task it claims, which is then lost.
+const exitOnFirstTask = process.env.TL_TEST_WORKER_EXIT === '1';
 Atomics.add(ctrl, READY, 1);
 Atomics.notify(ctrl, READY);
 
 for (;;) {
   Atomics.wait(ctrl, bell, 0);
   Atomics.store(ctrl, bell, 0);
-  const msg = receiveMessageOnPort(port);
-  if (!msg) continue;
-  const { job, tasks } = msg.message as { job: Job; tasks: number };
-  if (exitOnFirstJob) process.exit(3);
-  try {
-    for (let t = Atomics.add(ctrl, NEXT, 1); t < tasks; t = Atomics.add(ctrl, NEXT, 1)) runTask(inst, job, t);
-  } catch (e) {
-    Atomics.store(ctrl, ERROR, 1);
-    port.postMessage({ error: e instanceof Error ? e.message : String(e) });
+  // every job posted since the last wake-up, oldest first: those already done offer no task (handout.ts)
+  for (let msg = receiveMessageOnPort(port); msg; msg = receiveMessageOnPort(port)) {
+    const round = msg.message as RoundMessage;
+    if (exitOnFirstTask && claim(ctrl, round.tag, round.count) >= 0) process.exit(3);
+    helperRound(inst, ctrl, spans, index, round, (error) => port.postMessage({ error, tag: round.tag }));
   }
-  Atomics.add(ctrl, DONE, 1);
-  Atomics.notify(ctrl, DONE);
   const want = Atomics.load(ctrl, COLLECT);
   if (want !== collected) {
     collected = want;

@@ -305,15 +305,16 @@ describe('fast backend: branch-free relu and threaded max pooling', () => {
   }
 
   for (const threads of [1, 2, 3]) {
-    it(`relu and its gradient equal the reference value for value, special values included (${threads} thread${threads > 1 ? 's' : ''})`, () => {
+    it(`relu and its gradient equal the reference value for value, special values included, split and below the split (${threads} thread${threads > 1 ? 's' : ''})`, () => {
       setNumThreads(threads);
-      const n = 200_003;
-      const x = special(n, 5), dy = special(n, 6);
-      const relu = (be: Backend) => { const y = be.alloc('float32', n); be.unary('relu', be.upload(x.slice()), y, n); return Float32Array.from(be.read(y, 0, n)); };
-      const grad = (be: Backend) => { const dx = be.alloc('float32', n); be.unaryBackward('relu', null, be.upload(x.slice()), be.upload(dy.slice()), dx, n); return Float32Array.from(be.read(dx, 0, n)); };
-      // Object.is: NaN equals NaN, and +0 and −0 differ
-      expectSameValues(relu(fast), relu(ref), 'relu');
-      expectSameValues(grad(fast), grad(ref), 'relu gradient');
+      for (const n of [200_003, 1_001]) {
+        const x = special(n, 5), dy = special(n, 6);
+        const relu = (be: Backend) => { const y = be.alloc('float32', n); be.unary('relu', be.upload(x.slice()), y, n); return Float32Array.from(be.read(y, 0, n)); };
+        const grad = (be: Backend) => { const dx = be.alloc('float32', n); be.unaryBackward('relu', null, be.upload(x.slice()), be.upload(dy.slice()), dx, n); return Float32Array.from(be.read(dx, 0, n)); };
+        // Object.is: NaN equals NaN, and +0 and −0 differ
+        expectSameValues(relu(fast), relu(ref), `relu of ${n}`);
+        expectSameValues(grad(fast), grad(ref), `relu gradient of ${n}`);
+      }
     });
   }
 
@@ -448,9 +449,11 @@ describe('fast backend: training and process lifetime', () => {
   });
 
   it('a worker thread that exits in the middle of a job does not hang the program: the call throws one clear error, and later calls run on one thread', () => {
-    // The test-only switch makes each helper call process.exit as its first job arrives.
+    // The test-only switch makes a helper call process.exit holding the first task it claims
+    // (lost with it). The calling thread may take all of a job's tasks before the helper
+    // wakes: then that job is whole, and a later one loses the task.
     const r = gemmProcess(2, `
-      try { gemm(); console.log('no error'); } catch (e) { console.log(e.name + ': ' + e.message); }
+      try { for (let i = 0; i < 50; i++) gemm(); console.log('no error'); } catch (e) { console.log(e.name + ': ' + e.message); }
       gemm();
       console.log(be.read(c, 0, 1)[0]);`, { ...process.env, TL_TEST_WORKER_EXIT: '1' });
     expect(r.error).toBeUndefined(); // not killed by the timeout
