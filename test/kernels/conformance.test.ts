@@ -205,7 +205,11 @@ describe.each(BACKENDS.map((b) => [b.name, b] as const))('backend %s', (_name, b
           .map((v, i) => (bias ? v + bh[i % nout]! : v))
           .map((v) => (relu ? Math.max(0, v) : v));
         expectClose(f, want, `linearForward ${label}`, 1e-4, 1e-4);
-      }), { numRuns: backend.name === 'webgpu' || backend.name === 'gpu' ? 10 : 40 });
+      }), {
+      numRuns: backend.name === 'webgpu' || backend.name === 'gpu' ? 10 : 40,
+      // an empty input (nin = 0: y is the bias, or 0) always, besides the random draws
+      examples: [[{ N: 1, nin: 0, nout: 1, bias: false, relu: false, seed: 0 }], [{ N: 2, nin: 0, nout: 3, bias: true, relu: true, seed: 1 }]],
+    });
   });
 
   it('max and average pooling, forward and backward, with padding and overlapping windows', () => {

@@ -16,6 +16,9 @@ export interface GemmArgs {
   bias?: GpuBuffer | null; biasOffset?: number; relu?: boolean;
 }
 
+/** What stands for A and B in a product over K = 0. */
+const NO_OPERAND = new Float32Array(1);
+
 /** How many values of A, B and C one product reads or writes from its offset. */
 const spanA = (g: GemmArgs): number => (g.transA ? (g.K - 1) * g.lda + g.M : (g.M - 1) * g.lda + g.K);
 const spanB = (g: GemmArgs): number => (g.transB ? (g.N - 1) * g.ldb + g.K : (g.K - 1) * g.ldb + g.N);
@@ -50,7 +53,9 @@ export function gemmBlocked(g: GemmArgs): void {
       return;
     }
   }
-  const a = windowOf(g.A.storage, g.aOffset, g.K === 0 ? 1 : spanA(g)), b = windowOf(g.B.storage, g.bOffset, g.K === 0 ? 1 : spanB(g));
+  // K = 0: the kernel reads no value of A or B, but gpu.js needs an argument that has one (A and B may be empty)
+  const nothing = { storage: NO_OPERAND, offset: 0 };
+  const a = g.K === 0 ? nothing : windowOf(g.A.storage, g.aOffset, spanA(g)), b = g.K === 0 ? nothing : windowOf(g.B.storage, g.bOffset, spanB(g));
   const withC = g.beta !== 0;
   const c = windowOf(g.C.storage, g.cOffset, spanC(g));
   const consts = { M: g.M, N: g.N, K: g.K, alpha: g.alpha, beta: g.beta, ao: a.offset, lda: g.lda, bo: b.offset, ldb: g.ldb, co: c.offset, ldc: g.ldc };
