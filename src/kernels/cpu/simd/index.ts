@@ -32,6 +32,7 @@ import { Arena } from './arena.js';
 import { simdModule, SimdInstance } from './simd.js';
 import { simdWinogradGradOutput, simdWinogradInput, simdWinogradOutput, type MapJob, type WinogradTransformJob } from './tasks.js';
 import { simd43Transforms } from './simd-winograd43-run.js';
+import type { winograd43GradOutput, winograd43Input, winograd43Output } from './winograd43.js';
 import { gemmBatch, type winogradGradOutput, type winogradInput, type winogradOutput } from './winograd.js';
 
 /** Below this many multiply-adds a gemm runs on the calling thread (handing a job to the threads costs more than it saves). */
@@ -187,10 +188,30 @@ export function fastCpu(): FastCpu | null {
       serialGradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
     }
   };
+  // F(4×4, 3×3)'s transforms in ranges of channels, each over every image of the chunk
+  const serial43 = simd43Transforms(main);
+  const input43: typeof winograd43Input = (x, n0, m, C, H, W, padH, padW, TH, TW, V, pad) => {
+    const f32 = x instanceof Float32Array && V instanceof Float32Array;
+    if (!(f32 && main.wino43In && transformOver({ kind: 'winogradTransform', transform: 'input43', src: x, dst: V, n0, m, ch: C, H, W, padH, padW, T: 0, P: 0, Q: 0, TH, TW, n: C }, m * H * W, isShared(x) && isShared(V)))) {
+      serial43.input43!(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
+    }
+  };
+  const output43: typeof winograd43Output = (M, n0, m, K, T, TH, TW, P, Q, y) => {
+    const f32 = M instanceof Float32Array && y instanceof Float32Array;
+    if (!(f32 && main.wino43Out && transformOver({ kind: 'winogradTransform', transform: 'output43', src: M, dst: y, n0, m, ch: K, H: 0, W: 0, padH: 0, padW: 0, T, P, Q, TH, TW, n: K }, 36 * T, isShared(M) && isShared(y)))) {
+      serial43.output43!(M, n0, m, K, T, TH, TW, P, Q, y);
+    }
+  };
+  const gradOutput43: typeof winograd43GradOutput = (dy, n0, m, K, T, TH, TW, P, Q, Y) => {
+    const f32 = dy instanceof Float32Array && Y instanceof Float32Array;
+    if (!(f32 && main.wino43Dy && transformOver({ kind: 'winogradTransform', transform: 'gradOutput43', src: dy, dst: Y, n0, m, ch: K, H: 0, W: 0, padH: 0, padW: 0, T, P, Q, TH, TW, n: K }, m * P * Q, isShared(dy) && isShared(Y)))) {
+      serial43.gradOutput43!(dy, n0, m, K, T, TH, TW, P, Q, Y);
+    }
+  };
   const mainConvContext: ConvContext = {
     gemm,
     alloc: (dtype, n) => (dtype === 'float64' ? new Float64Array(n) : arena.alloc(n)),
-    winograd: { gemm, gemms, alloc: (n) => arena.alloc(n), input, output, gradOutput, ...simd43Transforms(main), weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
+    winograd: { gemm, gemms, alloc: (n) => arena.alloc(n), input, output, gradOutput, ...serial43, input43, output43, gradOutput43, weights: winogradWeightsOf(2), weights43: winogradWeightsOf(4) },
   };
   const mainConv = (): ConvContext => {
     arena.reset();

@@ -24,30 +24,38 @@ export const MAX_STAGED = 1 << 20;
  */
 export function simdWinograd43Input(inst: SimdInstance, staged = MAX_STAGED): typeof winograd43Input {
   return (x, n0, m, C, H, W, padH, padW, TH, TW, V, pad) => {
-    const kernel = inst.wino43In;
-    if (!kernel || !(x instanceof Float32Array) || !(V instanceof Float32Array)) {
+    if (!inst.wino43In || !(x instanceof Float32Array) || !(V instanceof Float32Array)) {
       winograd43Input(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
       return;
     }
-    const twq = Math.ceil(TW / 4), Wp = 16 * twq + 4, Hp = 4 * TH + 2, padF = Hp * Wp, HW = H * W;
-    const Timg = TH * TW, T = m * Timg, CT = C * T;
-    // channels [c0, c0 + cb) at a time: V's 36 planes of that block are runs of cb·T
-    const cb = Math.max(1, Math.min(C, Math.floor((staged - padF - 144) / (36 * T))));
-    const wn = Math.min(W, Wp - padW);
-    for (let c0 = 0; c0 < C; c0 += cb) {
-      const nc = Math.min(cb, C - c0), planeF = nc * T + 4;
-      const f = inst.reserve(padF + 36 * planeF);
-      f.fill(0, 0, padF); // the border (and rows and columns past the image) stay zero
-      for (let c = 0; c < nc; c++) {
-        for (let j = 0; j < m; j++) {
-          const src = (n0 + j) * C * HW + (c0 + c) * HW;
-          for (let h = 0; h < H && h + padH < Hp; h++) copyRow(x, src + h * W, f, (h + padH) * Wp + padW, wn);
-          kernel(0, Wp, TH, twq, 4 * (padF + c * T + j * Timg), 4 * planeF, 4 * TW);
-        }
-      }
-      for (let xi = 0; xi < 36; xi++) copyRow(f, padF + xi * planeF, V, xi * CT + c0 * T, nc * T);
-    }
+    winograd43InputChannels(inst, x, n0, m, C, H, W, padH, padW, TH, TW, V, 0, C, staged);
   };
+}
+
+/** simdWinograd43Input's work on channels c0 ≤ c < c1 (of every image of the chunk): V's planes [ξ, c] only. The instance has the SIMD transforms. */
+export function winograd43InputChannels(
+  inst: SimdInstance, x: Float32Array, n0: number, m: number, C: number, H: number, W: number, padH: number, padW: number,
+  TH: number, TW: number, V: Float32Array, c0: number, c1: number, staged = MAX_STAGED,
+): void {
+  const kernel = inst.wino43In!;
+  const twq = Math.ceil(TW / 4), Wp = 16 * twq + 4, Hp = 4 * TH + 2, padF = Hp * Wp, HW = H * W;
+  const Timg = TH * TW, T = m * Timg, CT = C * T;
+  // channels [a, a + cb) at a time: V's 36 planes of that block are runs of cb·T
+  const cb = Math.max(1, Math.floor((staged - padF - 144) / (36 * T)));
+  const wn = Math.min(W, Wp - padW);
+  for (let a = c0; a < c1; a += cb) {
+    const nc = Math.min(cb, c1 - a), planeF = nc * T + 4;
+    const f = inst.reserve(padF + 36 * planeF);
+    f.fill(0, 0, padF); // the border (and rows and columns past the image) stay zero
+    for (let c = 0; c < nc; c++) {
+      for (let j = 0; j < m; j++) {
+        const src = (n0 + j) * C * HW + (a + c) * HW;
+        for (let h = 0; h < H && h + padH < Hp; h++) copyRow(x, src + h * W, f, (h + padH) * Wp + padW, wn);
+        kernel(0, Wp, TH, twq, 4 * (padF + c * T + j * Timg), 4 * planeF, 4 * TW);
+      }
+    }
+    for (let xi = 0; xi < 36; xi++) copyRow(f, padF + xi * planeF, V, xi * CT + a * T, nc * T);
+  }
 }
 
 /**
@@ -59,29 +67,37 @@ export function simdWinograd43Input(inst: SimdInstance, staged = MAX_STAGED): ty
  */
 export function simdWinograd43Output(inst: SimdInstance, staged = MAX_STAGED): typeof winograd43Output {
   return (M, n0, m, K, T, TH, TW, P, Q, y) => {
-    const kernel = inst.wino43Out;
-    if (!kernel || !(M instanceof Float32Array) || !(y instanceof Float32Array)) {
+    if (!inst.wino43Out || !(M instanceof Float32Array) || !(y instanceof Float32Array)) {
       winograd43Output(M, n0, m, K, T, TH, TW, P, Q, y);
       return;
     }
-    const twq = Math.ceil(TW / 4), outW = 16 * twq, KT = K * T, outF = 4 * TH * outW;
-    const Timg = TH * TW, PQ = P * Q;
-    // output channels [k0, k0 + kb) at a time: M's 36 planes of that block are runs of kb·T
-    const kb = Math.max(1, Math.min(K, Math.floor((staged - outF - 4) / (36 * T))));
-    for (let k0 = 0; k0 < K; k0 += kb) {
-      const nk = Math.min(kb, K - k0), bT = nk * T, inF = 36 * bT + 4;
-      const f = inst.reserve(inF + outF);
-      for (let xi = 0; xi < 36; xi++) copyRow(M, xi * KT + k0 * T, f, xi * bT, bT);
-      f.fill(0, 36 * bT, inF);
-      for (let j = 0; j < m; j++) {
-        for (let k = 0; k < nk; k++) {
-          kernel(4 * (k * T + j * Timg), 4 * bT, TH, twq, 4 * inF, 4 * TW);
-          const out = (n0 + j) * K * PQ + (k0 + k) * PQ;
-          for (let p = 0; p < P; p++) copyRow(f, inF + p * outW, y, out + p * Q, Q);
-        }
+    winograd43OutputChannels(inst, M, n0, m, K, T, TH, TW, P, Q, y, 0, K, staged);
+  };
+}
+
+/** simdWinograd43Output's work on output channels k0 ≤ k < k1 (of every image of the chunk): y's planes of those channels only. */
+export function winograd43OutputChannels(
+  inst: SimdInstance, M: Float32Array, n0: number, m: number, K: number, T: number, TH: number, TW: number,
+  P: number, Q: number, y: Float32Array, k0: number, k1: number, staged = MAX_STAGED,
+): void {
+  const kernel = inst.wino43Out!;
+  const twq = Math.ceil(TW / 4), outW = 16 * twq, KT = K * T, outF = 4 * TH * outW;
+  const Timg = TH * TW, PQ = P * Q;
+  // output channels [a, a + kb) at a time: M's 36 planes of that block are runs of kb·T
+  const kb = Math.max(1, Math.floor((staged - outF - 4) / (36 * T)));
+  for (let a = k0; a < k1; a += kb) {
+    const nk = Math.min(kb, k1 - a), bT = nk * T, inF = 36 * bT + 4;
+    const f = inst.reserve(inF + outF);
+    for (let xi = 0; xi < 36; xi++) copyRow(M, xi * KT + a * T, f, xi * bT, bT);
+    f.fill(0, 36 * bT, inF);
+    for (let j = 0; j < m; j++) {
+      for (let k = 0; k < nk; k++) {
+        kernel(4 * (k * T + j * Timg), 4 * bT, TH, twq, 4 * inF, 4 * TW);
+        const out = (n0 + j) * K * PQ + (a + k) * PQ;
+        for (let p = 0; p < P; p++) copyRow(f, inF + p * outW, y, out + p * Q, Q);
       }
     }
-  };
+  }
 }
 
 /**
@@ -92,29 +108,37 @@ export function simdWinograd43Output(inst: SimdInstance, staged = MAX_STAGED): t
  */
 export function simdWinograd43GradOutput(inst: SimdInstance, staged = MAX_STAGED): typeof winograd43GradOutput {
   return (dy, n0, m, K, T, TH, TW, P, Q, Y) => {
-    const kernel = inst.wino43Dy;
-    if (!kernel || !(dy instanceof Float32Array) || !(Y instanceof Float32Array)) {
+    if (!inst.wino43Dy || !(dy instanceof Float32Array) || !(Y instanceof Float32Array)) {
       winograd43GradOutput(dy, n0, m, K, T, TH, TW, P, Q, Y);
       return;
     }
-    const twq = Math.ceil(TW / 4), wp = 16 * twq, padF = 4 * TH * wp;
-    const Timg = TH * TW, KT = K * T, PQ = P * Q;
-    // output channels [k0, k0 + kb) at a time, as simdWinograd43Input's channel blocks
-    const kb = Math.max(1, Math.min(K, Math.floor((staged - padF - 144) / (36 * T))));
-    for (let k0 = 0; k0 < K; k0 += kb) {
-      const nk = Math.min(kb, K - k0), planeF = nk * T + 4;
-      const f = inst.reserve(padF + 36 * planeF);
-      f.fill(0, 0, padF); // rows and columns past P × Q stay zero
-      for (let k = 0; k < nk; k++) {
-        for (let j = 0; j < m; j++) {
-          const src = (n0 + j) * K * PQ + (k0 + k) * PQ;
-          for (let p = 0; p < P; p++) copyRow(dy, src + p * Q, f, p * wp, Q);
-          kernel(0, wp, TH, twq, 4 * (padF + k * T + j * Timg), 4 * planeF, 4 * TW);
-        }
-      }
-      for (let xi = 0; xi < 36; xi++) copyRow(f, padF + xi * planeF, Y, xi * KT + k0 * T, nk * T);
-    }
+    winograd43GradOutputChannels(inst, dy, n0, m, K, T, TH, TW, P, Q, Y, 0, K, staged);
   };
+}
+
+/** simdWinograd43GradOutput's work on output channels k0 ≤ k < k1 (of every image of the chunk): Ŷ's planes [ξ, k] only. */
+export function winograd43GradOutputChannels(
+  inst: SimdInstance, dy: Float32Array, n0: number, m: number, K: number, T: number, TH: number, TW: number,
+  P: number, Q: number, Y: Float32Array, k0: number, k1: number, staged = MAX_STAGED,
+): void {
+  const kernel = inst.wino43Dy!;
+  const twq = Math.ceil(TW / 4), wp = 16 * twq, padF = 4 * TH * wp;
+  const Timg = TH * TW, KT = K * T, PQ = P * Q;
+  // output channels [a, a + kb) at a time, as the input's channel blocks
+  const kb = Math.max(1, Math.floor((staged - padF - 144) / (36 * T)));
+  for (let a = k0; a < k1; a += kb) {
+    const nk = Math.min(kb, k1 - a), planeF = nk * T + 4;
+    const f = inst.reserve(padF + 36 * planeF);
+    f.fill(0, 0, padF); // rows and columns past P × Q stay zero
+    for (let k = 0; k < nk; k++) {
+      for (let j = 0; j < m; j++) {
+        const src = (n0 + j) * K * PQ + (a + k) * PQ;
+        for (let p = 0; p < P; p++) copyRow(dy, src + p * Q, f, p * wp, Q);
+        kernel(0, wp, TH, twq, 4 * (padF + k * T + j * Timg), 4 * planeF, 4 * TW);
+      }
+    }
+    for (let xi = 0; xi < 36; xi++) copyRow(f, padF + xi * planeF, Y, xi * KT + a * T, nk * T);
+  }
 }
 
 /**

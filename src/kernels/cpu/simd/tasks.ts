@@ -8,7 +8,7 @@ import { gdmUpdate } from '../ref/gdm.js';
 import { biasAdd } from '../ref/bias.js';
 import { copyRow, gemmTask, planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { winogradGradOutput, winogradInput, winogradOutput, winogradWeightsRange } from './winograd.js';
-import { simd43Transforms, simdWinograd43WeightsRange } from './simd-winograd43-run.js';
+import { simd43Transforms, simdWinograd43WeightsRange, winograd43GradOutputChannels, winograd43InputChannels, winograd43OutputChannels } from './simd-winograd43-run.js';
 import type { SimdInstance } from './simd.js';
 import { Arena } from './arena.js';
 import { reluBackward, reluForward } from './relu.js';
@@ -75,7 +75,8 @@ export interface WinogradWeightsJob {
  */
 export interface WinogradTransformJob {
   kind: 'winogradTransform';
-  transform: 'input' | 'output' | 'gradOutput';
+  /** F(2×2, 3×3)'s (n: planes, image by image) or F(4×4, 3×3)'s ('…43'; n: channels, each over every image of the chunk). */
+  transform: 'input' | 'output' | 'gradOutput' | 'input43' | 'output43' | 'gradOutput43';
   src: Float32Array; dst: Float32Array;
   /** Images n0 .. n0 + m of ch channels: C for the input, K for the output and the output gradient. */
   n0: number; m: number; ch: number;
@@ -181,7 +182,10 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
       if (q1 <= q0) return;
       if (job.transform === 'input') winogradInputPlanes(inst, src, n0, m, ch, job.H, job.W, job.padH, job.padW, TH, TW, dst, q0, q1);
       else if (job.transform === 'output') winogradOutputPlanes(inst, src, n0, ch, job.T, TH, TW, job.P, job.Q, dst, q0, q1);
-      else winogradGradOutputPlanes(inst, src, n0, ch, job.T, TH, TW, job.P, job.Q, dst, q0, q1);
+      else if (job.transform === 'gradOutput') winogradGradOutputPlanes(inst, src, n0, ch, job.T, TH, TW, job.P, job.Q, dst, q0, q1);
+      else if (job.transform === 'input43') winograd43InputChannels(inst, src, n0, m, ch, job.H, job.W, job.padH, job.padW, TH, TW, dst, q0, q1);
+      else if (job.transform === 'output43') winograd43OutputChannels(inst, src, n0, m, ch, job.T, TH, TW, job.P, job.Q, dst, q0, q1);
+      else winograd43GradOutputChannels(inst, src, n0, m, ch, job.T, TH, TW, job.P, job.Q, dst, q0, q1);
       return;
     }
     case 'winogradWeights': {

@@ -14,7 +14,7 @@
 //   G  = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1]
 //   Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
 import type { FloatArray } from '../../backend.js';
-import type { WinogradContext } from './winograd.js';
+import { gemmBatch, type WinogradContext } from './winograd.js';
 
 /** Bᵀ·v for a 6-vector v read at a[o + i·s], written to b[p + i·t]. */
 function bt(a: ArrayLike<number>, o: number, s: number, b: Float64Array, p: number, t: number): void {
@@ -221,7 +221,7 @@ export function winograd43Conv3x3(
   for (let n0 = 0; n0 < N; n0 += nb) {
     const m = Math.min(nb, N - n0), T = m * Timg, CT = C * T, KT = K * T;
     (ctx.input43 ?? winograd43Input)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
-    for (let xi = 0; xi < 36; xi++) ctx.gemm(false, false, K, T, C, 1, U, xi * K * C, C, V, xi * CT, T, 0, M, xi * KT, T);
+    (ctx.gemms ?? gemmBatch)(ctx.gemm, 36, false, false, K, T, C, 1, U, 0, K * C, C, V, 0, CT, T, 0, M, 0, KT, T);
     (ctx.output43 ?? winograd43Output)(M, n0, m, K, T, TH, TW, P, Q, y);
     written?.(n0, m);
   }
@@ -241,7 +241,7 @@ export function winograd43WeightGrad3x3(
     const m = Math.min(nb, N - n0), T = m * Timg, KT = K * T, CT = C * T;
     (ctx.input43 ?? winograd43Input)(x, n0, m, C, H, W, padH, padW, TH, TW, V, pad);
     (ctx.gradOutput43 ?? winograd43GradOutput)(dy, n0, m, K, T, TH, TW, P, Q, Y);
-    for (let xi = 0; xi < 36; xi++) ctx.gemm(false, true, K, C, T, 1, Y, xi * KT, T, V, xi * CT, T, 1, Gh, xi * KC, C);
+    (ctx.gemms ?? gemmBatch)(ctx.gemm, 36, false, true, K, C, T, 1, Y, 0, KT, T, V, 0, CT, T, 1, Gh, 0, KC, C);
   }
   (ctx.filterGrad43 ?? winograd43FilterGrad)(Gh, KC, dw);
 }
