@@ -146,6 +146,26 @@ export interface ConvContext {
 }
 
 /**
+ * w's filters transformed for the Winograd tile this backend runs for geometry g and K
+ * filters ([16 or 36, K, C]; flipped and transposed for the input gradient), or null where
+ * it runs im2col. The threads of a convolution split over images or bands share the
+ * filters: the main thread transforms them once and the tasks take them (withFilters).
+ */
+export function winogradFilters(w: FloatArray, K: number, g: WindowGeometry, flip: boolean, ctx: ConvContext): FloatArray | null {
+  const tile = winogradTile(g, K);
+  if (tile === 4) return (ctx.winograd.weights43 ?? winograd43Weights)(w, K, g.C, flip, ctx.winograd);
+  if (tile === 2) return (ctx.winograd.weights ?? winogradWeights)(w, K, g.C, flip, ctx.winograd);
+  return null;
+}
+
+/** ctx with the Winograd filters already transformed (winogradFilters' U for the pass about to run), so that they are not transformed again. */
+export function withFilters(ctx: ConvContext, U: FloatArray | null): ConvContext {
+  if (!U) return ctx;
+  const given = (): FloatArray => U;
+  return { ...ctx, winograd: { ...ctx.winograd, weights: given, weights43: given } };
+}
+
+/**
  * y[N, K, P, Q] = conv(x, w) (+ b), then max(0, ·) when relu. The bias and the ReLU are the
  * epilogue of each chunk of images (./epilogue.ts): applied as soon as the chunk's gemm or
  * Winograd output transform has written it.

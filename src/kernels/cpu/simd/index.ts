@@ -25,7 +25,7 @@ import { checkArgs, gemm as refGemm } from '../ref/gemm.js';
 import { biasBackward } from '../ref/bias.js';
 import { col2im, im2col } from './im2col.js';
 import { isShared, onAllocationBudget, releaseF32, sharedF32, simdStorage } from './storage.js';
-import { conv2dBackward, conv2dForward, convAlgorithm, winogradTileMode, type ConvContext } from './conv.js';
+import { conv2dBackward, conv2dForward, convAlgorithm, winogradFilters, winogradTileMode, type ConvContext } from './conv.js';
 import { planGemm, vanishingProduct, type GemmJob } from './gemm.js';
 import { ThreadPool } from './pool.js';
 import { Arena } from './arena.js';
@@ -217,6 +217,14 @@ export function fastCpu(): FastCpu | null {
     arena.reset();
     return mainConvContext;
   };
+  /**
+   * The filters of a convolution split over images or bands, transformed once here (on the
+   * threads, into the arena's shared memory) for all its tasks, so that no task transforms
+   * its own copy: the same work again per thread, and 36·K·C more floats in each thread's
+   * scratch for F(4,3).
+   */
+  const sharedFilters = (w: Float32Array, K: number, g: WindowGeometry, flip: boolean): Float32Array | null =>
+    winogradFilters(w, K, g, flip, mainConv()) as Float32Array | null;
 
   /**
    * Runs an elementwise job in ranges over the threads, or in one piece on this thread.
@@ -243,14 +251,14 @@ export function fastCpu(): FastCpu | null {
       if (!isF32(x, w, b, y)) return ref.conv2dForward(x, N, w, K, b, g, y, relu);
       const groups = convGroups(N, g);
       if (pool.numThreads > 1 && groups > 1 && isShared(f(x)) && isShared(f(y))) {
-        pool.run({ kind: 'convForward', x: f32(x)!, N, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, groups, relu, tile: winogradTileMode() }, groups);
+        pool.run({ kind: 'convForward', x: f32(x)!, N, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, groups, relu, tile: winogradTileMode(), U: sharedFilters(f32(w)!, K, g, false) }, groups);
         return;
       }
       if (pool.numThreads > 1 && N === 1 && g.P * g.Q >= CONV_GROUP_MIN_PQ && g.P >= 16 && isShared(f(x)) && isShared(f(y))) {
         // one large image: bands of output rows, a multiple of 4 each (Winograd's largest tile; see ConvBandJob)
         const bands = Math.min(Math.floor(g.P / 8), 4 * pool.numThreads);
         const rows = 4 * Math.ceil(g.P / bands / 4);
-        pool.run({ kind: 'convBand', x: f32(x)!, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, rows, relu, tile: winogradTileMode() }, Math.ceil(g.P / rows));
+        pool.run({ kind: 'convBand', x: f32(x)!, w: f32(w)!, K, b: f32(b), g, y: f32(y)!, rows, relu, tile: winogradTileMode(), U: sharedFilters(f32(w)!, K, g, false) }, Math.ceil(g.P / rows));
         return;
       }
       conv2dForward(f(x), N, f(w), K, b && f(b), g, f(y), mainConv(), relu);
@@ -332,7 +340,7 @@ export function fastCpu(): FastCpu | null {
   function convBackwardGroups(x: Float32Array, N: number, w: Float32Array, K: number, g: WindowGeometry, dy: Float32Array, dx: Float32Array | null, dw: Float32Array | null, groups: number): void {
     const KCRS = K * g.C * g.R * g.S;
     const dwParts = dw ? sharedF32(groups * KCRS) : null;
-    pool.run({ kind: 'convBackward', x, N, w, K, g, dy, dx, dwParts, groups, tile: winogradTileMode() }, groups);
+    pool.run({ kind: 'convBackward', x, N, w, K, g, dy, dx, dwParts, groups, tile: winogradTileMode(), U: dx ? sharedFilters(w, K, g, true) : null }, groups);
     if (dw && dwParts) {
       for (let t = 0; t < groups; t++) {
         const o = t * KCRS;

@@ -1,7 +1,7 @@
 // The tasks threads run (pool.ts): each kind of job and how its task t is computed with a
 // thread's own WebAssembly instance. Shared by the main thread and the workers.
 import type { FloatArray, GdmStep, UnaryOp, BinaryOp, WindowGeometry } from '../../backend.js';
-import { conv2dBackward, conv2dForward, setWinogradTile, type ConvContext, type WinogradTileMode } from './conv.js';
+import { conv2dBackward, conv2dForward, setWinogradTile, withFilters, type ConvContext, type WinogradTileMode } from './conv.js';
 import { checkArgs, gemm as refGemm } from '../ref/gemm.js';
 import { binaryScalar, unary, unaryBackward } from '../ref/elementwise.js';
 import { gdmUpdate } from '../ref/gdm.js';
@@ -22,6 +22,8 @@ export interface ConvForwardJob {
   relu: boolean;
   /** The main thread's Winograd tile mode (setWinogradTile), so that every thread chooses alike. */
   tile: WinogradTileMode;
+  /** The filters transformed once for that tile (conv.ts, winogradFilters), in shared memory; null: im2col, or each task transforms them. */
+  U: Float32Array | null;
 }
 
 /** Gradients of images of group t: dx of those images (overwritten), and their weight gradient into dwParts[t·K·C·R·S ..] (zeroed by the caller). */
@@ -30,6 +32,8 @@ export interface ConvBackwardJob {
   x: Float32Array; N: number; w: Float32Array; K: number; g: WindowGeometry; dy: Float32Array;
   dx: Float32Array | null; dwParts: Float32Array | null; groups: number;
   tile: WinogradTileMode;
+  /** The flipped filters of the input gradient, transformed once (as ConvForwardJob's U). */
+  U: Float32Array | null;
 }
 
 /**
@@ -45,6 +49,8 @@ export interface ConvBandJob {
   x: Float32Array; w: Float32Array; K: number; b: Float32Array | null; g: WindowGeometry; y: Float32Array; rows: number;
   relu: boolean;
   tile: WinogradTileMode;
+  /** The filters transformed once (as ConvForwardJob's U): every band would transform them alike. */
+  U: Float32Array | null;
 }
 
 /** An elementwise kernel over n values, cut into ranges of `chunk`. */
@@ -159,7 +165,7 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
       const [lo, hi] = groupRange(job.N, job.groups, t);
       if (hi <= lo) return;
       const CHW = g.C * g.H * g.W, KPQ = K * g.P * g.Q;
-      conv2dForward(job.x.subarray(lo * CHW, hi * CHW), hi - lo, job.w, K, job.b, g, job.y.subarray(lo * KPQ, hi * KPQ), localConv(inst), job.relu);
+      conv2dForward(job.x.subarray(lo * CHW, hi * CHW), hi - lo, job.w, K, job.b, g, job.y.subarray(lo * KPQ, hi * KPQ), withFilters(localConv(inst), job.U), job.relu);
       return;
     }
     case 'convBackward': {
@@ -169,7 +175,7 @@ export function runTask(inst: SimdInstance, job: Job, t: number): void {
       const CHW = g.C * g.H * g.W, KPQ = K * g.P * g.Q, KCRS = K * g.C * g.R * g.S;
       conv2dBackward(
         job.x.subarray(lo * CHW, hi * CHW), hi - lo, job.w, K, g, job.dy.subarray(lo * KPQ, hi * KPQ),
-        job.dx && job.dx.subarray(lo * CHW, hi * CHW), job.dwParts && job.dwParts.subarray(t * KCRS, (t + 1) * KCRS), null, localConv(inst),
+        job.dx && job.dx.subarray(lo * CHW, hi * CHW), job.dwParts && job.dwParts.subarray(t * KCRS, (t + 1) * KCRS), null, withFilters(localConv(inst), job.U),
       );
       return;
     }
@@ -256,7 +262,7 @@ function convBand(inst: SimdInstance, job: ConvBandJob, t: number): void {
   const gb: WindowGeometry = { ...g, H: hb, padH: 0, P: p1 - p0 };
   const PQb = gb.P * g.Q, PQ = g.P * g.Q;
   const yb = ctx.winograd.alloc(K * PQb);
-  conv2dForward(xb, 1, job.w, K, job.b, gb, yb, ctx, job.relu);
+  conv2dForward(xb, 1, job.w, K, job.b, gb, yb, withFilters(ctx, job.U), job.relu);
   for (let k = 0; k < K; k++) y.set(yb.subarray(k * PQb, (k + 1) * PQb), k * PQ + p0 * g.Q);
 }
 
