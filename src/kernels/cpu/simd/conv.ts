@@ -112,10 +112,10 @@ export function winogradTileMode(): WinogradTileMode {
 
 /**
  * Winograd's output tile for geometry g and K filters (0: no Winograd), the same for the
- * forward and both gradients. In 'auto': F(4×4, 3×3) where its float32 error stays within
- * the bound bench/README.md states (measured on VGG-16's shapes up to 512 channels: the
- * reduction length grows the error) and output rows are wide enough to fill its 4×4 tiles;
- * F(2×2, 3×3) otherwise. A function of Q, C and K only besides useWinograd, so a band of
+ * forward and both gradients. In 'auto': F(4×4, 3×3) where its float32 error stays well
+ * within the bound bench/README.md states (the reduction length grows the error; 512
+ * channels come closest to the bound, and their 36·K·C transformed filters cost the most
+ * memory) and output rows are wide enough to fill its 4×4 tiles; F(2×2, 3×3) otherwise. A function of Q, C and K only besides useWinograd, so a band of
  * output rows (index.ts) chooses as the whole image does.
  */
 function winogradTile(g: WindowGeometry, K: number): 0 | 2 | 4 {
@@ -126,8 +126,8 @@ function winogradTile(g: WindowGeometry, K: number): 0 | 2 | 4 {
 
 /** F(4×4, 3×3) needs output rows at least this wide (narrower maps waste most of a 4×4 tile). */
 const F43_MIN_Q = 16;
-/** F(4×4, 3×3) up to this many input or output channels: as far as its error was measured (bench/README.md). */
-const F43_MAX_CHANNELS = 512;
+/** F(4×4, 3×3) up to this many input or output channels (VGG-16's conv1 to conv3); conv4 and conv5 (512) take F(2×2, 3×3). */
+const F43_MAX_CHANNELS = 256;
 
 /** The algorithm this backend's convolution runs for geometry g and K filters (forward and both gradients alike), as the profile names it. */
 export function convAlgorithm(g: WindowGeometry, K: number): string {
