@@ -51,7 +51,9 @@ export function seamViolations(rel: string, text: string): string[] {
   const imports = [...text.matchAll(/from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]!);
   // src/browser/ gives the fast backend its page platform (Web Workers in place of worker_threads,
   // swapped in by the bundler) and starts it: backend plumbing, as src/kernels/index.ts is
-  if (!rel.startsWith('browser/')) for (const imp of imports) if (/kernels\/cpu\//.test(imp)) out.push(`${rel}: imports a backend's kernels directly (${imp}); go through the Backend interface`);
+  // simd/asm.ts is the WebAssembly assembler the fast kernels are written with, not a kernel:
+  // prepare's image resize (src/data/resize-simd.ts) is emitted with it too
+  if (!rel.startsWith('browser/')) for (const imp of imports) if (/kernels\/cpu\//.test(imp) && !/kernels\/cpu\/simd\/asm\.js$/.test(imp)) out.push(`${rel}: imports a backend's kernels directly (${imp}); go through the Backend interface`);
   const code = codeOf(text);
   const lines = code.split('\n');
   const compute = !COMPUTE_EXEMPT.includes(rel) && (COMPUTE_DIRS.some((d) => rel.startsWith(`${d}/`)) || COMPUTE_FILES.includes(rel));
