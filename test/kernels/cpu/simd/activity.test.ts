@@ -1,6 +1,7 @@
 // How busy the fast backend's threads are (src/kernels/cpu/simd/activity.ts): the span
 // arithmetic on made-up spans, and the counters of real jobs: bounded by the wall time, both
 // threads busy in a job that splits, still while recording is off.
+import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBackend, getNumThreads, setNumThreads } from '../../../../src/kernels/index.js';
 import type { Backend } from '../../../../src/kernels/backend.js';
@@ -83,7 +84,9 @@ describe('thread activity: counters of the fast backend', () => {
   });
 
   for (const threads of [2, 3]) {
-    it(`over split gemms on ${threads} threads: all busy ≤ wall time, helpers' busy ≤ (threads − 1) × wall, wait ≤ wall, and all threads busy at some point`, () => {
+    // More threads than cores: a thread may find every task taken when it wakes, in every job
+    const allMeet = threads <= availableParallelism();
+    it(`over split gemms on ${threads} threads: all busy ≤ wall time, helpers' busy ≤ (threads − 1) × wall, wait ≤ wall${allMeet ? ', and all threads busy at some point' : ''}`, () => {
       setNumThreads(threads);
       gemm(); // starts the helpers
       act.recording = true;
@@ -94,7 +97,8 @@ describe('thread activity: counters of the fast backend', () => {
       act.recording = false;
       const c = act.read();
       const all = c.allBusyMs - c0.allBusyMs, helpers = c.helperBusyMs - c0.helperBusyMs, wait = c.waitMs - c0.waitMs;
-      expect(all).toBeGreaterThan(0);
+      if (allMeet) expect(all).toBeGreaterThan(0);
+      expect(all).toBeGreaterThanOrEqual(0);
       expect(all).toBeLessThanOrEqual(wall);
       expect(helpers).toBeGreaterThan(0);
       expect(helpers).toBeLessThanOrEqual((threads - 1) * wall);
